@@ -1,0 +1,25 @@
+import type { BanTicket } from './ban-ticket.js';
+import type { PositionStore } from './log-source.js';
+
+/** A ban as the store keeps it. */
+export type StoredBan = BanTicket;
+
+/**
+ * Persistence for bans, their history (for repeat offenders) and source positions. The engine writes
+ * a ban to the store before it asks any action to apply it, so a crash never loses a reported ban.
+ * Methods are synchronous: the embedded stores (memory, SQLite) are fast enough and it keeps the
+ * write-before-apply ordering simple.
+ */
+export interface BanStore extends PositionStore {
+  /** Record a ban (insert or replace the current ban of jail+ip) and add it to the history. */
+  addBan(ban: StoredBan): void;
+  /** Remove the current ban of jail+ip (history stays). Returns true when one was removed. */
+  removeBan(jail: string, ip: string): boolean;
+  /** Current bans, optionally of one jail, including expired ones not yet removed. */
+  currentBans(jail?: string): StoredBan[];
+  /** How many times jail+ip (or ip in any jail when `jail` is undefined) was banned since `since`. */
+  banCount(ip: string, jail: string | undefined, since: number): number;
+  /** Drop history older than the given time (ms since the epoch). */
+  purge(before: number): void;
+  close(): void;
+}

@@ -1,0 +1,58 @@
+import { PortcullisError } from './errors.js';
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  sec: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
+
+/**
+ * Parse a duration: a number of seconds (`600`), a unit suffix (`10m`, `1h`, `1d`, `2w`, `500ms`),
+ * a sum (`1h30m`), or `-1` / `forever` for a permanent ban. Returns milliseconds, `-1` for forever.
+ */
+export function parseDuration(input: string | number): number {
+  if (typeof input === 'number') {
+    if (input === -1) return -1;
+    if (Number.isFinite(input) && input >= 0) return Math.round(input * 1000);
+    throw new PortcullisError('DURATION_INVALID', `invalid duration ${input}`);
+  }
+  const text = input.trim().toLowerCase();
+  if (text === '-1' || text === 'forever' || text === 'permanent') return -1;
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const part = /(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h|d|w|y)/gy;
+  let total = 0;
+  let pos = 0;
+  for (let m = part.exec(text); m; m = part.exec(text)) {
+    total += Number(m[1]) * (UNIT_MS[m[2]!] ?? 0);
+    pos = part.lastIndex;
+    while (text[pos] === ' ') pos++;
+    part.lastIndex = pos;
+  }
+  if (pos === 0 || pos !== text.length) {
+    throw new PortcullisError('DURATION_INVALID', `invalid duration "${input}"`, {
+      hint: 'use seconds or a unit: 30s, 10m, 1h, 1d, 1w, or -1 for forever',
+    });
+  }
+  return Math.round(total);
+}
+
+/** Format milliseconds for people: `10m`, `1h30m`, `forever`. */
+export function formatDuration(ms: number): string {
+  if (ms < 0 || ms === Number.POSITIVE_INFINITY) return 'forever';
+  if (ms < 1000) return `${ms}ms`;
+  let rest = Math.round(ms / 1000);
+  const out: string[] = [];
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= size) {
+      out.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return out.join('');
+}

@@ -1,0 +1,115 @@
+import type { LogLine } from './log-line.js';
+
+/**
+ * What a filter reports for one log line: the offending host and the time of the failure.
+ */
+export interface Failure {
+  /**
+   * The host as it appears in the log (IPv6 lowercased). An address when the daemon logged one, a
+   * host name otherwise; the engine canonicalises and resolves it before tracking.
+   */
+  readonly host: string;
+  /** Milliseconds since the epoch (UTC); the line's time. */
+  readonly time: number;
+  /** User name, when the line names one (`<F-USER>`). */
+  readonly user?: string | undefined;
+  /** Other captured `<F-NAME>` fields (lower-cased names), e.g. `{ id: '…' }` for `<F-ID>`. */
+  readonly fields?: Readonly<Record<string, string>> | undefined;
+  /** The line that carried the failure. */
+  readonly line: LogLine;
+  /** Index of the failregex (after mode/option selection) that matched; -1 for custom matchers. */
+  readonly rule: number;
+}
+
+/**
+ * How a failregex line takes part in multi-line correlation (see {@link FilterDefinition.correlate}).
+ * - `fail` (default): a failure now.
+ * - `note`: no failure; remembers host/user for the correlation id so later host-less lines can use them.
+ * - `pending`: a failure that only counts if the connection ends (a `forget` line) without a `success`
+ *   line in between (e.g. `Failed publickey` followed by `Accepted publickey` is not an attack). Pending
+ *   failures of a correlation id that stays silent for 10 minutes are dropped.
+ * - `success`: drops the pending failures of the correlation id.
+ */
+export type RuleKind = 'fail' | 'note' | 'pending' | 'success';
+
+/** One failure pattern with its role. */
+export interface FailRule {
+  /**
+   * A regular expression (JavaScript syntax) applied to {@link LogLine.message}, with tags:
+   * `<HOST>` (address or host name), `<ADDR>` (IPv4 or IPv6, optionally in brackets), `<IP4>`, `<IP6>`,
+   * `<F-USER>…</F-USER>`, `<F-ID>…</F-ID>` and `<F-NAME>…</F-NAME>` for any other captured field.
+   * Anchor it (`^…`) and anchor after attacker-controlled fields: the text that follows `<F-USER>` must
+   * be fixed daemon text, so a user name cannot smuggle a second `from <address>`.
+   */
+  readonly pattern: string;
+  /** Role in multi-line correlation; default `fail`. */
+  readonly kind?: RuleKind | undefined;
+  /** After this line, forget everything remembered for its correlation id (connection closed). */
+  readonly forget?: boolean | undefined;
+  /**
+   * Literal strings of which at least one must occur in the message before the regex is tried.
+   * Derived from the pattern when absent (its longest literal run); give them when the pattern
+   * starts with alternatives.
+   */
+  readonly literals?: readonly string[] | undefined;
+  /**
+   * Include this rule only when every named option has one of the listed values, e.g.
+   * `{ mode: ['ddos', 'aggressive'] }`.
+   */
+  readonly when?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** Free-form description shown by `test-filter` per-rule statistics. */
+  readonly description?: string | undefined;
+}
+
+/** A filter option: a closed set of values with a default (`mode`, `logging`, …). */
+export interface FilterOption {
+  readonly values: readonly string[];
+  readonly default: string;
+  readonly description?: string | undefined;
+}
+
+/** A custom matcher: the escape hatch for lines no regex set expresses well. */
+export interface CustomMatcher {
+  /** Return failures for this line (usually zero or one). Keep state per instance, not globally. */
+  match(line: LogLine): readonly Failure[] | undefined;
+}
+
+/**
+ * A filter as a plugin declares it: data that core compiles.
+ */
+export interface FilterDefinition {
+  /** Filter id used in configs, e.g. `sshd`, `apache-auth`. */
+  readonly id: string;
+  readonly description?: string | undefined;
+  /**
+   * Syslog program names (tags / `SYSLOG_IDENTIFIER`) this filter reads, e.g. `['sshd', 'sshd-session']`.
+   * Lines that carry another program name are skipped without running any regex; lines without a
+   * program (a daemon's own log file) are always tried. Omit to try every line.
+   */
+  readonly programs?: readonly string[] | undefined;
+  /** journald matches for the journal backend, e.g. `['_SYSTEMD_UNIT=sshd.service', '+', '_COMM=sshd']`. */
+  readonly journalmatch?: readonly string[] | undefined;
+  /** Options with closed value sets; `mode` by convention selects a rule set. */
+  readonly options?: Readonly<Record<string, FilterOption>> | undefined;
+  /**
+   * Optional regex (no tags) matched at the start of the message and removed before the failregexes run,
+   * e.g. `(?:error|fatal): (?:PAM: )?` for sshd.
+   */
+  readonly prefix?: string | undefined;
+  /** Failure rules (strings are `fail` rules), or a function of the selected options returning them. */
+  readonly failregex:
+    | readonly (string | FailRule)[]
+    | ((options: Readonly<Record<string, string>>) => readonly (string | FailRule)[]);
+  /** Lines matching any of these are never failures (same tag language). */
+  readonly ignoreregex?:
+    | readonly string[]
+    | ((options: Readonly<Record<string, string>>) => readonly string[])
+    | undefined;
+  /**
+   * Multi-line correlation key: `pid` uses the syslog/journal process id, or a function returning a key
+   * per line (undefined = uncorrelated). Needed for `note`, `pending`, `success` rules and `forget`.
+   */
+  readonly correlate?: 'pid' | ((line: LogLine) => string | undefined) | undefined;
+  /** Build a custom matcher instead of (or in addition to, run first) the regex rules. */
+  readonly match?: ((options: Readonly<Record<string, string>>) => CustomMatcher) | undefined;
+}
