@@ -1,0 +1,55 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** An installed package that declares itself a Portcullis plugin (`keywords: ["portcullis-plugin"]`). */
+export interface InstalledPlugin {
+  readonly name: string;
+  readonly version: string;
+  readonly path: string;
+}
+
+/**
+ * List the plugin packages Node would find from `dir`: every `node_modules` from `dir` up to the root,
+ * nearest first (a package found nearer shadows one further up, as Node resolves it).
+ */
+export function discoverPlugins(dir: string): InstalledPlugin[] {
+  const found = new Map<string, InstalledPlugin>();
+  for (let d = dir; ; d = dirname(d)) {
+    const nm = join(d, 'node_modules');
+    if (existsSync(nm)) for (const p of scan(nm)) if (!found.has(p.name)) found.set(p.name, p);
+    if (dirname(d) === d) break;
+  }
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function scan(nm: string): InstalledPlugin[] {
+  const out: InstalledPlugin[] = [];
+  for (const entry of safeList(nm)) {
+    if (entry.startsWith('.')) continue;
+    if (entry.startsWith('@')) {
+      for (const sub of safeList(join(nm, entry))) read(join(nm, entry, sub), out);
+    } else {
+      read(join(nm, entry), out);
+    }
+  }
+  return out;
+}
+
+function read(path: string, out: InstalledPlugin[]): void {
+  try {
+    const pkg = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) as { name?: string; version?: string; keywords?: unknown };
+    if (typeof pkg.name === 'string' && Array.isArray(pkg.keywords) && pkg.keywords.includes('portcullis-plugin')) {
+      out.push({ name: pkg.name, version: String(pkg.version ?? '0.0.0'), path });
+    }
+  } catch {
+    // not a package, or unreadable: not a plugin we can use
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,253 @@
+import { dirname, resolve } from 'node:path';
+import { cosmiconfig } from 'cosmiconfig';
+import type { ActionDefinition } from './action-definition.js';
+import { compileFilter } from './compile-filter.js';
+import { type PortcullisConfig, configSchema, formatIssues } from './config-schema.js';
+import { embeddedConfig } from './embedded-config.js';
+import { parseDuration } from './duration.js';
+import { PortcullisError } from './errors.js';
+import type { FilterDefinition } from './filter-definition.js';
+import { type PluginRegistry, resolvePlugins } from './resolve-plugins.js';
+
+/** An action of a jail, options validated with the action's schema (defaults applied). */
+export interface ComposedAction {
+  readonly id: string;
+  readonly options: unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: options types differ per action
+  readonly definition: ActionDefinition<any>;
+  readonly plugin: string;
+}
+
+/** A jail with every default applied and every reference resolved. */
+export interface ComposedJail {
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly filter: FilterDefinition;
+  readonly filterOptions: Readonly<Record<string, string>>;
+  readonly logpath: readonly string[];
+  readonly backend: 'auto' | 'file' | 'journal' | 'stdin';
+  readonly journalmatch: readonly string[];
+  readonly actions: readonly ComposedAction[];
+  /** ms; -1 = forever */
+  readonly bantime: number;
+  readonly findtime: number;
+  readonly maxretry: number;
+  readonly ignoreip: readonly string[];
+  readonly ignoreself: boolean;
+  readonly usedns: 'yes' | 'warn' | 'no';
+  readonly ports: readonly string[];
+  readonly protocol: 'tcp' | 'udp' | 'all';
+  readonly logstart: 'end' | 'start';
+  readonly increment: { readonly factor: number; readonly maxtime: number; readonly overalljails: boolean } | undefined;
+}
+
+/** A loaded, validated and composed configuration. */
+export interface LoadedConfig {
+  /** The config file, or undefined when running on the embedded defaults. */
+  readonly file: string | undefined;
+  /** Folder plugins and relative paths resolve from. */
+  readonly dir: string;
+  readonly config: PortcullisConfig & { readonly database: string; readonly socket: string };
+  readonly jails: readonly ComposedJail[];
+  readonly registry: PluginRegistry;
+  /** True when no config file was found and the embedded defaults are in use. */
+  readonly embedded: boolean;
+}
+
+const BUILTIN_DEFAULTS = {
+  bantime: '10m',
+  findtime: '10m',
+  maxretry: 5,
+  ignoreip: ['127.0.0.1/8', '::1'],
+  ignoreself: true,
+  backend: 'auto',
+  usedns: 'warn',
+  protocol: 'tcp',
+  logstart: 'end',
+  actions: [] as unknown[],
+} as const;
+
+const explorer = cosmiconfig('portcullis', {
+  searchStrategy: 'none',
+  searchPlaces: [
+    'package.json',
+    'portcullis.config.ts',
+    'portcullis.config.mjs',
+    'portcullis.config.js',
+    'portcullis.config.json',
+    'portcullis.config.yaml',
+    'portcullis.config.yml',
+    '.portcullisrc',
+    '.portcullisrc.json',
+    '.portcullisrc.yaml',
+    '.portcullisrc.yml',
+    '.portcullisrc.js',
+    '.portcullisrc.mjs',
+  ],
+});
+
+/**
+ * Find and load the config (`--config PATH`, else cosmiconfig's places in `cwd`; the embedded defaults
+ * when there is none), validate it, load its plugins from the config's folder and compose the jails.
+ * Every problem is collected: the error lists one line per problem, each with its path.
+ */
+export async function loadConfig(options: { configPath?: string | undefined; cwd?: string | undefined } = {}): Promise<LoadedConfig> {
+  const { raw, file, dir } = await readConfigFile(options);
+  return parseConfig(raw ?? embeddedConfig(), { file, dir, embedded: file === undefined });
+}
+
+/**
+ * Find and read the config file without validating it: `raw` is undefined when there is none
+ * (and no `configPath` was given).
+ */
+export async function readConfigFile(
+  options: { configPath?: string | undefined; cwd?: string | undefined } = {},
+): Promise<{ raw: unknown; file: string | undefined; dir: string }> {
+  const cwd = options.cwd ?? process.cwd();
+  try {
+    const found = options.configPath ? await explorer.load(resolve(cwd, options.configPath)) : await explorer.search(cwd);
+    if (found && !found.isEmpty) return { raw: found.config, file: found.filepath, dir: dirname(found.filepath) };
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') throw new PortcullisError('CONFIG_NOT_FOUND', `config file ${options.configPath} does not exist`);
+    const first = err.message.split('\n')[0];
+    throw new PortcullisError('CONFIG_INVALID', `cannot read config ${options.configPath ?? cwd}: ${first}`, {
+      problems: [`(file): ${first}`],
+      cause: error,
+    });
+  }
+  if (options.configPath) throw new PortcullisError('CONFIG_INVALID', `config file ${options.configPath} is empty`);
+  return { raw: undefined, file: undefined, dir: cwd };
+}
+
+/** Validate and compose a config object (already read). */
+export async function parseConfig(
+  raw: unknown,
+  where: { file?: string | undefined; dir: string; embedded?: boolean },
+): Promise<LoadedConfig> {
+  const label = where.file ?? 'embedded defaults';
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw invalid(label, formatIssues(parsed.error.issues));
+  const config = parsed.data;
+  let registry: PluginRegistry;
+  try {
+    registry = await resolvePlugins(config.plugins, where.dir);
+  } catch (error) {
+    if (error instanceof PortcullisError) {
+      throw new PortcullisError(error.code, `${label}: ${error.message}`, { hint: error.hint, problems: [`plugins: ${error.message}`] });
+    }
+    throw error;
+  }
+  const problems: string[] = [];
+  const jails: ComposedJail[] = [];
+  for (const [name, jail] of Object.entries(config.jails)) {
+    const composed = await composeJail(name, jail, config, registry, where.dir, problems);
+    if (composed) jails.push(composed);
+  }
+  if (problems.length) throw invalid(label, problems);
+  const root = process.getuid?.() === 0;
+  const state = (f: string) => resolve(where.dir, 'var', f);
+  return {
+    file: where.file,
+    dir: where.dir,
+    config: {
+      ...config,
+      database: config.database ? resolveMaybe(where.dir, config.database) : root ? '/var/lib/portcullis/portcullis.db' : state('portcullis.db'),
+      socket: config.socket ? resolve(where.dir, config.socket) : root ? '/run/portcullis/portcullis.sock' : state('portcullis.sock'),
+    },
+    jails,
+    registry,
+    embedded: where.embedded ?? false,
+  };
+}
+
+async function composeJail(
+  name: string,
+  jail: PortcullisConfig['jails'][string],
+  config: PortcullisConfig,
+  registry: PluginRegistry,
+  dir: string,
+  problems: string[],
+): Promise<ComposedJail | undefined> {
+  const at = `jails.${name}`;
+  const s = { ...BUILTIN_DEFAULTS, ...stripUndefined(config.defaults), ...stripUndefined(jail) };
+  const filterId = typeof jail.filter === 'string' ? jail.filter : jail.filter.id;
+  const filterOptions = typeof jail.filter === 'string' ? {} : jail.filter.options;
+  const entry = registry.filters.get(filterId);
+  if (!entry) {
+    problems.push(`${at}.filter: unknown filter "${filterId}"; ${known('filters', registry.filters)}`);
+  } else {
+    try {
+      compileFilter(entry.definition, filterOptions);
+    } catch (error) {
+      problems.push(`${at}.filter.options: ${(error as Error).message}`);
+    }
+  }
+  const actions: ComposedAction[] = [];
+  for (const [i, ref] of (s.actions as PortcullisConfig['defaults']['actions'] & unknown[]).entries()) {
+    const id = typeof ref === 'string' ? ref : ref.id;
+    const opts = typeof ref === 'string' ? {} : ref.options;
+    const action = registry.actions.get(id);
+    if (!action) {
+      problems.push(`${at}.actions.${i}: unknown action "${id}"; ${known('actions', registry.actions)}`);
+      continue;
+    }
+    let value: unknown = opts;
+    const schema = action.definition.options;
+    if (schema) {
+      const result = await schema['~standard'].validate(opts);
+      if (result.issues) {
+        for (const issue of result.issues) {
+          const path = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
+          problems.push(`${at}.actions.${i}.options${path.length ? `.${path.join('.')}` : ''}: ${issue.message}`);
+        }
+        continue;
+      }
+      value = result.value;
+    }
+    actions.push({ id, options: value, definition: action.definition, plugin: action.plugin });
+  }
+  const logpath = s.logpath === undefined ? [] : (Array.isArray(s.logpath) ? s.logpath : [s.logpath]).map((p) => resolve(dir, p));
+  if (s.backend === 'file' && logpath.length === 0) problems.push(`${at}.logpath: the file backend needs a logpath`);
+  const ports = s.port === undefined ? [] : (Array.isArray(s.port) ? s.port : [s.port]).flatMap((p) => String(p).split(',')).map((p) => p.trim()).filter(Boolean);
+  for (const p of ports) if (!/^[a-z0-9][a-z0-9-]*(?::\d{1,5})?$/i.test(p)) problems.push(`${at}.port: invalid port "${p}" (use 22, ssh or 8000:8100)`);
+  const inc = s.increment;
+  if (!entry) return undefined;
+  return {
+    name,
+    enabled: jail.enabled,
+    filter: entry.definition,
+    filterOptions,
+    logpath,
+    backend: s.backend,
+    journalmatch: jail.journalmatch ?? entry.definition.journalmatch ?? [],
+    actions,
+    bantime: parseDuration(s.bantime),
+    findtime: parseDuration(s.findtime),
+    maxretry: s.maxretry,
+    ignoreip: s.ignoreip,
+    ignoreself: s.ignoreself,
+    usedns: s.usedns,
+    ports,
+    protocol: s.protocol,
+    logstart: s.logstart,
+    increment: inc?.enabled ? { factor: inc.factor, maxtime: parseDuration(inc.maxtime), overalljails: inc.overalljails } : undefined,
+  };
+}
+
+function resolveMaybe(dir: string, path: string): string {
+  return path === ':memory:' ? path : resolve(dir, path);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function known(kind: string, map: ReadonlyMap<string, { plugin: string }>): string {
+  const ids = [...map.keys()].sort();
+  return ids.length ? `known ${kind}: ${ids.join(', ')}` : `no plugin providing ${kind} is listed in "plugins"`;
+}
+
+function invalid(label: string, problems: readonly string[]): PortcullisError {
+  return new PortcullisError('CONFIG_INVALID', `invalid configuration (${label}):\n  ${problems.join('\n  ')}`, { problems });
+}
