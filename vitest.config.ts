@@ -6,6 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['@portcullis/source'] },
   test: {
     projects: ['packages/*', 'plugins/*', 'apps/*', 'test'],
+    reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -112,3 +112,6 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
 function depth(issues: readonly z.core.$ZodIssue[]): number {
   return Math.max(0, ...issues.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)));
 }
+
+/** A config as written (before defaults), for `defineConfig` in TS/JS config files. */
+export type PortcullisConfigInput = z.input<typeof configSchema>;

@@ -1,14 +1,40 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
 /**
  * The config used when no config file is found: one sshd jail on the system's auth log (or journald)
- * with nftables. The daemon swaps nftables for the dry-run action when no firewall is usable, so a
- * first run without root still shows the engine at work.
+ * banning with nftables — or, when no firewall is usable (not root, or no `nft`), writing ban events
+ * to `var/bans.jsonl` with the dry-run action, so a first run shows the engine at work anyway.
  */
 export function embeddedConfig(): Record<string, unknown> {
+  const firewall = process.getuid?.() === 0 && findProgram('nft') !== undefined;
   return {
-    plugins: ['@portcullis/filter-sshd', '@portcullis/action-nftables'],
+    plugins: firewall ? ['@portcullis/filter-sshd', '@portcullis/action-nftables'] : ['@portcullis/filter-sshd'],
     defaults: { bantime: '10m', findtime: '10m', maxretry: 5, ignoreip: ['127.0.0.1/8', '::1'] },
     jails: {
-      sshd: { filter: 'sshd', logpath: '/var/log/auth.log', backend: 'auto', port: 'ssh', actions: ['nftables'] },
+      sshd: {
+        filter: 'sshd',
+        logpath: '/var/log/auth.log',
+        backend: 'auto',
+        port: 'ssh',
+        actions: firewall ? ['nftables'] : [{ id: 'dry-run', options: { file: 'var/bans.jsonl' } }],
+      },
     },
   };
+}
+
+/** Find an executable on PATH or in the sbin folders (root's tools are there even when PATH lacks them). */
+export function findProgram(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
