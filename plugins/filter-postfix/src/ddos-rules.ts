@@ -1,0 +1,42 @@
+import type { FailRule } from '@portcullis/core';
+import { CLIENT } from './smtpd-rules.js';
+
+const DDOS = ['ddos', 'aggressive'];
+
+/**
+ * Connection-level abuse (fail2ban's `ddos` mode): clients that drop the session after probing AUTH,
+ * fail every AUTH, talk before the greeting or hang up in postscreen's tests. Only in `ddos` and
+ * `aggressive`, because a few legitimate but broken clients do these things too.
+ */
+export const ddosRules: readonly FailRule[] = [
+  {
+    description: 'smtpd: lost connection after a command other than DATA',
+    // DATA is excluded (fail2ban does the same): a legitimate client on a bad link loses it there.
+    pattern: `^lost connection after (?!DATA\\b)[A-Z][A-Z-]{2,15} from ${CLIENT}$`,
+    when: { mode: DDOS },
+  },
+  {
+    description: 'smtpd (Postfix >= 3.0): session summary with failed AUTH commands and none accepted',
+    pattern: `^disconnect from ${CLIENT}(?: [a-z]{1,16}=\\d+(?:/\\d+)?)* auth=0/[1-9]\\d*(?: |$)`,
+    literals: [' auth=0/'],
+    when: { mode: DDOS },
+  },
+  {
+    description: 'smtpd: non-SMTP command (HTTP and other protocols thrown at port 25)',
+    pattern: `^warning: non-SMTP command from ${CLIENT}: `,
+    when: { mode: DDOS },
+  },
+  {
+    description: 'postscreen: client talked before the greeting, or hung up during the tests',
+    pattern: '^(?:PREGREET \\d+|HANGUP) after [0-9.]+ from \\[<ADDR>\\]:\\d+(?: |:|$)',
+    literals: ['PREGREET ', 'HANGUP after '],
+    when: { mode: DDOS },
+  },
+  {
+    description: 'postscreen: command limits, pipelining and non-SMTP commands in the deep protocol tests',
+    pattern:
+      '^(?:COMMAND (?:TIME|COUNT|LENGTH) LIMIT|COMMAND PIPELINING|NON-SMTP COMMAND) from \\[<ADDR>\\]:\\d+(?: |:|$)',
+    literals: ['COMMAND '],
+    when: { mode: DDOS },
+  },
+];

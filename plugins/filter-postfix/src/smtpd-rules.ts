@@ -1,0 +1,100 @@
+import type { FailRule } from '@portcullis/core';
+
+/**
+ * The client as Postfix smtpd prints it: `name[address]`, optionally `:port`
+ * (`smtpd_client_port_logging`). The name is `unknown` or a forward-confirmed DNS name and never contains
+ * brackets, so the first `[…]` after the fixed verb is always the daemon's view of the peer; everything an
+ * attacker writes (recipient, sender, HELO, SASL reason) comes later in the line.
+ */
+export const CLIENT = '[^\\[\\]\\s]*\\[<ADDR>\\](?::\\d+)?';
+
+/** Queue id (short hex or long base-52 form) or `NOQUEUE`, then the reject verb. */
+const REJECT = '^(?:NOQUEUE|[0-9A-Za-z]+): (?:milter-)?reject: ';
+
+/** The SMTP stage being rejected: `RCPT`, `EHLO`, `CONNECT`, `VRFY`, `END-OF-MESSAGE`, … */
+const STAGE = '[A-Z][A-Z-]{2,15}';
+
+/** Modes whose rule set contains fail2ban's `normal` rules. */
+export const NORMAL_MODES = ['normal', 'more', 'extra', 'aggressive'] as const;
+
+/**
+ * Reject replies that mean the client is probing or spamming (fail2ban's `mdre-normal`): relay attempts,
+ * unknown users, unresolvable sender/HELO domains, clients without reverse DNS, access maps, RBL hits
+ * (`Service unavailable; Client host [..] blocked using ..`). Greylisting, quota and temporary lookup
+ * failures are not in the list.
+ */
+const REJECT_REASONS =
+  '(?:(?:Helo command|Sender address|Recipient address) rejected: )?' +
+  '(?:Service unavailable|Access denied|(?:Client host|Command|Data command) rejected|Relay access denied' +
+  '|(?:Host|Domain) not found|need fully-qualified (?:hostname|address)|[Uu]ser unknown|[Uu]ndeliverable address)\\b';
+
+/** smtpd rejections and protocol errors (`normal`, `more`, `extra`, `aggressive`; `errors`). */
+export const rejectRules: readonly FailRule[] = [
+  {
+    description: 'smtpd/cleanup/milter reject of a probing or spamming client',
+    pattern: `${REJECT}${STAGE} from ${CLIENT}: [45]\\d\\d (?:[45]\\.\\d{1,3}\\.\\d{1,3} )?(?:<[^>]*>: )?${REJECT_REASONS}`,
+    literals: ['reject: '],
+    when: { mode: [...NORMAL_MODES] },
+  },
+  {
+    description: 'improper command pipelining (a spambot talking before the greeting or reply)',
+    pattern: `^improper command pipelining after ${STAGE} from ${CLIENT}(?::|$)`,
+    when: { mode: [...NORMAL_MODES] },
+  },
+  {
+    description: 'too many errors in one session',
+    pattern: `^too many errors after ${STAGE}(?: \\(\\d+ bytes\\))? from ${CLIENT}$`,
+    when: { mode: [...NORMAL_MODES, 'errors'] },
+  },
+  {
+    description: 'VRFY probe against a server that disabled VRFY',
+    pattern: `${REJECT}VRFY from ${CLIENT}: 502 5\\.5\\.1 VRFY command is disabled\\b`,
+    literals: ['VRFY command is disabled'],
+    when: { mode: ['aggressive'] },
+  },
+];
+
+/** RBL rejections by smtpd and postscreen (`rbl`; the smtpd ones are also part of `normal`). */
+export const rblRules: readonly FailRule[] = [
+  {
+    description: 'smtpd/postscreen reject because the client is on a DNS blocklist',
+    pattern:
+      `${REJECT}${STAGE} from ${CLIENT}: [45]\\d\\d [45]\\.7\\.1 Service unavailable; ` +
+      '(?:Client host|client) \\[[^\\]\\s]*\\] blocked using ',
+    literals: ['blocked using '],
+    when: { mode: ['rbl'] },
+  },
+  {
+    description: 'postscreen: client listed on DNSBLs above the threshold',
+    pattern: '^DNSBL rank \\d+ for \\[<ADDR>\\]:\\d+$',
+    when: { mode: ['rbl', 'aggressive'] },
+  },
+  {
+    description: 'postscreen: enforced reject after a failed test (DNSBL, pregreet, …)',
+    pattern: `${REJECT}${STAGE} from \\[<ADDR>\\]:\\d+: [45]\\d\\d [45]\\.3\\.2 Service currently unavailable(?:;|$)`,
+    literals: ['Service currently unavailable'],
+    when: { mode: ['rbl', 'ddos', 'aggressive'] },
+  },
+];
+
+/** SASL authentication failures (`auth`, `extra`, `aggressive`). */
+export const authRules: readonly FailRule[] = [
+  {
+    description: 'SASL authentication failed (not the server-side errors)',
+    pattern:
+      `^warning: ${CLIENT}: SASL [A-Za-z0-9-]{1,32} authentication failed:` +
+      '(?! Connection lost to authentication server| Invalid authentication mechanism)' +
+      '(?:.*, sasl_username=<F-USER>[^\\s,]*</F-USER>$)?',
+    literals: ['authentication failed:'],
+    when: { mode: ['auth', 'extra'] },
+  },
+  {
+    description: 'SASL authentication failed, including unknown mechanisms (aggressive)',
+    pattern:
+      `^warning: ${CLIENT}: SASL [A-Za-z0-9-]{1,32} authentication failed:` +
+      '(?! Connection lost to authentication server)' +
+      '(?:.*, sasl_username=<F-USER>[^\\s,]*</F-USER>$)?',
+    literals: ['authentication failed:'],
+    when: { mode: ['aggressive'] },
+  },
+];
