@@ -11,8 +11,9 @@ const DDOS = ['ddos', 'aggressive'];
 export const ddosRules: readonly FailRule[] = [
   {
     description: 'smtpd: lost connection after a command other than DATA',
-    // DATA is excluded (fail2ban does the same): a legitimate client on a bad link loses it there.
-    pattern: `^lost connection after (?!DATA\\b)[A-Z][A-Z-]{2,15} from ${CLIENT}$`,
+    // DATA and END-OF-MESSAGE are excluded (as in fail2ban): a legitimate client on a bad link loses the
+    // connection there, or hangs up without QUIT after delivering.
+    pattern: `^lost connection after (?!DATA\\b)[A-Z]{3,12} from ${CLIENT}$`,
     when: { mode: DDOS },
   },
   {

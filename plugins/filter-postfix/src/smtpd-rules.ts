@@ -84,7 +84,7 @@ export const authRules: readonly FailRule[] = [
     pattern:
       `^warning: ${CLIENT}: SASL [A-Za-z0-9-]{1,32} authentication failed:` +
       '(?! Connection lost to authentication server| Invalid authentication mechanism)' +
-      '(?:.*, sasl_username=<F-USER>[^\\s,]*</F-USER>$)?',
+      '(?:.*, sasl_username=<F-USER>.{0,256}</F-USER>$)?',
     literals: ['authentication failed:'],
     when: { mode: ['auth', 'extra'] },
   },
@@ -93,7 +93,7 @@ export const authRules: readonly FailRule[] = [
     pattern:
       `^warning: ${CLIENT}: SASL [A-Za-z0-9-]{1,32} authentication failed:` +
       '(?! Connection lost to authentication server)' +
-      '(?:.*, sasl_username=<F-USER>[^\\s,]*</F-USER>$)?',
+      '(?:.*, sasl_username=<F-USER>.{0,256}</F-USER>$)?',
     literals: ['authentication failed:'],
     when: { mode: ['aggressive'] },
   },

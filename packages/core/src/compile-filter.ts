@@ -1,0 +1,173 @@
+import { type Captures, type CompiledRule, capture, compileRule, passesLiterals } from './compiled-rule.js';
+import { CorrelationState } from './correlation.js';
+import { PortcullisError } from './errors.js';
+import type { CustomMatcher, FailRule, Failure, FilterDefinition, RuleKind } from './filter-definition.js';
+import { resolveFilterOptions, selected } from './filter-options.js';
+import { deriveLiterals } from './literal-prefilter.js';
+import type { LogLine } from './log-line.js';
+import { MAX_LINE_LENGTH } from './line-splitter.js';
+
+/** Options of {@link compileFilter}. */
+export interface CompileOptions {
+  /**
+   * Messages longer than this are cut before any regex runs (default {@link MAX_LINE_LENGTH}, which the
+   * line splitter already enforces). The hostile-input checks raise it to time the regexes on longer lines.
+   */
+  readonly maxLineLength?: number | undefined;
+  /** Most correlation ids remembered at once (default 100,000; the least recently seen are evicted). */
+  readonly maxCorrelationIds?: number | undefined;
+}
+
+/** A filter ready to match lines, with one set of options. */
+export interface CompiledFilter {
+  readonly id: string;
+  /** Resolved options (defaults filled in). */
+  readonly options: Readonly<Record<string, string>>;
+  /** The failregexes in effect, in order; {@link Failure.rule} indexes this. */
+  readonly rules: readonly { pattern: string; kind: RuleKind; description?: string | undefined }[];
+  /** Failures carried by this line (and pending failures it releases); `undefined`, allocation-free, when none. */
+  match(line: LogLine): readonly Failure[] | undefined;
+  /** Forgets correlation state (and recreates the custom matcher). */
+  reset(): void;
+}
+
+/**
+ * Compiles a filter definition with options: selects the rules (`when`, function-valued `failregex`),
+ * expands tags, derives literal pre-checks and builds a first-character dispatch table, so most lines
+ * are rejected by a table look-up and a few `startsWith`/`includes` calls before any regex runs.
+ * @throws PortcullisError `FILTER_OPTION_INVALID` or `FILTER_REGEX_INVALID`.
+ */
+export function compileFilter(
+  definition: FilterDefinition,
+  options?: Readonly<Record<string, string>>,
+  compileOptions?: CompileOptions,
+): CompiledFilter {
+  const opts = resolveFilterOptions(definition, options);
+  const failSource = typeof definition.failregex === 'function' ? definition.failregex(opts) : definition.failregex;
+  const rules: CompiledRule[] = [];
+  for (const r of failSource) {
+    const rule: FailRule = typeof r === 'string' ? { pattern: r } : r;
+    if (!selected(rule.when, opts)) continue;
+    rules.push(compileRule(definition.id, 'failregex', rules.length, rule));
+  }
+  const ignoreSource = typeof definition.ignoreregex === 'function' ? definition.ignoreregex(opts) : (definition.ignoreregex ?? []);
+  const ignores = ignoreSource.map((pattern, i) => compileRule(definition.id, 'ignoreregex', i, { pattern }));
+  return new RegexFilter(definition, opts, rules, ignores, compileOptions ?? {});
+}
+
+/** Rules in order, per first character of the message: those anchored on that character plus the floating ones. */
+function dispatchTable(rules: readonly CompiledRule[]): { table: CompiledRule[][]; floating: CompiledRule[] } {
+  const floating = rules.filter((r) => r.anchored === undefined);
+  const table: CompiledRule[][] = [];
+  for (let c = 0; c < 128; c++) table.push(rules.filter((r) => r.anchored === undefined || r.anchored.charCodeAt(0) === c));
+  return { table, floating };
+}
+
+class RegexFilter implements CompiledFilter {
+  readonly id: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly rules: readonly { pattern: string; kind: RuleKind; description?: string | undefined }[];
+  private readonly definition: FilterDefinition;
+  private readonly compiled: readonly CompiledRule[];
+  private readonly ignores: readonly CompiledRule[];
+  private readonly table: CompiledRule[][];
+  private readonly floating: CompiledRule[];
+  private readonly programs: Set<string> | undefined;
+  private readonly prefix: RegExp | undefined;
+  private readonly prefixLiteral: string | undefined;
+  private readonly maxLength: number;
+  private readonly correlate: ((line: LogLine) => string | undefined) | undefined;
+  private readonly state: CorrelationState;
+  private custom: CustomMatcher | undefined;
+
+  constructor(definition: FilterDefinition, options: Readonly<Record<string, string>>, rules: CompiledRule[], ignores: CompiledRule[], co: CompileOptions) {
+    this.definition = definition;
+    this.id = definition.id;
+    this.options = options;
+    this.compiled = rules;
+    this.rules = rules.map((r) => ({ pattern: r.pattern, kind: r.kind, description: r.description }));
+    this.ignores = ignores;
+    ({ table: this.table, floating: this.floating } = dispatchTable(rules));
+    this.programs = definition.programs ? new Set(definition.programs) : undefined;
+    if (definition.prefix) {
+      try {
+        this.prefix = new RegExp(`^(?:${definition.prefix})`);
+      } catch (e) {
+        throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${definition.id}", prefix /${definition.prefix}/: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      this.prefixLiteral = deriveLiterals(`^(?:${definition.prefix})`).longest;
+    }
+    this.maxLength = co.maxLineLength ?? MAX_LINE_LENGTH;
+    const c = definition.correlate;
+    this.correlate = c === 'pid' ? (line) => (line.pid === undefined ? undefined : `${line.hostname ?? ''} ${line.pid}`) : c;
+    this.state = new CorrelationState(co.maxCorrelationIds);
+    this.custom = definition.match?.(options);
+  }
+
+  reset(): void {
+    this.state.clear();
+    this.custom = this.definition.match?.(this.options);
+  }
+
+  match(line: LogLine): readonly Failure[] | undefined {
+    if (this.programs !== undefined && line.program !== undefined && !this.programs.has(line.program)) return undefined;
+    if (this.custom) {
+      const found = this.custom.match(line);
+      if (found !== undefined && found.length > 0) return found;
+    }
+    let message = line.message;
+    if (message.length > this.maxLength) message = message.slice(0, this.maxLength);
+    if (this.prefix !== undefined && (this.prefixLiteral === undefined || message.includes(this.prefixLiteral))) {
+      const p = this.prefix.exec(message);
+      if (p !== null && p[0].length > 0) message = message.slice(p[0].length);
+    }
+    const c = message.charCodeAt(0);
+    const candidates = c < 128 ? this.table[c]! : this.floating;
+    for (let i = 0; i < candidates.length; i++) {
+      const rule = candidates[i]!;
+      if (!passesLiterals(rule, message)) continue;
+      const caught = capture(rule, message);
+      if (caught === undefined) continue;
+      if (this.ignored(message)) return undefined;
+      return this.apply(rule, caught, line);
+    }
+    return undefined;
+  }
+
+  private ignored(message: string): boolean {
+    for (const rule of this.ignores) if (passesLiterals(rule, message) && rule.regex.test(message)) return true;
+    return false;
+  }
+
+  /** Turns a matched rule into failures, through the correlation state when the filter correlates. */
+  private apply(rule: CompiledRule, caught: Captures, line: LogLine): readonly Failure[] | undefined {
+    const id = this.correlate?.(line);
+    if (id === undefined) {
+      // Without a correlation id nothing can be remembered: notes and successes do nothing, and a pending
+      // failure cannot be confirmed, so it is dropped rather than risk banning a legitimate user.
+      if (rule.kind !== 'fail' || caught.host === undefined) return undefined;
+      return [failure(rule, caught, caught.host, caught.user, line)];
+    }
+    const time = Number.isFinite(line.time) ? line.time : Date.now();
+    const entry = this.state.touch(id, time);
+    if (caught.host !== undefined) entry.host = caught.host;
+    if (caught.user !== undefined) entry.user = caught.user;
+    const host = caught.host ?? (rule.hasHost ? undefined : entry.host);
+    const user = caught.user ?? entry.user;
+    let out: Failure[] | undefined;
+    if (rule.kind === 'fail' && host !== undefined) out = [failure(rule, caught, host, user, line)];
+    else if (rule.kind === 'pending' && host !== undefined) (entry.pending ??= []).push(failure(rule, caught, host, user, line));
+    else if (rule.kind === 'success') entry.pending = undefined;
+    if (rule.forget) {
+      if (entry.pending !== undefined) out = out ? [...entry.pending, ...out] : entry.pending;
+      this.state.delete(id);
+    }
+    return out;
+  }
+}
+
+function failure(rule: CompiledRule, caught: Captures, host: string, user: string | undefined, line: LogLine): Failure {
+  return { host, time: line.time, user, fields: caught.fields, line, rule: rule.index };
+}

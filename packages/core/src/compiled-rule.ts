@@ -1,0 +1,105 @@
+import { PortcullisError } from './errors.js';
+import type { RuleKind } from './filter-definition.js';
+import { type TagGroup, expandTags } from './filter-tags.js';
+import { parseAddress } from './ip-address.js';
+import { deriveLiterals } from './literal-prefilter.js';
+
+/** One failregex or ignoreregex ready to run. */
+export interface CompiledRule {
+  readonly index: number;
+  readonly pattern: string;
+  readonly kind: RuleKind;
+  readonly forget: boolean;
+  readonly description: string | undefined;
+  readonly regex: RegExp;
+  readonly groups: readonly TagGroup[];
+  /** At least one must occur in the message (undefined: no pre-check). */
+  readonly literals: readonly string[] | undefined;
+  /** The message must start with this (from a leading `^literal`). */
+  readonly anchored: string | undefined;
+  readonly hasHost: boolean;
+}
+
+/** What a matching rule captured. */
+export interface Captures {
+  host: string | undefined;
+  user: string | undefined;
+  fields: Record<string, string> | undefined;
+}
+
+/** Compiles one pattern; a syntax error becomes `FILTER_REGEX_INVALID` naming the filter and the rule. */
+export function compileRule(
+  filterId: string,
+  what: string,
+  index: number,
+  rule: { pattern: string; kind?: RuleKind | undefined; forget?: boolean | undefined; literals?: readonly string[] | undefined; description?: string | undefined },
+): CompiledRule {
+  const expanded = expandTags(rule.pattern);
+  let regex: RegExp;
+  try {
+    regex = new RegExp(expanded.source);
+  } catch (e) {
+    throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${filterId}", ${what} #${index} /${rule.pattern}/: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  const derived = deriveLiterals(expanded.source);
+  const literals = rule.literals && rule.literals.length > 0 ? rule.literals : derived.longest ? [derived.longest] : undefined;
+  return {
+    index,
+    pattern: rule.pattern,
+    kind: rule.kind ?? 'fail',
+    forget: rule.forget ?? false,
+    description: rule.description,
+    regex,
+    groups: expanded.groups,
+    literals,
+    anchored: derived.anchored,
+    hasHost: expanded.groups.some((g) => g.field === 'host'),
+  };
+}
+
+/** True when the rule's literal pre-checks let the message through. */
+export function passesLiterals(rule: CompiledRule, message: string): boolean {
+  if (rule.anchored !== undefined && !message.startsWith(rule.anchored)) return false;
+  const lits = rule.literals;
+  if (lits === undefined) return true;
+  for (let i = 0; i < lits.length; i++) if (message.includes(lits[i]!)) return true;
+  return false;
+}
+
+/**
+ * Runs the rule's regex; undefined when it does not match or when a captured address does not parse
+ * (`999.1.1.1`). Hosts: IPv4-mapped IPv6 becomes the IPv4, other IPv6 is lower-cased, names stay as logged.
+ */
+export function capture(rule: CompiledRule, message: string): Captures | undefined {
+  const m = rule.regex.exec(message);
+  if (m === null) return undefined;
+  const out: Captures = { host: undefined, user: undefined, fields: undefined };
+  const groups = m.groups;
+  if (!groups) return out;
+  for (const g of rule.groups) {
+    const value = groups[g.group];
+    if (value === undefined) continue;
+    if (g.field === 'host') {
+      if (out.host !== undefined) continue;
+      const host = reportHost(value, g.addressOnly);
+      if (host === undefined) return undefined;
+      out.host = host;
+    } else if (g.field === 'user') {
+      out.user ??= value;
+    } else {
+      out.fields ??= {};
+      out.fields[g.field] ??= value;
+    }
+  }
+  return out;
+}
+
+function reportHost(value: string, addressOnly: boolean): string | undefined {
+  const text = value.charCodeAt(0) === 91 ? value.slice(1, -1) : value;
+  const ip = parseAddress(text);
+  if (ip) return ip.family === 4 ? ip.canonical : text.toLowerCase();
+  if (addressOnly || text.includes(':') || /^[\d.]+$/.test(text)) return undefined;
+  return text;
+}

@@ -1,0 +1,77 @@
+import type { Failure } from './filter-definition.js';
+
+/** What is remembered for one correlation id (e.g. one sshd process). */
+export interface CorrelationEntry {
+  host: string | undefined;
+  user: string | undefined;
+  /** `pending` failures waiting for the connection to end. */
+  pending: Failure[] | undefined;
+  /** Time of the last line of this id (ms). */
+  last: number;
+}
+
+/** Ids silent for this long are dropped with their pending failures. */
+export const CORRELATION_EXPIRY_MS = 10 * 60_000;
+/** At most this many ids are remembered; the least recently seen go first. */
+export const CORRELATION_MAX_IDS = 100_000;
+
+/**
+ * Per-id state for multi-line correlation. A Map keeps ids in the order they were last touched (touching
+ * re-inserts), so both expiry and eviction only ever look at the front.
+ */
+export class CorrelationState {
+  private readonly entries = new Map<string, CorrelationEntry>();
+  private readonly maxIds: number;
+  private nextSweep = 0;
+
+  constructor(maxIds = CORRELATION_MAX_IDS) {
+    this.maxIds = maxIds;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The entry of `id`, created when missing, marked as seen at `time`. */
+  touch(id: string, time: number): CorrelationEntry {
+    this.expire(time);
+    let entry = this.entries.get(id);
+    if (entry) {
+      this.entries.delete(id);
+    } else {
+      entry = { host: undefined, user: undefined, pending: undefined, last: time };
+      if (this.entries.size >= this.maxIds) {
+        const oldest = this.entries.keys().next();
+        if (!oldest.done) this.entries.delete(oldest.value);
+      }
+    }
+    if (time > entry.last) entry.last = time;
+    this.entries.set(id, entry);
+    return entry;
+  }
+
+  /** The entry of `id` without creating or touching it. */
+  peek(id: string): CorrelationEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  delete(id: string): void {
+    this.entries.delete(id);
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.nextSweep = 0;
+  }
+
+  /** Drops ids silent for {@link CORRELATION_EXPIRY_MS}; runs at most once a minute of log time. */
+  private expire(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + 60_000;
+    const limit = now - CORRELATION_EXPIRY_MS;
+    for (const [id, entry] of this.entries) {
+      if (entry.last >= limit) break;
+      this.entries.delete(id);
+    }
+  }
+}

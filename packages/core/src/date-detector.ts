@@ -1,0 +1,343 @@
+/** A date found in a line: its time and where it stands. */
+export interface DetectedDate {
+  /** Milliseconds since the epoch (UTC). */
+  time: number;
+  /** Index of the date's first character (a leading `<PRI>` / `<PRI>1 ` and `[` belong to the span). */
+  start: number;
+  /** Index just after the date (after a closing `]`, a lighttpd `:`). */
+  end: number;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const SKEW_MS = 60_000;
+/** 2^62 seconds: the TAI64 label of 1970-01-01 00:00:00 TAI; TAI runs 10 s ahead of UTC's labels. */
+const TAI64_EPOCH = 2n ** 62n + 10n;
+
+function digit(line: string, i: number): number {
+  const c = line.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** Value of `n` decimal digits at `i`, or -1. */
+function num(line: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const d = digit(line, i + k);
+    if (d < 0) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Index of a three-letter name (case-insensitive) at `i` in `names`, or -1. */
+function name3(line: string, i: number, names: readonly string[]): number {
+  if (i + 3 > line.length) return -1;
+  const s = line.slice(i, i + 3).toLowerCase();
+  return names.indexOf(s);
+}
+
+function daysIn(y: number, mo: number): number {
+  return mo === 1 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo]!;
+}
+
+/** Fields of one date before it is turned into a time. */
+class Fields {
+  y = 0;
+  mo = 0;
+  d = 0;
+  h = 0;
+  mi = 0;
+  s = 0;
+  ms = 0;
+  /** Zone offset in minutes east of UTC; NaN for local time. */
+  zone = Number.NaN;
+  /** True when the year is missing (RFC 3164) and must be inferred. */
+  noYear = false;
+}
+
+/**
+ * Finds the date of a log line (formats: docs/architecture.md, "Lines" 2). Dates at the start of the line
+ * are parsed with character checks, no regex: this runs once per line. Times without a zone are local
+ * (the process `TZ`); RFC 3164 dates get the latest year that does not put them more than a minute in the
+ * future. The last format that matched is tried first, and the last date string is cached, since
+ * consecutive lines usually repeat the same second. Impossible dates (`Feb 30 25:61:00`) count as no date.
+ */
+export class DateDetector {
+  private readonly now: () => number;
+  private readonly f = new Fields();
+  private lastFormat = 0;
+  private cacheText = '';
+  private cacheTime = 0;
+  private cacheEnd = 0;
+  private localKey = '';
+  private localTime = 0;
+
+  /** @param options.now clock for year inference (default `Date.now`). */
+  constructor(options?: { now?: (() => number) | undefined }) {
+    this.now = options?.now ?? Date.now;
+  }
+
+  /** The date at the start of `line` (or an Apache access date anywhere in it); undefined when none. */
+  detect(line: string): DetectedDate | undefined {
+    const p = skipPri(line);
+    // Fast path: the same date text as the previous line.
+    const cached = this.cacheText;
+    if (cached.length > 0 && line.startsWith(cached, p) && !continues(line, p + cached.length)) {
+      return { time: this.cacheTime, start: 0, end: p + this.cacheEnd };
+    }
+    for (let k = 0; k < PARSERS.length; k++) {
+      const idx = (k + this.lastFormat) % PARSERS.length;
+      const end = PARSERS[idx]!(line, p, this.f);
+      if (end < 0) continue;
+      const time = this.timeOf();
+      if (Number.isNaN(time)) return undefined;
+      this.lastFormat = idx;
+      this.cacheText = line.slice(p, end);
+      this.cacheTime = time;
+      this.cacheEnd = end - p;
+      return { time, start: 0, end };
+    }
+    return this.apacheAccess(line);
+  }
+
+  /** `[dd/Mon/yyyy:HH:MM:SS ±zzzz]` anywhere in the line. */
+  private apacheAccess(line: string): DetectedDate | undefined {
+    for (let i = line.indexOf('['); i !== -1 && i + 28 <= line.length; i = line.indexOf('[', i + 1)) {
+      if (line.charCodeAt(i + 3) !== 47 || line.charCodeAt(i + 7) !== 47 || line.charCodeAt(i + 27) !== 93) continue;
+      const f = this.f;
+      f.d = num(line, i + 1, 2);
+      f.mo = name3(line, i + 4, MONTHS);
+      f.y = num(line, i + 8, 4);
+      if (f.d < 0 || f.mo < 0 || f.y < 0 || line.charCodeAt(i + 12) !== 58) continue;
+      if (parseClock(line, i + 13, f) !== i + 21 || line.charCodeAt(i + 21) !== 32) continue;
+      if (parseZone(line, i + 22, f) !== i + 27) continue;
+      f.ms = 0;
+      f.noYear = false;
+      const time = this.timeOf();
+      if (Number.isNaN(time)) continue;
+      return { time, start: i, end: i + 28 };
+    }
+    return undefined;
+  }
+
+  private timeOf(): number {
+    const f = this.f;
+    if (f.mo < 0 || f.mo > 11 || f.d < 1 || f.h > 23 || f.mi > 59 || f.s > 60) return Number.NaN;
+    if (f.s === 60) f.s = 59; // a leap second: keep it in its minute
+    if (!Number.isNaN(f.zone)) {
+      if (f.d > daysIn(f.y, f.mo)) return Number.NaN;
+      return Date.UTC(f.y, f.mo, f.d, f.h, f.mi, f.s, f.ms) - f.zone * 60_000;
+    }
+    if (!f.noYear) return this.local(f.y) ;
+    const now = this.now();
+    let y = new Date(now).getFullYear();
+    // Feb 29 needs a leap year: look back at most 8 years for one.
+    for (let tries = 0; tries < 9; tries++, y--) {
+      const t = this.local(y);
+      if (Number.isNaN(t)) continue;
+      if (t <= now + SKEW_MS) return t;
+    }
+    return Number.NaN;
+  }
+
+  /** Local time of the fields in year `y`; NaN when the day does not exist in that month. */
+  private local(y: number): number {
+    const f = this.f;
+    if (f.d > daysIn(y, f.mo)) return Number.NaN;
+    const key = `${y},${f.mo},${f.d},${f.h},${f.mi},${f.s}`;
+    if (key !== this.localKey) {
+      this.localKey = key;
+      this.localTime = new Date(y, f.mo, f.d, f.h, f.mi, f.s).getTime();
+    }
+    return this.localTime + f.ms;
+  }
+}
+
+/** Skips a syslog `<PRI>` and an RFC 5424 version `1 `. */
+function skipPri(line: string): number {
+  if (line.charCodeAt(0) !== 60) return 0;
+  let i = 1;
+  while (i < 5 && digit(line, i) >= 0) i++;
+  if (i === 1 || line.charCodeAt(i) !== 62) return 0;
+  i++;
+  if (line.charCodeAt(i) === 49 && line.charCodeAt(i + 1) === 32) i += 2;
+  return i;
+}
+
+/** True when the character at `i` would extend a date (a digit, fraction or zone), so a cached prefix is not the whole date. */
+function continues(line: string, i: number): boolean {
+  const c = line.charCodeAt(i);
+  return (c >= 48 && c <= 57) || c === 46 || c === 44 || c === 43 || c === 45 || c === 90 || c === 58 || c === 93;
+}
+
+/** `HH:MM:SS` at `i` into `f`; returns the index after it or -1. */
+function parseClock(line: string, i: number, f: Fields): number {
+  f.h = num(line, i, 2);
+  f.mi = num(line, i + 3, 2);
+  f.s = num(line, i + 6, 2);
+  if (f.h < 0 || f.mi < 0 || f.s < 0 || line.charCodeAt(i + 2) !== 58 || line.charCodeAt(i + 5) !== 58) return -1;
+  return i + 8;
+}
+
+/** Optional `.fff…` / `,fff…` at `i`; returns the index after it. */
+function parseFraction(line: string, i: number, f: Fields): number {
+  f.ms = 0;
+  const c = line.charCodeAt(i);
+  if ((c !== 46 && c !== 44) || digit(line, i + 1) < 0) return i;
+  let j = i + 1;
+  let scale = 100;
+  while (digit(line, j) >= 0) {
+    f.ms += digit(line, j) * scale;
+    scale /= 10;
+    j++;
+  }
+  f.ms = Math.floor(f.ms);
+  return j;
+}
+
+/** `Z`, `±HH:MM`, `±HHMM` or `±HH` at `i`; returns the index after it or -1 (zone set to NaN). */
+function parseZone(line: string, i: number, f: Fields): number {
+  f.zone = Number.NaN;
+  const c = line.charCodeAt(i);
+  if (c === 90) {
+    f.zone = 0;
+    return i + 1;
+  }
+  if (c !== 43 && c !== 45) return -1;
+  const hh = num(line, i + 1, 2);
+  if (hh < 0 || hh > 23) return -1;
+  let mm = 0;
+  let end = i + 3;
+  if (line.charCodeAt(end) === 58 && num(line, end + 1, 2) >= 0) {
+    mm = num(line, end + 1, 2);
+    end += 3;
+  } else if (num(line, end, 2) >= 0) {
+    mm = num(line, end, 2);
+    end += 2;
+  }
+  if (mm > 59) return -1;
+  f.zone = (c === 45 ? -1 : 1) * (hh * 60 + mm);
+  return end;
+}
+
+type DateParser = (line: string, p: number, f: Fields) => number;
+
+/** RFC 3164 `Mmm dd HH:MM:SS` (day space- or zero-padded). */
+const bsd: DateParser = (line, p, f) => {
+  f.mo = name3(line, p, MONTHS);
+  if (f.mo < 0 || line.charCodeAt(p + 3) !== 32) return -1;
+  let i = p + 4;
+  if (line.charCodeAt(i) === 32) i++;
+  const d1 = digit(line, i);
+  const d2 = digit(line, i + 1);
+  if (d1 < 0) return -1;
+  f.d = d2 >= 0 ? d1 * 10 + d2 : d1;
+  i += d2 >= 0 ? 2 : 1;
+  if (line.charCodeAt(i) !== 32) return -1;
+  i = parseClock(line, i + 1, f);
+  if (i < 0) return -1;
+  i = parseFraction(line, i, f);
+  f.zone = Number.NaN;
+  f.noYear = true;
+  return i;
+};
+
+/** ISO 8601 / RFC 5424 / rsyslog / lighttpd: `YYYY-MM-DD[T ]HH:MM:SS[.frac][zone][:]`. */
+const iso: DateParser = (line, p, f) => {
+  if (line.charCodeAt(p + 4) !== 45 || line.charCodeAt(p + 7) !== 45) return -1;
+  const sep = line.charCodeAt(p + 10);
+  if (sep !== 84 && sep !== 32) return -1;
+  f.y = num(line, p, 4);
+  f.mo = num(line, p + 5, 2) - 1;
+  f.d = num(line, p + 8, 2);
+  if (f.y < 0 || f.mo < 0 || f.d < 0) return -1;
+  let i = parseClock(line, p + 11, f);
+  if (i < 0) return -1;
+  i = parseFraction(line, i, f);
+  const z = parseZone(line, i, f);
+  if (z >= 0) i = z;
+  // lighttpd writes `2005-02-25 13:34:10: (mod_auth.c.828) …`
+  if (z < 0 && line.charCodeAt(i) === 58 && (i + 1 === line.length || line.charCodeAt(i + 1) === 32)) i++;
+  f.noYear = false;
+  return i;
+};
+
+/** ctime `Www Mmm dd HH:MM:SS[.frac] YYYY` (vsftpd), also in `[…]` (Apache error log). */
+const ctime: DateParser = (line, p, f) => {
+  const bracket = line.charCodeAt(p) === 91;
+  let i = bracket ? p + 1 : p;
+  if (name3(line, i, DAYS) < 0 || line.charCodeAt(i + 3) !== 32) return -1;
+  i += 4;
+  f.mo = name3(line, i, MONTHS);
+  if (f.mo < 0 || line.charCodeAt(i + 3) !== 32) return -1;
+  i += 4;
+  if (line.charCodeAt(i) === 32) i++;
+  const d1 = digit(line, i);
+  const d2 = digit(line, i + 1);
+  if (d1 < 0) return -1;
+  f.d = d2 >= 0 ? d1 * 10 + d2 : d1;
+  i += d2 >= 0 ? 2 : 1;
+  if (line.charCodeAt(i) !== 32) return -1;
+  i = parseClock(line, i + 1, f);
+  if (i < 0) return -1;
+  i = parseFraction(line, i, f);
+  if (line.charCodeAt(i) !== 32) return -1;
+  f.y = num(line, i + 1, 4);
+  if (f.y < 0) return -1;
+  i += 5;
+  if (bracket) {
+    if (line.charCodeAt(i) !== 93) return -1;
+    i++;
+  }
+  f.zone = Number.NaN;
+  f.noYear = false;
+  return i;
+};
+
+/** Epoch seconds with optional fraction: `1108338850.123`. */
+const epoch: DateParser = (line, p, f) => {
+  let i = p;
+  while (digit(line, i) >= 0 && i - p < 11) i++;
+  if (i - p < 9 || i - p > 10) return -1;
+  const seconds = Number(line.slice(p, i));
+  i = parseFraction(line, i, f);
+  const c = line.charCodeAt(i);
+  if (i < line.length && c !== 32 && c !== 9) return -1;
+  const d = new Date(seconds * 1000);
+  f.y = d.getUTCFullYear();
+  f.mo = d.getUTCMonth();
+  f.d = d.getUTCDate();
+  f.h = d.getUTCHours();
+  f.mi = d.getUTCMinutes();
+  f.s = d.getUTCSeconds();
+  f.zone = 0;
+  f.noYear = false;
+  return i;
+};
+
+/** TAI64N label `@4000000042a1b2c3…` (24 hex digits): seconds + nanoseconds. */
+const tai64n: DateParser = (line, p, f) => {
+  if (line.charCodeAt(p) !== 64 || line.length < p + 25) return -1;
+  const hex = line.slice(p + 1, p + 25);
+  for (let k = 0; k < 24; k++) {
+    const c = hex.charCodeAt(k);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return -1;
+  }
+  const seconds = Number(BigInt(`0x${hex.slice(0, 16)}`) - TAI64_EPOCH);
+  const nanos = Number.parseInt(hex.slice(16), 16);
+  if (!Number.isFinite(seconds) || Math.abs(seconds) > 1e11 || nanos > 999_999_999) return -1;
+  const d = new Date(seconds * 1000);
+  f.y = d.getUTCFullYear();
+  f.mo = d.getUTCMonth();
+  f.d = d.getUTCDate();
+  f.h = d.getUTCHours();
+  f.mi = d.getUTCMinutes();
+  f.s = d.getUTCSeconds();
+  f.ms = Math.floor(nanos / 1e6);
+  f.zone = 0;
+  f.noYear = false;
+  return p + 25;
+};
+
+const PARSERS: readonly DateParser[] = [bsd, iso, ctime, epoch, tai64n];

@@ -1,0 +1,213 @@
+import { DateDetector } from './date-detector.js';
+import type { LogLine } from './log-line.js';
+import type { SourceLine } from './log-source.js';
+
+/**
+ * How text lines are read: `syslog` (any text log: syslog headers when present, else a daemon's own format),
+ * `journal` (one `journalctl -o json` record per line), `auto` (a line starting with `{` is tried as a
+ * journal record, anything else as text).
+ */
+export type LineFormat = 'auto' | 'syslog' | 'journal';
+
+/** A mutable LogLine, filled once per line and then handed out read-only. */
+interface Draft {
+  raw: string;
+  message: string;
+  time: number;
+  program: string | undefined;
+  pid: string | undefined;
+  hostname: string | undefined;
+  lineno: number | undefined;
+  source: string | undefined;
+}
+
+const MAX_TAG = 128;
+
+/**
+ * Turns text lines into {@link LogLine}s: finds the date, takes off a syslog header (RFC 3164, RFC 5424,
+ * rsyslog ISO) and fills program, pid and hostname from it; decodes journal JSON records. Builds exactly
+ * one object per line and never throws on malformed input.
+ */
+export class LineParser {
+  private readonly format: LineFormat;
+  private readonly dates: DateDetector;
+
+  /** @param options.now clock for RFC 3164 year inference (default `Date.now`). */
+  constructor(options?: { format?: LineFormat | undefined; now?: (() => number) | undefined }) {
+    this.format = options?.format ?? 'auto';
+    this.dates = new DateDetector({ now: options?.now });
+  }
+
+  /** Parses one line of text (no newline). */
+  parse(text: string, lineno?: number, source?: string): LogLine {
+    const line: Draft = {
+      raw: text,
+      message: text,
+      time: Number.NaN,
+      program: undefined,
+      pid: undefined,
+      hostname: undefined,
+      lineno,
+      source,
+    };
+    if (this.format === 'journal' || (this.format === 'auto' && text.charCodeAt(0) === 123)) {
+      if (readJournal(text, line) || this.format === 'journal') return line;
+      line.message = text;
+    }
+    const date = this.dates.detect(text);
+    if (!date) return line;
+    line.time = date.time;
+    if (date.start > 0) {
+      // A date inside the line (Apache access): only the date goes, the text around it stays.
+      line.message = text.slice(0, date.start) + text.slice(date.end);
+      return line;
+    }
+    if (text.charCodeAt(0) === 60 && text.charCodeAt(text.indexOf('>') + 1) === 49 && text.charCodeAt(text.indexOf('>') + 2) === 32) {
+      if (read5424(text, date.end, line)) return line;
+    } else if (readSyslogHeader(text, date.end, line)) {
+      return line;
+    }
+    let m = date.end;
+    while (text.charCodeAt(m) === 32 || text.charCodeAt(m) === 9) m++;
+    line.message = text.slice(m);
+    return line;
+  }
+
+  /**
+   * A line as a source yields it: when the source gave structured fields (journal), they are used as they
+   * are and `text` is the message; otherwise the text is parsed.
+   */
+  fromSource(line: SourceLine, lineno?: number, source?: string): LogLine {
+    if (line.time === undefined && line.program === undefined && line.pid === undefined && line.hostname === undefined) {
+      return this.parse(line.text, lineno, source);
+    }
+    return {
+      raw: line.text,
+      message: line.text,
+      time: line.time ?? Number.NaN,
+      program: line.program,
+      pid: line.pid,
+      hostname: line.hostname,
+      lineno,
+      source,
+    };
+  }
+}
+
+function isTagChar(c: number): boolean {
+  // Anything visible except the delimiters of `prog[pid]:`.
+  return c > 32 && c !== 91 && c !== 93 && c !== 58 && c < 127;
+}
+
+/**
+ * `host prog[pid]: msg` / `host prog: msg` (also without host) after a syslog date ending at `at`.
+ * Returns false when the rest is not shaped like that.
+ */
+function readSyslogHeader(text: string, at: number, line: Draft): boolean {
+  if (text.charCodeAt(at) !== 32) return false;
+  let i = at + 1;
+  const firstEnd = text.indexOf(' ', i);
+  if (firstEnd <= i) return false;
+  // Without a host name the first word is already `prog[pid]:`.
+  let hostname: string | undefined;
+  if (!endsTag(text, firstEnd)) {
+    hostname = text.slice(i, firstEnd);
+    i = firstEnd + 1;
+  }
+  const start = i;
+  while (i - start < MAX_TAG && isTagChar(text.charCodeAt(i))) i++;
+  if (i === start) return false;
+  const program = text.slice(start, i);
+  let pid: string | undefined;
+  if (text.charCodeAt(i) === 91) {
+    const close = text.indexOf(']', i + 1);
+    if (close === -1 || close - i > 21) return false;
+    pid = text.slice(i + 1, close);
+    i = close + 1;
+  }
+  if (text.charCodeAt(i) !== 58) return false;
+  i++;
+  if (i < text.length && text.charCodeAt(i) !== 32) return false;
+  line.hostname = hostname;
+  line.program = program;
+  line.pid = pid;
+  line.message = text.slice(i + 1);
+  return true;
+}
+
+/** True when the word ending at `end` looks like `prog:` or `prog[pid]:`. */
+function endsTag(text: string, end: number): boolean {
+  return text.charCodeAt(end - 1) === 58;
+}
+
+/** RFC 5424 after the timestamp: ` HOST APP PROCID MSGID SD [MSG]`. */
+function read5424(text: string, at: number, line: Draft): boolean {
+  const fields: (string | undefined)[] = [];
+  let i = at;
+  for (let k = 0; k < 4; k++) {
+    if (text.charCodeAt(i) !== 32) return false;
+    const end = text.indexOf(' ', i + 1);
+    const stop = end === -1 ? text.length : end;
+    if (stop === i + 1) return false;
+    const v = text.slice(i + 1, stop);
+    fields.push(v === '-' ? undefined : v);
+    i = stop;
+  }
+  if (text.charCodeAt(i) !== 32) return false;
+  i++;
+  if (text.charCodeAt(i) === 45) i++;
+  else {
+    // Structured data: one or more [id param="value"…] elements; `\]` and `\"` are escapes inside values.
+    while (text.charCodeAt(i) === 91) {
+      let quoted = false;
+      i++;
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 92 && quoted) i++;
+        else if (c === 34) quoted = !quoted;
+        else if (c === 93 && !quoted) break;
+      }
+      if (i >= text.length) return false;
+      i++;
+    }
+  }
+  if (i < text.length && text.charCodeAt(i) !== 32) return false;
+  let msg = i < text.length ? text.slice(i + 1) : '';
+  if (msg.charCodeAt(0) === 0xfeff) msg = msg.slice(1);
+  line.hostname = fields[0];
+  line.program = fields[1];
+  line.pid = fields[2];
+  line.message = msg;
+  return true;
+}
+
+/** Fills `line` from a `journalctl -o json` record; false (time NaN, empty message) when malformed. */
+function readJournal(text: string, line: Draft): boolean {
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    record = undefined;
+  }
+  line.message = '';
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return false;
+  const r = record as Record<string, unknown>;
+  if (!('MESSAGE' in r) && !('__REALTIME_TIMESTAMP' in r)) return false;
+  line.message = fieldText(r.MESSAGE) ?? '';
+  const us = fieldText(r.__REALTIME_TIMESTAMP);
+  line.time = us !== undefined && /^\d+$/.test(us) ? Math.floor(Number(us) / 1000) : Number.NaN;
+  line.program = fieldText(r.SYSLOG_IDENTIFIER) ?? fieldText(r._COMM);
+  line.pid = fieldText(r._PID) ?? fieldText(r.SYSLOG_PID);
+  line.hostname = fieldText(r._HOSTNAME);
+  return true;
+}
+
+/** A journal field: a string, or an array of byte values (non-UTF-8 or binary data), decoded as UTF-8. */
+function fieldText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v) && v.every((b) => typeof b === 'number' && b >= 0 && b <= 255)) {
+    return Buffer.from(v as number[]).toString('utf8');
+  }
+  return undefined;
+}

@@ -1,0 +1,123 @@
+/**
+ * Literal pre-checks derived from a failregex: text that every match must contain, so `includes` (or
+ * `startsWith`) can reject a line before the regex runs. Only top-level text outside groups, classes and
+ * alternatives counts, and a character followed by `?`, `*` or `{0,…}` is dropped: the result is certainly
+ * mandatory, or absent.
+ */
+export interface DerivedLiterals {
+  /** Longest mandatory literal run (≥ 2 characters), if any. */
+  readonly longest: string | undefined;
+  /** The literal run right after a leading `^`, when the pattern starts with one: the message starts with it. */
+  readonly anchored: string | undefined;
+}
+
+const META = new Set(['.', '(', ')', '[', ']', '{', '}', '|', '?', '*', '+', '^', '$', '\\']);
+/** Escapes that stand for one literal character. */
+const ESCAPED: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', '/': '/', '-': '-' };
+
+/** Derives the literal pre-checks of a pattern whose tags are already replaced by groups. */
+export function deriveLiterals(source: string): DerivedLiterals {
+  const runs: string[] = [];
+  let run = '';
+  let anchored: string | undefined;
+  let atStart = source.startsWith('^');
+  let depth = 0;
+  let i = atStart ? 1 : 0;
+  let topAlternation = false;
+  const endRun = (): void => {
+    if (atStart) anchored = run;
+    atStart = false;
+    if (run.length > 0) runs.push(run);
+    run = '';
+  };
+  while (i < source.length) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const e = source[i + 1] ?? '';
+      const lit = ESCAPED[e] ?? (META.has(e) || /[^A-Za-z0-9]/.test(e) ? e : undefined);
+      if (depth === 0 && lit !== undefined && e !== '') {
+        i += 2;
+        i = addChar(lit, source, i);
+      } else {
+        if (depth === 0) endRun();
+        i += 2;
+        // \u{…}, \x41, \k<name>, \p{…}: skip their arguments conservatively.
+        if (source[i] === '{' || source[i] === '<') i = Math.max(i, source.indexOf(source[i] === '{' ? '}' : '>', i) + 1);
+      }
+      continue;
+    }
+    if (c === '[') {
+      if (depth === 0) endRun();
+      i = skipClass(source, i);
+      if (depth === 0) i = skipQuantifier(source, i);
+      continue;
+    }
+    if (c === '(') {
+      if (depth === 0) endRun();
+      depth++;
+      i++;
+      continue;
+    }
+    if (c === ')') {
+      depth = Math.max(0, depth - 1);
+      i++;
+      if (depth === 0) i = skipQuantifier(source, i);
+      continue;
+    }
+    if (depth > 0) {
+      i++;
+      continue;
+    }
+    if (c === '|') {
+      topAlternation = true;
+      break;
+    }
+    if (META.has(c)) {
+      endRun();
+      i++;
+      i = skipQuantifier(source, i);
+      continue;
+    }
+    i = addChar(c, source, i + 1);
+  }
+  if (topAlternation) return { longest: undefined, anchored: undefined };
+  endRun();
+  let longest: string | undefined;
+  for (const r of runs) if (r.length >= 2 && (!longest || r.length > longest.length)) longest = r;
+  return { longest, anchored: anchored && anchored.length > 0 ? anchored : undefined };
+
+  /** Adds a literal character that ended at `next`, honouring a quantifier after it. */
+  function addChar(ch: string, src: string, next: number): number {
+    const q = src[next];
+    if (q === '?' || q === '*' || (q === '{' && /^\{0[,}]/.test(src.slice(next)))) {
+      endRun();
+      return skipQuantifier(src, next);
+    }
+    run += ch;
+    if (q === '+' || q === '{') {
+      endRun();
+      return skipQuantifier(src, next);
+    }
+    return next;
+  }
+}
+
+function skipClass(source: string, i: number): number {
+  let j = i + 1;
+  if (source[j] === '^') j++;
+  if (source[j] === ']') j++;
+  while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+  return j + 1;
+}
+
+function skipQuantifier(source: string, i: number): number {
+  const q = source[i];
+  let j = i;
+  if (q === '?' || q === '*' || q === '+') j++;
+  else if (q === '{') {
+    const close = source.indexOf('}', i);
+    if (close !== -1 && /^\{\d*,?\d*\}$/.test(source.slice(i, close + 1))) j = close + 1;
+  }
+  if (j > i && source[j] === '?') j++;
+  return j;
+}

@@ -1,0 +1,67 @@
+import { describe, expect, test } from 'vitest';
+import { AddressMatcher } from '../src/address-matcher.js';
+import { PortcullisError } from '../src/errors.js';
+import { parseAddress } from '../src/ip-address.js';
+
+describe('AddressMatcher', () => {
+  const m = new AddressMatcher(['127.0.0.1/8', '::1', '2001:db8::/32', '192.0.2.7', '10.1.2.3/32', '198.51.100.0/25', '2001:db8:ffff::/128', '203.0.113.0/24']);
+
+  test.each([
+    ['127.0.0.1', true],
+    ['127.255.3.4', true],
+    ['128.0.0.1', false],
+    ['::1', true],
+    ['::2', false],
+    ['2001:db8:1234::5', true],
+    ['2001:DB9::1', false],
+    ['192.0.2.7', true],
+    ['192.0.2.8', false],
+    ['10.1.2.3', true],
+    ['198.51.100.127', true],
+    ['198.51.100.128', false],
+    ['::ffff:127.0.0.2', true],
+    ['::ffff:198.51.100.1', true],
+    ['[2001:db8::1]', true],
+    ['203.0.113.66', true],
+    ['not an address', false],
+  ])('%s → %s', (ip, want) => {
+    expect(m.has(ip)).toBe(want);
+    const parsed = parseAddress(ip);
+    if (parsed) expect(m.has(parsed)).toBe(want);
+  });
+
+  test('size counts addresses and networks', () => {
+    expect(m.size).toBe(8);
+  });
+
+  test('odd prefixes and v4-mapped networks', () => {
+    const n = new AddressMatcher(['10.0.0.0/9', '::ffff:172.16.0.0/108', '2001:db8:8000::/33']);
+    expect(n.has('10.127.255.255')).toBe(true);
+    expect(n.has('10.128.0.0')).toBe(false);
+    expect(n.has('172.31.255.255')).toBe(true);
+    expect(n.has('172.32.0.0')).toBe(false);
+    expect(n.has('2001:db8:8000::1')).toBe(true);
+    expect(n.has('2001:db8:7fff::1')).toBe(false);
+  });
+
+  test.each(['example.com', '1.2.3.4/33', '::1/129', '1.2.3.4/', '1.2.3.4/x', '1.2.3', ''])('rejects %j with ADDRESS_INVALID', (entry) => {
+    try {
+      new AddressMatcher(['127.0.0.1', entry]);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(PortcullisError);
+      expect((e as PortcullisError).code).toBe('ADDRESS_INVALID');
+      expect((e as PortcullisError).message).toContain(`"${entry}"`);
+    }
+  });
+
+  test('is fast: 1,000,000 look-ups well under a second', () => {
+    const big = new AddressMatcher([...Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.1`), '192.168.0.0/16', '2001:db8::/32']);
+    const probe = parseAddress('198.51.100.1')!;
+    const t0 = performance.now();
+    let hits = 0;
+    for (let i = 0; i < 1_000_000; i++) if (big.has(probe)) hits++;
+    expect(hits).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});

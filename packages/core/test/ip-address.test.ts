@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'vitest';
+import { parseAddress } from '../src/ip-address.js';
+
+describe('parseAddress', () => {
+  test.each([
+    ['192.0.2.1', 4, '192.0.2.1'],
+    ['0.0.0.0', 4, '0.0.0.0'],
+    ['255.255.255.255', 4, '255.255.255.255'],
+    ['2001:DB8:0:0:0:0:0:1', 6, '2001:db8::1'],
+    ['2001:0db8:0000:0000:0000:ff00:0042:8329', 6, '2001:db8::ff00:42:8329'],
+    ['::1', 6, '::1'],
+    ['::', 6, '::'],
+    ['1::', 6, '1::'],
+    ['[2001:db8::1]', 6, '2001:db8::1'],
+    ['fe80::1%eth0', 6, 'fe80::1'],
+    ['[fe80::1%25eth0]', 6, 'fe80::1'],
+    ['2001:db8:0:0:1:0:0:1', 6, '2001:db8::1:0:0:1'],
+    ['2001:db8::0:1', 6, '2001:db8::1'],
+    ['2001:db8:1:1:1:1:1:0', 6, '2001:db8:1:1:1:1:1:0'],
+    ['64:ff9b::192.0.2.33', 6, '64:ff9b::c000:221'],
+    ['1:2:3:4:5:6:1.2.3.4', 6, '1:2:3:4:5:6:102:304'],
+    ['::ffff:1.2.3.4', 4, '1.2.3.4'],
+    ['::FFFF:0a0b:0c0d', 4, '10.11.12.13'],
+    ['[::ffff:192.0.2.1]', 4, '192.0.2.1'],
+  ])('%s', (text, family, canonical) => {
+    const ip = parseAddress(text);
+    expect(ip?.family).toBe(family);
+    expect(ip?.canonical).toBe(canonical);
+    expect(ip?.bytes.length).toBe(family === 4 ? 4 : 16);
+  });
+
+  test.each([
+    '',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '999.1.1.1',
+    '01.2.3.4',
+    '1.2.3.4/24',
+    'example.com',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    '12345::1',
+    ':1:2:3:4:5:6:7',
+    '1:2:3:4:5:6:7:',
+    '::g',
+    '[::1',
+    '1:2:3:4:5:6:7:1.2.3.4',
+    '::1.2.3',
+    'fe80::1%',
+  ])('rejects %j', (text) => {
+    expect(parseAddress(text)).toBeUndefined();
+  });
+
+  test('bytes are in network order', () => {
+    expect([...parseAddress('2001:db8::ff')!.bytes]).toEqual([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff]);
+    expect([...parseAddress('10.0.0.255')!.bytes]).toEqual([10, 0, 0, 255]);
+  });
+
+  test('RFC 5952: the first of equally long zero runs is compressed, single zero groups are not', () => {
+    expect(parseAddress('1:0:0:1:0:0:1:1')?.canonical).toBe('1::1:0:0:1:1');
+    expect(parseAddress('1:0:1:1:1:1:1:1')?.canonical).toBe('1:0:1:1:1:1:1:1');
+  });
+});

@@ -1,0 +1,17 @@
+/**
+ * Paths bots probe for (fail2ban's botsearch-common, extended): webmail, phpMyAdmin and its usual
+ * disguises, WordPress entry points, database admin tools, `cgi-bin`, the w00tw00t (DFind) scanner,
+ * router exploits (`boaform`, `HNAP1`), and leaked configuration (`.env`, `.git`).
+ * Matched as the first path component below the document root; the character after the name may not
+ * continue a word, so `mailbox` or `pmapper` are not probes.
+ */
+export const BOT_PATH =
+  '(?:roundcube|(?:ext)?mail|horde|(?:v-?)?webmail|squirrelmail|(?:typo3/|xampp/|admin/)?(?:pma|PMA|(?:php)?[Mm]y[Aa]dmin)[\\w.-]*' +
+  '|phpmyadmin[\\w.-]*|dbadmin|mysqladmin|mysql|sqladmin|wp-(?:login|signup|admin)\\.php|xmlrpc\\.php' +
+  '|cgi-bin|w00tw00t[^\\s,/]*|boaform|HNAP1|\\.env|\\.git)(?![\\w-])';
+
+/**
+ * Directory names that end a document root (`/var/www/`, `/var/www/html/`, `/srv/www/htdocs/`,
+ * `…/httpdocs/`, `~/public_html/`, `/srv/http/`): a probe path is looked for right below one of them.
+ */
+export const DOCROOT = '/(?:[^\\s,/]+/)*(?:www|html|htdocs|httpdocs|public_html|http|wwwroot|webroot|web)/';

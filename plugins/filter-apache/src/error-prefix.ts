@@ -1,0 +1,58 @@
+import type { FailRule } from '@portcullis/core';
+
+/**
+ * The start of an Apache error log message (the engine has already removed the `[Wed Oct 11 14:32:52 2000]`
+ * date, or the syslog header when Apache logs through syslog). Apache writes the client before any
+ * attacker-written text (user name, URI, referer), so the address is taken from this fixed prefix.
+ *
+ * Apache 2.4 (`[module:level] [pid P:tid T] (errno)text: [client IP:PORT] AHnnnnn: `): the port is always
+ * there (`%s:%d`), also after an IPv6 address (`[client 2001:db8::1:51234]`), so the port is mandatory
+ * in this form and an IPv6 address is split before its last `:digits`. `[remote …]` stands where the
+ * connection has no scoreboard handle (HTTP/2 secondary connections) and is the peer as well; when a
+ * `[remote …]` precedes a `[client …]` (proxied setups) the client is taken. The errno text comes before
+ * the client in 2.4 and after it in 2.2; a source position (`mod_x.c(123): `) appears at debug levels.
+ */
+const PREFIX_24 =
+  '^\\[[^\\]\\s:]*:[a-z]+[0-9]?\\](?: \\[pid \\d+(?::tid \\d+)?\\])?(?: [\\w.-]+\\.c\\(\\d+\\):)?ERRNO' +
+  ' (?:\\[remote [^\\]\\s]+\\] )?\\[(?:client|remote) <ADDR>:\\d{1,5}\\]ERRNO (?:AH\\d{5}: )?';
+
+/** Apache 1.3–2.2 (`[level] [client IP] `): no module, no port (IPv6 addresses unbracketed). */
+const PREFIX_22 = '^\\[[a-z]+\\] \\[client <ADDR>(?::\\d{1,5})?\\]ERRNO (?:\\[\\d+\\] )?';
+
+/** Any errno part: `(2)No such file or directory:`, `(70007)The timeout specified has expired:`. */
+export const ANY_ERRNO = '(?: \\(-?\\d+\\)[^\\[\\]:]*:)?';
+
+/** What a rule built by {@link errorRules} needs besides its body. */
+export interface ErrorRuleSpec {
+  /** Regex for the text after the prefix (and after an `AHnnnnn: ` code). */
+  readonly body: string;
+  /** Literal pre-checks: at least one occurs in every line the body matches. */
+  readonly literals: readonly string[];
+  readonly description: string;
+  readonly when?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** The errno part the rule accepts (default {@link ANY_ERRNO}). */
+  readonly errno?: string | undefined;
+}
+
+/**
+ * The rules for one error-log message: one for the Apache 2.4 form and one for the 2.2 form, which differ
+ * in how the client address ends (see above). The 2.4 rule comes first so an ambiguous IPv6 address
+ * with a port is split as 2.4 writes it.
+ */
+export function errorRules(spec: ErrorRuleSpec): FailRule[] {
+  const errno = spec.errno ?? ANY_ERRNO;
+  return [
+    {
+      pattern: PREFIX_24.replaceAll('ERRNO', errno) + spec.body,
+      literals: spec.literals,
+      description: `${spec.description} (Apache 2.4)`,
+      when: spec.when,
+    },
+    {
+      pattern: PREFIX_22.replaceAll('ERRNO', errno) + spec.body,
+      literals: spec.literals,
+      description: `${spec.description} (Apache 2.2)`,
+      when: spec.when,
+    },
+  ];
+}

@@ -1,0 +1,53 @@
+import type { FailRule } from '@portcullis/core';
+
+/**
+ * `(http_auth.c.875) ` (lighttpd ≤ 1.4.3x), `(mod_auth.c.853) ` (1.4.4x and later) or another source file
+ * of the auth modules (`mod_authn_file.c`, `mod_authn_ldap.c`, …): the log position lighttpd prints.
+ */
+const SOURCE = '^\\((?:http_auth|mod_auth[a-z_]*)\\.c\\.\\d+\\) ';
+
+/**
+ * The failure rules of the `lighttpd-auth` filter, applied to lighttpd's error log (`server.errorlog`,
+ * date `2011-12-25 17:09:20: ` removed by the engine) or its syslog lines.
+ *
+ * The URI and the user name are written by the client. lighttpd prints the address last, so every rule
+ * ends with the fixed `IP: <address>` at the end of the line: a user name that contains `IP: 203.0.113.66`
+ * cannot move the address taken. The URI may not contain ` username: ` (a tempered token keeps the
+ * match linear); a user name is matched lazily up to the last fixed tail.
+ */
+export const lighttpdAuthRules: readonly FailRule[] = [
+  {
+    description: 'basic: password doesn\'t match (with or without the comma before IP)',
+    pattern:
+      `${SOURCE}password doesn't match for (?:(?! username: ).)* username: <F-USER>.*?</F-USER>,? IP: <ADDR>\\s*$`,
+    literals: ["password doesn't match for "],
+  },
+  {
+    description: 'digest: wrong password',
+    pattern: `${SOURCE}digest: auth failed for <F-USER>.*?</F-USER>: wrong password, IP: <ADDR>\\s*$`,
+    literals: ['digest: auth failed for'],
+  },
+  {
+    description: 'digest: uri mismatch',
+    pattern: `${SOURCE}digest: auth failed: uri mismatch \\(.*\\), IP: <ADDR>\\s*$`,
+    literals: ['digest: auth failed: uri mismatch ('],
+  },
+  {
+    description: 'get_password failed (unknown user)',
+    pattern: `${SOURCE}get_password failed, IP: <ADDR>\\s*$`,
+    literals: ['get_password failed, IP: '],
+  },
+  // Workaround: the engine's LineParser currently reads `2011-12-25 17:09:20: (mod_auth.c.1136) digest: …`
+  // as a syslog header (host `(mod_auth.c.1136)`, program `digest`), so the message starts after `digest: `.
+  // These two rules match that message; they only see lines of program `digest` (see `programs`).
+  {
+    description: 'digest: wrong password (line split as program `digest` by the line parser)',
+    pattern: '^auth failed for <F-USER>.*?</F-USER>: wrong password, IP: <ADDR>\\s*$',
+    literals: ['auth failed for '],
+  },
+  {
+    description: 'digest: uri mismatch (line split as program `digest` by the line parser)',
+    pattern: '^auth failed: uri mismatch \\(.*\\), IP: <ADDR>\\s*$',
+    literals: ['auth failed: uri mismatch ('],
+  },
+];

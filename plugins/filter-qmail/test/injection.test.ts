@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { LineParser, compileFilter } from '@portcullis/core/engine';
+import { describe, expect, it } from 'vitest';
+import { qmail } from '../src/index.js';
+
+/** The smuggled addresses: they must never be reported. */
+const MARKERS = ['203.0.113.66', '2001:db8:bad::66'];
+
+/** What an attacker puts into HELO, envelope addresses, user names and passwords. */
+const PAYLOADS = [
+  '203.0.113.66',
+  'x:203.0.113.66',
+  'x from 203.0.113.66',
+  'S:203.0.113.66:unknown',
+  'h:unknown:203.0.113.66> rcpt <x',
+  'x@y:203.0.113.66',
+  '2001:db8:bad::66',
+  "x') y@z:203.0.113.66",
+];
+
+const parser = new LineParser({ format: 'syslog', now: () => Date.parse('2024-12-31T00:00:00Z') });
+const compiled = compileFilter(qmail, {});
+
+/** Every positive sample of the fixtures, with its expected host. */
+function samples(): { line: string; host: string }[] {
+  const out: { line: string; host: string }[] = [];
+  for (const name of ['qmail.log', 'qmail-multilog.log']) {
+    const lines = readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      const host = /^#= host=(\S+)/.exec(line)?.[1];
+      const next = lines[i + 1];
+      if (host && next) out.push({ line: next, host });
+    });
+  }
+  return out;
+}
+
+/** The line with one attacker-written field replaced by `payload`, for each such field in it. */
+function mutations(line: string, payload: string): string[] {
+  const fields = [
+    / (H:)\S*( )/,
+    / (F:)\S*( )/,
+    / (T:)\S*()$/,
+    /(from <)[^>]*(> remote)/,
+    /(remote <)[^:>]*(:)/,
+    /(rcpt <)[^>]*(> : )/,
+    /(badmailfrom: |badrcptto: )\S*( from)/,
+    /(\(pass: ')[^']*('\))/,
+    /(\) |not found |given |fail )[^\s:]*(:[\d.]+$)/,
+    /(badmailfrom )<[^>]*>()/,
+  ];
+  return fields
+    .filter((field) => field.test(line))
+    .map((field) => line.replace(field, (_m, a: string, b: string) => `${a}${payload}${b}`));
+}
+
+describe('qmail: attacker-written fields never supply the host', () => {
+  it('every mutated sample yields the real peer or nothing', () => {
+    let checked = 0;
+    for (const { line, host } of samples()) {
+      for (const payload of PAYLOADS) {
+        for (const mutated of mutations(line, payload)) {
+          const hosts = (compiled.match(parser.parse(mutated)) ?? []).map((f) => f.host);
+          for (const h of hosts) expect(MARKERS, mutated).not.toContain(h);
+          if (hosts.length > 0) expect(hosts, mutated).toEqual([host]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+});
