@@ -17,6 +17,17 @@ export interface TestFilterArgs {
 const CHUNK = 1024 * 1024;
 const SAMPLES = 5;
 
+const RESERVED = new Set(['lineno', 'filter', 'host', 'time', 'user']);
+
+/** JSON text of a string; skips JSON.stringify for the usual plain ASCII value. */
+function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || c > 126) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
 /** Counters of one run, for the human report. */
 interface Tally {
   lines: number;
@@ -49,6 +60,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   const source = args.input === '-' ? 'stdin' : args.input;
   let lastTime = Number.NaN;
   let lastIso = 'null';
+  const filterId = jsonString(filter.id);
 
   const feed = (lines: string[]): void => {
     for (let i = 0; i < lines.length; i++) {
@@ -68,9 +80,9 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
           lastTime = f.time;
           lastIso = Number.isFinite(f.time) ? `"${new Date(f.time).toISOString()}"` : 'null';
         }
-        let s = `{"lineno":${f.line.lineno ?? tally.lines},"filter":${JSON.stringify(filter.id)},"host":${JSON.stringify(f.host)},"time":${lastIso}`;
-        if (f.user !== undefined) s += `,"user":${JSON.stringify(f.user)}`;
-        if (f.fields) for (const k in f.fields) if (k !== 'lineno' && k !== 'filter' && k !== 'host' && k !== 'time' && k !== 'user') s += `,${JSON.stringify(k)}:${JSON.stringify(f.fields[k])}`;
+        let s = `{"lineno":${f.line.lineno ?? tally.lines},"filter":${filterId},"host":${jsonString(f.host)},"time":${lastIso}`;
+        if (f.user !== undefined) s += `,"user":${jsonString(f.user)}`;
+        if (f.fields) for (const k in f.fields) if (!RESERVED.has(k)) s += `,${jsonString(k)}:${jsonString(f.fields[k]!)}`;
         out.add(`${s}}\n`);
       }
     }

@@ -101,7 +101,8 @@ class RegexFilter implements CompiledFilter {
     }
     this.maxLength = co.maxLineLength ?? MAX_LINE_LENGTH;
     const c = definition.correlate;
-    this.correlate = c === 'pid' ? (line) => (line.pid === undefined ? undefined : `${line.hostname ?? ''} ${line.pid}`) : c;
+    // By pid alone: a log that mixes hosts with colliding pids is rare, and a key string per line is not.
+    this.correlate = c === 'pid' ? (line) => line.pid : c;
     this.state = new CorrelationState(co.maxCorrelationIds);
     this.custom = definition.match?.(options);
   }

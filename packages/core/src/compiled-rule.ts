@@ -96,7 +96,30 @@ export function capture(rule: CompiledRule, message: string): Captures | undefin
   return out;
 }
 
+/** True when `text` is a dotted quad in canonical form (no leading zeros, octets ≤ 255): checked without allocating. */
+function isPlainIPv4(text: string): boolean {
+  let octets = 0;
+  let value = -1;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i === text.length ? 46 : text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || value > 255 || ++octets > 4) return false;
+      value = -1;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false;
+      value = (value < 0 ? 0 : value) * 10 + (c - 48);
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return octets === 4;
+}
+
 function reportHost(value: string, addressOnly: boolean): string | undefined {
+  if (isPlainIPv4(value)) return value;
   const text = value.charCodeAt(0) === 91 ? value.slice(1, -1) : value;
   const ip = parseAddress(text);
   if (ip) return ip.family === 4 ? ip.canonical : text.toLowerCase();

@@ -8,6 +8,8 @@ export interface CorrelationEntry {
   pending: Failure[] | undefined;
   /** Time of the last line of this id (ms). */
   last: number;
+  /** When the entry was (re)inserted into the map: entries sit in this order. */
+  since: number;
 }
 
 /** Ids silent for this long are dropped with their pending failures. */
@@ -16,8 +18,9 @@ export const CORRELATION_EXPIRY_MS = 10 * 60_000;
 export const CORRELATION_MAX_IDS = 100_000;
 
 /**
- * Per-id state for multi-line correlation. A Map keeps ids in the order they were last touched (touching
- * re-inserts), so both expiry and eviction only ever look at the front.
+ * Per-id state for multi-line correlation. A Map keeps ids in insertion order, so eviction (when full)
+ * drops the oldest id and expiry only looks at the front: a front entry that was touched since is moved to
+ * the back instead of dropped, so each sweep costs what it removes or moves, never a scan of every id.
  */
 export class CorrelationState {
   private readonly entries = new Map<string, CorrelationEntry>();
@@ -37,15 +40,14 @@ export class CorrelationState {
     this.expire(time);
     let entry = this.entries.get(id);
     if (entry) {
-      this.entries.delete(id);
-    } else {
-      entry = { host: undefined, user: undefined, pending: undefined, last: time };
-      if (this.entries.size >= this.maxIds) {
-        const oldest = this.entries.keys().next();
-        if (!oldest.done) this.entries.delete(oldest.value);
-      }
+      if (time > entry.last) entry.last = time;
+      return entry;
     }
-    if (time > entry.last) entry.last = time;
+    entry = { host: undefined, user: undefined, pending: undefined, last: time, since: time };
+    if (this.entries.size >= this.maxIds) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
     this.entries.set(id, entry);
     return entry;
   }
@@ -69,9 +71,15 @@ export class CorrelationState {
     if (now < this.nextSweep) return;
     this.nextSweep = now + 60_000;
     const limit = now - CORRELATION_EXPIRY_MS;
+    const moved: [string, CorrelationEntry][] = [];
     for (const [id, entry] of this.entries) {
-      if (entry.last >= limit) break;
+      if (entry.since >= limit) break;
       this.entries.delete(id);
+      if (entry.last >= limit) {
+        entry.since = entry.last;
+        moved.push([id, entry]);
+      }
     }
+    for (const [id, entry] of moved) this.entries.set(id, entry);
   }
 }

@@ -70,21 +70,31 @@ export class DateDetector {
   private cacheText = '';
   private cacheTime = 0;
   private cacheEnd = 0;
-  private localKey = '';
-  private localTime = 0;
+  /** Local time of the start of the last hour computed: `new Date(…)` is the slow part of zone-less dates. */
+  private hourKey = -1;
+  private hourTime = 0;
+  /** The year of `now()` and the span of time it covers, so year inference needs no Date per line. */
+  private yearOf = 0;
+  private yearFrom = 1;
+  private yearTo = 0;
+  /** Reused for every result: callers read it before the next call. */
+  private readonly result: DetectedDate = { time: 0, start: 0, end: 0 };
 
   /** @param options.now clock for year inference (default `Date.now`). */
   constructor(options?: { now?: (() => number) | undefined }) {
     this.now = options?.now ?? Date.now;
   }
 
-  /** The date at the start of `line` (or an Apache access date anywhere in it); undefined when none. */
+  /**
+   * The date at the start of `line` (or an Apache access date anywhere in it); undefined when none. The
+   * returned object is reused by the next call: read it, don't keep it.
+   */
   detect(line: string): DetectedDate | undefined {
     const p = skipPri(line);
     // Fast path: the same date text as the previous line.
     const cached = this.cacheText;
     if (cached.length > 0 && line.startsWith(cached, p) && !continues(line, p + cached.length)) {
-      return { time: this.cacheTime, start: 0, end: p + this.cacheEnd };
+      return this.found(this.cacheTime, 0, p + this.cacheEnd);
     }
     for (let k = 0; k < PARSERS.length; k++) {
       const idx = (k + this.lastFormat) % PARSERS.length;
@@ -96,7 +106,7 @@ export class DateDetector {
       this.cacheText = line.slice(p, end);
       this.cacheTime = time;
       this.cacheEnd = end - p;
-      return { time, start: 0, end };
+      return this.found(time, 0, end);
     }
     return this.apacheAccess(line);
   }
@@ -116,9 +126,17 @@ export class DateDetector {
       f.noYear = false;
       const time = this.timeOf();
       if (Number.isNaN(time)) continue;
-      return { time, start: i, end: i + 28 };
+      return this.found(time, i, i + 28);
     }
     return undefined;
+  }
+
+  private found(time: number, start: number, end: number): DetectedDate {
+    const r = this.result;
+    r.time = time;
+    r.start = start;
+    r.end = end;
+    return r;
   }
 
   private timeOf(): number {
@@ -131,7 +149,12 @@ export class DateDetector {
     }
     if (!f.noYear) return this.local(f.y) ;
     const now = this.now();
-    let y = new Date(now).getFullYear();
+    if (now < this.yearFrom || now >= this.yearTo) {
+      this.yearOf = new Date(now).getFullYear();
+      this.yearFrom = new Date(this.yearOf, 0, 1).getTime();
+      this.yearTo = new Date(this.yearOf + 1, 0, 1).getTime();
+    }
+    let y = this.yearOf;
     // Feb 29 needs a leap year: look back at most 8 years for one.
     for (let tries = 0; tries < 9; tries++, y--) {
       const t = this.local(y);
@@ -145,12 +168,14 @@ export class DateDetector {
   private local(y: number): number {
     const f = this.f;
     if (f.d > daysIn(y, f.mo)) return Number.NaN;
-    const key = `${y},${f.mo},${f.d},${f.h},${f.mi},${f.s}`;
-    if (key !== this.localKey) {
-      this.localKey = key;
-      this.localTime = new Date(y, f.mo, f.d, f.h, f.mi, f.s).getTime();
+    // Offsets change on the hour everywhere but Lord Howe Island (DST at 02:00 by 30 minutes), so the local
+    // start of the hour is computed once and minutes and seconds are added.
+    const key = ((y * 12 + f.mo) * 32 + f.d) * 24 + f.h;
+    if (key !== this.hourKey) {
+      this.hourKey = key;
+      this.hourTime = new Date(y, f.mo, f.d, f.h, 0, 0).getTime();
     }
-    return this.localTime + f.ms;
+    return this.hourTime + f.mi * 60_000 + f.s * 1000 + f.ms;
   }
 }
 

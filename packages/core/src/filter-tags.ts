@@ -62,12 +62,12 @@ export function expandTags(pattern: string): ExpandedPattern {
       const i = n++;
       if (addr === 'HOST') {
         groups.push({ group: `pcl_host_${i}`, field: 'host', addressOnly: false });
-        return `(?<pcl_host_${i}>\\[${IP6_SOURCE}\\]|${IP6_SOURCE}|${HOSTNAME_SOURCE})`;
+        return `(?<pcl_host_${i}>${IP4_SOURCE}|\\[${IP6_SOURCE}\\]|${IP6_SOURCE}|${HOSTNAME_SOURCE})`;
       }
       groups.push({ group: `pcl_host_${i}`, field: 'host', addressOnly: true });
       if (addr === 'IP4') return `(?<pcl_host_${i}>${IP4_SOURCE})`;
       if (addr === 'IP6') return `(?<pcl_host_${i}>${IP6_SOURCE})`;
-      return `(?<pcl_host_${i}>\\[${IP6_SOURCE}\\]|${IP6_SOURCE}|${IP4_SOURCE})`;
+      return `(?<pcl_host_${i}>${IP4_SOURCE}|\\[${IP6_SOURCE}\\]|${IP6_SOURCE})`;
     }
     if (open) {
       const i = n++;

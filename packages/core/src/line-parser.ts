@@ -24,6 +24,22 @@ interface Draft {
 const MAX_TAG = 128;
 
 /**
+ * Returns `text[start, end)`, reusing an equal string from `recent` so the few host and program names of a
+ * log are not allocated again for every line.
+ */
+function intern(text: string, start: number, end: number, recent: string[]): string {
+  const len = end - start;
+  for (let i = 0; i < recent.length; i++) {
+    const r = recent[i]!;
+    if (r.length === len && text.startsWith(r, start)) return r;
+  }
+  const s = text.slice(start, end);
+  if (recent.length >= 8) recent.pop();
+  recent.unshift(s);
+  return s;
+}
+
+/**
  * Turns text lines into {@link LogLine}s: finds the date, takes off a syslog header (RFC 3164, RFC 5424,
  * rsyslog ISO) and fills program, pid and hostname from it; decodes journal JSON records. Builds exactly
  * one object per line and never throws on malformed input.
@@ -31,6 +47,8 @@ const MAX_TAG = 128;
 export class LineParser {
   private readonly format: LineFormat;
   private readonly dates: DateDetector;
+  /** Recently seen host and program names (see {@link intern}). */
+  private readonly names: string[] = [];
 
   /** @param options.now clock for RFC 3164 year inference (default `Date.now`). */
   constructor(options?: { format?: LineFormat | undefined; now?: (() => number) | undefined }) {
@@ -64,7 +82,7 @@ export class LineParser {
     }
     if (text.charCodeAt(0) === 60 && text.charCodeAt(text.indexOf('>') + 1) === 49 && text.charCodeAt(text.indexOf('>') + 2) === 32) {
       if (read5424(text, date.end, line)) return line;
-    } else if (readSyslogHeader(text, date.end, line)) {
+    } else if (readSyslogHeader(text, date.end, line, this.names)) {
       return line;
     }
     let m = date.end;
@@ -103,21 +121,21 @@ function isTagChar(c: number): boolean {
  * `host prog[pid]: msg` / `host prog: msg` (also without host) after a syslog date ending at `at`.
  * Returns false when the rest is not shaped like that.
  */
-function readSyslogHeader(text: string, at: number, line: Draft): boolean {
+function readSyslogHeader(text: string, at: number, line: Draft, names: string[]): boolean {
   if (text.charCodeAt(at) !== 32) return false;
   let i = at + 1;
   const firstEnd = text.indexOf(' ', i);
   if (firstEnd <= i) return false;
   // Without a host name the first word is already `prog[pid]:`.
-  let hostname: string | undefined;
+  let hostStart = -1;
   if (!endsTag(text, firstEnd)) {
-    hostname = text.slice(i, firstEnd);
+    hostStart = i;
     i = firstEnd + 1;
   }
   const start = i;
   while (i - start < MAX_TAG && isTagChar(text.charCodeAt(i))) i++;
   if (i === start) return false;
-  const program = text.slice(start, i);
+  const programEnd = i;
   let pid: string | undefined;
   if (text.charCodeAt(i) === 91) {
     const close = text.indexOf(']', i + 1);
@@ -128,8 +146,8 @@ function readSyslogHeader(text: string, at: number, line: Draft): boolean {
   if (text.charCodeAt(i) !== 58) return false;
   i++;
   if (i < text.length && text.charCodeAt(i) !== 32) return false;
-  line.hostname = hostname;
-  line.program = program;
+  line.hostname = hostStart === -1 ? undefined : intern(text, hostStart, firstEnd, names);
+  line.program = intern(text, start, programEnd, names);
   line.pid = pid;
   line.message = text.slice(i + 1);
   return true;

@@ -44,7 +44,7 @@ const rules: readonly FailRule[] = [
   }),
   ...errorRules({
     description: 'mod_authnz_ldap: user authentication failed',
-    body: 'auth_ldap authenticate: user <F-USER>.*?</F-USER> authentication failed; URI [^\\[]*\\[(?:User not found|Invalid credentials|ldap_search_ext_s\\(\\) for user failed)\\]',
+    body: 'auth_ldap authenticate: user <F-USER>.*?</F-USER> authentication failed; URI [^\\[]*\\[(?:[^\\]]*\\]\\[)?(?:User not found|Invalid credentials|[Nn]o [Ss]uch [Oo]bject|ldap_search_ext_s\\(\\) for user failed)\\]',
     literals: ['auth_ldap authenticate: user '],
   }),
   ...errorRules({

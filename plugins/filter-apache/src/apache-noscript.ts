@@ -4,10 +4,11 @@ import { APACHE_PROGRAMS } from './programs.js';
 
 /**
  * A path that names a script: a component ending in a script extension (`.php`, `.php5`, `.phtml`,
- * `.asp`, `.aspx`, `.exe`, `.pl`, `.cgi`, `.jsp`, `.dll`) or a `cgi-bin` directory. The lazy `[^\s,]*?`
+ * `.asp`, `.aspx`, `.exe`, `.pl`, `.cgi`, `.jsp`, `.dll`), a `cgi-bin` directory or a PHP CGI binary
+ * (`php5`, `php-cgi`). The lazy `[^\s,]*?`
  * stops at the first such component; nothing follows that could change the client address.
  */
-const SCRIPT = '/[^\\s,]*?(?:\\.(?:php[3-8s]?|phtml|aspx?|exe|pl|cgi|jsp|dll)|/cgi-bin)(?![\\w-])';
+const SCRIPT = '/[^\\s,]*?(?:\\.(?:php[3-8s]?|phtml|aspx?|exe|pl|cgi|jsp|dll)|/cgi-bin|/php(?:[45]|[.-]cgi))(?![\\w-])';
 
 /**
  * `apache-noscript`: clients asking for scripts that do not exist (after fail2ban's apache-noscript):

@@ -6,15 +6,16 @@ import type { FailRule } from '@portcullis/core';
  * attacker-written text (user name, URI, referer), so the address is taken from this fixed prefix.
  *
  * Apache 2.4 (`[module:level] [pid P:tid T] (errno)text: [client IP:PORT] AHnnnnn: `): the port is always
- * there (`%s:%d`), also after an IPv6 address (`[client 2001:db8::1:51234]`), so the port is mandatory
- * in this form and an IPv6 address is split before its last `:digits`. `[remote …]` stands where the
+ * there (`%s:%d`), also after an IPv6 address (`[client 2001:db8::1:51234]`), so an IPv6 address is split
+ * before its last `:digits` (an IPv6 address without a port, from custom formats, is the last resort). `[remote …]` stands where the
  * connection has no scoreboard handle (HTTP/2 secondary connections) and is the peer as well; when a
  * `[remote …]` precedes a `[client …]` (proxied setups) the client is taken. The errno text comes before
  * the client in 2.4 and after it in 2.2; a source position (`mod_x.c(123): `) appears at debug levels.
  */
 const PREFIX_24 =
   '^\\[[^\\]\\s:]*:[a-z]+[0-9]?\\](?: \\[pid \\d+(?::tid \\d+)?\\])?(?: [\\w.-]+\\.c\\(\\d+\\):)?ERRNO' +
-  ' (?:\\[remote [^\\]\\s]+\\] )?\\[(?:client|remote) <ADDR>:\\d{1,5}\\]ERRNO (?:AH\\d{5}: )?';
+  ' (?:\\[remote [^\\]\\s]+\\] )?\\[(?:client|remote) ' +
+  '(?:<IP4>(?::\\d{1,5})?|<IP6>:\\d{1,5}|\\[<IP6>\\](?::\\d{1,5})?|<IP6>)\\]ERRNO (?:AH\\d{5}: )?';
 
 /** Apache 1.3–2.2 (`[level] [client IP] `): no module, no port (IPv6 addresses unbracketed). */
 const PREFIX_22 = '^\\[[a-z]+\\] \\[client <ADDR>(?::\\d{1,5})?\\]ERRNO (?:\\[\\d+\\] )?';

@@ -21,8 +21,8 @@ export const courierSmtp: FilterDefinition = defineFilter({
   failregex: [
     {
       description: 'RCPT rejected: user unknown or relaying denied',
-      pattern: `${RELAY}.*: (?:550 User (?:<[^>]*> )?unknown\\.?|513 Relaying denied\\.?)$`,
-      literals: ['550 User ', '513 Relaying denied'],
+      pattern: `${RELAY}.*: (?:550 (?:5\\.1\\.1 )?User (?:<[^>]{0,320}> )?unknown\\.?|513 (?:5\\.7\\.1 )?Relaying denied\\.?)$`,
+      literals: [' User ', ' Relaying denied'],
     },
     {
       description: 'SMTP AUTH failed',

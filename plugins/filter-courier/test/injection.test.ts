@@ -78,3 +78,47 @@ describe('courier: attacker-written fields never supply the host', () => {
     expect(compiled.match(parser.parse(line)) ?? []).toEqual([]);
   });
 });
+
+/** 64 KiB lines built from the fragments the courier rules quantify over. */
+function courierHostile(program: string, starts: readonly string[], fragments: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const start of starts) {
+    for (const fragment of fragments) {
+      const room = 64 * 1024 - start.length - 2;
+      out.push(
+        `Feb 25 13:34:10 mail ${program}[1]: ${start}${fragment.repeat(Math.ceil(room / fragment.length)).slice(0, room)} x`,
+      );
+    }
+  }
+  return out;
+}
+
+describe('courier: linear on long hostile lines', () => {
+  const cases = [
+    {
+      filter: courierAuth,
+      lines: courierHostile(
+        'imapd',
+        ['LOGIN FAILED, user=', 'LOGIN FAILED, method=', 'LOGIN FAILED, '],
+        [', ip=[', ', ip=[192.0.2.7]', ', ip=[192.0.2.7], port=[1]', ', ', '[', ':'],
+      ),
+    },
+    {
+      filter: courierSmtp,
+      lines: courierHostile(
+        'courieresmtpd',
+        ['error,relay=192.0.2.7,', 'error,relay=192.0.2.7,port=1,ident=', 'error,relay='],
+        [': ', ': 550 User <', ': 550 User unknown.', ',', 'msg="535 Authentication failed.",cmd:', ':'],
+      ),
+    },
+  ];
+  for (const { filter, lines } of cases) {
+    it(`${filter.id}: ${lines.length} lines of 64 KiB in well under a second`, () => {
+      const compiled = compileFilter(filter, {}, { maxLineLength: 128 * 1024 });
+      const started = performance.now();
+      for (const line of lines)
+        for (const f of compiled.match(parser.parse(line)) ?? []) expect(f.host).toBe('192.0.2.7');
+      expect(performance.now() - started).toBeLessThan(1000);
+    });
+  }
+});

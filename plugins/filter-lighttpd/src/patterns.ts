@@ -2,9 +2,10 @@ import type { FailRule } from '@portcullis/core';
 
 /**
  * `(http_auth.c.875) ` (lighttpd ≤ 1.4.3x), `(mod_auth.c.853) ` (1.4.4x and later) or another source file
- * of the auth modules (`mod_authn_file.c`, `mod_authn_ldap.c`, …): the log position lighttpd prints.
+ * of the auth modules (`mod_authn_file.c`, `mod_authn_ldap.c`, …): the log position lighttpd prints. Some
+ * 1.4.5x builds lost the opening parenthesis (`mod_auth.c.828) …`).
  */
-const SOURCE = '^\\((?:http_auth|mod_auth[a-z_]*)\\.c\\.\\d+\\) ';
+const SOURCE = '^(?:: )?\\(?(?:http_auth|mod_auth[a-z_]*)\\.c\\.\\d+\\) ';
 
 /**
  * The failure rules of the `lighttpd-auth` filter, applied to lighttpd's error log (`server.errorlog`,
@@ -23,8 +24,8 @@ export const lighttpdAuthRules: readonly FailRule[] = [
     literals: ["password doesn't match for "],
   },
   {
-    description: 'digest: wrong password',
-    pattern: `${SOURCE}digest: auth failed for <F-USER>.*?</F-USER>: wrong password, IP: <ADDR>\\s*$`,
+    description: 'digest: wrong password (user plain, or quoted as `user\' since 1.4.5x)',
+    pattern: `${SOURCE}digest: auth failed for (?:\`<F-USER>[^'\`]*</F-USER>['\`]|<F-USER>.*?</F-USER>) ?: wrong password, IP: <ADDR>\\s*$`,
     literals: ['digest: auth failed for'],
   },
   {
@@ -42,7 +43,7 @@ export const lighttpdAuthRules: readonly FailRule[] = [
   // These two rules match that message; they only see lines of program `digest` (see `programs`).
   {
     description: 'digest: wrong password (line split as program `digest` by the line parser)',
-    pattern: '^auth failed for <F-USER>.*?</F-USER>: wrong password, IP: <ADDR>\\s*$',
+    pattern: `^auth failed for (?:\`<F-USER>[^'\`]*</F-USER>['\`]|<F-USER>.*?</F-USER>) ?: wrong password, IP: <ADDR>\\s*$`,
     literals: ['auth failed for '],
   },
   {

@@ -28,6 +28,11 @@ export const ddosRules: readonly FailRule[] = [
     when: { mode: DDOS },
   },
   {
+    description: 'smtpd: anvil connection rate or concurrency limit exceeded',
+    pattern: `^warning: Connection (?:rate|concurrency) limit exceeded: \\d+ from ${CLIENT} for service [^\\s]+$`,
+    when: { mode: DDOS },
+  },
+  {
     description: 'postscreen: client talked before the greeting, or hung up during the tests',
     pattern: '^(?:PREGREET \\d+|HANGUP) after [0-9.]+ from \\[<ADDR>\\]:\\d+(?: |:|$)',
     literals: ['PREGREET ', 'HANGUP after '],

@@ -6,7 +6,7 @@ import type { FailRule } from '@portcullis/core';
  * vsftpd writes two kinds of lines that tell of a failed login:
  * - its own log (`vsftpd_log_file`, or syslog with `syslog_enable=YES`):
  *   `[pid 1234] [user] FAIL LOGIN: Client "1.2.3.4"`, since 3.0 often followed by `, "Login incorrect"`
- *   (anonymous sessions may add `, anon password "…"`). The `[pid …]` part is missing in some syslog setups.
+ *   (anonymous sessions may add `, anon password "…"`, the client's text: only after `ftp`/`anonymous`). The `[pid …]` part is missing in some syslog setups.
  *   The user name is whatever the client sent with `USER`, so it can contain `]`, quotes and a fake
  *   `FAIL LOGIN: Client "…"`: the rule matches it lazily and requires fixed daemon text after it up to the
  *   end of the line, so the address taken is always the one vsftpd printed last.
@@ -17,12 +17,36 @@ import type { FailRule } from '@portcullis/core';
  *   the trailing `user=` too, otherwise a user name like `x rhost=203.0.113.66  user=` could smuggle an
  *   address. With an empty `ruser=` (old PAM, most setups) nothing attacker-written precedes `rhost=`.
  */
+/**
+ * `[pid N] ` when the line has it. Not simply optional: skipping it would let the user name start at
+ * `[pid`, past the checks made at the start of the real user name.
+ */
+const PID = '^(?:\\[pid \\d+\\] |(?!\\[pid \\d+\\] ))';
+
+/** The user names vsftpd treats as anonymous (it compares them case-insensitively). */
+const ANONYMOUS = '(?:[Aa][Nn][Oo][Nn][Yy][Mm][Oo][Uu][Ss]|[Ff][Tt][Pp])';
+
 export const vsftpdRules: readonly FailRule[] = [
   {
-    description: 'vsftpd log: FAIL LOGIN',
+    description: 'vsftpd log: FAIL LOGIN of an anonymous user (with the anon password)',
+    // The anon password follows the address and is the client's text. It is accepted only after the fixed
+    // anonymous user names and only without quotes: a user name that fakes this start still ends in the
+    // real `Client "<address>"`, whose quotes `[^"]*"$` cannot cross.
     pattern:
-      '^(?:\\[pid \\d+\\] )?\\[<F-USER>.*?</F-USER>\\] FAIL LOGIN: Client "<ADDR>"' +
-      '(?:, anon password "[^"]*")?(?:, "[^"]*")?$',
+      PID + '\\[<F-USER>' +
+      ANONYMOUS +
+      '</F-USER>\\] FAIL LOGIN: Client "<ADDR>", anon password "[^"]*"$',
+    literals: ['", anon password "'],
+  },
+  {
+    description: 'vsftpd log: FAIL LOGIN',
+    // The optional tail is one quoted word after the address (`, "Login incorrect"`): it cannot swallow a
+    // quoted address, so a user name that fakes `FAIL LOGIN: Client "…"` never provides the address. Lines
+    // of anonymous users with an anon password are left to the rule above: their end is the client's text.
+    pattern:
+      PID + '\\[(?!' +
+      ANONYMOUS +
+      '\\] FAIL LOGIN: Client "[^"]*", anon password ")<F-USER>.*?</F-USER>\\] FAIL LOGIN: Client "<ADDR>"(?:, "[^"]*")?$',
     literals: ['] FAIL LOGIN: Client "'],
   },
   {

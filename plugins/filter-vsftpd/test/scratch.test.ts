@@ -11,7 +11,7 @@ describe('scratch', () => {
     const own = files.filter((name) => name === `${filter.id}.log` || name.startsWith(`${filter.id}-`));
     for (const file of own) {
       it(`${filter.id}: ${file}`, () => {
-        expect(checkFilterFixture(filter, `${fixtures}${file}`).errors).toEqual([]);
+        const r = checkFilterFixture(filter, `${fixtures}${file}`); console.log(file, r.lines, r.failures, r.blocks); expect(r.errors).toEqual([]);
       });
     }
   }

@@ -1,0 +1,116 @@
+// `pnpm bench [-- --filter <id>] [-- --lines N] [-- --mode <mode>]`: end-to-end filter throughput.
+//
+// Generates bench/data/auth.log (1,000,000 lines, seeded) if missing, runs the built CLI
+// `node apps/portcullis/dist/cli.js test-filter <id> <log> --json`, measures lines/s and peak RSS (via a
+// --require hook reading process.resourceUsage().maxRSS at exit), compares failures per host with
+// bench/data/auth.expected.json (sshd, normal mode), prints a table and writes bench/results.json.
+// Other filters: pass --filter <id> --log <file> [--expected <json>] (bench/filters.mjs builds logs for them).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1];
+};
+const filter = arg('filter', 'sshd');
+const mode = arg('mode', undefined);
+const lines = Number(arg('lines', 1_000_000));
+const cli = process.env.BENCH_CLI ?? join(root, 'apps/portcullis/dist/cli.js');
+const dataDir = join(root, 'bench/data');
+const log = arg('log', join(dataDir, lines === 1_000_000 ? 'auth.log' : `auth-${lines}.log`));
+const expectedFile = arg('expected', filter === 'sshd' && !mode ? log.replace(/\.log$/, '.expected.json') : undefined);
+
+if (!existsSync(cli)) {
+  console.error(`${cli} is missing: build the CLI first (pnpm build)`);
+  process.exit(2);
+}
+if (!existsSync(log)) {
+  if (filter !== 'sshd' || arg('log', undefined)) {
+    console.error(`${log} is missing`);
+    process.exit(2);
+  }
+  const name = log.slice(dataDir.length + 1).replace(/\.log$/, '');
+  const gen = spawnSync(process.execPath, [join(root, 'bench/generate-auth-log.mjs'), '--lines', String(lines), '--out', dataDir, '--name', name], {
+    stdio: 'inherit',
+  });
+  if (gen.status !== 0) process.exit(gen.status ?? 1);
+}
+
+const rssFile = join(tmpdir(), `portcullis-bench-rss-${process.pid}`);
+const argv = ['--require', join(root, 'bench/rss-hook.cjs'), cli, 'test-filter', filter, log, '--json'];
+if (mode) argv.push('--option', `mode=${mode}`);
+const started = process.hrtime.bigint();
+const child = spawn(process.execPath, argv, { env: { ...process.env, BENCH_RSS_FILE: rssFile }, stdio: ['ignore', 'pipe', 'inherit'] });
+const perHost = new Map();
+let failures = 0;
+let rest = '';
+let badJson = 0;
+child.stdout.setEncoding('utf8');
+child.stdout.on('data', (chunk) => {
+  const parts = (rest + chunk).split('\n');
+  rest = parts.pop();
+  for (const p of parts) {
+    if (!p) continue;
+    try {
+      const o = JSON.parse(p);
+      failures++;
+      perHost.set(o.host, (perHost.get(o.host) ?? 0) + 1);
+    } catch {
+      badJson++;
+    }
+  }
+});
+const code = await new Promise((resolve) => child.on('close', resolve));
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const rssKiB = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) : Number.NaN;
+rmSync(rssFile, { force: true });
+if (code !== 0) {
+  console.error(`test-filter exited with ${code}`);
+  process.exit(1);
+}
+const total = Number(spawnSync('wc', ['-l', log], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0]);
+
+let comparison = { checked: false };
+if (expectedFile && existsSync(expectedFile)) {
+  const expected = JSON.parse(readFileSync(expectedFile, 'utf8'));
+  const diffs = [];
+  for (const [host, n] of Object.entries(expected.hosts)) {
+    const got = perHost.get(host) ?? 0;
+    if (got !== n) diffs.push({ host, expected: n, got });
+  }
+  for (const [host, got] of perHost) if (!(host in expected.hosts)) diffs.push({ host, expected: 0, got });
+  comparison = { checked: true, expectedFailures: expected.failures, hostsDiffering: diffs.length, sample: diffs.slice(0, 10) };
+}
+
+const result = {
+  filter,
+  mode: mode ?? 'default',
+  lines: total,
+  seconds: Number(seconds.toFixed(3)),
+  linesPerSecond: Math.round(total / seconds),
+  peakRssMiB: Number((rssKiB / 1024).toFixed(1)),
+  failures,
+  hosts: perHost.size,
+  badJsonLines: badJson,
+  node: process.version,
+  ...comparison,
+};
+const rows = [
+  ['filter', `${filter} (${result.mode})`],
+  ['lines', total.toLocaleString('en')],
+  ['time', `${result.seconds} s`],
+  ['lines/s', result.linesPerSecond.toLocaleString('en')],
+  ['peak RSS', `${result.peakRssMiB} MiB`],
+  ['failures', `${failures.toLocaleString('en')}${comparison.checked ? ` (expected ${comparison.expectedFailures.toLocaleString('en')})` : ''}`],
+  ['hosts', perHost.size.toLocaleString('en')],
+];
+if (comparison.checked) rows.push(['hosts differing', String(comparison.hostsDiffering)]);
+const width = Math.max(...rows.map((r) => r[0].length));
+for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+if (comparison.checked && comparison.hostsDiffering > 0) console.log('first differences:', comparison.sample);
+writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(result, null, 2)}\n`);
+if (comparison.checked && comparison.hostsDiffering > 0) process.exitCode = 1;

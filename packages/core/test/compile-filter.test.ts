@@ -1,0 +1,238 @@
+import { describe, expect, test } from 'vitest';
+import { compileFilter } from '../src/compile-filter.js';
+import { PortcullisError } from '../src/errors.js';
+import type { FilterDefinition } from '../src/filter-definition.js';
+import { LineParser } from '../src/line-parser.js';
+
+const parser = new LineParser({ format: 'syslog', now: () => Date.UTC(2005, 2, 1) });
+const line = (message: string, pid = '1', program = 'sshd') => parser.parse(`Feb 25 13:34:10 h ${program}[${pid}]: ${message}`);
+
+const sshd: FilterDefinition = {
+  id: 'mini-sshd',
+  programs: ['sshd'],
+  prefix: '(?:error|fatal): (?:PAM: )?',
+  options: { mode: { values: ['normal', 'aggressive'], default: 'normal' } },
+  failregex: [
+    '^Failed (?:password|publickey) for (?:invalid user )?<F-USER>.+</F-USER> from <HOST> port \\d+(?: ssh\\d)?$',
+    { pattern: '^Invalid user <F-USER>.*</F-USER> from <HOST>(?: port \\d+)?$', description: 'invalid user' },
+    { pattern: '^Connection closed by <HOST> port \\d+ \\[preauth\\]$', when: { mode: ['aggressive'] } },
+    { pattern: '^maximum authentication attempts exceeded for <F-USER>.+</F-USER> from <HOST> port \\d+', literals: ['maximum'] },
+  ],
+  ignoreregex: ['for ignoreme from'],
+};
+
+describe('compileFilter: options and rules', () => {
+  test('defaults and when-selection', () => {
+    expect(compileFilter(sshd).options).toEqual({ mode: 'normal' });
+    expect(compileFilter(sshd).rules.length).toBe(3);
+    expect(compileFilter(sshd, { mode: 'aggressive' }).rules.length).toBe(4);
+    expect(compileFilter(sshd).rules[1]).toEqual({ pattern: sshd.failregex instanceof Array ? '^Invalid user <F-USER>.*</F-USER> from <HOST>(?: port \\d+)?$' : '', kind: 'fail', description: 'invalid user' });
+  });
+
+  test.each([
+    [{ mod: 'normal' }, /no option "mod"; valid options: mode/],
+    [{ mode: 'ddos' }, /mode="ddos" is not valid; valid values: normal, aggressive/],
+  ])('invalid options %j → FILTER_OPTION_INVALID', (opts, message) => {
+    try {
+      compileFilter(sshd, opts);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as PortcullisError).code).toBe('FILTER_OPTION_INVALID');
+      expect((e as Error).message).toMatch(message);
+    }
+  });
+
+  test('function-valued failregex and ignoreregex get the resolved options', () => {
+    const seen: unknown[] = [];
+    const f = compileFilter(
+      {
+        id: 'fn',
+        options: { level: { values: ['a', 'b'], default: 'a' } },
+        failregex: (o) => {
+          seen.push(o);
+          return [`^${o.level} from <HOST>$`];
+        },
+        ignoreregex: (o) => (o.level === 'b' ? ['^b from 192\\.0\\.2\\.9$'] : []),
+      },
+      { level: 'b' },
+    );
+    expect(seen).toEqual([{ level: 'b' }]);
+    expect(f.match(parser.parse('b from 192.0.2.1'))?.[0]?.host).toBe('192.0.2.1');
+    expect(f.match(parser.parse('b from 192.0.2.9'))).toBeUndefined();
+  });
+
+  test('invalid regex → FILTER_REGEX_INVALID naming filter and rule', () => {
+    expect(() => compileFilter({ id: 'bad', failregex: ['^ok <HOST>$', '^broken (<HOST>'] })).toThrow(/filter "bad", failregex #1 \/\^broken \(<HOST>\//);
+    try {
+      compileFilter({ id: 'bad', failregex: ['(['] });
+    } catch (e) {
+      expect((e as PortcullisError).code).toBe('FILTER_REGEX_INVALID');
+    }
+  });
+});
+
+describe('compileFilter: matching', () => {
+  const f = compileFilter(sshd, { mode: 'aggressive' });
+
+  test('a failure with host, user, time, line and rule index', () => {
+    const l = line('Failed password for invalid user admin from 192.0.2.1 port 22 ssh2');
+    const r = f.match(l);
+    expect(r).toEqual([{ host: '192.0.2.1', user: 'admin', time: Date.parse('2005-02-25T13:34:10Z') + new Date(2005, 1, 25).getTimezoneOffset() * 60_000, fields: undefined, line: l, rule: 0 }]);
+  });
+
+  test('prefix is stripped before the rules run', () => {
+    expect(f.match(line('error: maximum authentication attempts exceeded for root from 192.0.2.3 port 22 ssh2 [preauth]'))?.[0]?.host).toBe('192.0.2.3');
+    expect(f.match(line('fatal: PAM: Failed password for root from 192.0.2.4 port 22'))?.[0]?.host).toBe('192.0.2.4');
+  });
+
+  test('other programs are skipped; program-less lines are tried', () => {
+    expect(f.match(line('Failed password for root from 192.0.2.1 port 22', '1', 'sudo'))).toBeUndefined();
+    expect(f.match(parser.parse('Failed password for root from 192.0.2.1 port 22'))?.[0]?.host).toBe('192.0.2.1');
+  });
+
+  test('no match returns undefined', () => {
+    expect(f.match(line('Accepted publickey for root from 192.0.2.1 port 22 ssh2'))).toBeUndefined();
+    expect(f.match(line(''))).toBeUndefined();
+  });
+
+  test('ignoreregex wins', () => {
+    expect(f.match(line('Failed password for ignoreme from 192.0.2.1 port 22'))).toBeUndefined();
+  });
+
+  test.each([
+    ['::ffff:192.0.2.5', '192.0.2.5'],
+    ['2001:DB8::AB', '2001:db8::ab'],
+    ['2001:db8:0:0::1', '2001:db8:0:0::1'],
+    ['host.example.org', 'host.example.org'],
+  ])('host %s is reported as %s', (logged, reported) => {
+    expect(f.match(line(`Invalid user bob from ${logged} port 22`))?.[0]?.host).toBe(reported);
+  });
+
+  test('a captured address that does not parse does not match', () => {
+    expect(f.match(line('Invalid user bob from 999.1.1.1 port 22'))).toBeUndefined();
+    expect(f.match(line('Invalid user bob from 1:2:3:4:5:6:7:8:9 port 22'))).toBeUndefined();
+  });
+
+  test('injection: a user name carrying "from <addr>" cannot choose the host', () => {
+    const r = f.match(line('Failed password for invalid user x from 203.0.113.66 port 22 ssh2 from 192.0.2.7 port 4022 ssh2'));
+    expect(r?.[0]?.host).toBe('192.0.2.7');
+    expect(r?.[0]?.user).toBe('x from 203.0.113.66 port 22 ssh2');
+  });
+
+  test('<ADDR>/<IP6> with a port after it backtracks to the address (Apache 2.4 [client ip:port])', () => {
+    const a = compileFilter({ id: 'a', failregex: ['^\\[client <ADDR>:\\d+\\] AH01618:', '^ip4 <IP4>$', '^ip6 <IP6>$'] });
+    expect(a.match(parser.parse('[client 2001:db8::1:51234] AH01618: user x'))?.[0]?.host).toBe('2001:db8::1');
+    expect(a.match(parser.parse('[client 2001:db8::1:5123] AH01618: user x'))?.[0]?.host).toBe('2001:db8::1');
+    expect(a.match(parser.parse('[client [2001:db8::2]:5123] AH01618: user x'))?.[0]?.host).toBe('2001:db8::2');
+    expect(a.match(parser.parse('[client 192.0.2.1:80] AH01618: x'))?.[0]?.host).toBe('192.0.2.1');
+    expect(a.match(parser.parse('ip4 192.0.2.1'))?.[0]?.host).toBe('192.0.2.1');
+    expect(a.match(parser.parse('ip4 example.com'))).toBeUndefined();
+    expect(a.match(parser.parse('ip6 ::ffff:10.0.0.1'))?.[0]?.host).toBe('10.0.0.1');
+    expect(a.match(parser.parse('ip6 1:2:3:4:5:6:7:8'))?.[0]?.host).toBe('1:2:3:4:5:6:7:8');
+    expect(a.match(parser.parse('ip6 1::2::3'))).toBeUndefined();
+  });
+
+  test('<F-ID> and any <F-NAME> go to fields', () => {
+    const g = compileFilter({ id: 'g', failregex: ['^session <F-ID>\\w+</F-ID> of <F-ANYTHING>.*?</F-ANYTHING> from <HOST>$'] });
+    expect(g.match(parser.parse('session ab12 of x y from 192.0.2.1'))?.[0]?.fields).toEqual({ id: 'ab12', anything: 'x y' });
+  });
+
+  test('custom matcher runs first and its failures are returned as they are', () => {
+    const custom = compileFilter({
+      id: 'c',
+      failregex: ['^regex <HOST>$'],
+      match: (o) => ({ match: (l) => (l.message.startsWith('custom') ? [{ host: `10.0.0.${Object.keys(o).length + 1}`, time: 1, line: l, rule: -1 }] : undefined) }),
+    });
+    expect(custom.match(parser.parse('custom'))).toEqual([{ host: '10.0.0.1', time: 1, line: expect.anything(), rule: -1 }]);
+    expect(custom.match(parser.parse('regex 192.0.2.2'))?.[0]?.host).toBe('192.0.2.2');
+  });
+});
+
+describe('compileFilter: multi-line correlation', () => {
+  const def: FilterDefinition = {
+    id: 'corr',
+    programs: ['sshd'],
+    correlate: 'pid',
+    failregex: [
+      { pattern: '^Connection from <HOST> port \\d+', kind: 'note' },
+      { pattern: '^Failed publickey for <F-USER>\\S+</F-USER>', kind: 'pending' },
+      { pattern: '^Accepted publickey for \\S+', kind: 'success' },
+      { pattern: '^Failed password for <F-USER>\\S+</F-USER>$' },
+      { pattern: '^Connection closed( by \\S+)?', kind: 'note', forget: true },
+    ],
+  };
+
+  test('note gives the host to later host-less lines; pending released on forget, with its own line', () => {
+    const f = compileFilter(def);
+    expect(f.match(line('Connection from 192.0.2.1 port 5', '10'))).toBeUndefined();
+    expect(f.match(line('Failed password for root', '10'))?.[0]).toMatchObject({ host: '192.0.2.1', user: 'root' });
+    const pendingLine = line('Failed publickey for bob', '10');
+    expect(f.match(pendingLine)).toBeUndefined();
+    const released = f.match(line('Connection closed by x', '10'));
+    expect(released?.length).toBe(1);
+    expect(released?.[0]?.line).toBe(pendingLine);
+    expect(released?.[0]).toMatchObject({ host: '192.0.2.1', user: 'bob', rule: 1 });
+    // forgotten: the pid no longer has a host
+    expect(f.match(line('Failed password for root', '10'))).toBeUndefined();
+  });
+
+  test('success drops pending failures; other pids are independent', () => {
+    const f = compileFilter(def);
+    f.match(line('Connection from 192.0.2.1 port 5', '20'));
+    f.match(line('Connection from 192.0.2.2 port 5', '21'));
+    f.match(line('Failed publickey for bob', '20'));
+    f.match(line('Failed publickey for eve', '21'));
+    expect(f.match(line('Accepted publickey for bob', '20'))).toBeUndefined();
+    expect(f.match(line('Connection closed', '20'))).toBeUndefined();
+    expect(f.match(line('Connection closed', '21'))?.[0]?.host).toBe('192.0.2.2');
+  });
+
+  test('silent ids expire after 10 minutes; reset forgets everything', () => {
+    const f = compileFilter(def);
+    const at = (minute: number, msg: string, pid: string) => ({ ...line(msg, pid), time: Date.UTC(2005, 1, 25, 12, minute) });
+    f.match(at(0, 'Connection from 192.0.2.1 port 5', '30'));
+    f.match(at(0, 'Failed publickey for bob', '30'));
+    f.match(at(12, 'Connection from 192.0.2.9 port 5', '31'));
+    expect(f.match(at(12, 'Connection closed', '30'))).toBeUndefined();
+    f.match(at(13, 'Connection from 192.0.2.3 port 5', '32'));
+    f.reset();
+    expect(f.match(at(13, 'Failed password for x', '32'))).toBeUndefined();
+  });
+
+  test('state is bounded: the oldest ids are evicted', () => {
+    const f = compileFilter(def, {}, { maxCorrelationIds: 100 });
+    f.match(line('Connection from 192.0.2.1 port 5', 'first'));
+    for (let i = 0; i < 150; i++) f.match(line('Connection from 192.0.2.2 port 5', `p${i}`));
+    expect(f.match(line('Failed password for root', 'first'))).toBeUndefined();
+    expect(f.match(line('Failed password for root', 'p149'))?.[0]?.host).toBe('192.0.2.2');
+  });
+
+  test('without a correlation id, pending failures are dropped and fail rules need their own host', () => {
+    const f = compileFilter(def);
+    const noPid = parser.parse('Feb 25 13:34:10 h sshd: Failed publickey for bob');
+    expect(f.match(noPid)).toBeUndefined();
+  });
+});
+
+describe('compileFilter: hostile input', () => {
+  const hostile = [
+    'from '.repeat(13_000),
+    ' '.repeat(65_000),
+    `Failed password for ${'from '.repeat(13_000)}`,
+    `Failed password for invalid user ${'1:2:3:4:5:6:7:'.repeat(4600)}`,
+    `Invalid user ${'[::'.repeat(21_000)}`,
+    `Invalid user x from ${'a.'.repeat(32_000)}`,
+    `Failed password for root from ${'1.2.3.'.repeat(10_000)} port 22`,
+  ];
+  test('64 KiB hostile lines stay linear (all rules, under 1 s for 70 lines)', () => {
+    const f = compileFilter(sshd, { mode: 'aggressive' }, { maxLineLength: 1 << 20 });
+    const t0 = performance.now();
+    for (let k = 0; k < 10; k++) for (const m of hostile) f.match(line(m));
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+  test('engine default cuts messages to MAX_LINE_LENGTH before the regexes', () => {
+    const f = compileFilter({ id: 'len', failregex: ['^x+ from <HOST>$'] });
+    expect(f.match(parser.parse(`${'x'.repeat(20_000)} from 192.0.2.1`))).toBeUndefined();
+    expect(f.match(parser.parse(`${'x'.repeat(2_000)} from 192.0.2.1`))?.[0]?.host).toBe('192.0.2.1');
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, test } from 'vitest';
+import { LineParser } from '../src/line-parser.js';
+
+const now = (): number => Date.UTC(2005, 2, 1);
+const iso = (t: number): string | null => (Number.isFinite(t) ? new Date(t).toISOString() : null);
+
+describe('LineParser (syslog)', () => {
+  const p = new LineParser({ format: 'syslog', now });
+
+  test('RFC 3164 header: host, program, pid, message', () => {
+    const l = p.parse('Feb 25 13:34:10 myhost sshd[1234]: Failed password for root from 192.0.2.1 port 22 ssh2', 7, 'auth.log');
+    expect(l).toMatchObject({ program: 'sshd', pid: '1234', hostname: 'myhost', lineno: 7, source: 'auth.log' });
+    expect(l.message).toBe('Failed password for root from 192.0.2.1 port 22 ssh2');
+    expect(Number.isFinite(l.time)).toBe(true);
+  });
+
+  test('<PRI> before a 3164 date; program without pid; no host name; slashes in the tag', () => {
+    expect(p.parse('<38>Feb 25 13:34:10 h su: x').program).toBe('su');
+    const a = p.parse('Feb 25 13:34:10 h CRON[7]: pam_unix(cron:session): session opened');
+    expect([a.program, a.pid, a.message]).toEqual(['CRON', '7', 'pam_unix(cron:session): session opened']);
+    const b = p.parse('Feb 25 13:34:10 sshd[9]: hello');
+    expect([b.hostname, b.program, b.pid, b.message]).toEqual([undefined, 'sshd', '9', 'hello']);
+    expect(p.parse('Feb 25 13:34:10 mx postfix/smtpd[3]: warning: x').program).toBe('postfix/smtpd');
+  });
+
+  test('rsyslog ISO timestamp header', () => {
+    const l = p.parse('2005-02-25T13:34:10.123456+00:00 myhost sshd[42]: Invalid user bob from 2001:db8::1 port 4');
+    expect([iso(l.time), l.program, l.pid, l.hostname, l.message]).toEqual([
+      '2005-02-25T13:34:10.123Z',
+      'sshd',
+      '42',
+      'myhost',
+      'Invalid user bob from 2001:db8::1 port 4',
+    ]);
+  });
+
+  test('RFC 5424 with and without structured data', () => {
+    const a = p.parse('<34>1 2005-02-25T13:34:10.003Z myhost sshd 123 ID47 [exampleSDID@32473 iut="3" eventSource="App\\]x"] \uFEFFFailed password');
+    expect([iso(a.time), a.hostname, a.program, a.pid, a.message]).toEqual(['2005-02-25T13:34:10.003Z', 'myhost', 'sshd', '123', 'Failed password']);
+    const b = p.parse('<34>1 2005-02-25T13:34:10Z - sshd - - - msg here');
+    expect([b.hostname, b.program, b.pid, b.message]).toEqual([undefined, 'sshd', undefined, 'msg here']);
+    const c = p.parse('<34>1 2005-02-25T13:34:10Z h app 1 - -');
+    expect(c.message).toBe('');
+  });
+
+  test('a header that is not syslog-shaped: the line minus its date', () => {
+    const vs = p.parse('Sat Feb 25 13:34:10 2005 [pid 1] [ftp] FAIL LOGIN: Client "192.0.2.1"');
+    expect([vs.message, vs.program]).toEqual(['[pid 1] [ftp] FAIL LOGIN: Client "192.0.2.1"', undefined]);
+    const ap = p.parse('[Wed Oct 11 14:32:52.123 2000] [auth_basic:error] [pid 1:tid 2] [client 192.0.2.1:5] AH01618: user x');
+    expect(ap.message).toBe('[auth_basic:error] [pid 1:tid 2] [client 192.0.2.1:5] AH01618: user x');
+    const acc = p.parse('192.0.2.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 401 12');
+    expect(acc.message).toBe('192.0.2.1 - -  "GET / HTTP/1.0" 401 12');
+    expect(iso(acc.time)).toBe('2000-10-10T20:55:36.000Z');
+    const lt = p.parse("2005-02-25 13:34:10: (mod_auth.c.828) password doesn't match");
+    expect(lt.message).toBe("(mod_auth.c.828) password doesn't match");
+    expect(p.parse('Feb 25 13:34:10 host last message repeated 3 times').message).toBe('host last message repeated 3 times');
+  });
+
+  test('no date: message is the whole line, time NaN', () => {
+    const l = p.parse('just text');
+    expect([l.message, l.time, l.raw]).toEqual(['just text', Number.NaN, 'just text']);
+  });
+});
+
+describe('LineParser (journal)', () => {
+  const p = new LineParser({ format: 'journal', now });
+  test('journalctl -o json record', () => {
+    const l = p.parse(
+      JSON.stringify({ __REALTIME_TIMESTAMP: '1109338450123456', MESSAGE: 'Failed password for root', SYSLOG_IDENTIFIER: 'sshd', _PID: '77', _HOSTNAME: 'h' }),
+    );
+    expect([iso(l.time), l.message, l.program, l.pid, l.hostname]).toEqual(['2005-02-25T13:34:10.123Z', 'Failed password for root', 'sshd', '77', 'h']);
+  });
+  test('MESSAGE as byte array is decoded as UTF-8', () => {
+    const bytes = [...Buffer.from('Invalid user jürgen')];
+    expect(p.parse(JSON.stringify({ MESSAGE: bytes, __REALTIME_TIMESTAMP: '1' })).message).toBe('Invalid user jürgen');
+  });
+  test.each(['{not json', '[1,2]', 'null', '', '{"MESSAGE": {"x":1}}'])('malformed %j: time NaN, empty message, no throw', (text) => {
+    const l = p.parse(text);
+    expect(l.message).toBe('');
+    expect(l.time).toBeNaN();
+  });
+  test('auto detects journal records and leaves other JSON-ish text alone', () => {
+    const a = new LineParser({ format: 'auto', now });
+    expect(a.parse(JSON.stringify({ MESSAGE: 'hi', SYSLOG_IDENTIFIER: 'sshd' })).program).toBe('sshd');
+    expect(a.parse('{"level":"warn"}').message).toBe('{"level":"warn"}');
+    expect(a.parse('Feb 25 13:34:10 h sshd[1]: x').program).toBe('sshd');
+  });
+});
+
+describe('LineParser.fromSource', () => {
+  const p = new LineParser({ now });
+  test('structured fields are used as given', () => {
+    const l = p.fromSource({ text: 'Failed password', time: 5, program: 'sshd', pid: '3' }, 2, 'journal');
+    expect(l).toEqual({ raw: 'Failed password', message: 'Failed password', time: 5, program: 'sshd', pid: '3', hostname: undefined, lineno: 2, source: 'journal' });
+  });
+  test('text-only lines are parsed', () => {
+    expect(p.fromSource({ text: 'Feb 25 13:34:10 h sshd[1]: x' }).program).toBe('sshd');
+  });
+});
