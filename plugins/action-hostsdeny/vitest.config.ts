@@ -1,3 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { portcullisProject } from '../../vitest.shared.js';
 
-export default defineProject({ extends: true, test: { name: 'action-hostsdeny', include: ['test/**/*.test.ts'] } });
+export default portcullisProject('action-hostsdeny');

@@ -34,8 +34,8 @@ const rules: readonly FailRule[] = [
   }),
   ...errorRules({
     description: 'user not found / authorization failure / denied by provider (AH01618, AH01631)',
-    body: `${AUTH}user (?!\`)<F-USER>.*?</F-USER>:? (?:not found|authorization failure|denied by provider)\\b`,
-    literals: ['not found', 'authorization failure', 'denied by provider'],
+    body: `${AUTH}user (?!\`)<F-USER>.*?</F-USER>:? (?:not found|authentication failure|authorization failure|denied by provider)\\b`,
+    literals: ['not found', 'authentication failure', 'authorization failure', 'denied by provider'],
   }),
   ...errorRules({
     description: 'Authorization of user … to access … failed (Apache 2.2 authz modules)',
@@ -78,8 +78,16 @@ export const apacheAuth = defineFilter({
   programs: APACHE_PROGRAMS,
   journalmatch: ['_SYSTEMD_UNIT=apache2.service', '+', '_SYSTEMD_UNIT=httpd.service'],
   options: {
-    mode: { values: ['normal', 'aggressive'], default: 'normal', description: 'aggressive: also mod_evasive denials' },
-    logging: { values: ['file', 'syslog'], default: 'file', description: 'where Apache writes its error log' },
+    mode: {
+      values: ['normal', 'aggressive'],
+      default: 'normal',
+      description: 'aggressive: also mod_evasive denials',
+    },
+    logging: {
+      values: ['file', 'syslog'],
+      default: 'file',
+      description: 'where Apache writes its error log',
+    },
   },
   failregex: rules,
   ignoreregex: (options) => (options.mode === 'aggressive' ? [] : ['^\\[evasive[0-9]*:[a-z]+[0-9]?\\] ']),

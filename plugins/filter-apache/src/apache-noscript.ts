@@ -8,13 +8,15 @@ import { APACHE_PROGRAMS } from './programs.js';
  * (`php5`, `php-cgi`). The lazy `[^\s,]*?`
  * stops at the first such component; nothing follows that could change the client address.
  */
-const SCRIPT = '/[^\\s,]*?(?:\\.(?:php[3-8s]?|phtml|aspx?|exe|pl|cgi|jsp|dll)|/cgi-bin|/php(?:[45]|[.-]cgi))(?![\\w-])';
+const SCRIPT =
+  '/[^\\s,]*?(?:\\.(?:php[3-8s]?|phtml|aspx?|exe|pl|cgi|jsp|dll)|/cgi-bin|/php(?:[45]|[.-]cgi))(?![\\w-])';
 
 /**
  * `apache-noscript`: clients asking for scripts that do not exist (after fail2ban's apache-noscript):
  * `File does not exist: /var/www/x.php` (2.2, 2.4 AH00128 at level info), `script not found or unable to
  * stat: /usr/lib/cgi-bin/x` (mod_cgi AH01264/mod_cgid AH01265), `script '/var/www/x.php' not found or
- * unable to stat` (mod_php), `Got error 'Primary script unknown'` (php-fpm via mod_proxy_fcgi, AH01071),
+ * unable to stat` (mod_php), `Got error 'Primary script unknown'` (php-fpm via mod_proxy_fcgi, AH01071;
+ * 2.2 with mod_fastcgi: `FastCGI: server "…" stderr: Primary script unknown`),
  * and `(2)No such file or directory: exec of '/…' failed` (mod_cgi).
  */
 const rules: readonly FailRule[] = [
@@ -29,8 +31,8 @@ const rules: readonly FailRule[] = [
     literals: ["' not found or unable to stat"],
   }),
   ...errorRules({
-    description: "php-fpm: Got error 'Primary script unknown'",
-    body: "Got error '[Pp]rimary script unknown(?:\\\\n)?'",
+    description: "php-fpm: Got error 'Primary script unknown' (mod_proxy_fcgi), FastCGI stderr (mod_fastcgi)",
+    body: '(?:Got error \'[Pp]rimary script unknown(?:\\\\n)?\'|FastCGI: server "[^"]*" stderr: [Pp]rimary script unknown)',
     literals: ['rimary script unknown'],
   }),
   ...errorRules({

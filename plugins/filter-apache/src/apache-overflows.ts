@@ -17,7 +17,8 @@ const rules: readonly FailRule[] = [
     literals: ['nvalid method in request', 'nvalid URI in request'],
   }),
   ...errorRules({
-    description: 'request failed: URI too long, erroneous characters, invalid characters, error reading the headers',
+    description:
+      'request failed: URI too long, erroneous characters, invalid characters, error reading the headers',
     body:
       'request failed: (?:URI too long|erroneous characters after protocol string|invalid characters in URI' +
       '|error reading the headers|malformed request line)\\b',
@@ -26,14 +27,19 @@ const rules: readonly FailRule[] = [
   ...errorRules({
     description: 'request header too large or malformed',
     body:
-      "(?:Request header exceeds LimitRequestField|Size of a request header field exceeds server limit" +
+      '(?:Request header exceeds LimitRequestField|Size of a request header field exceeds server limit' +
       "|Request header field is missing ':' separator)",
-    literals: ['Request header exceeds LimitRequestField', 'Size of a request header field', "is missing ':' separator"],
+    literals: [
+      'Request header exceeds LimitRequestField',
+      'Size of a request header field',
+      "is missing ':' separator",
+    ],
   }),
   ...errorRules({
     description: 'invalid URI path (AH10244)',
     body: 'invalid URI path\\b',
     literals: ['invalid URI path'],
+    only24: true,
   }),
 ];
 

@@ -7,18 +7,28 @@ import type { FailRule } from '@portcullis/core';
  *
  * Apache 2.4 (`[module:level] [pid P:tid T] (errno)text: [client IP:PORT] AHnnnnn: `): the port is always
  * there (`%s:%d`), also after an IPv6 address (`[client 2001:db8::1:51234]`), so an IPv6 address is split
- * before its last `:digits` (an IPv6 address without a port, from custom formats, is the last resort). `[remote …]` stands where the
- * connection has no scoreboard handle (HTTP/2 secondary connections) and is the peer as well; when a
+ * before its last `:digits` (an IPv6 address without a port, from custom formats, is the last resort).
+ * `[remote …]` stands where the connection has no scoreboard handle (HTTP/2 secondary connections) and is
+ * the peer as well; when a
  * `[remote …]` precedes a `[client …]` (proxied setups) the client is taken. The errno text comes before
- * the client in 2.4 and after it in 2.2; a source position (`mod_x.c(123): `) appears at debug levels.
+ * the client in 2.4 and after it in 2.2; a source position (`mod_x.c(123): `) appears at debug levels; a
+ * second `[client …]` that some modules add after the first is skipped.
  */
 const PREFIX_24 =
-  '^\\[[^\\]\\s:]*:[a-z]+[0-9]?\\](?: \\[pid \\d+(?::tid \\d+)?\\])?(?: [\\w.-]+\\.c\\(\\d+\\):)?ERRNO' +
+  '^DATE\\[[^\\]\\s:]*:[a-z]+[0-9]?\\](?: \\[pid \\d+(?::tid \\d+)?\\])?(?: [\\w.-]+\\.c\\(\\d+\\):)?ERRNO' +
   ' (?:\\[remote [^\\]\\s]+\\] )?\\[(?:client|remote) ' +
-  '(?:<IP4>(?::\\d{1,5})?|<IP6>:\\d{1,5}|\\[<IP6>\\](?::\\d{1,5})?|<IP6>)\\]ERRNO (?:AH\\d{5}: )?';
+  '(?:<IP4>(?::\\d{1,5})?|<IP6>:\\d{1,5}|\\[<IP6>\\](?::\\d{1,5})?|<IP6>)\\]' +
+  '(?: \\[client [^\\]\\s]+\\])?ERRNO (?:AH\\d{5}: )?';
 
 /** Apache 1.3–2.2 (`[level] [client IP] `): no module, no port (IPv6 addresses unbracketed). */
-const PREFIX_22 = '^\\[[a-z]+\\] \\[client <ADDR>(?::\\d{1,5})?\\]ERRNO (?:\\[\\d+\\] )?';
+const PREFIX_22 = '^DATE\\[[a-z]+\\] \\[client <ADDR>(?::\\d{1,5})?\\]ERRNO (?:\\[\\d+\\] )?';
+
+/**
+ * Apache's own date, still in the message when the error log is piped to `logger` (`ErrorLog "|logger -t
+ * apache2"`): the syslog header is removed by the engine, Apache's `[Wed Oct 11 14:32:52.123456 2000] `
+ * stays. A fixed shape, so it cannot be confused with the level bracket.
+ */
+const DATE = '(?:\\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \\d]\\d \\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,6})? \\d{4}\\] )?';
 
 /** Any errno part: `(2)No such file or directory:`, `(70007)The timeout specified has expired:`. */
 export const ANY_ERRNO = '(?: \\(-?\\d+\\)[^\\[\\]:]*:)?';
@@ -33,6 +43,8 @@ export interface ErrorRuleSpec {
   readonly when?: Readonly<Record<string, readonly string[]>> | undefined;
   /** The errno part the rule accepts (default {@link ANY_ERRNO}). */
   readonly errno?: string | undefined;
+  /** Only the Apache 2.4 form, for messages that 2.2 never wrote. */
+  readonly only24?: boolean | undefined;
 }
 
 /**
@@ -42,18 +54,19 @@ export interface ErrorRuleSpec {
  */
 export function errorRules(spec: ErrorRuleSpec): FailRule[] {
   const errno = spec.errno ?? ANY_ERRNO;
-  return [
+  const rules: FailRule[] = [
     {
-      pattern: PREFIX_24.replaceAll('ERRNO', errno) + spec.body,
+      pattern: PREFIX_24.replace('DATE', DATE).replaceAll('ERRNO', errno) + spec.body,
       literals: spec.literals,
       description: `${spec.description} (Apache 2.4)`,
       when: spec.when,
     },
     {
-      pattern: PREFIX_22.replaceAll('ERRNO', errno) + spec.body,
+      pattern: PREFIX_22.replace('DATE', DATE).replaceAll('ERRNO', errno) + spec.body,
       literals: spec.literals,
       description: `${spec.description} (Apache 2.2)`,
       when: spec.when,
     },
   ];
+  return spec.only24 ? rules.slice(0, 1) : rules;
 }

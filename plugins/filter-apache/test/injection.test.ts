@@ -40,7 +40,9 @@ const ACCESS_TEMPLATES = [
 
 /** Apache's log escaping of request and header text: `"` and `\` get a backslash, control bytes become `\xhh`. */
 function escapeLogItem(text: string): string {
-  return text.replace(/["\\]/g, (c) => `\\${c}`).replace(/[\x00-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    .replace(/["\\]/g, (c) => `\\${c}`)
+    .replace(/[\x00-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function lines(): string[] {
@@ -71,7 +73,10 @@ describe('filter-apache: client-written text never supplies the host', () => {
         const filter = compileFilter(definition, options);
         for (const text of lines()) {
           const hosts = (filter.match(parser.parse(text)) ?? []).map((f) => f.host);
-          expect(hosts.every((h) => h === PEER), text).toBe(true);
+          expect(
+            hosts.every((h) => h === PEER),
+            text,
+          ).toBe(true);
         }
       });
     }

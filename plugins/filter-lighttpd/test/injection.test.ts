@@ -36,7 +36,10 @@ describe('lighttpd-auth: URIs and user names never supply the host', () => {
   it('every template matches with ordinary values', () => {
     for (const t of TEMPLATES) {
       const found = filter.match(parser.parse(t.replaceAll('{P}', '/secure/')));
-      expect(found?.map((f) => f.host), t).toEqual([PEER]);
+      expect(
+        found?.map((f) => f.host),
+        t,
+      ).toEqual([PEER]);
     }
   });
 

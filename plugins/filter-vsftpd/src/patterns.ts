@@ -33,9 +33,7 @@ export const vsftpdRules: readonly FailRule[] = [
     // anonymous user names and only without quotes: a user name that fakes this start still ends in the
     // real `Client "<address>"`, whose quotes `[^"]*"$` cannot cross.
     pattern:
-      PID + '\\[<F-USER>' +
-      ANONYMOUS +
-      '</F-USER>\\] FAIL LOGIN: Client "<ADDR>", anon password "[^"]*"$',
+      PID + '\\[<F-USER>' + ANONYMOUS + '</F-USER>\\] FAIL LOGIN: Client "<ADDR>", anon password "[^"]*"$',
     literals: ['", anon password "'],
   },
   {
@@ -44,7 +42,8 @@ export const vsftpdRules: readonly FailRule[] = [
     // quoted address, so a user name that fakes `FAIL LOGIN: Client "…"` never provides the address. Lines
     // of anonymous users with an anon password are left to the rule above: their end is the client's text.
     pattern:
-      PID + '\\[(?!' +
+      PID +
+      '\\[(?!' +
       ANONYMOUS +
       '\\] FAIL LOGIN: Client "[^"]*", anon password ")<F-USER>.*?</F-USER>\\] FAIL LOGIN: Client "<ADDR>"(?:, "[^"]*")?$',
     literals: ['] FAIL LOGIN: Client "'],

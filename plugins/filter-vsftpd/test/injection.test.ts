@@ -41,7 +41,10 @@ describe('vsftpd: user names never supply the host', () => {
   it('every template matches with an ordinary user name', () => {
     for (const t of TEMPLATES) {
       const found = filter.match(parser.parse(t.replaceAll('{U}', 'alice')));
-      expect(found?.map((f) => f.host), t).toEqual([PEER]);
+      expect(
+        found?.map((f) => f.host),
+        t,
+      ).toEqual([PEER]);
     }
   });
 
@@ -52,7 +55,10 @@ describe('vsftpd: user names never supply the host', () => {
         const line = t.replaceAll('{U}', p);
         const hosts = (filter.match(parser.parse(line)) ?? []).map((f) => f.host);
         if (hosts.length > 0) matched++;
-        expect(hosts.every((h) => h === PEER), line).toBe(true);
+        expect(
+          hosts.every((h) => h === PEER),
+          line,
+        ).toBe(true);
       }
     }
     // vsftpd's own log lines take any user name: most mutated lines still count, for the right peer.

@@ -1,0 +1,128 @@
+import type { FailRule } from '@portcullis/core';
+import { ALG, END, END_PREAUTH, END_SESSION, PORT, SSH2, USER, USER_WORD, modes, modesExcept } from './fragments.js';
+
+/**
+ * How connections end, and the lines that tell whether a connection ended well. Each of these `forget`s
+ * the sshd process, which releases its pending publickey failures (the connection ended without
+ * `Accepted`). Whether the ending itself counts depends on the mode; where it does not, the line is a
+ * `note` so it still ends the connection.
+ */
+export const connectionRules: readonly FailRule[] = [
+  {
+    pattern: `^Accepted [^\\s]{1,64} for ${USER_WORD} from <HOST>${PORT}${SSH2}(?:: |$)`,
+    kind: 'success',
+    description: 'Accepted … (login succeeded: drops pending publickey failures)',
+  },
+  {
+    // Verbose `Connection from H port N on A port N`: remembers the peer for later host-less lines.
+    pattern: '^Connection from <HOST> port \\d{1,5} on [^\\s]{1,64} port \\d{1,5}(?: rdomain "[^"]{0,64}")?$',
+    kind: 'note',
+    description: 'Connection from … (remembers the peer)',
+  },
+  {
+    pattern: `^Connection (?:closed|reset) by authenticating user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    forget: true,
+    description: 'Connection closed by authenticating user … [preauth]',
+  },
+  {
+    pattern: `^Connection (?:closed|reset) by invalid user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    forget: true,
+    when: modes('ddos', 'aggressive'),
+    description: 'Connection closed by invalid user … [preauth]',
+  },
+  {
+    pattern: `^Connection (?:closed|reset) by invalid user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    kind: 'note',
+    forget: true,
+    when: modesExcept('ddos', 'aggressive'),
+    description: 'Connection closed by invalid user … [preauth] (not counted in this mode)',
+  },
+  {
+    pattern: `^Disconnected from (?:invalid|authenticating) user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    forget: true,
+    when: modesExcept('normal'),
+    description: 'Disconnected from invalid/authenticating user … [preauth]',
+  },
+  {
+    pattern: `^Disconnected from (?:invalid|authenticating) user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    kind: 'note',
+    forget: true,
+    when: modes('normal'),
+    description: 'Disconnected from invalid/authenticating user … [preauth] (not counted in normal mode)',
+  },
+  {
+    pattern: `^(?:Connection (?:closed|reset) by|Disconnected from) <HOST>${PORT}${END_PREAUTH}`,
+    literals: ['Connection closed by ', 'Connection reset by ', 'Disconnected from '],
+    forget: true,
+    when: modes('ddos', 'aggressive'),
+    description: 'Connection closed by … [preauth] (no authentication attempt)',
+  },
+  {
+    // Everything else that ends a connection: logouts, preauth endings in modes that do not count them.
+    pattern: `^(?:Connection (?:closed|reset) by|Disconnected from)(?: (?:invalid |authenticating )?user ${USER})? <HOST>${PORT}${END}`,
+    literals: ['Connection closed by ', 'Connection reset by ', 'Disconnected from '],
+    kind: 'note',
+    forget: true,
+    description: 'Connection closed / Disconnected (not a failure)',
+  },
+  {
+    pattern: `^Received disconnect from <HOST>${PORT}: ?14: No(?: supported)? authentication methods available${END}`,
+    forget: true,
+    when: modes('extra', 'aggressive'),
+    description: 'Received disconnect 14: No supported authentication methods available',
+  },
+  {
+    // Code 11 (`disconnected by user`, `Bye Bye`) and other client reasons: never a failure by itself.
+    pattern: `^Received disconnect from <HOST>${PORT}: ?\\d{1,3}: `,
+    kind: 'note',
+    forget: true,
+    description: 'Received disconnect (client reason; not a failure)',
+  },
+  {
+    pattern: `^Unable to negotiate with <HOST>${PORT}: no matching ${ALG} found`,
+    forget: true,
+    when: modesExcept('normal'),
+    description: 'Unable to negotiate with …: no matching … found',
+  },
+  {
+    pattern: `^Unable to negotiate a ${ALG}${END}`,
+    when: modesExcept('normal'),
+    description: 'Unable to negotiate a … (old form; host from the same process)',
+  },
+  {
+    pattern: `^no matching ${ALG} found: `,
+    when: modesExcept('normal'),
+    description: 'no matching … found (old form; host from the same process)',
+  },
+  {
+    pattern: `^Did not receive identification string from <HOST>${PORT}${END}`,
+    when: modes('ddos', 'aggressive'),
+    description: 'Did not receive identification string',
+  },
+  {
+    // The quoted banner is the client's: anchoring at the end makes the last `from <host>` the peer.
+    pattern: `^Bad protocol version identification '.{0,256}?' from <HOST>${PORT}${END}`,
+    when: modes('ddos', 'aggressive'),
+    description: 'Bad protocol version identification',
+  },
+  {
+    pattern: `^Protocol major versions differ for <HOST>${PORT}: `,
+    when: modes('ddos', 'aggressive'),
+    description: 'Protocol major versions differ',
+  },
+  {
+    pattern: `^banner exchange: Connection from <HOST>${PORT}: (?:invalid format|could not read protocol version)${END}`,
+    when: modes('ddos', 'aggressive'),
+    description: 'banner exchange: invalid format',
+  },
+  {
+    pattern: `^Timeout before authentication for (?:connection from )?<HOST>(?: port \\d{1,5}| to [^\\s]{1,64}, pid = \\d{1,10})?${END}`,
+    when: modes('ddos', 'aggressive'),
+    description: 'Timeout before authentication',
+  },
+  {
+    pattern: `^Read from socket failed: Connection (?:reset by peer|timed out)${END}`,
+    when: modes('ddos', 'aggressive'),
+    description: 'Read from socket failed (host from the same process)',
+  },
+];

@@ -1,0 +1,35 @@
+import { type FilterDefinition, defineFilter } from '@portcullis/core';
+import { authRules } from './auth-rules.js';
+import { connectionRules } from './connection-rules.js';
+import { kexMatcher } from './kex-matcher.js';
+
+/**
+ * OpenSSH server (`sshd`, and `sshd-session`/`sshd-auth` of OpenSSH ≥ 9.8). Modes follow fail2ban's
+ * `sshd.conf`: `normal` counts authentication failures; `ddos` adds connection-level abuse (no or bad
+ * identification, timeouts, connections dropped before authentication, failed negotiation); `extra` adds
+ * failed negotiation and clients that give up without authenticating; `aggressive` is all of them.
+ *
+ * Correlation is by process id: one sshd process serves one connection, so host-less lines (old
+ * `Disconnecting: Too many authentication failures`) take the host from the process's earlier lines, and
+ * `Failed publickey` only counts when the connection ends without `Accepted`.
+ */
+export const sshd: FilterDefinition = defineFilter({
+  id: 'sshd',
+  description: 'OpenSSH server authentication failures and pre-authentication abuse',
+  programs: ['sshd', 'sshd-session', 'sshd-auth'],
+  journalmatch: ['_SYSTEMD_UNIT=sshd.service', '+', '_SYSTEMD_UNIT=ssh.service', '+', '_COMM=sshd', '+', '_COMM=sshd-session'],
+  options: {
+    mode: {
+      values: ['normal', 'ddos', 'extra', 'aggressive'],
+      default: 'normal',
+      description:
+        'normal: authentication failures; ddos: + connection abuse before authentication; ' +
+        'extra: + failed negotiation and clients without a usable method; aggressive: everything',
+    },
+  },
+  // rsyslog's `message repeated N times: [ … ]` wrapper and sshd's `error: ` / `fatal: ` / `error: PAM: `.
+  prefix: '(?:message repeated \\d{1,9} times: \\[ {1,2})?(?:(?:error|fatal): (?:PAM: )?)?',
+  correlate: 'pid',
+  failregex: [...authRules, ...connectionRules],
+  match: (options) => kexMatcher(options.mode === 'ddos' || options.mode === 'aggressive'),
+});
