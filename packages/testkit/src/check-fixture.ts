@@ -109,11 +109,17 @@ export function checkFilterFixture(definition: FilterDefinition, file: string, o
     parser = new LineParser({ format, now: reference === undefined ? undefined : () => reference });
   };
 
-  if (!items.some((i) => i.type === 'header')) startBlock({}, 0);
+  // Lines before the first header (or in a file without one) use the filter's defaults.
+  startBlock({}, 0);
+  let sawLine = false;
   for (const item of items) {
     if (item.type === 'error') result.errors.push(`${file}:${item.lineno}: ${item.message}`);
-    else if (item.type === 'header') startBlock(item.values, item.lineno);
-    else {
+    else if (item.type === 'header') {
+      if (!sawLine) result.blocks--;
+      sawLine = true;
+      startBlock(item.values, item.lineno);
+    } else {
+      sawLine = true;
       if (!filter || !parser) continue;
       result.lines++;
       expectations.set(item.lineno, item.expect);

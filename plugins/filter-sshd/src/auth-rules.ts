@@ -1,5 +1,5 @@
 import type { FailRule } from '@portcullis/core';
-import { END, INVALID, KEY, PORT, SSH2, USER, USER_WORD } from './fragments.js';
+import { END, INVALID, KEY, PEER, PORT, SSH2, USER, USER_WORD } from './fragments.js';
 
 /**
  * Authentication failures every mode counts: failed methods, unknown and refused users, PAM failures,
@@ -9,56 +9,63 @@ import { END, INVALID, KEY, PORT, SSH2, USER, USER_WORD } from './fragments.js';
 export const authRules: readonly FailRule[] = [
   {
     // Key probing is how every key-based login starts: only a connection that ends without `Accepted` counts.
-    pattern: `^Failed publickey for ${INVALID}${USER} from <HOST>${PORT}${SSH2}${KEY}${END}`,
+    pattern: `^Failed publickey for ${INVALID}${USER} from ${PEER}${PORT}${SSH2}${KEY}${END}`,
     kind: 'pending',
     description: 'Failed publickey (counts when the connection ends without success)',
   },
   {
-    pattern: `^Failed (?!publickey )[^\\s]{1,64} for ${INVALID}${USER} from <HOST>${PORT}${SSH2}${END}`,
+    pattern: `^Failed (?!publickey )[^\\s]{1,64} for ${INVALID}${USER} from ${PEER}${PORT}${SSH2}${END}`,
     description: 'Failed password / keyboard-interactive / none / other method',
   },
-  { pattern: `^Invalid user ${USER} from <HOST>${PORT}${END}`, description: 'Invalid user' },
-  { pattern: `^Illegal user ${USER} from <HOST>${PORT}${END}`, description: 'Illegal user (OpenSSH < 3.9)' },
+  { pattern: `^Invalid user ${USER} from ${PEER}${PORT}${END}`, description: 'Invalid user' },
   {
-    pattern: `^User ${USER} from <HOST> not allowed because (?:not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups)${END}`,
+    pattern: `^Illegal user ${USER} from ${PEER}${PORT}${END}`,
+    description: 'Illegal user (OpenSSH < 3.9)',
+  },
+  {
+    pattern: `^User ${USER} from ${PEER} not allowed because (?:not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups)${END}`,
     description: 'User not allowed by AllowUsers/DenyUsers/AllowGroups/DenyGroups',
   },
   {
     // No host on the line: the host comes from an earlier line of the same sshd process.
-    pattern: `^User ${USER} not allowed because (?:account is locked|shell [^\\s]{1,256} (?:does not exist|is not executable))${END}`,
-    description: 'User not allowed (locked account, missing shell); host from the same process',
+    pattern: `^User ${USER} not allowed because (?:account is locked|shell [^\\s]{1,256} (?:does not exist|is not executable)|not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups)${END}`,
+    description:
+      'User not allowed (locked account, missing shell; old forms without host); host from the same process',
   },
   {
     // `error: PAM: Authentication failure for … from …` (the prefix takes `error: PAM: ` off).
-    pattern: `^Authentication (?:failure|error|failed) for ${INVALID}${USER} from <HOST>(?: via [^\\s]{1,256})?${PORT}${SSH2}${END}`,
+    pattern: `^Authentication (?:failure|error|failed) for ${INVALID}${USER} from ${PEER}(?: via [^\\s]{1,256})?${PORT}${SSH2}${END}`,
     description: 'PAM authentication failure reported by sshd',
   },
   {
-    pattern: `^authentication (?:failure|error|failed) for ${INVALID}${USER} from <HOST>(?: via [^\\s]{1,256})?${PORT}${SSH2}${END}`,
+    pattern: `^authentication (?:failure|error|failed) for ${INVALID}${USER} from ${PEER}(?: via [^\\s]{1,256})?${PORT}${SSH2}${END}`,
     description: 'PAM authentication failure reported by sshd (lower case)',
   },
   {
-    pattern: `^User not known to the underlying authentication module for ${INVALID}${USER} from <HOST>${PORT}${END}`,
+    pattern: `^User not known to the underlying authentication module for ${INVALID}${USER} from ${PEER}${PORT}${END}`,
     description: 'PAM: user not known',
   },
   {
     // The host is the first rhost= after the fixed PAM fields; user= at the end is the attacker's.
-    pattern:
-      '^pam_[a-z0-9_]{1,32}\\(sshd:auth\\): authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=<HOST>(?: {1,2}user=<F-USER>.{0,100}</F-USER>)?\\]? ?$',
+    pattern: `^pam_[a-z0-9_]{1,32}\\(sshd:auth\\): authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}</F-USER>)?\\]? ?$`,
     literals: ['(sshd:auth): authentication failure;'],
     description: 'pam_unix/pam_sss/… (sshd:auth) authentication failure with rhost',
   },
   {
-    pattern:
-      '^PAM \\d{1,3} more authentication failures?; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=<HOST>(?: {1,2}user=<F-USER>.{0,100}</F-USER>)?\\]? ?$',
+    // Old Linux-PAM (RHEL 4 era): program `sshd(pam_unix)`, message without the module prefix.
+    pattern: `^authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}</F-USER>)?\\]? ?$`,
+    description: 'old PAM format: sshd(pam_unix) authentication failure with rhost',
+  },
+  {
+    pattern: `^PAM \\d{1,3} more authentication failures?; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}</F-USER>)?\\]? ?$`,
     description: 'PAM: N more authentication failures',
   },
   {
-    pattern: `^maximum authentication attempts exceeded for ${INVALID}${USER} from <HOST>${PORT}${SSH2}${END}`,
+    pattern: `^maximum authentication attempts exceeded for ${INVALID}${USER} from ${PEER}${PORT}${SSH2}${END}`,
     description: 'maximum authentication attempts exceeded',
   },
   {
-    pattern: `^Disconnecting (?:invalid|authenticating) user ${USER} <HOST>${PORT}: Too many authentication failures${END}`,
+    pattern: `^Disconnecting (?:invalid|authenticating) user ${USER} ${PEER} port \\d{1,5}: Too many authentication failures${END}`,
     forget: true,
     description: 'Disconnecting … user …: Too many authentication failures (OpenSSH ≥ 7.5)',
   },
@@ -70,7 +77,7 @@ export const authRules: readonly FailRule[] = [
   },
   {
     // Attacker text (the requested user/service pairs) follows the host, so the user may not hold blanks.
-    pattern: `^Disconnecting(?: from)? (?:invalid|authenticating) user ${USER_WORD} <HOST>${PORT}: Change of username or service not allowed: `,
+    pattern: `^Disconnecting(?: from)? (?:invalid|authenticating) user ${USER_WORD} ${PEER}${PORT}: Change of username or service not allowed: `,
     forget: true,
     description: 'Change of username or service not allowed',
   },
@@ -79,11 +86,17 @@ export const authRules: readonly FailRule[] = [
     forget: true,
     description: 'Change of username or service not allowed (old form; host from the same process)',
   },
-  { pattern: `^ROOT LOGIN REFUSED FROM <HOST>${PORT}${END}`, description: 'ROOT LOGIN REFUSED' },
-  { pattern: '^refused connect from [^\\s]{1,255} \\(<HOST>\\)\\]? ?$', description: 'tcp_wrappers refused connect' },
+  {
+    pattern: `^ROOT LOGIN REFUSED FROM ${PEER}${PORT}${END}`,
+    description: 'ROOT LOGIN REFUSED',
+  },
+  {
+    pattern: `^refused connect from [^\\s]{1,255} \\(${PEER}\\)\\]? ?$`,
+    description: 'tcp_wrappers refused connect',
+  },
   {
     // The client's reason text follows the host; the host is the first thing after the fixed words.
-    pattern: `^Received disconnect from <HOST>${PORT}: ?3: .{0,512}?Auth fail${END}`,
+    pattern: `^Received disconnect from ${PEER}${PORT}: ?3: .{0,512}?Auth fail${END}`,
     forget: true,
     description: 'Received disconnect 3: … Auth fail (JSch and other brute-forcers)',
   },

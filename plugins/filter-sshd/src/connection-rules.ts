@@ -1,5 +1,5 @@
 import type { FailRule } from '@portcullis/core';
-import { ALG, END, END_PREAUTH, END_SESSION, PORT, SSH2, USER, USER_WORD, modes, modesExcept } from './fragments.js';
+import { ALG, END, END_PREAUTH, PEER, PORT, USER, USER_WORD, modes, modesExcept } from './fragments.js';
 
 /**
  * How connections end, and the lines that tell whether a connection ended well. Each of these `forget`s
@@ -9,49 +9,57 @@ import { ALG, END, END_PREAUTH, END_SESSION, PORT, SSH2, USER, USER_WORD, modes,
  */
 export const connectionRules: readonly FailRule[] = [
   {
-    pattern: `^Accepted [^\\s]{1,64} for ${USER_WORD} from <HOST>${PORT}${SSH2}(?:: |$)`,
+    // No host captured on purpose: a success only has to drop pending failures, and a user name is
+    // attacker-written text that must not feed the remembered host of the process.
+    pattern: '^Accepted [^\\s]{1,64} for [^\\s]',
     kind: 'success',
     description: 'Accepted … (login succeeded: drops pending publickey failures)',
   },
   {
     // Verbose `Connection from H port N on A port N`: remembers the peer for later host-less lines.
-    pattern: '^Connection from <HOST> port \\d{1,5} on [^\\s]{1,64} port \\d{1,5}(?: rdomain "[^"]{0,64}")?$',
+    pattern: `^Connection from ${PEER} port \\d{1,5}(?: on [^\\s]{1,64} port \\d{1,5}(?: rdomain "[^"]{0,64}")?)?$`,
     kind: 'note',
     description: 'Connection from … (remembers the peer)',
   },
   {
-    pattern: `^Connection (?:closed|reset) by authenticating user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    // SUSE/audit-style version and user lines: remember the peer for host-less lines that follow.
+    pattern: `^SSH: Server;Ltype: (?:Authname|Version|Kex);Remote: ${PEER}-\\d{1,5};`,
+    kind: 'note',
+    description: 'SSH: Server;Ltype: … (remembers the peer)',
+  },
+  {
+    pattern: `^Connection (?:closed|reset) by authenticating user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
     forget: true,
     description: 'Connection closed by authenticating user … [preauth]',
   },
   {
-    pattern: `^Connection (?:closed|reset) by invalid user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    pattern: `^Connection (?:closed|reset) by invalid user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
     forget: true,
     when: modes('ddos', 'aggressive'),
     description: 'Connection closed by invalid user … [preauth]',
   },
   {
-    pattern: `^Connection (?:closed|reset) by invalid user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    pattern: `^Connection (?:closed|reset) by invalid user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
     kind: 'note',
     forget: true,
     when: modesExcept('ddos', 'aggressive'),
     description: 'Connection closed by invalid user … [preauth] (not counted in this mode)',
   },
   {
-    pattern: `^Disconnected from (?:invalid|authenticating) user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    pattern: `^Disconnected from (?:invalid|authenticating) user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
     forget: true,
     when: modesExcept('normal'),
     description: 'Disconnected from invalid/authenticating user … [preauth]',
   },
   {
-    pattern: `^Disconnected from (?:invalid|authenticating) user ${USER} <HOST>${PORT}${END_PREAUTH}`,
+    pattern: `^Disconnected from (?:invalid|authenticating) user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
     kind: 'note',
     forget: true,
     when: modes('normal'),
     description: 'Disconnected from invalid/authenticating user … [preauth] (not counted in normal mode)',
   },
   {
-    pattern: `^(?:Connection (?:closed|reset) by|Disconnected from) <HOST>${PORT}${END_PREAUTH}`,
+    pattern: `^(?:Connection (?:closed|reset) by|Disconnected from) ${PEER}${PORT}${END_PREAUTH}`,
     literals: ['Connection closed by ', 'Connection reset by ', 'Disconnected from '],
     forget: true,
     when: modes('ddos', 'aggressive'),
@@ -59,27 +67,27 @@ export const connectionRules: readonly FailRule[] = [
   },
   {
     // Everything else that ends a connection: logouts, preauth endings in modes that do not count them.
-    pattern: `^(?:Connection (?:closed|reset) by|Disconnected from)(?: (?:invalid |authenticating )?user ${USER})? <HOST>${PORT}${END}`,
+    pattern: `^(?:Connection (?:closed|reset) by|Disconnected from)(?: (?:invalid |authenticating )?user ${USER})? ${PEER}${PORT}${END}`,
     literals: ['Connection closed by ', 'Connection reset by ', 'Disconnected from '],
     kind: 'note',
     forget: true,
     description: 'Connection closed / Disconnected (not a failure)',
   },
   {
-    pattern: `^Received disconnect from <HOST>${PORT}: ?14: No(?: supported)? authentication methods available${END}`,
+    pattern: `^Received disconnect from ${PEER}${PORT}: ?14: No(?: supported)? authentication methods available${END}`,
     forget: true,
     when: modes('extra', 'aggressive'),
     description: 'Received disconnect 14: No supported authentication methods available',
   },
   {
     // Code 11 (`disconnected by user`, `Bye Bye`) and other client reasons: never a failure by itself.
-    pattern: `^Received disconnect from <HOST>${PORT}: ?\\d{1,3}: `,
+    pattern: `^Received disconnect from ${PEER}${PORT}: ?\\d{1,3}: `,
     kind: 'note',
     forget: true,
     description: 'Received disconnect (client reason; not a failure)',
   },
   {
-    pattern: `^Unable to negotiate with <HOST>${PORT}: no matching ${ALG} found`,
+    pattern: `^Unable to negotiate with ${PEER}${PORT}: no matching ${ALG} found`,
     forget: true,
     when: modesExcept('normal'),
     description: 'Unable to negotiate with …: no matching … found',
@@ -95,30 +103,51 @@ export const connectionRules: readonly FailRule[] = [
     description: 'no matching … found (old form; host from the same process)',
   },
   {
-    pattern: `^Did not receive identification string from <HOST>${PORT}${END}`,
+    pattern: `^Did not receive identification string from ${PEER}${PORT}${END}`,
     when: modes('ddos', 'aggressive'),
     description: 'Did not receive identification string',
   },
   {
     // The quoted banner is the client's: anchoring at the end makes the last `from <host>` the peer.
-    pattern: `^Bad protocol version identification '.{0,256}?' from <HOST>${PORT}${END}`,
+    pattern: `^Bad protocol version identification '.{0,256}?' from ${PEER}${PORT}${END}`,
     when: modes('ddos', 'aggressive'),
     description: 'Bad protocol version identification',
   },
   {
-    pattern: `^Protocol major versions differ for <HOST>${PORT}: `,
+    pattern: `^Protocol major versions differ for ${PEER}${PORT}: `,
     when: modes('ddos', 'aggressive'),
     description: 'Protocol major versions differ',
   },
   {
-    pattern: `^banner exchange: Connection from <HOST>${PORT}: (?:invalid format|could not read protocol version)${END}`,
+    pattern: `^banner exchange: Connection from ${PEER}${PORT}: (?:invalid format|could not read protocol version)${END}`,
     when: modes('ddos', 'aggressive'),
     description: 'banner exchange: invalid format',
   },
   {
-    pattern: `^Timeout before authentication for (?:connection from )?<HOST>(?: port \\d{1,5}| to [^\\s]{1,64}, pid = \\d{1,10})?${END}`,
+    pattern: `^Timeout before authentication for (?:connection from )?${PEER}(?: port \\d{1,5}| to [^\\s]{1,64}, pid = \\d{1,10})?${END}`,
+    forget: true,
     when: modes('ddos', 'aggressive'),
     description: 'Timeout before authentication',
+  },
+  {
+    pattern: `^Timeout before authentication for (?:connection from )?${PEER}(?: port \\d{1,5}| to [^\\s]{1,64}, pid = \\d{1,10})?${END}`,
+    kind: 'note',
+    forget: true,
+    when: modesExcept('ddos', 'aggressive'),
+    description: 'Timeout before authentication (not counted in this mode; ends the connection)',
+  },
+  {
+    // The reason (Broken pipe, Connection corrupted, message authentication code incorrect, …) is sshd's.
+    pattern: `^ssh_dispatch_run_fatal: Connection from (?:(?:invalid|authenticating) user ${USER_WORD} )?${PEER} port \\d{1,5}: [A-Za-z][A-Za-z0-9 ,'-]{0,100} \\[preauth\\]\\]? ?$`,
+    when: modes('ddos', 'aggressive'),
+    description: 'ssh_dispatch_run_fatal before authentication',
+  },
+  {
+    // OpenSSH ≥ 9.8 PerSourcePenalties, logged by the listener: the source already misbehaved.
+    pattern:
+      '^drop connection #\\d{1,10} from \\[<ADDR>\\]:\\d{1,5} on \\[[^\\s\\]]{1,64}\\]:\\d{1,5} penalty: (?:failed authentication|exceeded LoginGraceTime|connections without attempting authentication|caused crash)$',
+    when: modes('ddos', 'aggressive'),
+    description: 'drop connection … penalty (PerSourcePenalties)',
   },
   {
     pattern: `^Read from socket failed: Connection (?:reset by peer|timed out)${END}`,

@@ -11,6 +11,12 @@ export const USER = '<F-USER>.{0,100}?</F-USER>';
 /** A user name without blanks: for lines where attacker text follows the host, so the host must come right after. */
 export const USER_WORD = '<F-USER>[^\\s]{0,100}</F-USER>';
 
+/**
+ * The peer: `<HOST>`, except the word `UNKNOWN`, which sshd prints (`UNKNOWN port 65535`) when the peer
+ * address is already gone.
+ */
+export const PEER = '(?!UNKNOWN\\b)<HOST>';
+
 /** `invalid user ` / `illegal user ` (OpenSSH < 3.9 said illegal) in front of a user name. */
 export const INVALID = '(?:(?:invalid|illegal) user )?';
 
@@ -29,12 +35,9 @@ export const END = '(?: \\[preauth\\])?\\]? ?$';
 /** End of line for rules that only count in the pre-authentication phase. */
 export const END_PREAUTH = ' \\[preauth\\]\\]? ?$';
 
-/** End of line for rules that only count outside the pre-authentication phase (no `[preauth]`). */
-export const END_SESSION = '\\]? ?$';
-
 /** A public-key description after `ssh2: `, e.g. `RSA SHA256:…` or the MD5 form of OpenSSH < 6.8. */
 export const KEY =
-  '(?:: [A-Z][A-Z0-9-]{1,30} (?:SHA256:[A-Za-z0-9+/]{43}|(?:MD5:)?[0-9a-f]{2}(?::[0-9a-f]{2}){15}))?';
+  '(?:: [A-Z][A-Z0-9-]{1,30} (?:SHA256:[A-Za-z0-9+/]{40,88}|(?:MD5:)?[0-9a-f]{2}(?::[0-9a-f]{2}){15}))?';
 
 /** Algorithm classes in `no matching … found` negotiation failures. */
 export const ALG = '(?:key exchange method|host key type|cipher|MAC|compression method)';

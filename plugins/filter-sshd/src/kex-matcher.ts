@@ -12,7 +12,7 @@ const KEX = /^(?:error: )?kex_exchange_identification: /;
 /** The host sshd prints after a failed identification exchange; addresses only (sshd prints no names here). */
 const CLOSED = /^Connection (?:closed|reset) by \[?([0-9A-Fa-f:.]{2,45})\]?(?: port \d{1,5})?$/;
 /** Verbose `Connection from H port N on …`: the host is known before the kex line. */
-const FROM = /^Connection from \[?([0-9A-Fa-f:.]{2,45})\]? port \d{1,5} on /;
+const FROM = /^Connection from \[?([0-9A-Fa-f:.]{2,45})\]? port \d{1,5}(?: on |$)/;
 
 /** Entries older than this are dropped (an identification exchange times out long before). */
 const MAX_AGE_MS = 10 * 60_000;
@@ -29,7 +29,7 @@ function reportAddress(text: string): string | undefined {
 /** Creates the matcher; `active` is false in modes that do not count identification failures. */
 export function kexMatcher(active: boolean): CustomMatcher {
   const waiting = new Map<string, LogLine>();
-  const peers = new Map<string, string>();
+  const peers = new Map<string, { host: string; time: number }>();
   const remember = <V>(map: Map<string, V>, key: string, value: V): void => {
     map.delete(key);
     if (map.size >= MAX_IDS) map.delete(map.keys().next().value as string);
@@ -40,28 +40,32 @@ export function kexMatcher(active: boolean): CustomMatcher {
       if (!active || line.pid === undefined) return undefined;
       const message = line.message;
       const pid = line.pid;
-      if (KEX.test(message)) {
+      // First-character checks keep this matcher to a compare or two on the lines it has no business with.
+      const first = message.charCodeAt(0);
+      if ((first === 101 || first === 107) && KEX.test(message)) {
         const known = peers.get(pid);
-        if (known !== undefined) {
-          peers.delete(pid);
-          return [{ host: known, time: line.time, line, rule: -1 }];
+        peers.delete(pid);
+        if (known !== undefined && !(line.time - known.time > MAX_AGE_MS)) {
+          return [{ host: known.host, time: line.time, line, rule: -1 }];
         }
         remember(waiting, pid, line);
         return undefined;
       }
-      const from = FROM.exec(message);
+      const from = first === 67 ? FROM.exec(message) : null;
       if (from !== null) {
         const host = reportAddress(from[1]!);
-        if (host !== undefined) remember(peers, pid, host);
+        if (host !== undefined) remember(peers, pid, { host, time: line.time });
         return undefined;
       }
+      if (waiting.size === 0) return undefined;
       const kex = waiting.get(pid);
       if (kex === undefined) return undefined;
       waiting.delete(pid);
       peers.delete(pid);
       const closed = CLOSED.exec(message);
       if (closed === null) return undefined;
-      if (Number.isFinite(line.time) && Number.isFinite(kex.time) && line.time - kex.time > MAX_AGE_MS) return undefined;
+      if (Number.isFinite(line.time) && Number.isFinite(kex.time) && line.time - kex.time > MAX_AGE_MS)
+        return undefined;
       const host = reportAddress(closed[1]!);
       return host === undefined ? undefined : [{ host, time: kex.time, line: kex, rule: -1 }];
     },

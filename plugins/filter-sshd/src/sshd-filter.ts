@@ -16,8 +16,17 @@ import { kexMatcher } from './kex-matcher.js';
 export const sshd: FilterDefinition = defineFilter({
   id: 'sshd',
   description: 'OpenSSH server authentication failures and pre-authentication abuse',
-  programs: ['sshd', 'sshd-session', 'sshd-auth'],
-  journalmatch: ['_SYSTEMD_UNIT=sshd.service', '+', '_SYSTEMD_UNIT=ssh.service', '+', '_COMM=sshd', '+', '_COMM=sshd-session'],
+  // `sshd(pam_unix)` is how old Linux-PAM (RHEL 4 era) tagged its sshd lines.
+  programs: ['sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)'],
+  journalmatch: [
+    '_SYSTEMD_UNIT=sshd.service',
+    '+',
+    '_SYSTEMD_UNIT=ssh.service',
+    '+',
+    '_COMM=sshd',
+    '+',
+    '_COMM=sshd-session',
+  ],
   options: {
     mode: {
       values: ['normal', 'ddos', 'extra', 'aggressive'],
@@ -27,8 +36,10 @@ export const sshd: FilterDefinition = defineFilter({
         'extra: + failed negotiation and clients without a usable method; aggressive: everything',
     },
   },
-  // rsyslog's `message repeated N times: [ … ]` wrapper and sshd's `error: ` / `fatal: ` / `error: PAM: `.
-  prefix: '(?:message repeated \\d{1,9} times: \\[ {1,2})?(?:(?:error|fatal): (?:PAM: )?)?',
+  // rsyslog's `message repeated N times: [ … ]` wrapper, Solaris' `[ID 800047 auth.info] ` message id and
+  // sshd's `error: ` / `fatal: ` / `error: PAM: `.
+  prefix:
+    '(?:message repeated \\d{1,9} times: \\[ {1,2})?(?:\\[ID \\d{1,10} [a-z0-9.]{1,32}\\] )?(?:(?:error|fatal): (?:PAM: )?)?',
   correlate: 'pid',
   failregex: [...authRules, ...connectionRules],
   match: (options) => kexMatcher(options.mode === 'ddos' || options.mode === 'aggressive'),
