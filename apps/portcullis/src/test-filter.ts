@@ -15,17 +15,44 @@ export interface TestFilterArgs {
 }
 
 const CHUNK = 1024 * 1024;
+const OUT_CHUNK = 1024 * 1024;
 const SAMPLES = 5;
 
 const RESERVED = new Set(['lineno', 'filter', 'host', 'time', 'user']);
 
-/** JSON text of a string; skips JSON.stringify for the usual plain ASCII value. */
+/**
+ * JSON text of a string, pure ASCII (non-ASCII as `\\uXXXX`) so output can be encoded as latin1, the
+ * fastest way from a string into a Buffer. Plain values skip JSON.stringify.
+ */
 function jsonString(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 32 || c === 34 || c === 92 || c > 126) return JSON.stringify(s);
+    if (c < 32 || c === 34 || c === 92 || c > 126) {
+      return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    }
   }
   return `"${s}"`;
+}
+
+let isoDay = Number.NaN;
+let isoDayText = '';
+
+/** `"2005-02-25T13:34:10.000Z"` (quoted) or `null`; the date part is reused while the day stays the same. */
+function isoTime(t: number): string {
+  if (!Number.isFinite(t)) return 'null';
+  const day = Math.floor(t / 86_400_000);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDayText = new Date(day * 86_400_000).toISOString().slice(0, 11);
+  }
+  let ms = t - day * 86_400_000;
+  const h = Math.floor(ms / 3_600_000);
+  ms -= h * 3_600_000;
+  const mi = Math.floor(ms / 60_000);
+  ms -= mi * 60_000;
+  const sec = Math.floor(ms / 1000);
+  ms -= sec * 1000;
+  return `"${isoDayText}${h < 10 ? '0' : ''}${h}:${mi < 10 ? '0' : ''}${mi}:${sec < 10 ? '0' : ''}${sec}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
 }
 
 /** Counters of one run, for the human report. */
@@ -78,7 +105,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
         }
         if (f.time !== lastTime) {
           lastTime = f.time;
-          lastIso = Number.isFinite(f.time) ? `"${new Date(f.time).toISOString()}"` : 'null';
+          lastIso = isoTime(f.time);
         }
         let s = `{"lineno":${f.line.lineno ?? tally.lines},"filter":${filterId},"host":${jsonString(f.host)},"time":${lastIso}`;
         if (f.user !== undefined) s += `,"user":${jsonString(f.user)}`;
@@ -148,26 +175,44 @@ function report(filter: ReturnType<typeof compileFilter>, t: Tally, truncated: n
   return `${rows.join('\n')}\n`;
 }
 
-/** Collects output strings and writes them in large pieces, waiting for the stream to drain. */
+/**
+ * Encodes output records straight into a 1 MiB buffer (no string joining) and writes it when full,
+ * waiting for the stream to drain.
+ */
 class OutputBuffer {
-  private parts: string[] = [];
-  private size = 0;
+  private buffer = Buffer.allocUnsafe(OUT_CHUNK);
+  private used = 0;
   constructor(private readonly stream: NodeJS.WritableStream) {}
 
   add(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
+    // A record is at most a few KiB (16 KiB line cap); make room first when it might not fit.
+    if (this.used + s.length > this.buffer.length) this.rotate();
+    if (s.length > this.buffer.length) {
+      this.pending.push(Buffer.from(s, 'latin1'));
+      return;
+    }
+    this.used += this.buffer.write(s, this.used, 'latin1');
+  }
+
+  private pending: Buffer[] = [];
+
+  /** Moves the filled part of the buffer to the pending list and starts a fresh one. */
+  private rotate(): void {
+    if (this.used > 0) this.pending.push(this.buffer.subarray(0, this.used));
+    this.buffer = Buffer.allocUnsafe(OUT_CHUNK);
+    this.used = 0;
   }
 
   async flushIfFull(): Promise<void> {
-    if (this.size >= 256 * 1024) await this.flush();
+    if (this.pending.length > 0 || this.used >= OUT_CHUNK / 2) await this.flush();
   }
 
   async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
-    const text = this.parts.join('');
-    this.parts = [];
-    this.size = 0;
-    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    this.rotate();
+    const parts = this.pending;
+    this.pending = [];
+    for (const part of parts) {
+      if (!this.stream.write(part)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    }
   }
 }

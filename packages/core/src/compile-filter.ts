@@ -68,7 +68,6 @@ class RegexFilter implements CompiledFilter {
   readonly options: Readonly<Record<string, string>>;
   readonly rules: readonly { pattern: string; kind: RuleKind; description?: string | undefined }[];
   private readonly definition: FilterDefinition;
-  private readonly compiled: readonly CompiledRule[];
   private readonly ignores: readonly CompiledRule[];
   private readonly table: CompiledRule[][];
   private readonly floating: CompiledRule[];
@@ -84,7 +83,6 @@ class RegexFilter implements CompiledFilter {
     this.definition = definition;
     this.id = definition.id;
     this.options = options;
-    this.compiled = rules;
     this.rules = rules.map((r) => ({ pattern: r.pattern, kind: r.kind, description: r.description }));
     this.ignores = ignores;
     ({ table: this.table, floating: this.floating } = dispatchTable(rules));

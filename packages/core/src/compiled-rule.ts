@@ -76,10 +76,10 @@ export function capture(rule: CompiledRule, message: string): Captures | undefin
   const m = rule.regex.exec(message);
   if (m === null) return undefined;
   const out: Captures = { host: undefined, user: undefined, fields: undefined };
-  const groups = m.groups;
-  if (!groups) return out;
-  for (const g of rule.groups) {
-    const value = groups[g.group];
+  const groups = rule.groups;
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!;
+    const value = m[g.index];
     if (value === undefined) continue;
     if (g.field === 'host') {
       if (out.host !== undefined) continue;
@@ -109,7 +109,7 @@ function isPlainIPv4(text: string): boolean {
       digits = 0;
     } else if (c >= 48 && c <= 57) {
       if (digits > 0 && value === 0) return false;
-      value = (value < 0 ? 0 : value) * 10 + (c - 48);
+      value = Math.max(value, 0) * 10 + (c - 48);
       digits++;
     } else {
       return false;

@@ -154,13 +154,16 @@ export class FileTail {
   }
 
   private emit(lines: string[]): void {
-    // Save first: if delivering throws, the lines are not read again after a restart (a poison line
-    // must not loop forever); the engine isolates filter errors per jail anyway.
-    this.save();
-    this.deliver(
-      lines.map((text) => ({ text })),
-      this.path,
-    );
+    // Deliver first (a ban must not wait for the position write); the engine isolates filter errors per
+    // jail, so a line that throws cannot stop the position from moving on.
+    try {
+      this.deliver(
+        lines.map((text) => ({ text })),
+        this.path,
+      );
+    } finally {
+      this.save();
+    }
   }
 
   private save(): void {

@@ -35,10 +35,10 @@ export const IP6_SOURCE: string = (() => {
  */
 const HOSTNAME_SOURCE = '[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,253}[A-Za-z0-9_])?';
 
-/** What a named group of an expanded pattern captures. */
+/** What a capture group of an expanded pattern holds. */
 export interface TagGroup {
-  /** Group name in the compiled regex. */
-  readonly group: string;
+  /** Index of the group in the match array (tags become plain numbered groups: no `groups` object per match). */
+  readonly index: number;
   /** `host` for address/host tags, else the lower-cased field name (`user`, `id`, …). */
   readonly field: string;
   /** True for `<ADDR>`, `<IP4>`, `<IP6>`: the capture must parse as an address. */
@@ -55,7 +55,8 @@ const TAG = /<(HOST|ADDR|IP4|IP6)>|<F-([A-Za-z][A-Za-z0-9_]*)>|<\/F-([A-Za-z][A-
 
 /** Expands the tags of one pattern. Unbalanced `<F-…>` tags are left for the regex compiler to reject. */
 export function expandTags(pattern: string): ExpandedPattern {
-  const groups: TagGroup[] = [];
+  const named: { group: string; field: string; addressOnly: boolean }[] = [];
+  const groups = named;
   let n = 0;
   const source = pattern.replace(TAG, (_m, addr: string | undefined, open: string | undefined) => {
     if (addr) {
@@ -77,5 +78,43 @@ export function expandTags(pattern: string): ExpandedPattern {
     }
     return ')';
   });
-  return { source, groups };
+  return numberGroups(source, named);
+}
+
+/**
+ * Turns the `(?<pcl_…>` groups into plain `(` and finds their numbers by counting capturing groups from the
+ * left (the pattern's own groups, named or not, count too). Escapes and character classes are skipped.
+ */
+function numberGroups(source: string, named: readonly { group: string; field: string; addressOnly: boolean }[]): ExpandedPattern {
+  const byName = new Map(named.map((g) => [g.group, g]));
+  const out: TagGroup[] = [];
+  let result = '';
+  let count = 0;
+  let from = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+      continue;
+    }
+    if (c !== '(') continue;
+    if (source[i + 1] !== '?') {
+      count++;
+      continue;
+    }
+    if (source[i + 2] !== '<' || source[i + 3] === '=' || source[i + 3] === '!') continue;
+    count++;
+    const close = source.indexOf('>', i);
+    const tag = byName.get(source.slice(i + 3, close));
+    if (tag) {
+      out.push({ index: count, field: tag.field, addressOnly: tag.addressOnly });
+      result += `${source.slice(from, i)}(`;
+      from = close + 1;
+    }
+  }
+  return { source: result + source.slice(from), groups: out };
 }

@@ -31,7 +31,7 @@ function intern(text: string, start: number, end: number, recent: string[]): str
   const len = end - start;
   for (let i = 0; i < recent.length; i++) {
     const r = recent[i]!;
-    if (r.length === len && text.startsWith(r, start)) return r;
+    if (r.length === len && text.charCodeAt(start) === r.charCodeAt(0) && text.startsWith(r, start)) return r;
   }
   const s = text.slice(start, end);
   if (recent.length >= 8) recent.pop();
@@ -47,8 +47,9 @@ function intern(text: string, start: number, end: number, recent: string[]): str
 export class LineParser {
   private readonly format: LineFormat;
   private readonly dates: DateDetector;
-  /** Recently seen host and program names (see {@link intern}). */
-  private readonly names: string[] = [];
+  /** Recently seen host names and program names (see {@link intern}). */
+  private readonly hosts: string[] = [];
+  private readonly programs: string[] = [];
 
   /** @param options.now clock for RFC 3164 year inference (default `Date.now`). */
   constructor(options?: { format?: LineFormat | undefined; now?: (() => number) | undefined }) {
@@ -82,7 +83,7 @@ export class LineParser {
     }
     if (text.charCodeAt(0) === 60 && text.charCodeAt(text.indexOf('>') + 1) === 49 && text.charCodeAt(text.indexOf('>') + 2) === 32) {
       if (read5424(text, date.end, line)) return line;
-    } else if (readSyslogHeader(text, date.end, line, this.names)) {
+    } else if (readSyslogHeader(text, date.end, line, this.hosts, this.programs)) {
       return line;
     }
     let m = date.end;
@@ -121,7 +122,7 @@ function isTagChar(c: number): boolean {
  * `host prog[pid]: msg` / `host prog: msg` (also without host) after a syslog date ending at `at`.
  * Returns false when the rest is not shaped like that.
  */
-function readSyslogHeader(text: string, at: number, line: Draft, names: string[]): boolean {
+function readSyslogHeader(text: string, at: number, line: Draft, hosts: string[], programs: string[]): boolean {
   if (text.charCodeAt(at) !== 32) return false;
   let i = at + 1;
   const firstEnd = text.indexOf(' ', i);
@@ -146,8 +147,8 @@ function readSyslogHeader(text: string, at: number, line: Draft, names: string[]
   if (text.charCodeAt(i) !== 58) return false;
   i++;
   if (i < text.length && text.charCodeAt(i) !== 32) return false;
-  line.hostname = hostStart === -1 ? undefined : intern(text, hostStart, firstEnd, names);
-  line.program = intern(text, start, programEnd, names);
+  line.hostname = hostStart === -1 ? undefined : intern(text, hostStart, firstEnd, hosts);
+  line.program = intern(text, start, programEnd, programs);
   line.pid = pid;
   line.message = text.slice(i + 1);
   return true;

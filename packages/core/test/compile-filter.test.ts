@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { compileFilter } from '../src/compile-filter.js';
-import { PortcullisError } from '../src/errors.js';
+import type { PortcullisError } from '../src/errors.js';
 import type { FilterDefinition } from '../src/filter-definition.js';
 import { LineParser } from '../src/line-parser.js';
 
@@ -26,7 +26,7 @@ describe('compileFilter: options and rules', () => {
     expect(compileFilter(sshd).options).toEqual({ mode: 'normal' });
     expect(compileFilter(sshd).rules.length).toBe(3);
     expect(compileFilter(sshd, { mode: 'aggressive' }).rules.length).toBe(4);
-    expect(compileFilter(sshd).rules[1]).toEqual({ pattern: sshd.failregex instanceof Array ? '^Invalid user <F-USER>.*</F-USER> from <HOST>(?: port \\d+)?$' : '', kind: 'fail', description: 'invalid user' });
+    expect(compileFilter(sshd).rules[1]).toEqual({ pattern: '^Invalid user <F-USER>.*</F-USER> from <HOST>(?: port \\d+)?$', kind: 'fail', description: 'invalid user' });
   });
 
   test.each([
@@ -130,6 +130,11 @@ describe('compileFilter: matching', () => {
     expect(a.match(parser.parse('ip6 ::ffff:10.0.0.1'))?.[0]?.host).toBe('10.0.0.1');
     expect(a.match(parser.parse('ip6 1:2:3:4:5:6:7:8'))?.[0]?.host).toBe('1:2:3:4:5:6:7:8');
     expect(a.match(parser.parse('ip6 1::2::3'))).toBeUndefined();
+  });
+
+  test("the pattern's own groups (numbered, named, classes with parens) do not shift the tag groups", () => {
+    const g = compileFilter({ id: 'n', failregex: ['^(a|b) (?<word>\\w+) [(]\\(? \\k<word> <F-USER>\\S+</F-USER> from (?:x )?<HOST>$'] });
+    expect(g.match(parser.parse('a hi ( hi bob from 192.0.2.8'))?.[0]).toMatchObject({ user: 'bob', host: '192.0.2.8' });
   });
 
   test('<F-ID> and any <F-NAME> go to fields', () => {

@@ -48,8 +48,8 @@ export function checkHostile(
         if (markers.has(f.host)) errors.push(`${definition.id} ${label}: reported marker ${f.host} from ${what}: ${text.slice(0, 200)}`);
       }
     };
-    hostile.forEach((l, i) => check(l, `hostile line #${i}`));
-    injection.forEach((l, i) => check(l, `injection line #${i}`));
+    for (let i = 0; i < hostile.length; i++) check(hostile[i]!, `hostile line #${i}`);
+    for (let i = 0; i < injection.length; i++) check(injection[i]!, `injection line #${i}`);
     filter.reset();
     const ms = performance.now() - started;
     total += ms;

@@ -1,0 +1,1 @@
+export { SqliteBanStore } from './sqlite-ban-store.js';

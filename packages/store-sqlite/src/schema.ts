@@ -1,0 +1,32 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Append new
+ * migrations, never edit old ones: a database written by an older release upgrades in place.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE bans (
+     jail TEXT NOT NULL,
+     ip TEXT NOT NULL,
+     family INTEGER NOT NULL,
+     time INTEGER NOT NULL,
+     bantime INTEGER NOT NULL,
+     expires INTEGER,            -- NULL = permanent
+     failures INTEGER NOT NULL,
+     ban_count INTEGER NOT NULL,
+     matches TEXT NOT NULL,      -- JSON array of log lines
+     users TEXT,                 -- JSON array
+     reason TEXT,
+     PRIMARY KEY (jail, ip)
+   ) WITHOUT ROWID;
+   CREATE TABLE ban_history (
+     jail TEXT NOT NULL,
+     ip TEXT NOT NULL,
+     time INTEGER NOT NULL,
+     expires INTEGER
+   );
+   CREATE INDEX ban_history_ip ON ban_history (ip, time);
+   CREATE INDEX ban_history_time ON ban_history (time);
+   CREATE TABLE positions (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   ) WITHOUT ROWID;`,
+];
