@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { runCheckConfig } from './check-config.js';
+import { type ClientOptions, EXIT, runClientCommand } from './client-commands.js';
+import { runDaemon } from './daemon.js';
 import { reportError } from './report-error.js';
 import { runPluginsCommand } from './plugins-command.js';
 import { runTestFilterCommand } from './test-filter-command.js';
@@ -55,5 +57,61 @@ function collect(value: string, previous: string[]): string[] {
 
 /** `start` and the control-socket client commands. */
 function registerDaemonCommands(cli: Command): void {
-  void cli;
+  cli
+    .command('start')
+    .description('run the daemon in the foreground (the embedded defaults when no config is found)')
+    .option('-c, --config <path>', 'config file')
+    .addOption(new Option('--log-format <format>', 'log output').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--log-level <level>', 'log level (default: the config\'s loglevel)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
+    .action(async (opts: { config?: string; logFormat: 'text' | 'json'; logLevel?: string }) => {
+      process.exitCode = await runDaemon({ configPath: opts.config, logFormat: opts.logFormat, logLevel: opts.logLevel });
+    });
+
+  const client = (name: string, description: string) =>
+    cli
+      .command(name)
+      .description(description)
+      .option('-c, --config <path>', 'config file (its socket key tells where the daemon listens)')
+      .option('-s, --socket <path>', 'control socket path')
+      .option('--json', 'machine-readable output');
+
+  client('status', 'jails and totals, or one jail with its banned addresses')
+    .argument('[jail]')
+    .action(async (jail: string | undefined, opts: ClientOptions) => {
+      process.exitCode = await runClientCommand('status', jail === undefined ? {} : { jail }, opts);
+    });
+  client('ban', 'ban addresses by hand in a jail')
+    .argument('<jail>')
+    .argument('<ip...>')
+    .action(async (jail: string, ips: string[], opts: ClientOptions) => {
+      process.exitCode = await runClientCommand('ban', { jail, ips }, opts);
+    });
+  client('unban', 'lift bans of addresses (in every jail, or --jail), or --all')
+    .argument('[ip...]')
+    .option('--all', 'lift every ban')
+    .option('-j, --jail <jail>', 'only in this jail')
+    .action(async (ips: string[], opts: ClientOptions & { all?: boolean; jail?: string }) => {
+      if (!opts.all && ips.length === 0) {
+        process.stderr.write('portcullis: unban needs addresses or --all\n');
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      process.exitCode = await runClientCommand('unban', { ips, all: opts.all === true, ...(opts.jail ? { jail: opts.jail } : {}) }, opts);
+    });
+  client('banned', 'list current bans (of one address)')
+    .argument('[ip]')
+    .action(async (ip: string | undefined, opts: ClientOptions) => {
+      process.exitCode = await runClientCommand('banned', ip === undefined ? {} : { ip }, opts);
+    });
+  client('reload', 're-read the config and apply it without losing bans')
+    .argument('[jail]')
+    .action(async (jail: string | undefined, opts: ClientOptions) => {
+      process.exitCode = await runClientCommand('reload', jail === undefined ? {} : { jail }, opts);
+    });
+  client('stop', 'stop the daemon').action(async (opts: ClientOptions) => {
+    process.exitCode = await runClientCommand('stop', {}, opts);
+  });
+  client('ping', 'exit 0 when the daemon answers, 3 when none does').action(async (opts: ClientOptions) => {
+    process.exitCode = await runClientCommand('ping', {}, opts);
+  });
 }

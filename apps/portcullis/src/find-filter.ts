@@ -1,21 +1,33 @@
 import { PortcullisError } from '@portcullis/core';
-import type { FilterDefinition } from '@portcullis/core';
-import { discoverPlugins, readConfigFile, resolvePlugins } from '@portcullis/core/engine';
+import type { FilterDefinition, Plugin } from '@portcullis/core';
+import { discoverPlugins, indexPlugins, loadPlugin, readConfigFile } from '@portcullis/core/engine';
 
 /**
- * Find a filter by id among the plugins of the config (when there is one) and the plugin packages
- * installed where Node would find them from the config's folder (or the current folder).
+ * Find a filter by id among the plugins of the config (when there is one; these must load) and the plugin
+ * packages installed where Node would find them from the config's folder or the current folder (these
+ * are tried one by one: a broken unrelated package does not stop `test-filter`).
  */
 export async function findFilter(id: string, configPath: string | undefined): Promise<FilterDefinition> {
   const { raw, dir } = await readConfigFile({ configPath });
-  const configured = Array.isArray((raw as { plugins?: unknown })?.plugins) ? ((raw as { plugins: string[] }).plugins) : [];
-  const installed = discoverPlugins(dir).map((p) => p.name);
-  const names = [...new Set([...configured, ...installed])];
-  const registry = await resolvePlugins(names, dir);
+  const configured = Array.isArray((raw as { plugins?: unknown })?.plugins) ? (raw as { plugins: string[] }).plugins : [];
+  const plugins: Plugin[] = [];
+  for (const name of configured) plugins.push(await loadPlugin(name, dir));
+  const problems: string[] = [];
+  for (const found of discoverPlugins(dir)) {
+    if (configured.includes(found.name)) continue;
+    try {
+      plugins.push(await loadPlugin(found.name, dir));
+    } catch (error) {
+      problems.push(`${found.name}: ${(error as Error).message}`);
+    }
+  }
+  const registry = indexPlugins(plugins);
   const entry = registry.filters.get(id);
   if (entry) return entry.definition;
   const known = [...registry.filters.keys()].sort();
-  throw new PortcullisError('FILTER_UNKNOWN', `unknown filter "${id}"; ${known.length ? `known filters: ${known.join(', ')}` : 'no filter plugin is installed'}`, {
-    hint: `install the plugin that provides it, e.g. npm install @portcullis/filter-${id.split('-')[0]}`,
-  });
+  throw new PortcullisError(
+    'FILTER_UNKNOWN',
+    `unknown filter "${id}"; ${known.length ? `known filters: ${known.join(', ')}` : 'no filter plugin is installed'}${problems.length ? `\n  (plugins that failed to load: ${problems.join('; ')})` : ''}`,
+    { hint: `install the plugin that provides it, e.g. npm install @portcullis/filter-${id.split('-')[0]}` },
+  );
 }

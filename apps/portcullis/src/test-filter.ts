@@ -84,6 +84,12 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   const splitter = new LineSplitter();
   const tally: Tally = { lines: 0, matched: 0, noDate: 0, failures: 0, perRule: filter.rules.map(() => 0), samples: [] };
   const out = new OutputBuffer(args.stdout);
+  // A reader that goes away (`| head`) ends the run quietly instead of crashing on EPIPE.
+  let closed = false;
+  const onError = (): void => {
+    closed = true;
+  };
+  args.stdout.on('error', onError);
   const source = args.input === '-' ? 'stdin' : args.input;
   let lastTime = Number.NaN;
   let lastIso = 'null';
@@ -120,6 +126,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
       for await (const chunk of process.stdin) {
         feed(splitter.push(chunk as Buffer));
         await out.flushIfFull();
+        if (closed) break;
       }
     } else {
       const handle = await open(args.input, 'r');
@@ -130,6 +137,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
           if (bytesRead === 0) break;
           feed(splitter.push(buffer.subarray(0, bytesRead)));
           await out.flushIfFull();
+          if (closed) break;
         }
       } finally {
         await handle.close();
@@ -140,9 +148,12 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
     args.stderr.write(`portcullis test-filter: cannot read ${args.input === '-' ? 'stdin' : `"${args.input}"`}: ${err.code ?? ''} ${err.message}\n`);
     return 2;
   }
-  feed(splitter.flush());
-  await out.flush();
-  if (!args.json) args.stdout.write(report(filter, tally, splitter.truncated));
+  if (!closed) {
+    feed(splitter.flush());
+    await out.flush();
+    if (!args.json) args.stdout.write(report(filter, tally, splitter.truncated));
+  }
+  args.stdout.off('error', onError);
   return 0;
 }
 
@@ -212,7 +223,19 @@ class OutputBuffer {
     const parts = this.pending;
     this.pending = [];
     for (const part of parts) {
-      if (!this.stream.write(part)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+      if (!this.stream.write(part)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            this.stream.off('drain', done);
+            this.stream.off('error', done);
+            this.stream.off('close', done);
+            resolve();
+          };
+          this.stream.once('drain', done);
+          this.stream.once('error', done);
+          this.stream.once('close', done);
+        });
+      }
     }
   }
 }

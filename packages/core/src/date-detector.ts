@@ -93,7 +93,7 @@ export class DateDetector {
     const p = skipPri(line);
     // Fast path: the same date text as the previous line.
     const cached = this.cacheText;
-    if (cached.length > 0 && line.startsWith(cached, p) && !continues(line, p + cached.length)) {
+    if (cached.length > 0 && sameAt(line, p, cached) && !continues(line, p + cached.length)) {
       return this.found(this.cacheTime, 0, p + this.cacheEnd);
     }
     for (let k = 0; k < PARSERS.length; k++) {
@@ -177,6 +177,13 @@ export class DateDetector {
     }
     return this.hourTime + f.mi * 60_000 + f.s * 1000 + f.ms;
   }
+}
+
+/** `line.startsWith(text, at)`, compared from the end: dates of consecutive lines differ in the seconds. */
+function sameAt(line: string, at: number, text: string): boolean {
+  if (line.length < at + text.length) return false;
+  for (let i = text.length - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Skips a syslog `<PRI>` and an RFC 5424 version `1 `. */

@@ -9,7 +9,7 @@ export { MemoryBanStore } from './memory-store.js';
 export { dryRunAction } from './dry-run-action.js';
 export { configSchema, formatIssues, type PortcullisConfig, type PortcullisConfigInput, type JailConfig } from './config-schema.js';
 export { embeddedConfig, findProgram } from './embedded-config.js';
-export { loadConfig, readConfigFile, parseConfig, type LoadedConfig, type ComposedJail, type ComposedAction } from './load-config.js';
+export { loadConfig, readConfigFile, parseConfig, statePaths, type LoadedConfig, type ComposedJail, type ComposedAction } from './load-config.js';
 export { resolvePlugins, indexPlugins, loadPlugin, checkPlugin, type PluginRegistry } from './resolve-plugins.js';
 export { discoverPlugins, type InstalledPlugin } from './discover-plugins.js';
 export { Runtime, type RuntimeOptions, type RuntimeHooks, type JailStatus, type BanInfo } from './runtime.js';

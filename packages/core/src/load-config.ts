@@ -145,16 +145,10 @@ export async function parseConfig(
     if (composed) jails.push(composed);
   }
   if (problems.length) throw invalid(label, problems);
-  const root = process.getuid?.() === 0;
-  const state = (f: string) => resolve(where.dir, 'var', f);
   return {
     file: where.file,
     dir: where.dir,
-    config: {
-      ...config,
-      database: config.database ? resolveMaybe(where.dir, config.database) : root ? '/var/lib/portcullis/portcullis.db' : state('portcullis.db'),
-      socket: config.socket ? resolve(where.dir, config.socket) : root ? '/run/portcullis/portcullis.sock' : state('portcullis.sock'),
-    },
+    config: { ...config, ...statePaths(config, where.dir) },
     jails,
     registry,
     embedded: where.embedded ?? false,
@@ -232,6 +226,19 @@ async function composeJail(
     protocol: s.protocol,
     logstart: s.logstart,
     increment: inc?.enabled ? { factor: inc.factor, maxtime: parseDuration(inc.maxtime), overalljails: inc.overalljails } : undefined,
+  };
+}
+
+/**
+ * Where the database and the control socket live: the config's `database`/`socket` (relative to its
+ * folder), else the system places as root, else `./var/` beside the config for a first run without root.
+ */
+export function statePaths(config: { database?: unknown; socket?: unknown }, dir: string): { database: string; socket: string } {
+  const root = process.getuid?.() === 0;
+  const state = (f: string) => resolve(dir, 'var', f);
+  return {
+    database: typeof config.database === 'string' ? resolveMaybe(dir, config.database) : root ? '/var/lib/portcullis/portcullis.db' : state('portcullis.db'),
+    socket: typeof config.socket === 'string' ? resolve(dir, config.socket) : root ? '/run/portcullis/portcullis.sock' : state('portcullis.sock'),
   };
 }
 

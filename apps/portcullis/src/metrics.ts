@@ -1,0 +1,76 @@
+import { type Server, createServer } from 'node:http';
+import type { Logger } from '@portcullis/core';
+import type { Runtime, RuntimeHooks } from '@portcullis/core/engine';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics fed by the runtime's hooks. */
+export interface Metrics {
+  readonly hooks: RuntimeHooks;
+  readonly registry: Registry;
+  /** Serve `/metrics` on `host:port`. */
+  listen(address: string, runtime: () => Runtime | undefined, logger: Logger): Promise<Server>;
+}
+
+/** Create the registry and the hooks that count lines, failures, bans, action errors and ban latency. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'portcullis_process_' });
+  const lines = new Counter({ name: 'portcullis_lines_total', help: 'Log lines read, per jail', labelNames: ['jail'], registers: [registry] });
+  const failures = new Counter({ name: 'portcullis_failures_total', help: 'Failures counted, per jail', labelNames: ['jail'], registers: [registry] });
+  const bans = new Counter({ name: 'portcullis_bans_total', help: 'Bans, per jail', labelNames: ['jail'], registers: [registry] });
+  const unbans = new Counter({ name: 'portcullis_unbans_total', help: 'Unbans, per jail', labelNames: ['jail'], registers: [registry] });
+  const errors = new Counter({ name: 'portcullis_action_errors_total', help: 'Failed action calls', labelNames: ['jail', 'action', 'operation'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'portcullis_ban_latency_seconds',
+    help: 'From reading the line that triggered a ban to every action having applied it',
+    labelNames: ['jail'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [registry],
+  });
+  let current: () => Runtime | undefined = () => undefined;
+  new Gauge({
+    name: 'portcullis_banned',
+    help: 'Addresses currently banned, per jail',
+    labelNames: ['jail'],
+    registers: [registry],
+    collect() {
+      const rt = current();
+      if (!rt) return;
+      this.reset();
+      for (const name of rt.jailNames) this.set({ jail: name }, rt.jailStatus(name).currentlyBanned);
+    },
+  });
+  return {
+    registry,
+    hooks: {
+      onLines: (jail, n) => lines.inc({ jail }, n),
+      onFailure: (jail) => failures.inc({ jail }),
+      onBan: (t) => bans.inc({ jail: t.jail }),
+      onUnban: (t) => unbans.inc({ jail: t.jail }),
+      onActionError: (jail, action, operation) => errors.inc({ jail, action, operation }),
+      onBanApplied: (jail, ms) => latency.observe({ jail }, ms / 1000),
+    },
+    async listen(address, runtime, logger) {
+      current = runtime;
+      const colon = address.lastIndexOf(':');
+      const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
+      const port = Number(address.slice(colon + 1));
+      const server = createServer((req, res) => {
+        if (req.url !== '/metrics') {
+          res.writeHead(404).end('not found\n');
+          return;
+        }
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          (error: unknown) => res.writeHead(500).end(String(error)),
+        );
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      logger.info({ address }, `metrics on http://${address}/metrics`);
+      return server;
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Turns the current file text into the wanted text; returning the same text means "nothing to do". */
+export type TextEdit = (text: string) => string;
+
+/** How {@link rewriteFile} replaces the content. */
+export type RewriteMode = 'rename' | 'inplace';
+
+const MAX_ATTEMPTS = 20;
+/** How long to keep watching the replaced inode for a late append by a writer that opened it before our rename. */
+const LATE_APPEND_GRACE_MS = 5;
+
+async function readAll(handle: FileHandle, from = 0): Promise<Buffer> {
+  const { size } = await handle.stat();
+  const chunks: Buffer[] = [];
+  let position = from;
+  for (;;) {
+    const buffer = Buffer.alloc(Math.max(size - position, 0) + 4096);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) break;
+    chunks.push(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return Buffer.concat(chunks);
+}
+
+async function readPath(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw error;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined); // some file systems refuse fsync on directories
+  await handle.close();
+}
+
+/**
+ * Replace `file` by a new file written next to it (same owner and mode), fsynced, then renamed over it.
+ * Concurrent foreign editors: the file is re-read right before the rename and the whole edit is redone when it
+ * changed; after the rename, bytes appended to the replaced inode by a writer that had it open are carried into
+ * the new file. The window left is a writer that opened the old file and writes after that final check.
+ */
+async function rewriteByRename(file: string, edit: TextEdit): Promise<boolean> {
+  let carried = '';
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const old = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    try {
+      const before = old ? await readAll(old) : Buffer.alloc(0);
+      const current = before.toString('utf8');
+      const wanted = edit(carried === '' ? current : joinAppended(current, carried));
+      if (wanted === current) return false;
+      const info = old ? await old.stat() : undefined;
+      const temp = join(dirname(file), `.${basename(file)}.portcullis-${process.pid}-${randomBytes(4).toString('hex')}`);
+      const out = await open(temp, 'wx', 0o600);
+      try {
+        await out.writeFile(wanted);
+        if (info && process.getuid?.() === 0) await out.chown(info.uid, info.gid);
+        await out.chmod(info ? info.mode & 0o7777 : 0o644);
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      if (!(await readPath(file)).equals(before)) {
+        await unlink(temp).catch(() => undefined);
+        continue; // changed under us: redo the edit on the new content
+      }
+      await rename(temp, file);
+      carried = '';
+      if (old) {
+        let late = await readAll(old, before.length);
+        if (late.length === 0) {
+          await sleep(LATE_APPEND_GRACE_MS);
+          late = await readAll(old, before.length);
+        }
+        if (late.length > 0) {
+          carried = late.toString('utf8');
+          continue; // someone appended to the file we replaced: put their bytes into the new one
+        }
+      }
+      await syncDir(dirname(file));
+      return true;
+    } finally {
+      await old?.close();
+    }
+  }
+  throw new Error(`hostsdeny: ${file} kept changing while we rewrote it (${MAX_ATTEMPTS} attempts); will retry`);
+}
+
+function joinAppended(text: string, appended: string): string {
+  return text.length === 0 || text.endsWith('\n') ? text + appended : `${text}\n${appended}`;
+}
+
+/**
+ * Rewrite the content of the existing inode (for bind-mounted files, where a rename would not be seen).
+ * Re-reads right before writing and redoes the edit when the content changed; not atomic for readers (a
+ * daemon may read a half-written file for a moment) — that is the price of keeping the inode.
+ */
+async function rewriteInPlace(file: string, edit: TextEdit): Promise<boolean> {
+  const handle = await open(file, 'r+').catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    return open(file, 'a+', 0o644).then(async (h) => (await h.close(), open(file, 'r+')));
+  });
+  try {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const before = await readAll(handle);
+      const current = before.toString('utf8');
+      const wanted = edit(current);
+      if (wanted === current) return false;
+      const data = Buffer.from(wanted, 'utf8');
+      if (!(await readAll(handle)).equals(before)) continue;
+      await handle.write(data, 0, data.length, 0);
+      await handle.truncate(data.length);
+      await handle.sync();
+      return true;
+    }
+  } finally {
+    await handle.close();
+  }
+  throw new Error(`hostsdeny: ${file} kept changing while we rewrote it (${MAX_ATTEMPTS} attempts); will retry`);
+}
+
+/** Apply `edit` to `file` with the chosen mode; resolves true when the file was changed. */
+export function rewriteFile(file: string, mode: RewriteMode, edit: TextEdit): Promise<boolean> {
+  return mode === 'inplace' ? rewriteInPlace(file, edit) : rewriteByRename(file, edit);
+}
