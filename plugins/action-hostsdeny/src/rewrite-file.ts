@@ -45,12 +45,13 @@ async function syncDir(dir: string): Promise<void> {
 
 /**
  * Replace `file` by a new file written next to it (same owner and mode), fsynced, then renamed over it.
- * Concurrent foreign editors: the file is re-read right before the rename and the whole edit is redone when it
- * changed; after the rename, bytes appended to the replaced inode by a writer that had it open are carried into
- * the new file. The window left is a writer that opened the old file and writes after that final check.
+ * Concurrent foreign editors: right before the rename the file is re-read; when it was rewritten (not just
+ * appended to) the whole edit is redone on the new content. Appends are the common case (`echo … >>`): bytes
+ * appended to the old inode — before the rename or by a writer that still had it open — are read back through
+ * our open descriptor and appended to the new file, until the old inode stops growing. What is left is a writer
+ * that keeps the old file open and writes after that grace period; no lock-free scheme closes that.
  */
 async function rewriteByRename(file: string, edit: TextEdit): Promise<boolean> {
-  let carried = '';
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const old = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
@@ -59,7 +60,7 @@ async function rewriteByRename(file: string, edit: TextEdit): Promise<boolean> {
     try {
       const before = old ? await readAll(old) : Buffer.alloc(0);
       const current = before.toString('utf8');
-      const wanted = edit(carried === '' ? current : joinAppended(current, carried));
+      const wanted = edit(current);
       if (wanted === current) return false;
       const info = old ? await old.stat() : undefined;
       const temp = join(dirname(file), `.${basename(file)}.portcullis-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -72,30 +73,55 @@ async function rewriteByRename(file: string, edit: TextEdit): Promise<boolean> {
       } finally {
         await out.close();
       }
-      if (!(await readPath(file)).equals(before)) {
+      if (!(await unchangedExceptAppends(file, before, info?.ino))) {
         await unlink(temp).catch(() => undefined);
-        continue; // changed under us: redo the edit on the new content
+        continue; // rewritten or replaced under us: redo the edit on the new content
       }
       await rename(temp, file);
-      carried = '';
-      if (old) {
-        let late = await readAll(old, before.length);
-        if (late.length === 0) {
-          await sleep(LATE_APPEND_GRACE_MS);
-          late = await readAll(old, before.length);
-        }
-        if (late.length > 0) {
-          carried = late.toString('utf8');
-          continue; // someone appended to the file we replaced: put their bytes into the new one
-        }
-      }
+      if (old) await carryLateAppends(old, before.length, file);
       await syncDir(dirname(file));
       return true;
     } finally {
       await old?.close();
     }
   }
-  throw new Error(`hostsdeny: ${file} kept changing while we rewrote it (${MAX_ATTEMPTS} attempts); will retry`);
+  throw new Error(`hostsdeny: ${file} kept being rewritten while we edited it (${MAX_ATTEMPTS} attempts); will retry`);
+}
+
+/** True when `file` is still the inode we read and its content is `before` plus possibly appended bytes. */
+async function unchangedExceptAppends(file: string, before: Buffer, ino: number | undefined): Promise<boolean> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return ino === undefined;
+  try {
+    if (ino !== undefined && (await handle.stat()).ino !== ino) return false;
+    const now = await readAll(handle);
+    return now.length >= before.length && now.subarray(0, before.length).equals(before);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Copy what was appended to the replaced inode (after `offset`) onto the end of the new file. */
+async function carryLateAppends(old: FileHandle, offset: number, file: string): Promise<void> {
+  let position = offset;
+  let quietChecks = 0;
+  while (quietChecks < 2) {
+    const late = await readAll(old, position);
+    if (late.length === 0) {
+      quietChecks++;
+      if (quietChecks < 2) await sleep(LATE_APPEND_GRACE_MS);
+      continue;
+    }
+    quietChecks = 0;
+    position += late.length;
+    const target = await open(file, 'a');
+    try {
+      await target.write(late);
+      await target.sync();
+    } finally {
+      await target.close();
+    }
+  }
 }
 
 function joinAppended(text: string, appended: string): string {
