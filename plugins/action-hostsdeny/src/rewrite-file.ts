@@ -124,10 +124,6 @@ async function carryLateAppends(old: FileHandle, offset: number, file: string): 
   }
 }
 
-function joinAppended(text: string, appended: string): string {
-  return text.length === 0 || text.endsWith('\n') ? text + appended : `${text}\n${appended}`;
-}
-
 /**
  * Rewrite the content of the existing inode (for bind-mounted files, where a rename would not be seen).
  * Re-reads right before writing and redoes the edit when the content changed; not atomic for readers (a

