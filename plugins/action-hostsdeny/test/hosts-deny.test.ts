@@ -180,7 +180,7 @@ describe('hostsdeny action', () => {
         actions.map(async (action, k) => {
           for (let i = 0; i < perInstance; i++) {
             const ip = v4(k * 1000 + i);
-            await action.ban([makeTicket(ip), makeTicket(`2001:db8:${k}::${i}`)]);
+            await action.ban([makeTicket(ip), makeTicket(`2001:db8:${k + 1}::${i + 1}`)]);
             if (i % 5 === 4) await action.unban([makeTicket(ip)]);
           }
         }),
@@ -192,7 +192,7 @@ describe('hostsdeny action', () => {
       for (const [k] of jails.entries()) {
         for (let i = 0; i < perInstance; i++) {
           expect(lineCount(text, `ALL: ${v4(k * 1000 + i)}`)).toBe(i % 5 === 4 ? 0 : 1);
-          expect(lineCount(text, `ALL: [2001:db8:${k}::${i}]`)).toBe(1);
+          expect(lineCount(text, `ALL: [2001:db8:${k + 1}::${i + 1}]`)).toBe(1);
         }
       }
       for (const jail of ['a', 'b', 'c']) expect(lineCount(text, `# portcullis:${jail} end`)).toBe(1);
