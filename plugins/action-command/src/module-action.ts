@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ActionContext, ActionInstance } from '@portcullis/core';
+import type { ActionContext, ActionInstance, BanTicket } from '@portcullis/core';
 
 type AnyRecord = Record<string, unknown>;
 
@@ -46,4 +46,45 @@ export async function loadModuleAction(path: string, moduleOptions: unknown, ctx
   throw new Error(
     `command action: module ${file} must default-export an action object { ban, unban, start?, stop?, check?, flush? } or a defineAction(...) result; ${describeShape(mod.default)}`,
   );
+}
+
+/**
+ * An action instance that imports the module on first use (create() is synchronous, import() is not) and
+ * delegates to it. A failed import is retried at the next call. `flush` falls back to unbanning what went
+ * through this instance when the module has no flush of its own.
+ */
+export function moduleAction(path: string, moduleOptions: unknown, ctx: ActionContext): ActionInstance {
+  let loading: Promise<ActionInstance> | undefined;
+  const load = () =>
+    (loading ??= loadModuleAction(path, moduleOptions, ctx).catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
+  const banned = new Map<string, BanTicket>();
+  return {
+    async start() {
+      await (await load()).start?.();
+    },
+    async stop() {
+      await (await load()).stop?.();
+    },
+    async ban(tickets) {
+      await (await load()).ban(tickets);
+      for (const t of tickets) banned.set(t.ip, t);
+    },
+    async unban(tickets) {
+      await (await load()).unban(tickets);
+      for (const t of tickets) banned.delete(t.ip);
+    },
+    async check() {
+      const instance = await load();
+      return instance.check ? instance.check() : true;
+    },
+    async flush() {
+      const instance = await load();
+      if (instance.flush) await instance.flush();
+      else if (banned.size > 0) await instance.unban([...banned.values()]);
+      banned.clear();
+    },
+  };
 }
