@@ -1,3 +1,5 @@
+import { detach } from './detach-string.js';
+
 const LINES_PER_HOST = 10;
 const MAX_HOSTS = 20_000;
 
@@ -20,9 +22,9 @@ export class RecentMatches {
     if (seen) this.hosts.delete(host);
     else seen = { lines: [], users: [], last: time };
     seen.last = time;
-    seen.lines.push(line.length > 1000 ? `${line.slice(0, 1000)}…` : line);
+    seen.lines.push(detach(line.length > 1000 ? `${line.slice(0, 1000)}…` : line));
     if (seen.lines.length > LINES_PER_HOST) seen.lines.shift();
-    if (user !== undefined && !seen.users.includes(user) && seen.users.length < LINES_PER_HOST) seen.users.push(user);
+    if (user !== undefined && !seen.users.includes(user) && seen.users.length < LINES_PER_HOST) seen.users.push(detach(user));
     this.hosts.set(host, seen);
     if (this.hosts.size > MAX_HOSTS) this.hosts.delete(this.hosts.keys().next().value!);
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, open, readFile, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -25,15 +25,6 @@ async function readAll(handle: FileHandle, from = 0): Promise<Buffer> {
     position += bytesRead;
   }
   return Buffer.concat(chunks);
-}
-
-async function readPath(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
-    throw error;
-  }
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -132,7 +123,8 @@ async function carryLateAppends(old: FileHandle, offset: number, file: string): 
 async function rewriteInPlace(file: string, edit: TextEdit): Promise<boolean> {
   const handle = await open(file, 'r+').catch(async (error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
-    return open(file, 'a+', 0o644).then(async (h) => (await h.close(), open(file, 'r+')));
+    await (await open(file, 'a', 0o644)).close(); // create without truncating a file that just appeared
+    return open(file, 'r+');
   });
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

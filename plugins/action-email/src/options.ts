@@ -1,0 +1,53 @@
+import { hostname } from 'node:os';
+import { parseDuration, z } from '@portcullis/core';
+
+/** A bare mail address; no display name, no spaces, so nothing can smuggle a header line. */
+const address = z.string().regex(/^[^\s<>@,;"]+@[^\s<>@,;"]+$/, 'must be a mail address like admin@example.org');
+
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    const ms = parseDuration(value);
+    if (ms > 0) return ms;
+  } catch {}
+  ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(value)} (use 30, "30s", "5m")` });
+  return z.NEVER;
+});
+
+/** Options of the `email` action. */
+export const emailOptions = z.object({
+  /** SMTP server (default: the local MTA). */
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(25),
+  /** TLS from the first byte (port 465). */
+  secure: z.boolean().default(false),
+  /** Use STARTTLS when the server offers it (false: never). */
+  starttls: z.boolean().default(true),
+  /** Refuse to send unless STARTTLS succeeds. */
+  requireTLS: z.boolean().default(false),
+  /** Verify the server's certificate (turn off only for a self-signed relay you trust). */
+  tlsRejectUnauthorized: z.boolean().default(true),
+  auth: z.object({ user: z.string().min(1), pass: z.string() }).optional(),
+  from: address.default(`portcullis@${hostname() || 'localhost'}`),
+  to: z.union([address, z.array(address).min(1)]).default('root@localhost').transform((v) => (Array.isArray(v) ? v : [v])),
+  /** Subject of a single-ban message: {jail} {ip} {host} {failures} {bantime} {banCount}. */
+  subject: z.string().default('[Portcullis] {jail}: banned {ip}'),
+  /** Subject of a digest: {jail} {count}. */
+  digestSubject: z.string().default('[Portcullis] {jail}: {count} bans'),
+  /** Look up the PTR name of each address (with `reverseDnsTimeout`). The name is attacker-controlled too. */
+  reverseDns: z.boolean().default(false),
+  reverseDnsTimeout: duration.default(1500),
+  /** false: one message per ban; a duration: one message per window with every ban of the window. */
+  digest: z.union([z.literal(false), duration]).default(false),
+  notifyStart: z.boolean().default(false),
+  notifyStop: z.boolean().default(false),
+  unbanNotices: z.boolean().default(false),
+  /** Matched log lines quoted per ban (the newest ones). */
+  maxLinesPerBan: z.number().int().min(0).max(1000).default(20),
+  /** Without digest: single messages per minute before the rest is folded into one summary message. */
+  maxMessagesPerMinute: z.number().int().min(1).default(10),
+  /** SMTP connection, greeting and socket timeout. */
+  timeout: duration.default(15_000),
+});
+
+/** Validated `email` options (durations in ms). */
+export type EmailOptions = z.output<typeof emailOptions>;
