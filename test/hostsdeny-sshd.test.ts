@@ -51,13 +51,16 @@ function serve(args: string[]): void {
   servers.push(child);
 }
 
-/** What the attacker namespace reads from `host:port` within 2 s ('' = closed without a greeting). */
+/** The first line the attacker namespace reads from `host:port` within 2 s ('' = closed without a greeting). */
 function greet(host: string, port: number): Promise<string> {
   return new Promise((resolve) => {
     const target = host.includes(':') ? `TCP6:[${host}]:${port}` : `TCP4:${host}:${port}`;
     const client = spawn('ip', inNs(atk, ['socat', '-T2', '-u', target, 'STDOUT']).slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
-    client.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    client.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) client.kill('SIGKILL'); // a whole greeting line is all we need
+    });
     const timer = setTimeout(() => client.kill('SIGKILL'), 4000);
     client.on('exit', () => {
       clearTimeout(timer);
