@@ -12,7 +12,8 @@ import { type ActionInstance, silentLogger } from '@portcullis/core';
 import { makeTicket } from '@portcullis/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const which = (bin: string) => ['/usr/sbin', '/sbin', '/usr/bin', '/bin'].map((d) => join(d, bin)).find(existsSync);
+const which = (bin: string) =>
+  ['/usr/sbin', '/sbin', '/usr/bin', '/bin'].map((d) => join(d, bin)).find(existsSync);
 const missing = ['ip', 'socat', 'sshd', 'ssh-keygen'].filter((b) => !which(b));
 const reason =
   process.getuid?.() !== 0 ? 'not root' : missing.length > 0 ? `${missing.join(', ')} not found` : undefined;
@@ -37,8 +38,25 @@ const created: string[] = [];
 function setUpNamespaces(): void {
   run(['ip', 'netns', 'add', srv]);
   run(['ip', 'netns', 'add', atk]);
-  run(['ip', 'link', 'add', `pclhd${pid}s`, 'netns', srv, 'type', 'veth', 'peer', 'name', `pclhd${pid}a`, 'netns', atk]);
-  for (const [ns, dev, a4, a6] of [[srv, `pclhd${pid}s`, srv4, srv6], [atk, `pclhd${pid}a`, atk4, atk6]] as const) {
+  run([
+    'ip',
+    'link',
+    'add',
+    `pclhd${pid}s`,
+    'netns',
+    srv,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    `pclhd${pid}a`,
+    'netns',
+    atk,
+  ]);
+  for (const [ns, dev, a4, a6] of [
+    [srv, `pclhd${pid}s`, srv4, srv6],
+    [atk, `pclhd${pid}a`, atk4, atk6],
+  ] as const) {
     run(inNs(ns, ['ip', 'link', 'set', 'lo', 'up']));
     run(inNs(ns, ['ip', 'addr', 'add', `${a4}/24`, 'dev', dev]));
     run(inNs(ns, ['ip', '-6', 'addr', 'add', `${a6}/64`, 'dev', dev, 'nodad']));
@@ -55,7 +73,9 @@ function serve(args: string[]): void {
 function greet(host: string, port: number): Promise<string> {
   return new Promise((resolve) => {
     const target = host.includes(':') ? `TCP6:[${host}]:${port}` : `TCP4:${host}:${port}`;
-    const client = spawn('ip', inNs(atk, ['socat', '-T2', '-u', target, 'STDOUT']).slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    const client = spawn('ip', inNs(atk, ['socat', '-T2', '-u', target, 'STDOUT']).slice(1), {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     client.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -130,7 +150,7 @@ describe.skipIf(skip)('hostsdeny end to end (network namespaces)', () => {
     expect(await greet(srv4, port)).toBe('greeting\n');
   });
 
-  it("sshd in `ip netns exec` sends no SSH-2.0 banner to a banned client (/etc/netns overlay, mode inplace)", async () => {
+  it('sshd in `ip netns exec` sends no SSH-2.0 banner to a banned client (/etc/netns overlay, mode inplace)', async () => {
     for (const path of ['/etc/netns', '/run/sshd']) {
       if (!existsSync(path)) {
         await mkdir(path, { mode: 0o755 });
@@ -146,7 +166,25 @@ describe.skipIf(skip)('hostsdeny end to end (network namespaces)', () => {
     run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key]);
     const port = 2200 + (pid % 500);
     const sshd = which('sshd')!;
-    serve(inNs(srv, [sshd, '-D', '-e', '-f', '/dev/null', '-p', String(port), '-h', key, '-o', 'PidFile=none', '-o', `ListenAddress=${srv4}`, '-o', `ListenAddress=${srv6}`]));
+    serve(
+      inNs(srv, [
+        sshd,
+        '-D',
+        '-e',
+        '-f',
+        '/dev/null',
+        '-p',
+        String(port),
+        '-h',
+        key,
+        '-o',
+        'PidFile=none',
+        '-o',
+        `ListenAddress=${srv4}`,
+        '-o',
+        `ListenAddress=${srv6}`,
+      ]),
+    );
     await waitFor(srv4, port, 'SSH-2.0');
     await waitFor(srv6, port, 'SSH-2.0');
     const deny = action(file, { mode: 'inplace', daemons: 'sshd' });

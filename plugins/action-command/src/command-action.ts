@@ -1,5 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
-import { type ActionContext, type ActionInstance, type BanTicket, defineAction, parseAddress } from '@portcullis/core';
+import {
+  type ActionContext,
+  type ActionInstance,
+  type BanTicket,
+  defineAction,
+  parseAddress,
+} from '@portcullis/core';
 import { moduleAction } from './module-action.js';
 import { type CommandOptions, commandOptions } from './options.js';
 import { substitute, substituteLine, ticketValues } from './placeholders.js';
@@ -13,7 +19,8 @@ type Valid = { readonly ticket: BanTicket; readonly values: Record<string, strin
 export function createCommand(options: CommandOptions, ctx: ActionContext): ActionInstance {
   if (options.module !== undefined) return moduleAction(options.module, options.moduleOptions, ctx);
   const jail = ctx.jail.name;
-  if (!JAIL_NAME.test(jail)) throw new Error(`command action: jail name ${JSON.stringify(jail)} is not [A-Za-z0-9_.-]+`);
+  if (!JAIL_NAME.test(jail))
+    throw new Error(`command action: jail name ${JSON.stringify(jail)} is not [A-Za-z0-9_.-]+`);
   const cwd = options.cwd === undefined ? ctx.configDir : resolve(ctx.configDir, options.cwd);
 
   const spec = (option: string, argv: Argv, values: Record<string, string>, input?: string): RunSpec => {
@@ -21,7 +28,15 @@ export function createCommand(options: CommandOptions, ctx: ActionContext): Acti
     // `./bin/block` is relative to the config's folder, like every other path option; bare names use PATH.
     const program = args[0]!;
     if (program.includes('/') && !isAbsolute(program)) args[0] = resolve(ctx.configDir, program);
-    return { argv: args, option, cwd, env: options.env, timeoutMs: options.timeout, killGraceMs: options.killGrace, input };
+    return {
+      argv: args,
+      option,
+      cwd,
+      env: options.env,
+      timeoutMs: options.timeout,
+      killGraceMs: options.killGrace,
+      input,
+    };
   };
 
   const valid = (tickets: readonly BanTicket[]): Valid[] => {
@@ -50,7 +65,9 @@ export function createCommand(options: CommandOptions, ctx: ActionContext): Acti
     await Promise.all(Array.from({ length: Math.min(options.concurrency, items.length) }, worker));
     if (errors.length > 0) {
       const more = errors.length > 3 ? ` (and ${errors.length - 3} more)` : '';
-      throw new Error(`${errors.length} of ${items.length} ${option} commands failed: ${errors.slice(0, 3).join(' | ')}${more}`);
+      throw new Error(
+        `${errors.length} of ${items.length} ${option} commands failed: ${errors.slice(0, 3).join(' | ')}${more}`,
+      );
     }
   };
 
@@ -93,7 +110,8 @@ export function createCommand(options: CommandOptions, ctx: ActionContext): Acti
 /** The `command` action definition. */
 export const commandAction = defineAction({
   id: 'command',
-  description: 'Run your own programs (argv arrays, never a shell) or a JS action module for each ban and unban.',
+  description:
+    'Run your own programs (argv arrays, never a shell) or a JS action module for each ban and unban.',
   options: commandOptions,
   create: createCommand,
 });

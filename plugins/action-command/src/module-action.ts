@@ -17,13 +17,19 @@ function describeShape(value: unknown): string {
  * export may be an action object (`{ start?, stop?, ban, unban, check?, flush? }`), a `defineAction(...)` result
  * (its `create` gets `moduleOptions`, validated by its schema when it has one), or a plugin with one action.
  */
-export async function loadModuleAction(path: string, moduleOptions: unknown, ctx: ActionContext): Promise<ActionInstance> {
+export async function loadModuleAction(
+  path: string,
+  moduleOptions: unknown,
+  ctx: ActionContext,
+): Promise<ActionInstance> {
   const file = isAbsolute(path) ? path : resolve(ctx.configDir, path);
   let mod: AnyRecord;
   try {
     mod = (await import(pathToFileURL(file).href)) as AnyRecord;
   } catch (error) {
-    throw new Error(`command action: cannot import module ${file}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`command action: cannot import module ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let exported = mod.default as AnyRecord | undefined;
   const actions = exported?.actions;
@@ -32,17 +38,26 @@ export async function loadModuleAction(path: string, moduleOptions: unknown, ctx
     let options: unknown = moduleOptions ?? {};
     const schema = exported.options as { '~standard'?: { validate(v: unknown): unknown } } | undefined;
     if (schema?.['~standard']) {
-      const result = (await schema['~standard'].validate(options)) as { value?: unknown; issues?: { message: string }[] };
-      if (result.issues) throw new Error(`command action: moduleOptions for ${file}: ${result.issues.map((i) => i.message).join('; ')}`);
+      const result = (await schema['~standard'].validate(options)) as {
+        value?: unknown;
+        issues?: { message: string }[];
+      };
+      if (result.issues)
+        throw new Error(
+          `command action: moduleOptions for ${file}: ${result.issues.map((i) => i.message).join('; ')}`,
+        );
       options = result.value;
     }
     const instance = (exported.create as (o: unknown, c: ActionContext) => ActionInstance)(options, ctx);
     if (!instance || !isFunction(instance.ban) || !isFunction(instance.unban)) {
-      throw new Error(`command action: create() of ${file} did not return an object with ban and unban functions`);
+      throw new Error(
+        `command action: create() of ${file} did not return an object with ban and unban functions`,
+      );
     }
     return instance;
   }
-  if (exported && isFunction(exported.ban) && isFunction(exported.unban)) return exported as unknown as ActionInstance;
+  if (exported && isFunction(exported.ban) && isFunction(exported.unban))
+    return exported as unknown as ActionInstance;
   throw new Error(
     `command action: module ${file} must default-export an action object { ban, unban, start?, stop?, check?, flush? } or a defineAction(...) result; ${describeShape(mod.default)}`,
   );

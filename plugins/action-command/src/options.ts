@@ -6,16 +6,24 @@ const ARGV_HINT =
   'runs a shell, so a command line string (with quoting, pipes or $(…)) cannot be honoured';
 
 /** A program and its arguments; a plain string is refused with an explanation (no shell, ever). */
-const argv = z.array(z.string().refine((s) => !s.includes('\0'), 'argv elements cannot contain NUL'), {
-  error: (issue) => (typeof issue.input === 'string' ? ARGV_HINT : undefined),
-}).min(1, 'argv needs at least the program');
+const argv = z
+  .array(
+    z.string().refine((s) => !s.includes('\0'), 'argv elements cannot contain NUL'),
+    {
+      error: (issue) => (typeof issue.input === 'string' ? ARGV_HINT : undefined),
+    },
+  )
+  .min(1, 'argv needs at least the program');
 
 const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   try {
     const ms = parseDuration(value);
     if (ms > 0) return ms;
   } catch {}
-  ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(value)} (use 30, "30s", "2m")` });
+  ctx.addIssue({
+    code: 'custom',
+    message: `invalid duration ${JSON.stringify(value)} (use 30, "30s", "2m")`,
+  });
   return z.NEVER;
 });
 
@@ -47,17 +55,29 @@ export const commandOptions = z
   .superRefine((o, ctx) => {
     const commands = (['start', 'stop', 'ban', 'unban', 'check', 'flush'] as const).filter((k) => o[k]);
     if (o.module !== undefined) {
-      if (commands.length > 0) ctx.addIssue({ code: 'custom', message: `use either module or ${commands.join('/')}, not both` });
+      if (commands.length > 0)
+        ctx.addIssue({ code: 'custom', message: `use either module or ${commands.join('/')}, not both` });
       return;
     }
-    if (!o.ban) ctx.addIssue({ code: 'custom', path: ['ban'], message: `ban is required (${ARGV_HINT}), or set module` });
+    if (!o.ban)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ban'],
+        message: `ban is required (${ARGV_HINT}), or set module`,
+      });
     const allowed = (key: string): readonly string[] =>
       (key === 'ban' || key === 'unban') && !o.batch ? TICKET_PLACEHOLDERS : BATCH_PLACEHOLDERS;
     for (const key of commands) {
       for (const [i, element] of o[key]!.entries()) {
         for (const name of placeholdersIn(element)) {
           if (!allowed(key).includes(name)) {
-            ctx.addIssue({ code: 'custom', path: [key, i], message: `unknown placeholder {${name}} here; allowed: ${allowed(key).map((p) => `{${p}}`).join(' ')}` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [key, i],
+              message: `unknown placeholder {${name}} here; allowed: ${allowed(key)
+                .map((p) => `{${p}}`)
+                .join(' ')}`,
+            });
           }
         }
       }

@@ -35,12 +35,20 @@ function searchPath(env: Readonly<Record<string, string | undefined>>): string {
 function spawnError(spec: RunSpec, error: NodeJS.ErrnoException): Error {
   const program = JSON.stringify(spec.argv[0]);
   if (error.code === 'ENOENT') {
-    return new Error(`command action: program ${program} (option "${spec.option}") not found — give its absolute path or fix PATH; working directory ${spec.cwd}`, { cause: error });
+    return new Error(
+      `command action: program ${program} (option "${spec.option}") not found — give its absolute path or fix PATH; working directory ${spec.cwd}`,
+      { cause: error },
+    );
   }
   if (error.code === 'EACCES' || error.code === 'EPERM') {
-    return new Error(`command action: cannot execute ${program} (option "${spec.option}"): permission denied — make it executable, and run portcullis as root if it changes the firewall`, { cause: error });
+    return new Error(
+      `command action: cannot execute ${program} (option "${spec.option}"): permission denied — make it executable, and run portcullis as root if it changes the firewall`,
+      { cause: error },
+    );
   }
-  return new Error(`command action: cannot start ${program} (option "${spec.option}"): ${error.message}`, { cause: error });
+  return new Error(`command action: cannot start ${program} (option "${spec.option}"): ${error.message}`, {
+    cause: error,
+  });
 }
 
 /**
@@ -99,7 +107,11 @@ export function runProgram(spec: RunSpec): Promise<RunResult> {
       clearTimeout(timer);
       clearTimeout(killTimer);
       if (timedOut) {
-        reject(new Error(`command action: ${JSON.stringify(spec.argv[0])} (option "${spec.option}") timed out after ${spec.timeoutMs / 1000} s and was killed (${signal ?? `exit ${code}`})`));
+        reject(
+          new Error(
+            `command action: ${JSON.stringify(spec.argv[0])} (option "${spec.option}") timed out after ${spec.timeoutMs / 1000} s and was killed (${signal ?? `exit ${code}`})`,
+          ),
+        );
         return;
       }
       resolve({ code, signal, stdout, stderr });
@@ -119,7 +131,9 @@ export async function runChecked(spec: RunSpec): Promise<RunResult> {
   if (result.code !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
     const said = stderrExcerpt(result.stderr);
-    throw new Error(`command action: ${JSON.stringify(spec.argv[0])} (option "${spec.option}") ${how}${said ? `: ${said}` : ''}`);
+    throw new Error(
+      `command action: ${JSON.stringify(spec.argv[0])} (option "${spec.option}") ${how}${said ? `: ${said}` : ''}`,
+    );
   }
   return result;
 }

@@ -42,7 +42,9 @@ afterAll(async () => {
   await rm(pwned, { force: true });
 });
 
-async function validate(options: unknown): Promise<{ value?: unknown; issues?: readonly { message: string }[] }> {
+async function validate(
+  options: unknown,
+): Promise<{ value?: unknown; issues?: readonly { message: string }[] }> {
   return definition.options!['~standard'].validate(options) as never;
 }
 
@@ -57,15 +59,21 @@ async function create(options: Record<string, unknown>, jail = 'sshd'): Promise<
   });
 }
 
-async function records(file: string): Promise<{ argv: string[]; stdin: string; cwd: string; pid: number; extra: string | null }[]> {
+async function records(
+  file: string,
+): Promise<{ argv: string[]; stdin: string; cwd: string; pid: number; extra: string | null }[]> {
   if (!existsSync(file)) return [];
-  return (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 describe('command action', () => {
   it('keeps the action contract with real programs, observed in their state file', async () => {
     const file = join(dir, 'contract.json');
-    const isBanned = async (ip: string) => existsSync(file) && (JSON.parse(await readFile(file, 'utf8')) as string[]).includes(ip);
+    const isBanned = async (ip: string) =>
+      existsSync(file) && (JSON.parse(await readFile(file, 'utf8')) as string[]).includes(ip);
     const result = await checkActionContract(definition, {
       configDir: dir,
       isBanned,
@@ -82,14 +90,38 @@ describe('command action', () => {
   it('passes attacker text as literal argv elements: nothing is executed', async () => {
     const out = join(dir, 'literal.jsonl');
     const action = await create({
-      ban: [node, recorder, '{ip}', '--user={user}', '{matches}', '{jail}:{failures}:{bantime}:{banCount}:{family}:{{literal}}'],
+      ban: [
+        node,
+        recorder,
+        '{ip}',
+        '--user={user}',
+        '{matches}',
+        '{jail}:{failures}:{bantime}:{banCount}:{family}:{{literal}}',
+      ],
       env: { RECORD: out },
     });
-    const hostile = [`$(touch ${pwned})`, `; touch ${pwned}`, `\`touch ${pwned}\``, `| touch ${pwned} && echo`, `'"\\ \n${pwned}`];
-    const ticket = makeTicket('2001:DB8::7', 'sshd', { users: [hostile[0]!], matches: hostile, failures: 3, banCount: 2, bantime: 90_000 });
+    const hostile = [
+      `$(touch ${pwned})`,
+      `; touch ${pwned}`,
+      `\`touch ${pwned}\``,
+      `| touch ${pwned} && echo`,
+      `'"\\ \n${pwned}`,
+    ];
+    const ticket = makeTicket('2001:DB8::7', 'sshd', {
+      users: [hostile[0]!],
+      matches: hostile,
+      failures: 3,
+      banCount: 2,
+      bantime: 90_000,
+    });
     await action.ban([ticket]);
     const [rec] = await records(out);
-    expect(rec!.argv).toEqual(['2001:db8::7', `--user=${hostile[0]}`, hostile.join('\n'), 'sshd:3:90:2:6:{literal}']);
+    expect(rec!.argv).toEqual([
+      '2001:db8::7',
+      `--user=${hostile[0]}`,
+      hostile.join('\n'),
+      'sshd:3:90:2:6:{literal}',
+    ]);
     expect(existsSync(pwned)).toBe(false);
   });
 
@@ -99,10 +131,16 @@ describe('command action', () => {
   });
 
   it('refuses unknown placeholders and a missing ban command', async () => {
-    expect((await validate({ ban: ['/bin/true', '{ipaddr}'] })).issues?.[0]?.message).toMatch(/unknown placeholder \{ipaddr\}/);
-    expect((await validate({ ban: ['/bin/true'], start: ['/bin/true', '{ip}'] })).issues?.[0]?.message).toMatch(/unknown placeholder \{ip\}/);
+    expect((await validate({ ban: ['/bin/true', '{ipaddr}'] })).issues?.[0]?.message).toMatch(
+      /unknown placeholder \{ipaddr\}/,
+    );
+    expect(
+      (await validate({ ban: ['/bin/true'], start: ['/bin/true', '{ip}'] })).issues?.[0]?.message,
+    ).toMatch(/unknown placeholder \{ip\}/);
     expect((await validate({ unban: ['/bin/true'] })).issues?.[0]?.message).toMatch(/ban is required/);
-    expect((await validate({ module: './x.js', ban: ['/bin/true'] })).issues?.[0]?.message).toMatch(/either module or ban/);
+    expect((await validate({ module: './x.js', ban: ['/bin/true'] })).issues?.[0]?.message).toMatch(
+      /either module or ban/,
+    );
   });
 
   it('runs one program per ticket, up to `concurrency` at once', async () => {
@@ -122,7 +160,11 @@ describe('command action', () => {
       batch: { stdin: true, line: '{ip} {bantime} {user}' },
       env: { RECORD: out },
     });
-    const tickets = Array.from({ length: 2000 }, (_, i) => makeTicket(i % 2 ? `10.9.${i >> 8}.${i & 255}` : `2001:db8::${i.toString(16)}`, 'sshd', { users: ['evil\nALL'] }));
+    const tickets = Array.from({ length: 2000 }, (_, i) =>
+      makeTicket(i % 2 ? `10.9.${i >> 8}.${i & 255}` : `2001:db8::${i.toString(16)}`, 'sshd', {
+        users: ['evil\nALL'],
+      }),
+    );
     const started = performance.now();
     await action.ban(tickets);
     const ms = performance.now() - started;
@@ -140,15 +182,25 @@ describe('command action', () => {
   it('reports a non-zero exit with the program stderr, and a missing program clearly', async () => {
     const out = join(dir, 'fail.jsonl');
     const failing = await create({ ban: [node, recorder, '--fail', '{ip}'], env: { RECORD: out } });
-    await expect(failing.ban([makeTicket('192.0.2.1')])).rejects.toThrow(/option "ban"\) exited with code 3: block: cannot talk to the firewall/);
+    await expect(failing.ban([makeTicket('192.0.2.1')])).rejects.toThrow(
+      /option "ban"\) exited with code 3: block: cannot talk to the firewall/,
+    );
     const missing = await create({ ban: ['/nonexistent/portcullis-block', '{ip}'] });
-    await expect(missing.ban([makeTicket('192.0.2.1')])).rejects.toThrow(/"\/nonexistent\/portcullis-block" \(option "ban"\) not found/);
+    await expect(missing.ban([makeTicket('192.0.2.1')])).rejects.toThrow(
+      /"\/nonexistent\/portcullis-block" \(option "ban"\) not found/,
+    );
     const notOnPath = await create({ ban: ['portcullis-no-such-program'] });
-    await expect(notOnPath.ban([makeTicket('192.0.2.1')])).rejects.toThrow(/not found — give its absolute path or fix PATH/);
+    await expect(notOnPath.ban([makeTicket('192.0.2.1')])).rejects.toThrow(
+      /not found — give its absolute path or fix PATH/,
+    );
     await writeFile(join(dir, 'not-exec.sh'), '#!/bin/true\n', { mode: 0o644 });
     const notExecutable = await create({ ban: ['./not-exec.sh'] });
-    if (process.getuid?.() !== 0) await expect(notExecutable.ban([makeTicket('192.0.2.1')])).rejects.toThrow(/permission denied/);
-    else await expect(notExecutable.ban([makeTicket('192.0.2.1')])).rejects.toThrow(/cannot execute|permission denied/);
+    if (process.getuid?.() !== 0)
+      await expect(notExecutable.ban([makeTicket('192.0.2.1')])).rejects.toThrow(/permission denied/);
+    else
+      await expect(notExecutable.ban([makeTicket('192.0.2.1')])).rejects.toThrow(
+        /cannot execute|permission denied/,
+      );
   });
 
   it('kills a program that outlives the timeout (SIGTERM ignored → SIGKILL)', async () => {
@@ -156,7 +208,9 @@ describe('command action', () => {
     await writeFile(script, `process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);`);
     const action = await create({ ban: [node, script, '{ip}'], timeout: '300ms', killGrace: '200ms' });
     const started = Date.now();
-    await expect(action.ban([makeTicket('192.0.2.1')])).rejects.toThrow(/timed out after 0.3 s and was killed \(SIGKILL\)/);
+    await expect(action.ban([makeTicket('192.0.2.1')])).rejects.toThrow(
+      /timed out after 0.3 s and was killed \(SIGKILL\)/,
+    );
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
@@ -184,7 +238,11 @@ describe('command action', () => {
 
   it('passes env and cwd, and skips invalid addresses', async () => {
     const out = join(dir, 'env.jsonl');
-    const action = await create({ ban: [node, recorder, '{ip}'], env: { RECORD: out, EXTRA: 'yes' }, cwd: '/tmp' });
+    const action = await create({
+      ban: [node, recorder, '{ip}'],
+      env: { RECORD: out, EXTRA: 'yes' },
+      cwd: '/tmp',
+    });
     await action.ban([{ ...makeTicket('192.0.2.9'), ip: '-rf' }, makeTicket('192.0.2.10')]);
     const recs = await records(out);
     expect(recs.map((r) => [r.argv, r.cwd, r.extra])).toEqual([[['192.0.2.10'], '/tmp', 'yes']]);
@@ -204,8 +262,16 @@ describe('command action', () => {
     await objectAction.unban([makeTicket('192.0.2.1')]);
     expect(await objectAction.check!()).toBe(true);
     await objectAction.flush!(); // no flush in the module: unbans what is left
-    const lines = (await readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines).toEqual([['start', []], ['ban', ['192.0.2.1', '2001:db8::1']], ['unban', ['192.0.2.1']], ['unban', ['2001:db8::1']]]);
+    const lines = (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      ['start', []],
+      ['ban', ['192.0.2.1', '2001:db8::1']],
+      ['unban', ['192.0.2.1']],
+      ['unban', ['2001:db8::1']],
+    ]);
 
     await writeFile(
       join(dir, 'defined-action.mjs'),
@@ -218,7 +284,11 @@ describe('command action', () => {
     const badOptions = await create({ module: './defined-action.mjs', moduleOptions: {} });
     await expect(badOptions.ban([makeTicket('192.0.2.3')])).rejects.toThrow(/tag is required/);
     await writeFile(join(dir, 'not-an-action.mjs'), 'export default { hello: 1 };');
-    await expect((await create({ module: './not-an-action.mjs' })).ban([])).rejects.toThrow(/must default-export an action object.*keys hello/);
-    await expect((await create({ module: './missing.mjs' })).start!()).rejects.toThrow(/cannot import module/);
+    await expect((await create({ module: './not-an-action.mjs' })).ban([])).rejects.toThrow(
+      /must default-export an action object.*keys hello/,
+    );
+    await expect((await create({ module: './missing.mjs' })).start!()).rejects.toThrow(
+      /cannot import module/,
+    );
   });
 });

@@ -25,8 +25,10 @@ export interface ComposeSettings {
 const DIGEST_DETAIL = 50;
 
 const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : 'never');
-const banTime = (t: BanTicket) => (t.bantime < 0 ? 'forever' : `${formatDuration(t.bantime)} (until ${iso(t.expires)})`);
-const withName = (ip: string, names: ReadonlyMap<string, string>) => (names.has(ip) ? `${ip} (${names.get(ip)})` : ip);
+const banTime = (t: BanTicket) =>
+  t.bantime < 0 ? 'forever' : `${formatDuration(t.bantime)} (until ${iso(t.expires)})`;
+const withName = (ip: string, names: ReadonlyMap<string, string>) =>
+  names.has(ip) ? `${ip} (${names.get(ip)})` : ip;
 
 function quotedLines(ticket: BanTicket, max: number): string[] {
   if (max === 0 || ticket.matches.length === 0) return [];
@@ -51,7 +53,11 @@ function facts(ticket: BanTicket, names: ReadonlyMap<string, string>): string[] 
 }
 
 /** The message for one ban. */
-export function banMessage(ticket: BanTicket, names: ReadonlyMap<string, string>, settings: ComposeSettings): Mail {
+export function banMessage(
+  ticket: BanTicket,
+  names: ReadonlyMap<string, string>,
+  settings: ComposeSettings,
+): Mail {
   const subject = fillTemplate(settings.subject, {
     jail: ticket.jail,
     ip: ticket.ip,
@@ -60,19 +66,37 @@ export function banMessage(ticket: BanTicket, names: ReadonlyMap<string, string>
     bantime: formatDuration(ticket.bantime),
     banCount: ticket.banCount,
   });
-  const body = [`Portcullis on ${hostname()} banned ${ticket.ip} in jail ${ticket.jail}.`, '', ...facts(ticket, names), '', ...quotedLines(ticket, settings.maxLinesPerBan)];
+  const body = [
+    `Portcullis on ${hostname()} banned ${ticket.ip} in jail ${ticket.jail}.`,
+    '',
+    ...facts(ticket, names),
+    '',
+    ...quotedLines(ticket, settings.maxLinesPerBan),
+  ];
   return { subject, text: `${body.join('\n')}\n` };
 }
 
 /** One message for many bans and unbans (a digest window, or the excess over the per-minute limit). */
-export function digestMessage(jail: string, notices: readonly Notice[], names: ReadonlyMap<string, string>, settings: ComposeSettings, why: string): Mail {
+export function digestMessage(
+  jail: string,
+  notices: readonly Notice[],
+  names: ReadonlyMap<string, string>,
+  settings: ComposeSettings,
+  why: string,
+): Mail {
   const bans = notices.filter((n) => n.kind === 'ban').map((n) => n.ticket);
   const unbans = notices.filter((n) => n.kind === 'unban').map((n) => n.ticket);
   const subject = fillTemplate(settings.digestSubject, { jail, count: bans.length, unbans: unbans.length });
-  const out = [`Portcullis on ${hostname()}, jail ${jail}: ${bans.length} bans, ${unbans.length} unbans (${why}).`, ''];
+  const out = [
+    `Portcullis on ${hostname()}, jail ${jail}: ${bans.length} bans, ${unbans.length} unbans (${why}).`,
+    '',
+  ];
   if (bans.length) {
     out.push('Bans (address, failures, ban time, ban count, banned at):');
-    for (const t of bans) out.push(`  ${withName(t.ip, names)}  ${t.failures}  ${t.bantime < 0 ? 'forever' : formatDuration(t.bantime)}  #${t.banCount}  ${iso(t.time)}`);
+    for (const t of bans)
+      out.push(
+        `  ${withName(t.ip, names)}  ${t.failures}  ${t.bantime < 0 ? 'forever' : formatDuration(t.bantime)}  #${t.banCount}  ${iso(t.time)}`,
+      );
     out.push('');
   }
   if (unbans.length) {
@@ -83,7 +107,8 @@ export function digestMessage(jail: string, notices: readonly Notice[], names: R
     const lines = quotedLines(t, settings.maxLinesPerBan);
     if (lines.length) out.push(`${t.ip}:`, ...lines, '');
   }
-  if (bans.length > detailed.length) out.push(`(log lines of ${bans.length - detailed.length} more bans omitted)`);
+  if (bans.length > detailed.length)
+    out.push(`(log lines of ${bans.length - detailed.length} more bans omitted)`);
   return { subject, text: `${out.join('\n')}\n` };
 }
 

@@ -1,4 +1,10 @@
-import { type ActionContext, type ActionInstance, type BanTicket, defineAction, parseAddress } from '@portcullis/core';
+import {
+  type ActionContext,
+  type ActionInstance,
+  type BanTicket,
+  defineAction,
+  parseAddress,
+} from '@portcullis/core';
 import { createTransport } from 'nodemailer';
 import { type Mail, type Notice, banMessage, digestMessage, lifecycleMessage } from './compose-message.js';
 import { type EmailOptions, emailOptions } from './options.js';
@@ -52,13 +58,21 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
         headers: { 'Auto-Submitted': 'auto-generated', 'X-Portcullis-Jail': jail },
       });
     } catch (error) {
-      throw new Error(`email: cannot send "${mail.subject}" via ${options.host}:${options.port}: ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `email: cannot send "${mail.subject}" via ${options.host}:${options.port}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     budget.record();
   };
 
   const names = (tickets: readonly BanTicket[]) =>
-    options.reverseDns ? reverseNames(tickets.map((t) => t.ip), options.reverseDnsTimeout) : Promise.resolve(new Map<string, string>());
+    options.reverseDns
+      ? reverseNames(
+          tickets.map((t) => t.ip),
+          options.reverseDnsTimeout,
+        )
+      : Promise.resolve(new Map<string, string>());
 
   /** Send everything queued as one digest; on failure the queue is kept (oldest first) and the error thrown. */
   const sendPending = async (why: string) => {
@@ -80,7 +94,10 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
       timer = undefined;
       flushing = sendPending(why)
         .catch((error: Error) => {
-          ctx.logger.error({ queued: pending.length, retryInMs: retryMs }, `${error.message}; digest kept, will retry`);
+          ctx.logger.error(
+            { queued: pending.length, retryInMs: retryMs },
+            `${error.message}; digest kept, will retry`,
+          );
           const wait = retryMs;
           retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
           schedule(wait, why);
@@ -98,7 +115,8 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
   /** Without digest: single messages while the per-minute budget lasts, the excess folded into one summary. */
   const sendNow = async (notices: Notice[]) => {
     const room = budget.available();
-    if (room === 0) return queue(notices, budget.waitMs(), `over ${options.maxMessagesPerMinute} messages per minute`);
+    if (room === 0)
+      return queue(notices, budget.waitMs(), `over ${options.maxMessagesPerMinute} messages per minute`);
     const bans = notices.filter((n) => n.kind === 'ban');
     const unbans = notices.filter((n) => n.kind === 'unban');
     const singles = unbans.length === 0 && bans.length <= room ? bans : bans.slice(0, room - 1);
@@ -109,14 +127,21 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
     }
     const rest = [...bans.slice(singles.length), ...unbans];
     if (rest.length === 0) return;
-    const why = unbans.length && rest.length === unbans.length ? 'unban notices' : `summary: over ${options.maxMessagesPerMinute} messages per minute`;
+    const why =
+      unbans.length && rest.length === unbans.length
+        ? 'unban notices'
+        : `summary: over ${options.maxMessagesPerMinute} messages per minute`;
     await send(digestMessage(jail, rest, nameMap, options, why));
     accept(rest);
   };
 
   const notify = async (kind: Notice['kind'], tickets: readonly BanTicket[]) => {
     const notices = tickets
-      .filter((t) => parseAddress(t.ip) !== undefined)
+      .filter((t) => {
+        const ok = parseAddress(t.ip) !== undefined;
+        if (!ok) ctx.logger.warn({ ip: t.ip }, 'email: skipping a ticket whose address is not valid');
+        return ok;
+      })
       .map((ticket) => ({ kind, ticket }))
       .filter((n) => !accepted.has(key(n)));
     if (notices.length === 0) return;

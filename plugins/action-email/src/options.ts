@@ -2,14 +2,19 @@ import { hostname } from 'node:os';
 import { parseDuration, z } from '@portcullis/core';
 
 /** A bare mail address; no display name, no spaces, so nothing can smuggle a header line. */
-const address = z.string().regex(/^[^\s<>@,;"]+@[^\s<>@,;"]+$/, 'must be a mail address like admin@example.org');
+const address = z
+  .string()
+  .regex(/^[^\s<>@,;"]+@[^\s<>@,;"]+$/, 'must be a mail address like admin@example.org');
 
 const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   try {
     const ms = parseDuration(value);
     if (ms > 0) return ms;
   } catch {}
-  ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(value)} (use 30, "30s", "5m")` });
+  ctx.addIssue({
+    code: 'custom',
+    message: `invalid duration ${JSON.stringify(value)} (use 30, "30s", "5m")`,
+  });
   return z.NEVER;
 });
 
@@ -28,7 +33,10 @@ export const emailOptions = z.object({
   tlsRejectUnauthorized: z.boolean().default(true),
   auth: z.object({ user: z.string().min(1), pass: z.string() }).optional(),
   from: address.default(`portcullis@${hostname() || 'localhost'}`),
-  to: z.union([address, z.array(address).min(1)]).default('root@localhost').transform((v) => (Array.isArray(v) ? v : [v])),
+  to: z
+    .union([address, z.array(address).min(1)])
+    .default('root@localhost')
+    .transform((v) => (Array.isArray(v) ? v : [v])),
   /** Subject of a single-ban message: {jail} {ip} {host} {failures} {bantime} {banCount}. */
   subject: z.string().default('[Portcullis] {jail}: banned {ip}'),
   /** Subject of a digest: {jail} {count}. */

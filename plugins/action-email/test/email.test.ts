@@ -61,9 +61,18 @@ async function freePort(): Promise<number> {
 }
 
 async function create(options: Record<string, unknown>, jail = 'sshd'): Promise<ActionInstance> {
-  const result = await definition.options!['~standard'].validate({ to: 'admin@example.org', from: 'portcullis@example.org', ...options });
+  const result = await definition.options!['~standard'].validate({
+    to: 'admin@example.org',
+    from: 'portcullis@example.org',
+    ...options,
+  });
   if (result.issues) throw new Error(result.issues.map((i) => i.message).join('; '));
-  return definition.create(result.value, { jail: { name: jail, ports: [], protocol: 'tcp', bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
+  return definition.create(result.value, {
+    jail: { name: jail, ports: [], protocol: 'tcp', bantime: 600_000 },
+    logger: silentLogger,
+    configDir: '/',
+    dryRun: false,
+  });
 }
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
@@ -79,15 +88,28 @@ describe('email action', () => {
     const box = await mailbox();
     const action = await create({ port: box.port, to: ['admin@example.org', 'ops@example.org'] });
     const matches = [
-      ...Array.from({ length: 25 }, (_, i) => `sshd[1]: Failed password for root from 192.0.2.7 port ${1000 + i} ssh2`),
+      ...Array.from(
+        { length: 25 },
+        (_, i) => `sshd[1]: Failed password for root from 192.0.2.7 port ${1000 + i} ssh2`,
+      ),
       'sshd[1]: Invalid user \x1b[31mred\x1b[0m<script>alert(1)</script> from 192.0.2.7\r\nBcc: victim@example.org',
       'sshd[1]: Invalid user \u202egnp.exe\u202c from 192.0.2.7',
     ];
-    await action.ban([makeTicket('192.0.2.7', 'sshd', { failures: 27, banCount: 3, bantime: 3_600_000, matches, users: ['root', 'x\x07'] })]);
+    await action.ban([
+      makeTicket('192.0.2.7', 'sshd', {
+        failures: 27,
+        banCount: 3,
+        bantime: 3_600_000,
+        matches,
+        users: ['root', 'x\x07'],
+      }),
+    ]);
     expect(box.mails).toHaveLength(1);
     const mail = box.mails[0]!;
     expect(mail.subject).toBe('[Portcullis] sshd: banned 192.0.2.7');
-    expect((Array.isArray(mail.to) ? mail.to : [mail.to]).flatMap((t) => t!.value.map((v) => v.address))).toEqual(['admin@example.org', 'ops@example.org']);
+    expect(
+      (Array.isArray(mail.to) ? mail.to : [mail.to]).flatMap((t) => t!.value.map((v) => v.address)),
+    ).toEqual(['admin@example.org', 'ops@example.org']);
     expect(mail.html).toBe(false);
     expect(mail.headers.get('bcc')).toBeUndefined();
     const text = mail.text!;
@@ -99,7 +121,9 @@ describe('email action', () => {
     expect(text).toMatch(/Users: +root, x\n/);
     const quoted = text.split('\n').filter((l) => l.startsWith('  | '));
     expect(quoted).toHaveLength(20); // maxLinesPerBan, the newest ones
-    expect(quoted.at(-2)).toBe('  | sshd[1]: Invalid user [31mred[0m<script>alert(1)</script> from 192.0.2.7 Bcc: victim@example.org');
+    expect(quoted.at(-2)).toBe(
+      '  | sshd[1]: Invalid user [31mred[0m<script>alert(1)</script> from 192.0.2.7 Bcc: victim@example.org',
+    );
     expect(quoted.at(-1)).toBe('  | sshd[1]: Invalid user gnp.exe from 192.0.2.7');
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e]/);
     await action.stop!();
@@ -118,7 +142,9 @@ describe('email action', () => {
   it('groups 2,000 bans arriving in bursts into one digest', async () => {
     const box = await mailbox();
     const action = await create({ port: box.port, digest: '400ms', unbanNotices: true });
-    const tickets = Array.from({ length: 2000 }, (_, i) => makeTicket(i % 2 ? `10.1.${i >> 8}.${i & 255}` : `2001:db8::${(i + 1).toString(16)}`, 'sshd'));
+    const tickets = Array.from({ length: 2000 }, (_, i) =>
+      makeTicket(i % 2 ? `10.1.${i >> 8}.${i & 255}` : `2001:db8::${(i + 1).toString(16)}`, 'sshd'),
+    );
     for (let i = 0; i < 2000; i += 250) await action.ban(tickets.slice(i, i + 250));
     await action.ban(tickets.slice(0, 10)); // engine retry of an accepted batch: no duplicates
     await action.unban(tickets.slice(0, 3));
@@ -157,11 +183,28 @@ describe('email action', () => {
   it('rejects while SMTP is down and succeeds once it is up, without duplicates', async () => {
     const port = await freePort();
     const action = await create({ port, timeout: '2s' });
-    await expect(action.ban([makeTicket('192.0.2.50', 'sshd')])).rejects.toThrow(/cannot send "\[Portcullis\] sshd: banned 192\.0\.2\.50" via 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    await expect(action.ban([makeTicket('192.0.2.50', 'sshd')])).rejects.toThrow(
+      /cannot send "\[Portcullis\] sshd: banned 192\.0\.2\.50" via 127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+    );
     const box = await mailbox(port);
     await action.ban([makeTicket('192.0.2.50', 'sshd')]);
     expect(box.mails.map((m) => m.subject)).toEqual(['[Portcullis] sshd: banned 192.0.2.50']);
     await action.stop!();
+  });
+
+  it('gives up on a server that accepts but never greets after `timeout`', async () => {
+    const silent = createNetServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const action = await create({ port: (silent.address() as { port: number }).port, timeout: '500ms' });
+      const started = Date.now();
+      await expect(action.ban([makeTicket('192.0.2.55', 'sshd')])).rejects.toThrow(
+        /cannot send .*via 127\.0\.0\.1:\d+: .*(Greeting never received|timeout)/i,
+      );
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      silent.close();
+    }
   });
 
   it('keeps a digest queued while SMTP is down and sends it when it comes back', async () => {
@@ -182,7 +225,10 @@ describe('email action', () => {
     const action = await create({ port: box.port, notifyStart: true, notifyStop: true }, 'web');
     await action.start!();
     await action.stop!();
-    expect(box.mails.map((m) => m.subject)).toEqual(['[Portcullis] web: jail started', '[Portcullis] web: jail stopped']);
+    expect(box.mails.map((m) => m.subject)).toEqual([
+      '[Portcullis] web: jail started',
+      '[Portcullis] web: jail stopped',
+    ]);
     const quiet = await create({ port: box.port });
     await quiet.start!();
     await quiet.stop!();
@@ -191,13 +237,17 @@ describe('email action', () => {
 
   it('keeps the action contract', async () => {
     const box = await mailbox();
-    const result = await checkActionContract(definition, { options: { port: box.port, to: 'a@example.org', unbanNotices: true } });
+    const result = await checkActionContract(definition, {
+      options: { port: box.port, to: 'a@example.org', unbanNotices: true },
+    });
     expect(result.errors).toEqual([]);
     expect(box.mails.length).toBeGreaterThan(0);
   });
 
   it('refuses header-smuggling addresses at config load', async () => {
-    const result = await definition.options!['~standard'].validate({ to: 'a@example.org\r\nBcc: b@example.org' });
+    const result = await definition.options!['~standard'].validate({
+      to: 'a@example.org\r\nBcc: b@example.org',
+    });
     expect(result.issues?.[0]?.message).toMatch(/mail address/);
   });
 });

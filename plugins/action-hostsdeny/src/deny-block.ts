@@ -61,7 +61,8 @@ export function ownedLines(text: string, jail: string, daemons: string): Set<str
   const owned = new Set<string>();
   if (begin < 0) return owned;
   const prefix = `${daemons}: `;
-  for (let i = begin + 1; i < end && i < lines.length; i++) if (lines[i]!.startsWith(prefix)) owned.add(lines[i]!);
+  for (let i = begin + 1; i < end && i < lines.length; i++)
+    if (lines[i]!.startsWith(prefix)) owned.add(lines[i]!);
   return owned;
 }
 
@@ -73,7 +74,12 @@ export function editBlock(
   text: string,
   jail: string,
   daemons: string,
-  edit: { add?: readonly string[]; remove?: readonly string[]; removeAll?: boolean; dropEmptyBlock?: boolean },
+  edit: {
+    add?: readonly string[];
+    remove?: readonly string[];
+    removeAll?: boolean;
+    dropEmptyBlock?: boolean;
+  },
 ): BlockEdit {
   const { lines, begin, end } = locate(text, jail);
   const prefix = `${daemons}: `;
@@ -94,7 +100,8 @@ export function editBlock(
     present.add(line);
     inside.push(line);
   }
-  const block = inside.length === 0 && edit.dropEmptyBlock ? [] : [beginMarker(jail), ...inside, endMarker(jail)];
+  const block =
+    inside.length === 0 && edit.dropEmptyBlock ? [] : [beginMarker(jail), ...inside, endMarker(jail)];
   let next: string;
   if (begin >= 0) {
     const before = lines.slice(0, begin);

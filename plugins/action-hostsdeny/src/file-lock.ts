@@ -49,14 +49,18 @@ export async function withFileLock<T>(file: string, timeoutMs: number, fn: () =>
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') {
-        throw new Error(`hostsdeny: cannot create lock file ${path}: ${(error as Error).message}`, { cause: error });
+        throw new Error(`hostsdeny: cannot create lock file ${path}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       if (await isStale(path, staleMs)) {
         await unlink(path).catch(() => undefined);
         continue;
       }
       if (Date.now() > deadline) {
-        throw new Error(`hostsdeny: ${path} is held by another writer for more than ${timeoutMs} ms (remove it if no portcullis is running)`);
+        throw new Error(
+          `hostsdeny: ${path} is held by another writer for more than ${timeoutMs} ms (remove it if no portcullis is running)`,
+        );
       }
       // Short random back-off: holders keep the lock for a few milliseconds.
       await sleep(Math.min(2 + Math.random() * 2 * Math.min(attempt + 1, 10), 25));

@@ -1,6 +1,12 @@
-import { access, open, readFile } from 'node:fs/promises';
+import { access, open, readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { type ActionContext, type ActionInstance, type BanTicket, defineAction, parseAddress } from '@portcullis/core';
+import {
+  type ActionContext,
+  type ActionInstance,
+  type BanTicket,
+  defineAction,
+  parseAddress,
+} from '@portcullis/core';
 import { denyLine, editBlock, ownedLines } from './deny-block.js';
 import { withFileLock } from './file-lock.js';
 import { type HostsDenyOptions, hostsDenyOptions } from './options.js';
@@ -25,13 +31,19 @@ function linesFor(tickets: readonly BanTicket[], daemons: string, ctx: ActionCon
 /** Build one jail's `hostsdeny` action instance. */
 export function createHostsDeny(options: HostsDenyOptions, ctx: ActionContext): ActionInstance {
   const jail = ctx.jail.name;
-  if (!JAIL_NAME.test(jail)) throw new Error(`hostsdeny: jail name ${JSON.stringify(jail)} is not [A-Za-z0-9_.-]+`);
+  if (!JAIL_NAME.test(jail))
+    throw new Error(`hostsdeny: jail name ${JSON.stringify(jail)} is not [A-Za-z0-9_.-]+`);
   const file = isAbsolute(options.file) ? options.file : resolve(ctx.configDir, options.file);
   const { daemons, mode } = options;
   /** Lines we have written and expect to find (what `check` verifies). */
   const expected = new Map<string, string>();
-  const change = (edit: Parameters<typeof editBlock>[3]) =>
-    withFileLock(file, options.lockTimeout, () => rewriteFile(file, mode, (text) => editBlock(text, jail, daemons, edit).text));
+  const change = async (edit: Parameters<typeof editBlock>[3]) => {
+    // Follow a symlink so that the rename replaces the real file, not the link.
+    const target = await realpath(file).catch(() => file);
+    await withFileLock(target, options.lockTimeout, () =>
+      rewriteFile(target, mode, (text) => editBlock(text, jail, daemons, edit).text),
+    );
+  };
 
   return {
     async start() {

@@ -5,7 +5,10 @@ const daemonList = z
   .string()
   .trim()
   .min(1)
-  .regex(/^[A-Za-z0-9_.@*?,\- ]+$/, 'daemons must be a TCP wrappers daemon list such as "ALL" or "sshd, vsftpd"');
+  .regex(
+    /^[A-Za-z0-9_.@*?,\- ]+$/,
+    'daemons must be a TCP wrappers daemon list such as "ALL" or "sshd, vsftpd"',
+  );
 
 /**
  * Options of the `hostsdeny` action.

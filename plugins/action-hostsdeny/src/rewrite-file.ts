@@ -54,7 +54,10 @@ async function rewriteByRename(file: string, edit: TextEdit): Promise<boolean> {
       const wanted = edit(current);
       if (wanted === current) return false;
       const info = old ? await old.stat() : undefined;
-      const temp = join(dirname(file), `.${basename(file)}.portcullis-${process.pid}-${randomBytes(4).toString('hex')}`);
+      const temp = join(
+        dirname(file),
+        `.${basename(file)}.portcullis-${process.pid}-${randomBytes(4).toString('hex')}`,
+      );
       const out = await open(temp, 'wx', 0o600);
       try {
         await out.writeFile(wanted);
@@ -76,11 +79,17 @@ async function rewriteByRename(file: string, edit: TextEdit): Promise<boolean> {
       await old?.close();
     }
   }
-  throw new Error(`hostsdeny: ${file} kept being rewritten while we edited it (${MAX_ATTEMPTS} attempts); will retry`);
+  throw new Error(
+    `hostsdeny: ${file} kept being rewritten while we edited it (${MAX_ATTEMPTS} attempts); will retry`,
+  );
 }
 
 /** True when `file` is still the inode we read and its content is `before` plus possibly appended bytes. */
-async function unchangedExceptAppends(file: string, before: Buffer, ino: number | undefined): Promise<boolean> {
+async function unchangedExceptAppends(
+  file: string,
+  before: Buffer,
+  ino: number | undefined,
+): Promise<boolean> {
   const handle = await open(file, 'r').catch(() => undefined);
   if (!handle) return ino === undefined;
   try {
@@ -142,7 +151,9 @@ async function rewriteInPlace(file: string, edit: TextEdit): Promise<boolean> {
   } finally {
     await handle.close();
   }
-  throw new Error(`hostsdeny: ${file} kept changing while we rewrote it (${MAX_ATTEMPTS} attempts); will retry`);
+  throw new Error(
+    `hostsdeny: ${file} kept changing while we rewrote it (${MAX_ATTEMPTS} attempts); will retry`,
+  );
 }
 
 /** Apply `edit` to `file` with the chosen mode; resolves true when the file was changed. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ActionInstance, silentLogger } from '@portcullis/core';
@@ -46,7 +46,11 @@ describe('hostsdeny action', () => {
     const file = join(dir, 'format.deny');
     const action = create(file, 'sshd', { daemons: 'sshd, vsftpd' });
     await action.start!();
-    await action.ban([makeTicket('2001:DB8:0:0::1'), makeTicket('192.0.2.7'), makeTicket('::ffff:192.0.2.7')]);
+    await action.ban([
+      makeTicket('2001:DB8:0:0::1'),
+      makeTicket('192.0.2.7'),
+      makeTicket('::ffff:192.0.2.7'),
+    ]);
     await action.ban([makeTicket('2001:db8::1')]);
     const text = await readFile(file, 'utf8');
     expect(text.split('\n')).toEqual([
@@ -61,7 +65,10 @@ describe('hostsdeny action', () => {
   it('skips invalid addresses instead of writing them', async () => {
     const file = join(dir, 'invalid.deny');
     const action = create(file);
-    await action.ban([{ ...makeTicket('192.0.2.1'), ip: 'ALL' }, { ...makeTicket('192.0.2.2'), ip: '1.2.3.4\nALL: ALL' }]);
+    await action.ban([
+      { ...makeTicket('192.0.2.1'), ip: 'ALL' },
+      { ...makeTicket('192.0.2.2'), ip: '1.2.3.4\nALL: ALL' },
+    ]);
     await action.ban([makeTicket('192.0.2.3')]);
     const text = await readFile(file, 'utf8');
     expect(text).not.toMatch(/ALL: ALL/);
@@ -70,7 +77,8 @@ describe('hostsdeny action', () => {
 
   it('leaves foreign lines byte for byte, including ones inside its block', async () => {
     const file = join(dir, 'foreign.deny');
-    const head = '# /etc/hosts.deny\r\n#  comment with ünïcødé\n\nsshd: 203.0.113.9 : spawn /bin/true\n   \nALL: 198.51.100.0/255.255.255.0\n';
+    const head =
+      '# /etc/hosts.deny\r\n#  comment with ünïcødé\n\nsshd: 203.0.113.9 : spawn /bin/true\n   \nALL: 198.51.100.0/255.255.255.0\n';
     await writeFile(file, head);
     const action = create(file);
     await action.ban([makeTicket('192.0.2.1'), makeTicket('2001:db8::2')]);
@@ -86,7 +94,9 @@ describe('hostsdeny action', () => {
     expect(lineCount(after, 'ALL: 192.0.2.1')).toBe(1); // the apache jail's line stays
     await other.stop!();
     await action.stop!();
-    expect(await readFile(file, 'utf8')).toBe(`${head}# portcullis:sshd begin (managed by portcullis; lines of the form "<daemons>: <address>" here are rewritten)\nsshd: 203.0.113.50\n# portcullis:sshd end\n`);
+    expect(await readFile(file, 'utf8')).toBe(
+      `${head}# portcullis:sshd begin (managed by portcullis; lines of the form "<daemons>: <address>" here are rewritten)\nsshd: 203.0.113.50\n# portcullis:sshd end\n`,
+    );
   });
 
   it('restores the file exactly when it stops', async () => {
@@ -117,6 +127,16 @@ describe('hostsdeny action', () => {
     expect(await readFile(file, 'utf8')).toContain('ALL: 192.0.2.11\n');
   });
 
+  it('follows a symlink instead of replacing it', async () => {
+    const real = join(dir, 'real.deny');
+    const link = join(dir, 'link.deny');
+    await writeFile(real, '# real\n');
+    await symlink(real, link);
+    await create(link).ban([makeTicket('192.0.2.12')]);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(real, 'utf8')).toContain('ALL: 192.0.2.12\n');
+  });
+
   it('check() fails when the file or a line is removed behind its back, and recovers after start + re-ban', async () => {
     const file = join(dir, 'check.deny');
     const action = create(file);
@@ -145,7 +165,9 @@ describe('hostsdeny action', () => {
   it('applies a batch of 5,000 bans in one rewrite', async () => {
     const file = join(dir, 'batch.deny');
     const action = create(file);
-    const tickets = Array.from({ length: 5000 }, (_, i) => makeTicket(i % 2 ? v4(i) : `2001:db8::${i.toString(16)}`));
+    const tickets = Array.from({ length: 5000 }, (_, i) =>
+      makeTicket(i % 2 ? v4(i) : `2001:db8::${i.toString(16)}`),
+    );
     const started = performance.now();
     await action.ban(tickets);
     const ms = performance.now() - started;
@@ -153,7 +175,9 @@ describe('hostsdeny action', () => {
     expect(text.split('\n').filter((l) => l.startsWith('ALL: '))).toHaveLength(5000);
     console.info(`hostsdeny: 5000 bans in one batch took ${ms.toFixed(1)} ms`);
     await action.unban(tickets.slice(0, 4000));
-    expect((await readFile(file, 'utf8')).split('\n').filter((l) => l.startsWith('ALL: '))).toHaveLength(1000);
+    expect((await readFile(file, 'utf8')).split('\n').filter((l) => l.startsWith('ALL: '))).toHaveLength(
+      1000,
+    );
   });
 
   for (const mode of ['rename', 'inplace'] as const) {
@@ -187,7 +211,8 @@ describe('hostsdeny action', () => {
       );
       await appenderDone;
       const text = await readFile(file, 'utf8');
-      for (let i = 0; i < foreignLines; i++) expect(lineCount(text, `sshd: 198.18.${i >> 8}.${i & 255} # foreign`)).toBe(1);
+      for (let i = 0; i < foreignLines; i++)
+        expect(lineCount(text, `sshd: 198.18.${i >> 8}.${i & 255} # foreign`)).toBe(1);
       expect(text.startsWith('# foreign head\n')).toBe(true);
       for (const [k] of jails.entries()) {
         for (let i = 0; i < perInstance; i++) {
