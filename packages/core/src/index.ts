@@ -22,3 +22,4 @@ export { PortcullisError, type ErrorCode } from './errors.js';
 export { parseDuration, formatDuration } from './duration.js';
 /** zod, re-exported so plugin option schemas use the same copy as core. */
 export { z } from 'zod';
+export { findProgram } from './embedded-config.js';

@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+
+/** How to run nft: the binary, an optional argv prefix (namespaces, containers), a timeout. */
+export interface NftRunner {
+  readonly nft: string;
+  readonly prefix: readonly string[];
+  readonly timeoutMs: number;
+}
+
+/**
+ * Run `nft <args>` with `script` on stdin (argv only, never a shell). One process applies a whole batch
+ * atomically (`nft -f -` is one transaction). Rejects with nft's own error text.
+ */
+export function runNft(runner: NftRunner, args: readonly string[], script?: string): Promise<string> {
+  const argv = [...runner.prefix, runner.nft, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), runner.timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (error.code === 'ENOENT') reject(new Error(`${argv[0]} not found: install nftables (apt-get install nftables) or set the action's "nft" option`));
+      else reject(new Error(`cannot run ${argv[0]}: ${error.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve(out);
+      const text = err.trim().split('\n').slice(0, 6).join('\n');
+      const hint = /Operation not permitted|Permission denied/i.test(text) ? ' (nftables needs root or CAP_NET_ADMIN)' : '';
+      reject(new Error(`nft ${args.join(' ')} failed (${signal ? `killed by ${signal} after ${runner.timeoutMs / 1000} s` : `exit ${code}`})${hint}: ${text}`));
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(script ?? '');
+  });
+}

@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import type { ActionInstance, BanTicket } from '@portcullis/core';
+import { silentLogger } from '@portcullis/core';
+import { checkActionContract, makeTicket } from '@portcullis/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type NetnsPair, createNetnsPair, netnsUnavailable } from '../../../test/netns.js';
+import { nftablesAction } from '../src/index.js';
+import { nftablesOptions } from '../src/options.js';
+
+const why = netnsUnavailable(['/usr/sbin/nft']);
+if (why && process.env.CI !== 'true') console.warn(`skipping nftables tests: ${why} (they need root and nftables, in network namespaces)`);
+
+let ns: NetnsPair;
+
+function create(extra: Record<string, unknown> = {}, jail = 'sshd', ports: string[] = []): ActionInstance {
+  const options = nftablesOptions.parse({ commandPrefix: ns.serverPrefix, table: 'pcltest', ...extra });
+  return nftablesAction.create(options, { jail: { name: jail, ports, protocol: 'tcp', bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
+}
+
+const ruleset = () => ns.inServer(['nft', 'list', 'ruleset']);
+const has = (ip: string) => ns.inServer(['nft', 'list', 'table', 'inet', 'pcltest']).includes(ip);
+
+async function eventually(cond: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
+
+describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action against the kernel (network namespaces)', () => {
+  beforeAll(() => {
+    if (why) throw new Error(why);
+    ns = createNetnsPair('nft');
+  });
+  afterAll(() => ns?.destroy());
+
+  it('blocks a batch of IPv4 and IPv6 attackers, and lets them back after unban', async () => {
+    const action = create({}, 'sshd', [String(ns.port)]);
+    await action.start();
+    expect(ns.canConnect(4)).toBe(true);
+    expect(await eventually(() => ns.canConnect(6))).toBe(true);
+    const others: BanTicket[] = [];
+    for (let i = 0; i < 1000; i++) others.push(makeTicket(i % 2 ? `198.51.${i >> 8}.${i & 255}` : `2001:db8:77::${i.toString(16)}`, 'sshd'));
+    const attackers = [makeTicket(ns.attacker4, 'sshd'), makeTicket(ns.attacker6, 'sshd')];
+    await action.ban([...others, ...attackers]);
+    expect(ns.canConnect(4)).toBe(false);
+    expect(ns.canConnect(6)).toBe(false);
+    await action.unban(attackers);
+    expect(ns.canConnect(4)).toBe(true);
+    expect(ns.canConnect(6)).toBe(true);
+    await action.stop();
+    expect(ruleset()).not.toContain('pcltest');
+  });
+
+  it('is idempotent: start twice, ban twice, unban unknown — one table, one chain, two rules, one element', async () => {
+    const action = create();
+    await action.start();
+    await action.start();
+    const t = makeTicket('203.0.113.5', 'sshd');
+    await action.ban([t]);
+    await action.ban([t]);
+    await action.unban([makeTicket('203.0.113.99', 'sshd')]);
+    const rs = ruleset();
+    expect(rs.match(/table inet pcltest/g)).toHaveLength(1);
+    expect(rs.match(/chain j_sshd \{/g)).toHaveLength(1);
+    expect(rs.match(/saddr @j_sshd_v[46] drop/g)).toHaveLength(2);
+    expect(rs.match(/203\.0\.113\.5/g)).toHaveLength(1);
+    // An element that expired or was deleted behind our back: unban still succeeds for the rest.
+    ns.inServer(['nft', 'delete', 'element', 'inet', 'pcltest', 'j_sshd_v4', '{ 203.0.113.5 }']);
+    await action.ban([makeTicket('203.0.113.6', 'sshd')]);
+    await action.unban([makeTicket('203.0.113.5', 'sshd'), makeTicket('203.0.113.6', 'sshd')]);
+    expect(has('203.0.113.6')).toBe(false);
+    await action.stop();
+  });
+
+  it('check() notices a flushed ruleset; start + ban restore the rules', async () => {
+    const action = create();
+    await action.start();
+    expect(await action.check!()).toBe(true);
+    ns.inServer(['nft', 'flush', 'ruleset']);
+    expect(await action.check!()).toBe(false);
+    await action.start();
+    await action.ban([makeTicket(ns.attacker4, 'sshd')]);
+    expect(await action.check!()).toBe(true);
+    expect(ns.canConnect(4)).toBe(false);
+    await action.stop();
+    expect(ns.canConnect(4)).toBe(true);
+  });
+
+  it('lets the kernel expire an element by its timeout, without the daemon', async () => {
+    const action = create({ keepBansOnStop: true });
+    await action.start();
+    const now = Date.now();
+    await action.ban([makeTicket(ns.attacker4, 'sshd', { time: now, bantime: 2000, expires: now + 2000 })]);
+    expect(ns.canConnect(4)).toBe(false);
+    await action.stop(); // keepBansOnStop: the set stays, the kernel keeps enforcing until the timeout
+    expect(ns.canConnect(4)).toBe(false);
+    expect(await eventually(() => ns.canConnect(4), 6000)).toBe(true);
+    ns.inServer(['nft', 'delete', 'table', 'inet', 'pcltest']);
+  });
+
+  it('keeps the action contract (testkit), verified against the kernel set', async () => {
+    const result = await checkActionContract(nftablesAction, {
+      options: { commandPrefix: ns.serverPrefix, table: 'pcltest' },
+      isBanned: (ip) => {
+        const out = spawnSync('ip', ['netns', 'exec', ns.server, 'nft', 'list', 'table', 'inet', 'pcltest'], { encoding: 'utf8' });
+        return out.stdout.includes(`${ip} `) || out.stdout.includes(`${ip},`) || out.stdout.includes(`${ip}\n`);
+      },
+    });
+    expect(result.errors).toEqual([]);
+  });
+
+  it('reports a missing nft binary clearly', async () => {
+    const action = create({ nft: '/nonexistent/nft', commandPrefix: [] });
+    await expect(action.start()).rejects.toThrow(/\/nonexistent\/nft not found: install nftables/);
+  });
+});
