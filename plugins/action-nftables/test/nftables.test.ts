@@ -38,7 +38,7 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
 
   it('blocks a batch of IPv4 and IPv6 attackers, and lets them back after unban', async () => {
     const action = create({}, 'sshd', [String(ns.port)]);
-    await action.start();
+    await action.start!();
     expect(ns.canConnect(4)).toBe(true);
     expect(await eventually(() => ns.canConnect(6))).toBe(true);
     const others: BanTicket[] = [];
@@ -50,14 +50,14 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     await action.unban(attackers);
     expect(ns.canConnect(4)).toBe(true);
     expect(ns.canConnect(6)).toBe(true);
-    await action.stop();
+    await action.stop!();
     expect(ruleset()).not.toContain('pcltest');
   });
 
   it('is idempotent: start twice, ban twice, unban unknown — one table, one chain, two rules, one element', async () => {
     const action = create();
-    await action.start();
-    await action.start();
+    await action.start!();
+    await action.start!();
     const t = makeTicket('203.0.113.5', 'sshd');
     await action.ban([t]);
     await action.ban([t]);
@@ -72,30 +72,30 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     await action.ban([makeTicket('203.0.113.6', 'sshd')]);
     await action.unban([makeTicket('203.0.113.5', 'sshd'), makeTicket('203.0.113.6', 'sshd')]);
     expect(has('203.0.113.6')).toBe(false);
-    await action.stop();
+    await action.stop!();
   });
 
   it('check() notices a flushed ruleset; start + ban restore the rules', async () => {
     const action = create();
-    await action.start();
+    await action.start!();
     expect(await action.check!()).toBe(true);
     ns.inServer(['nft', 'flush', 'ruleset']);
     expect(await action.check!()).toBe(false);
-    await action.start();
+    await action.start!();
     await action.ban([makeTicket(ns.attacker4, 'sshd')]);
     expect(await action.check!()).toBe(true);
     expect(ns.canConnect(4)).toBe(false);
-    await action.stop();
+    await action.stop!();
     expect(ns.canConnect(4)).toBe(true);
   });
 
   it('lets the kernel expire an element by its timeout, without the daemon', async () => {
     const action = create({ keepBansOnStop: true });
-    await action.start();
+    await action.start!();
     const now = Date.now();
     await action.ban([makeTicket(ns.attacker4, 'sshd', { time: now, bantime: 2000, expires: now + 2000 })]);
     expect(ns.canConnect(4)).toBe(false);
-    await action.stop(); // keepBansOnStop: the set stays, the kernel keeps enforcing until the timeout
+    await action.stop!(); // keepBansOnStop: the set stays, the kernel keeps enforcing until the timeout
     expect(ns.canConnect(4)).toBe(false);
     expect(await eventually(() => ns.canConnect(4), 6000)).toBe(true);
     ns.inServer(['nft', 'delete', 'table', 'inet', 'pcltest']);
@@ -114,6 +114,6 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
 
   it('reports a missing nft binary clearly', async () => {
     const action = create({ nft: '/nonexistent/nft', commandPrefix: [] });
-    await expect(action.start()).rejects.toThrow(/\/nonexistent\/nft not found: install nftables/);
+    await expect(action.start!()).rejects.toThrow(/\/nonexistent\/nft not found: install nftables/);
   });
 });

@@ -1,0 +1,157 @@
+import { type BanTicket, type JailInfo, defineAction, findProgram, parseAddress } from '@portcullis/core';
+import { type IptablesOptions, iptablesOptions } from './options.js';
+import { runProgram } from './run-program.js';
+
+type Family = 4 | 6;
+
+/** Jump-rule match for the jail's ports/protocol (several rules when protocol is `all` with ports). */
+function jumpMatches(jail: JailInfo): string[][] {
+  const protos = jail.protocol === 'all' ? (jail.ports.length ? ['tcp', 'udp'] : [undefined]) : [jail.protocol];
+  return protos.map((p) => [...(p ? ['-p', p] : []), ...(jail.ports.length ? ['-m', 'multiport', '--dports', jail.ports.join(',')] : [])]);
+}
+
+/**
+ * The iptables action: per jail a chain in iptables and ip6tables, jumped to from INPUT for the jail's
+ * ports. Without ipset the chain holds one rule per banned address; batches go through one
+ * `iptables-restore --noflush` per family. With `useIpset`, addresses live in two ipsets (with kernel
+ * timeouts) matched by one rule, and batches go through one `ipset restore -exist`.
+ */
+export const iptablesAction = defineAction<IptablesOptions>({
+  id: 'iptables',
+  description: 'Ban with iptables and ip6tables (a chain per jail), optionally with ipset',
+  options: iptablesOptions,
+  create(options, ctx) {
+    const name = `pcl-${ctx.jail.name.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 28);
+    const sets = { 4: `${name}-v4`.slice(0, 31), 6: `${name}-v6`.slice(0, 31) } as const;
+    const timeoutMs = options.timeout * 1000;
+    const bin = (which: 'iptables' | 'ip6tables' | 'ipset', restore = false) => {
+      const base = options[which] ?? findProgram(which) ?? which;
+      return restore ? `${base}-restore` : base;
+    };
+    const run = (argv: string[], input?: string) => runProgram([...options.commandPrefix, ...argv], input, timeoutMs);
+    const tables = (f: Family) => (f === 4 ? 'iptables' : 'ip6tables');
+    const verdict = (f: Family) => (options.blocktype === 'DROP' ? ['-j', 'DROP'] : ['-j', 'REJECT', '--reject-with', f === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable']);
+    /** Addresses with a rule in our chain (no-ipset mode): keeps ban/unban idempotent. */
+    const present: Record<Family, Set<string>> = { 4: new Set(), 6: new Set() };
+
+    const restore = (f: Family, lines: string[]) => run([bin(tables(f), true), '-w', '--noflush'], `*filter\n${lines.join('\n')}\nCOMMIT\n`);
+
+    const ensureJumps = async (f: Family) => {
+      for (const m of jumpMatches(ctx.jail)) {
+        const rule = [options.chain, ...m, '-j', name];
+        const exists = await run([bin(tables(f)), '-w', '-C', ...rule]).then(() => true, () => false);
+        if (!exists) await run([bin(tables(f)), '-w', '-I', ...rule]);
+      }
+    };
+
+    const split = (tickets: readonly BanTicket[]) => {
+      const out: Record<Family, { ip: string; seconds: number }[]> = { 4: [], 6: [] };
+      const now = Date.now();
+      for (const t of tickets) {
+        const p = parseAddress(t.ip);
+        if (!p) {
+          ctx.logger.error({ ip: t.ip }, 'refusing a ticket whose address is not valid');
+          continue;
+        }
+        out[p.family].push({ ip: p.canonical, seconds: Number.isFinite(t.expires) ? Math.max(1, Math.ceil((t.expires - now) / 1000)) : 0 });
+      }
+      return out;
+    };
+
+    const chainRules = async (f: Family): Promise<string[] | undefined> =>
+      run([bin(tables(f)), '-w', '-S', name]).then((o) => o.split('\n'), () => undefined);
+
+    return {
+      async start() {
+        if (options.useIpset) {
+          await run([bin('ipset'), 'restore', '-exist'], `create ${sets[4]} hash:ip family inet timeout 0 maxelem 1048576\ncreate ${sets[6]} hash:ip family inet6 timeout 0 maxelem 1048576\n`);
+        }
+        for (const f of [4, 6] as const) {
+          // Declaring the chain in a --noflush restore creates it or empties it: a restart never duplicates rules.
+          const body = options.useIpset ? [`-A ${name} -m set --match-set ${sets[f]} src ${verdict(f).join(' ')}`] : [];
+          await restore(f, [`:${name} - [0:0]`, ...body, `-A ${name} -j RETURN`]);
+          present[f].clear();
+          await ensureJumps(f);
+        }
+      },
+
+      async ban(tickets) {
+        const byFamily = split(tickets);
+        if (options.useIpset) {
+          const lines = ([4, 6] as const).flatMap((f) => byFamily[f].map((a) => `add ${sets[f]} ${a.ip}${a.seconds ? ` timeout ${a.seconds}` : ''}`));
+          if (lines.length) await run([bin('ipset'), 'restore', '-exist'], `${lines.join('\n')}\n`);
+          return;
+        }
+        for (const f of [4, 6] as const) {
+          const fresh = [...new Set(byFamily[f].map((a) => a.ip))].filter((ip) => !present[f].has(ip));
+          if (!fresh.length) continue;
+          await restore(f, fresh.map((ip) => `-I ${name} 1 -s ${ip} ${verdict(f).join(' ')}`));
+          for (const ip of fresh) present[f].add(ip);
+        }
+      },
+
+      async unban(tickets) {
+        const byFamily = split(tickets);
+        if (options.useIpset) {
+          const lines = ([4, 6] as const).flatMap((f) => byFamily[f].map((a) => `del ${sets[f]} ${a.ip}`));
+          if (lines.length) await run([bin('ipset'), 'restore', '-exist'], `${lines.join('\n')}\n`);
+          return;
+        }
+        for (const f of [4, 6] as const) {
+          const ips = [...new Set(byFamily[f].map((a) => a.ip))].filter((ip) => present[f].has(ip));
+          if (!ips.length) continue;
+          const del = (list: string[]) => restore(f, list.map((ip) => `-D ${name} -s ${ip} ${verdict(f).join(' ')}`));
+          await del(ips).catch(async (error: unknown) => {
+            // A rule removed by hand fails the whole transaction: delete what is really there.
+            const rules = await chainRules(f);
+            if (!rules) throw error;
+            const mask = f === 4 ? '/32' : '/128';
+            const still = ips.filter((ip) => rules.some((r) => r.includes(` -s ${ip}${mask} `)));
+            if (still.length) await del(still);
+          });
+          for (const ip of ips) present[f].delete(ip);
+        }
+      },
+
+      async check() {
+        for (const f of [4, 6] as const) {
+          const rules = await chainRules(f);
+          if (!rules?.some((r) => r.includes('-j RETURN'))) return false;
+          for (const m of jumpMatches(ctx.jail)) {
+            const ok = await run([bin(tables(f)), '-w', '-C', options.chain, ...m, '-j', name]).then(() => true, () => false);
+            if (!ok) return false;
+          }
+        }
+        if (options.useIpset) {
+          for (const f of [4, 6] as const) if (!(await run([bin('ipset'), 'list', '-n', sets[f]]).then(() => true, () => false))) return false;
+        }
+        return true;
+      },
+
+      async flush() {
+        if (options.useIpset) {
+          await run([bin('ipset'), 'restore', '-exist'], `flush ${sets[4]}\nflush ${sets[6]}\n`);
+          return;
+        }
+        for (const f of [4, 6] as const) {
+          const body = [`-A ${name} -j RETURN`];
+          await restore(f, [`:${name} - [0:0]`, ...body]);
+          present[f].clear();
+        }
+      },
+
+      async stop() {
+        if (options.keepBansOnStop) return;
+        for (const f of [4, 6] as const) {
+          for (const m of jumpMatches(ctx.jail)) {
+            for (let i = 0; i < 10 && (await run([bin(tables(f)), '-w', '-D', options.chain, ...m, '-j', name]).then(() => true, () => false)); i++);
+          }
+          await run([bin(tables(f)), '-w', '-F', name]).catch(() => {});
+          await run([bin(tables(f)), '-w', '-X', name]).catch(() => {});
+          present[f].clear();
+        }
+        if (options.useIpset) for (const f of [4, 6] as const) await run([bin('ipset'), 'destroy', sets[f]]).catch(() => {});
+      },
+    };
+  },
+});
