@@ -151,4 +151,20 @@ describe('Runtime', () => {
     appendFileSync(log, syslog('auth failure from 192.0.2.201'));
     await waitFor(() => runtime.banned().some((b) => b.ip === '192.0.2.201'));
   });
+
+  it('multiplies the ban time of repeat offenders (increment) up to maxtime', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rt-inc-'));
+    const log = join(dir, 'demo.log');
+    writeFileSync(log, '');
+    const { runtime } = await setup({ demo: { filter: 'demo', logpath: log, maxretry: 1, bantime: '10m', increment: { factor: 3, maxtime: '1h' } } });
+    await runtime.start();
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      appendFileSync(log, syslog('auth failure from 192.0.2.123'));
+      await waitFor(() => runtime.banned().length === 1);
+      times.push(runtime.banned()[0]!.bantime);
+      await runtime.unban(['192.0.2.123']);
+    }
+    expect(times).toEqual([600_000, 1_800_000, 3_600_000]);
+  });
 });
