@@ -1,5 +1,5 @@
 import { type Captures, type CompiledRule, capture, compileRule, passesLiterals } from './compiled-rule.js';
-import { CorrelationState } from './correlation.js';
+import { CORRELATION_MAX_WAITING, type CorrelationEntry, CorrelationState } from './correlation.js';
 import { PortcullisError } from './errors.js';
 import type { CustomMatcher, FailRule, Failure, FilterDefinition, RuleKind } from './filter-definition.js';
 import { resolveFilterOptions, selected } from './filter-options.js';
@@ -25,6 +25,11 @@ export interface CompiledFilter {
   readonly options: Readonly<Record<string, string>>;
   /** The failregexes in effect, in order; {@link Failure.rule} indexes this. */
   readonly rules: readonly { pattern: string; kind: RuleKind; description?: string | undefined }[];
+  /**
+   * The filter's `programs`: a line whose program is known and not in here never matches, so a reader may
+   * skip it before building it ({@link LineParser.parseFor}).
+   */
+  readonly programs: ReadonlySet<string> | undefined;
   /** Failures carried by this line (and pending failures it releases); `undefined`, allocation-free, when none. */
   match(line: LogLine): readonly Failure[] | undefined;
   /** Forgets correlation state (and recreates the custom matcher). */
@@ -71,7 +76,7 @@ class RegexFilter implements CompiledFilter {
   private readonly ignores: readonly CompiledRule[];
   private readonly table: CompiledRule[][];
   private readonly floating: CompiledRule[];
-  private readonly programs: Set<string> | undefined;
+  readonly programs: ReadonlySet<string> | undefined;
   private readonly prefix: RegExp | undefined;
   private readonly prefixLiteral: string | undefined;
   private readonly maxLength: number;
@@ -89,7 +94,8 @@ class RegexFilter implements CompiledFilter {
     this.programs = definition.programs ? new Set(definition.programs) : undefined;
     if (definition.prefix) {
       try {
-        this.prefix = new RegExp(`^(?:${definition.prefix})`);
+        // Sticky, run with test(): lastIndex tells the length without allocating a match array per line.
+        this.prefix = new RegExp(`(?:${definition.prefix})`, 'y');
       } catch (e) {
         throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${definition.id}", prefix /${definition.prefix}/: ${(e as Error).message}`, {
           cause: e,
@@ -114,13 +120,24 @@ class RegexFilter implements CompiledFilter {
     if (this.programs !== undefined && line.program !== undefined && !this.programs.has(line.program)) return undefined;
     if (this.custom) {
       const found = this.custom.match(line);
-      if (found !== undefined && found.length > 0) return found;
+      if (found !== undefined && found.length > 0) {
+        // The regex rules still run for their correlation side effects (note, forget); what a forget releases
+        // from earlier lines counts too, but this line's own failure is the custom matcher's.
+        const released = this.correlate !== undefined ? this.matchRules(line, true) : undefined;
+        return released === undefined ? found : [...found, ...released];
+      }
     }
+    return this.matchRules(line, false);
+  }
+
+  /** Runs the regex rules; `sideEffectsOnly`: this line's own failure is not reported (see {@link match}). */
+  private matchRules(line: LogLine, sideEffectsOnly: boolean): readonly Failure[] | undefined {
     let message = line.message;
     if (message.length > this.maxLength) message = message.slice(0, this.maxLength);
     if (this.prefix !== undefined && (this.prefixLiteral === undefined || message.includes(this.prefixLiteral))) {
-      const p = this.prefix.exec(message);
-      if (p !== null && p[0].length > 0) message = message.slice(p[0].length);
+      const prefix = this.prefix;
+      prefix.lastIndex = 0;
+      if (prefix.test(message) && prefix.lastIndex > 0) message = message.slice(prefix.lastIndex);
     }
     const c = message.charCodeAt(0);
     const candidates = c < 128 ? this.table[c]! : this.floating;
@@ -130,7 +147,7 @@ class RegexFilter implements CompiledFilter {
       const caught = capture(rule, message);
       if (caught === undefined) continue;
       if (this.ignored(message)) return undefined;
-      return this.apply(rule, caught, line);
+      return this.apply(rule, caught, line, sideEffectsOnly);
     }
     return undefined;
   }
@@ -141,30 +158,58 @@ class RegexFilter implements CompiledFilter {
   }
 
   /** Turns a matched rule into failures, through the correlation state when the filter correlates. */
-  private apply(rule: CompiledRule, caught: Captures, line: LogLine): readonly Failure[] | undefined {
+  private apply(rule: CompiledRule, caught: Captures, line: LogLine, sideEffectsOnly: boolean): readonly Failure[] | undefined {
     const id = this.correlate?.(line);
     if (id === undefined) {
       // Without a correlation id nothing can be remembered: notes and successes do nothing, and a pending
       // failure cannot be confirmed, so it is dropped rather than risk banning a legitimate user.
-      if (rule.kind !== 'fail' || caught.host === undefined) return undefined;
+      if (sideEffectsOnly || rule.kind !== 'fail' || caught.host === undefined) return undefined;
       return [failure(rule, caught, caught.host, caught.user, line)];
     }
     const time = Number.isFinite(line.time) ? line.time : Date.now();
     const entry = this.state.touch(id, time);
-    if (caught.host !== undefined) entry.host = caught.host;
-    if (caught.user !== undefined) entry.user = caught.user;
-    const host = caught.host ?? (rule.hasHost ? undefined : entry.host);
-    const user = caught.user ?? entry.user;
     let out: Failure[] | undefined;
-    if (rule.kind === 'fail' && host !== undefined) out = [failure(rule, caught, host, user, line)];
-    else if (rule.kind === 'pending' && host !== undefined) (entry.pending ??= []).push(failure(rule, caught, host, user, line));
-    else if (rule.kind === 'success') entry.pending = undefined;
+    if (rule.kind === 'success') {
+      // A success only ends pending failures: its host and (attacker-written) user are not remembered.
+      entry.pending = undefined;
+      if (entry.waiting !== undefined) entry.waiting = entry.waiting.filter((w) => w.kind === 'fail');
+    } else {
+      if (caught.user !== undefined) entry.user = caught.user;
+      if (caught.host !== undefined) {
+        entry.host = caught.host;
+        if (entry.waiting !== undefined) out = release(entry, caught.host);
+      }
+      const host = caught.host ?? (rule.hasHost ? undefined : entry.host);
+      const user = caught.user ?? entry.user;
+      if (!sideEffectsOnly && (rule.kind === 'fail' || rule.kind === 'pending')) {
+        if (host !== undefined) {
+          const f = failure(rule, caught, host, user, line);
+          if (rule.kind === 'fail') (out ??= []).push(f);
+          else (entry.pending ??= []).push(f);
+        } else if (!rule.hasHost && (entry.waiting?.length ?? 0) < CORRELATION_MAX_WAITING) {
+          // No host yet: a later line of this id (e.g. `Connection closed by <host>`) may name it.
+          (entry.waiting ??= []).push({ kind: rule.kind, failure: { time: line.time, user, fields: caught.fields, line, rule: rule.index } });
+        }
+      }
+    }
     if (rule.forget) {
       if (entry.pending !== undefined) out = out ? [...entry.pending, ...out] : entry.pending;
       this.state.delete(id);
     }
     return out;
   }
+}
+
+/** Gives the waiting failures of `entry` their host: fails are returned, pendings join the pending list. */
+function release(entry: CorrelationEntry, host: string): Failure[] | undefined {
+  let out: Failure[] | undefined;
+  for (const w of entry.waiting!) {
+    const f: Failure = { ...w.failure, host, user: w.failure.user ?? entry.user };
+    if (w.kind === 'fail') (out ??= []).push(f);
+    else (entry.pending ??= []).push(f);
+  }
+  entry.waiting = undefined;
+  return out;
 }
 
 function failure(rule: CompiledRule, caught: Captures, host: string, user: string | undefined, line: LogLine): Failure {

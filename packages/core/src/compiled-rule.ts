@@ -69,8 +69,9 @@ export function passesLiterals(rule: CompiledRule, message: string): boolean {
 }
 
 /**
- * Runs the rule's regex; undefined when it does not match or when a captured address does not parse
- * (`999.1.1.1`). Hosts: IPv4-mapped IPv6 becomes the IPv4, other IPv6 is lower-cased, names stay as logged.
+ * Runs the rule's regex; undefined when it does not match, when a captured address does not parse
+ * (`999.1.1.1`) or when it is one no failure may name ({@link isUnreportable}: `::`, `0.0.0.0`, multicast,
+ * broadcast). Hosts: IPv4-mapped IPv6 becomes the IPv4, other IPv6 is lower-cased, names stay as logged.
  */
 export function capture(rule: CompiledRule, message: string): Captures | undefined {
   const m = rule.regex.exec(message);
@@ -118,10 +119,35 @@ function isPlainIPv4(text: string): boolean {
   return octets === 4;
 }
 
+/**
+ * True for addresses no failure may name: no peer sends from them, and banning one is either useless or
+ * harmful. IPv4: `0.0.0.0/8` (this network, incl. the unspecified `0.0.0.0`), multicast `224.0.0.0/4` and
+ * the broadcast `255.255.255.255`; IPv6: the unspecified `::` and multicast `ff00::/8`.
+ */
+export function isUnreportable(bytes: Uint8Array): boolean {
+  if (bytes.length === 4) {
+    const a = bytes[0]!;
+    return a === 0 || (a >= 224 && a <= 239) || (a === 255 && bytes[1] === 255 && bytes[2] === 255 && bytes[3] === 255);
+  }
+  if (bytes[0] === 0xff) return true;
+  for (let i = 0; i < 16; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** {@link isUnreportable} for a canonical dotted quad, read from its text without allocating. */
+function isUnreportableQuad(text: string): boolean {
+  const c0 = text.charCodeAt(0) - 48;
+  if (c0 === 0) return true;
+  if (c0 !== 2 || text.charCodeAt(1) === 46 || text.charCodeAt(2) === 46) return false;
+  const first = 200 + (text.charCodeAt(1) - 48) * 10 + (text.charCodeAt(2) - 48);
+  return (first >= 224 && first <= 239) || text === '255.255.255.255';
+}
+
 function reportHost(value: string, addressOnly: boolean): string | undefined {
-  if (isPlainIPv4(value)) return value;
+  if (isPlainIPv4(value)) return isUnreportableQuad(value) ? undefined : value;
   const text = value.charCodeAt(0) === 91 ? value.slice(1, -1) : value;
   const ip = parseAddress(text);
+  if (ip && isUnreportable(ip.bytes)) return undefined;
   if (ip) return ip.family === 4 ? ip.canonical : text.toLowerCase();
   if (addressOnly || text.includes(':') || /^[\d.]+$/.test(text)) return undefined;
   return text;

@@ -6,13 +6,27 @@ export interface CorrelationEntry {
   user: string | undefined;
   /** `pending` failures waiting for the connection to end. */
   pending: Failure[] | undefined;
+  /**
+   * Failures of host-less `fail`/`pending` lines that came before the id had a host: they wait for a later
+   * line of the id that supplies one (at most {@link CORRELATION_MAX_WAITING}).
+   */
+  waiting: Waiting[] | undefined;
   /** Time of the last line of this id (ms). */
   last: number;
   /** When the entry was (re)inserted into the map: entries sit in this order. */
   since: number;
 }
 
-/** Ids silent for this long are dropped with their pending failures. */
+/** A host-less failure waiting for its host; `host` is filled in once known. */
+export interface Waiting {
+  readonly kind: 'fail' | 'pending';
+  readonly failure: Omit<Failure, 'host'>;
+}
+
+/** Most host-less failures one id may hold while it has no host: attacker-driven lines must stay bounded. */
+export const CORRELATION_MAX_WAITING = 32;
+
+/** Ids silent for this long are dropped with their pending and waiting failures. */
 export const CORRELATION_EXPIRY_MS = 10 * 60_000;
 /** At most this many ids are remembered; the least recently seen go first. */
 export const CORRELATION_MAX_IDS = 100_000;
@@ -43,7 +57,7 @@ export class CorrelationState {
       if (time > entry.last) entry.last = time;
       return entry;
     }
-    entry = { host: undefined, user: undefined, pending: undefined, last: time, since: time };
+    entry = { host: undefined, user: undefined, pending: undefined, waiting: undefined, last: time, since: time };
     if (this.entries.size >= this.maxIds) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);

@@ -70,6 +70,9 @@ export class DateDetector {
   private cacheText = '';
   private cacheTime = 0;
   private cacheEnd = 0;
+  /** Length of the cached date without its two seconds digits; 0 when the date does not end in them. */
+  private minuteLength = 0;
+  private cacheSecond = 0;
   /** Local time of the start of the last hour computed: `new Date(…)` is the slow part of zone-less dates. */
   private hourKey = -1;
   private hourTime = 0;
@@ -96,6 +99,17 @@ export class DateDetector {
     if (cached.length > 0 && sameAt(line, p, cached) && !continues(line, p + cached.length)) {
       return this.found(this.cacheTime, 0, p + this.cacheEnd);
     }
+    // Same minute, other second: only the two digits differ (dates ending in `:SS`).
+    const minute = this.minuteLength;
+    if (minute > 0 && prefixAt(line, p, cached, minute) && !continues(line, p + minute + 2)) {
+      const sec = num(line, p + minute, 2);
+      if (sec >= 0 && sec < 60) {
+        this.cacheTime += (sec - this.cacheSecond) * 1000;
+        this.cacheSecond = sec;
+        this.cacheText = line.slice(p, p + minute + 2);
+        return this.found(this.cacheTime, 0, p + this.cacheEnd);
+      }
+    }
     for (let k = 0; k < PARSERS.length; k++) {
       const idx = (k + this.lastFormat) % PARSERS.length;
       const end = PARSERS[idx]!(line, p, this.f);
@@ -106,6 +120,10 @@ export class DateDetector {
       this.cacheText = line.slice(p, end);
       this.cacheTime = time;
       this.cacheEnd = end - p;
+      // The minute cache needs a date that ends in `:SS` (no fraction, zone or lighttpd colon) and no leap second.
+      const n = end - p;
+      this.minuteLength = n > 3 && line.charCodeAt(end - 3) === 58 && this.f.s === num(line, end - 2, 2) && this.f.s < 60 ? n - 2 : 0;
+      this.cacheSecond = this.f.s;
       return this.found(time, 0, end);
     }
     return this.apacheAccess(line);
@@ -183,6 +201,13 @@ export class DateDetector {
 function sameAt(line: string, at: number, text: string): boolean {
   if (line.length < at + text.length) return false;
   for (let i = text.length - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The first `n` characters of `text` stand at `at` in `line` (compared from the end, like {@link sameAt}). */
+function prefixAt(line: string, at: number, text: string, n: number): boolean {
+  if (line.length < at + n) return false;
+  for (let i = n - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== text.charCodeAt(i)) return false;
   return true;
 }
 

@@ -21,7 +21,22 @@ interface Draft {
   source: string | undefined;
 }
 
+/** A syslog header's fields; `message` is where the message starts. */
+interface Header {
+  program: string | undefined;
+  pid: string | undefined;
+  hostname: string | undefined;
+  message: number;
+}
+
 const MAX_TAG = 128;
+
+/** The text after a date that starts no known header, without the blanks after the date. */
+function messageAfter(text: string, end: number): string {
+  let m = end;
+  while (text.charCodeAt(m) === 32 || text.charCodeAt(m) === 9) m++;
+  return text.slice(m);
+}
 
 /**
  * Returns `text[start, end)`, reusing an equal string from `recent` so the few host and program names of a
@@ -59,38 +74,53 @@ export class LineParser {
 
   /** Parses one line of text (no newline). */
   parse(text: string, lineno?: number, source?: string): LogLine {
-    const line: Draft = {
-      raw: text,
-      message: text,
-      time: Number.NaN,
-      program: undefined,
-      pid: undefined,
-      hostname: undefined,
-      lineno,
-      source,
-    };
+    return this.parseFor(text, undefined, lineno, source) as LogLine;
+  }
+
+  /**
+   * Like {@link parse}, but returns `undefined`, without building the line, when its syslog header names a
+   * program outside `programs` (a filter's `programs`): most lines of a shared log are for other daemons.
+   */
+  parseFor(text: string, programs: ReadonlySet<string> | undefined, lineno?: number, source?: string): LogLine | undefined {
+    let message = text;
+    let time = Number.NaN;
+    const h = this.header;
+    h.program = undefined;
+    h.pid = undefined;
+    h.hostname = undefined;
+    h.message = -1;
     if (this.format === 'journal' || (this.format === 'auto' && text.charCodeAt(0) === 123)) {
+      const line: Draft = { raw: text, message: text, time, program: undefined, pid: undefined, hostname: undefined, lineno, source };
       if (readJournal(text, line) || this.format === 'journal') return line;
       line.message = text;
     }
     const date = this.dates.detect(text);
-    if (!date) return line;
-    line.time = date.time;
-    if (date.start > 0) {
-      // A date inside the line (Apache access): only the date goes, the text around it stays.
-      line.message = text.slice(0, date.start) + text.slice(date.end);
-      return line;
+    if (date) {
+      time = date.time;
+      if (date.start > 0) {
+        // A date inside the line (Apache access): only the date goes, the text around it stays.
+        message = text.slice(0, date.start) + text.slice(date.end);
+      } else if (
+        text.charCodeAt(0) === 60 &&
+        text.charCodeAt(text.indexOf('>') + 1) === 49 &&
+        text.charCodeAt(text.indexOf('>') + 2) === 32
+      ) {
+        const line: Draft = { raw: text, message: text, time, program: undefined, pid: undefined, hostname: undefined, lineno, source };
+        if (read5424(text, date.end, line)) return programs === undefined || line.program === undefined || programs.has(line.program) ? line : undefined;
+        message = messageAfter(text, date.end);
+      } else if (text.charCodeAt(date.end - 1) !== 58 && readSyslogHeader(text, date.end, h, this.hosts, this.programs)) {
+        // (A date ending in `:` is lighttpd's `YYYY-MM-DD HH:MM:SS: `, which no syslog header follows.)
+        if (programs !== undefined && !programs.has(h.program!)) return undefined;
+        message = text.slice(h.message);
+      } else {
+        message = messageAfter(text, date.end);
+      }
     }
-    if (text.charCodeAt(0) === 60 && text.charCodeAt(text.indexOf('>') + 1) === 49 && text.charCodeAt(text.indexOf('>') + 2) === 32) {
-      if (read5424(text, date.end, line)) return line;
-    } else if (readSyslogHeader(text, date.end, line, this.hosts, this.programs)) {
-      return line;
-    }
-    let m = date.end;
-    while (text.charCodeAt(m) === 32 || text.charCodeAt(m) === 9) m++;
-    line.message = text.slice(m);
-    return line;
+    return { raw: text, message, time, program: h.program, pid: h.pid, hostname: h.hostname, lineno, source };
   }
+
+  /** What {@link readSyslogHeader} found; reused for every line. */
+  private readonly header: Header = { program: undefined, pid: undefined, hostname: undefined, message: -1 };
 
   /**
    * A line as a source yields it: when the source gave structured fields (journal), they are used as they
@@ -122,7 +152,7 @@ function isTagChar(c: number): boolean {
  * `host prog[pid]: msg` / `host prog: msg` (also without host) after a syslog date ending at `at`.
  * Returns false when the rest is not shaped like that.
  */
-function readSyslogHeader(text: string, at: number, line: Draft, hosts: string[], programs: string[]): boolean {
+function readSyslogHeader(text: string, at: number, line: Header, hosts: string[], programs: string[]): boolean {
   if (text.charCodeAt(at) !== 32) return false;
   let i = at + 1;
   const firstEnd = text.indexOf(' ', i);
@@ -130,6 +160,9 @@ function readSyslogHeader(text: string, at: number, line: Draft, hosts: string[]
   // Without a host name the first word is already `prog[pid]:`.
   let hostStart = -1;
   if (!endsTag(text, firstEnd)) {
+    // No host name starts with `(` or `[`: `(mod_auth.c.1136) digest: …` is a message, not `host prog: …`.
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91) return false;
     hostStart = i;
     i = firstEnd + 1;
   }
@@ -150,7 +183,7 @@ function readSyslogHeader(text: string, at: number, line: Draft, hosts: string[]
   line.hostname = hostStart === -1 ? undefined : intern(text, hostStart, firstEnd, hosts);
   line.program = intern(text, start, programEnd, programs);
   line.pid = pid;
-  line.message = text.slice(i + 1);
+  line.message = i + 1;
   return true;
 }
 

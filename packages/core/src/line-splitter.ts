@@ -7,6 +7,13 @@ import { StringDecoder } from 'node:string_decoder';
 export const MAX_LINE_LENGTH = 16 * 1024;
 
 /**
+ * Bytes decoded into one string at a time. V8 puts strings over ~128 KiB in its large-object space, which
+ * only a full GC frees, and every line sliced from such a string keeps all of it alive: decoding a big read
+ * in pieces this size keeps the text in the young generation and bounds what a kept line can retain.
+ */
+const DECODE_PIECE = 32 * 1024;
+
+/**
  * Splits a byte stream into lines. Reads arrive in large chunks; a multi-byte character or a line cut by a
  * chunk boundary is carried over. Invalid UTF-8 becomes U+FFFD, a trailing `\r` is dropped.
  */
@@ -25,15 +32,24 @@ export class LineSplitter {
 
   /** Feed a chunk; returns the complete lines it finished (without newline). */
   push(chunk: Buffer | string): string[] {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     const out: string[] = [];
+    if (typeof chunk === 'string') {
+      this.split(chunk, out);
+      return out;
+    }
+    for (let at = 0; at < chunk.length; at += DECODE_PIECE) {
+      this.split(this.decoder.write(chunk.subarray(at, Math.min(chunk.length, at + DECODE_PIECE))), out);
+    }
+    return out;
+  }
+
+  private split(text: string, out: string[]): void {
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
       this.take(text, start, nl, out);
       start = nl + 1;
     }
     if (start < text.length) this.hold(text.slice(start));
-    return out;
   }
 
   /** End of input: returns the last line if it had no newline. */

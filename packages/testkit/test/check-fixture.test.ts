@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { checkFilterFixture, parseFixture, parsePairs } from '../src/index.js';
@@ -22,6 +25,39 @@ describe('checkFilterFixture', () => {
       `${file}:7: expected user="", got host=192.0.2.1 user=root time=2005-02-25T13:34:13.000Z (user: expected "", got "root")`,
       `${file}:8: filter "mini": option mode="bogus" is not valid; valid values: normal, aggressive`,
     ]);
+  });
+});
+
+describe('checkFilterFixture: lines before the first header', () => {
+  test('are checked with the filter defaults when a #> header follows further down', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcl-fixture-'));
+    try {
+      const file = join(dir, 'before-header.log');
+      writeFileSync(
+        file,
+        [
+          '#= host=192.0.2.99',
+          'Feb 25 13:34:10 web1 sshd[100]: Failed password for root from 192.0.2.1 port 22 ssh2',
+          // a default-mode filter does not count this line, so an expectation for it must fail
+          '#= host=192.0.2.3',
+          'Feb 25 13:34:11 web1 sshd[104]: Connection closed by 192.0.2.3 port 22 [preauth]',
+          'Feb 25 13:34:12 web1 sshd[105]: Failed password for bob from 192.0.2.5 port 22 ssh2',
+          '#> mode=aggressive',
+          '#= host=192.0.2.3',
+          'Feb 25 13:34:14 web1 sshd[104]: Connection closed by 192.0.2.3 port 22 [preauth]',
+          '',
+        ].join('\n'),
+      );
+      const r = checkFilterFixture(miniFilter, file, { now: Date.UTC(2005, 2, 1) });
+      expect(r.errors).toEqual([
+        `${file}:2: expected host=192.0.2.99, got host=192.0.2.1 user=root time=2005-02-25T13:34:10.000Z (host: expected "192.0.2.99", got "192.0.2.1")`,
+        `${file}:4: expected a failure host=192.0.2.3, got none`,
+        `${file}:5: expected no failure, got host=192.0.2.5 user=bob time=2005-02-25T13:34:12.000Z`,
+      ]);
+      expect(r).toMatchObject({ lines: 4, blocks: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
 import { type BanTicket, type JailInfo, defineAction, findProgram, parseAddress } from '@portcullis/core';
 import { type IptablesOptions, iptablesOptions } from './options.js';
 import { runProgram } from './run-program.js';
 
 type Family = 4 | 6;
+
+/** From this many addresses in one unban batch, the plain chain is rewritten rather than edited rule by rule. */
+const REWRITE_FROM = 64;
 
 /** Jump-rule match for the jail's ports/protocol (several rules when protocol is `all` with ports). */
 function jumpMatches(jail: JailInfo): string[][] {
@@ -11,9 +15,21 @@ function jumpMatches(jail: JailInfo): string[][] {
 }
 
 /**
+ * The jail's chain name, `portcullis-<jail>`. iptables allows 28 characters (and ipset names 31, which
+ * leaves room for `-v4`); a longer or unusual jail name is cut and gets a short hash of the real name so
+ * two jails never share a chain.
+ */
+export function chainName(jail: string): string {
+  const plain = `portcullis-${jail}`;
+  if (plain.length <= 28 && /^[A-Za-z0-9_.-]+$/.test(jail)) return plain;
+  const hash = createHash('sha256').update(jail).digest('hex').slice(0, 6);
+  return `portcullis-${jail.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 10)}-${hash}`;
+}
+
+/**
  * The iptables action: per jail a chain in iptables and ip6tables, jumped to from INPUT for the jail's
  * ports. Without ipset the chain holds one rule per banned address; batches go through one
- * `iptables-restore --noflush` per family. With `useIpset`, addresses live in two ipsets (with kernel
+ * `iptables-restore --noflush` per family. With `ipset: true`, addresses live in two ipsets (with kernel
  * timeouts) matched by one rule, and batches go through one `ipset restore -exist`.
  */
 export const iptablesAction = defineAction<IptablesOptions>({
@@ -21,11 +37,11 @@ export const iptablesAction = defineAction<IptablesOptions>({
   description: 'Ban with iptables and ip6tables (a chain per jail), optionally with ipset',
   options: iptablesOptions,
   create(options, ctx) {
-    const name = `pcl-${ctx.jail.name.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 28);
-    const sets = { 4: `${name}-v4`.slice(0, 31), 6: `${name}-v6`.slice(0, 31) } as const;
+    const name = chainName(ctx.jail.name);
+    const sets = { 4: `${name}-v4`, 6: `${name}-v6` } as const;
     const timeoutMs = options.timeout * 1000;
     const bin = (which: 'iptables' | 'ip6tables' | 'ipset', restore = false) => {
-      const base = options[which] ?? findProgram(which) ?? which;
+      const base = (which === 'ipset' ? options.ipsetPath : options[which]) ?? findProgram(which) ?? which;
       return restore ? `${base}-restore` : base;
     };
     const run = (argv: string[], input?: string) => runProgram([...options.commandPrefix, ...argv], input, timeoutMs);
@@ -63,12 +79,12 @@ export const iptablesAction = defineAction<IptablesOptions>({
 
     return {
       async start() {
-        if (options.useIpset) {
+        if (options.ipset) {
           await run([bin('ipset'), 'restore', '-exist'], `create ${sets[4]} hash:ip family inet timeout 0 maxelem 1048576\ncreate ${sets[6]} hash:ip family inet6 timeout 0 maxelem 1048576\n`);
         }
         for (const f of [4, 6] as const) {
           // Declaring the chain in a --noflush restore creates it or empties it: a restart never duplicates rules.
-          const body = options.useIpset ? [`-A ${name} -m set --match-set ${sets[f]} src ${verdict(f).join(' ')}`] : [];
+          const body = options.ipset ? [`-A ${name} -m set --match-set ${sets[f]} src ${verdict(f).join(' ')}`] : [];
           await restore(f, [`:${name} - [0:0]`, ...body, `-A ${name} -j RETURN`]);
           present[f].clear();
           await ensureJumps(f);
@@ -77,7 +93,7 @@ export const iptablesAction = defineAction<IptablesOptions>({
 
       async ban(tickets) {
         const byFamily = split(tickets);
-        if (options.useIpset) {
+        if (options.ipset) {
           const lines = ([4, 6] as const).flatMap((f) => byFamily[f].map((a) => `add ${sets[f]} ${a.ip}${a.seconds ? ` timeout ${a.seconds}` : ''}`));
           if (lines.length) await run([bin('ipset'), 'restore', '-exist'], `${lines.join('\n')}\n`);
           return;
@@ -92,7 +108,7 @@ export const iptablesAction = defineAction<IptablesOptions>({
 
       async unban(tickets) {
         const byFamily = split(tickets);
-        if (options.useIpset) {
+        if (options.ipset) {
           const lines = ([4, 6] as const).flatMap((f) => byFamily[f].map((a) => `del ${sets[f]} ${a.ip}`));
           if (lines.length) await run([bin('ipset'), 'restore', '-exist'], `${lines.join('\n')}\n`);
           return;
@@ -100,6 +116,15 @@ export const iptablesAction = defineAction<IptablesOptions>({
         for (const f of [4, 6] as const) {
           const ips = [...new Set(byFamily[f].map((a) => a.ip))].filter((ip) => present[f].has(ip));
           if (!ips.length) continue;
+          if (ips.length >= REWRITE_FROM) {
+            // `-D` by rule spec searches the chain once per address (quadratic for big batches): rewrite the
+            // chain with the addresses that stay, in one atomic restore, instead.
+            const gone = new Set(ips);
+            const stay = [...present[f]].filter((ip) => !gone.has(ip));
+            await restore(f, [`:${name} - [0:0]`, ...stay.map((ip) => `-A ${name} -s ${ip} ${verdict(f).join(' ')}`), `-A ${name} -j RETURN`]);
+            present[f] = new Set(stay);
+            continue;
+          }
           const del = (list: string[]) => restore(f, list.map((ip) => `-D ${name} -s ${ip} ${verdict(f).join(' ')}`));
           await del(ips).catch(async (error: unknown) => {
             // A rule removed by hand fails the whole transaction: delete what is really there.
@@ -122,14 +147,14 @@ export const iptablesAction = defineAction<IptablesOptions>({
             if (!ok) return false;
           }
         }
-        if (options.useIpset) {
+        if (options.ipset) {
           for (const f of [4, 6] as const) if (!(await run([bin('ipset'), 'list', '-n', sets[f]]).then(() => true, () => false))) return false;
         }
         return true;
       },
 
       async flush() {
-        if (options.useIpset) {
+        if (options.ipset) {
           await run([bin('ipset'), 'restore', '-exist'], `flush ${sets[4]}\nflush ${sets[6]}\n`);
           return;
         }
@@ -150,7 +175,7 @@ export const iptablesAction = defineAction<IptablesOptions>({
           await run([bin(tables(f)), '-w', '-X', name]).catch(() => {});
           present[f].clear();
         }
-        if (options.useIpset) for (const f of [4, 6] as const) await run([bin('ipset'), 'destroy', sets[f]]).catch(() => {});
+        if (options.ipset) for (const f of [4, 6] as const) await run([bin('ipset'), 'destroy', sets[f]]).catch(() => {});
       },
     };
   },

@@ -3,12 +3,14 @@ import { z } from '@portcullis/core';
 /** Options of the iptables action (validated at config load). */
 export const iptablesOptions = z
   .object({
-    /** Binaries; found on PATH or in /usr/sbin, /sbin when absent. */
+    /** Path to `iptables` (its `-restore` sibling is used for batches); found on PATH or in /usr/sbin, /sbin when absent. */
     iptables: z.string().min(1).optional(),
+    /** Path to `ip6tables`, likewise. */
     ip6tables: z.string().min(1).optional(),
-    ipset: z.string().min(1).optional(),
-    /** Keep addresses in ipsets (hash:ip with timeouts) matched by one rule: for large ban lists. */
-    useIpset: z.boolean().default(false),
+    /** Path to `ipset`, likewise (only used with `ipset: true`). */
+    ipsetPath: z.string().min(1).optional(),
+    /** Keep addresses in two ipsets (hash:ip with kernel timeouts) matched by one rule: for large ban lists. */
+    ipset: z.boolean().default(false),
     /** Chain the jail's chain is jumped to from. */
     chain: z.string().regex(/^[A-Za-z0-9_-]{1,28}$/).default('INPUT'),
     /** `REJECT` (ICMP port unreachable) or `DROP`. */

@@ -11,7 +11,9 @@ export function runProgram(argv: readonly string[], input: string | undefined, t
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(error.code === 'ENOENT' ? `${argv[0]} not found: install iptables/ipset or set the action's binary options` : `cannot run ${argv[0]}: ${error.message}`));
+      if (error.code === 'ENOENT') reject(new Error(`${argv[0]} not found: install iptables/ipset (apt-get install iptables ipset) or set the action's "${optionFor(argv[0]!)}" option`));
+      else if (error.code === 'EACCES' || error.code === 'EPERM') reject(new Error(`cannot run ${argv[0]}: ${error.message} (needs root or CAP_NET_ADMIN, and an executable file)`));
+      else reject(new Error(`cannot run ${argv[0]}: ${error.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -22,4 +24,13 @@ export function runProgram(argv: readonly string[], input: string | undefined, t
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
+}
+
+/** The action option that sets the path of a binary (for error messages). */
+function optionFor(program: string): string {
+  const base = program.split('/').at(-1) ?? program;
+  if (base.startsWith('ip6tables')) return 'ip6tables';
+  if (base.startsWith('ipset')) return 'ipsetPath';
+  if (base.startsWith('iptables')) return 'iptables';
+  return 'commandPrefix';
 }

@@ -1,20 +1,32 @@
+import { createHash } from 'node:crypto';
 import type { BanTicket, JailInfo } from '@portcullis/core';
 
-/** Names of one jail's nftables objects inside the table. */
+/** Table family: `inet` carries both IP versions, `ip`/`ip6` only one. */
+export type NftFamily = 'inet' | 'ip' | 'ip6';
+
+/** Names of one jail's nftables objects, and which IP versions its table can hold. */
 export interface JailObjects {
+  readonly family: NftFamily;
   readonly table: string;
   readonly chain: string;
   readonly set4: string;
   readonly set6: string;
+  readonly v4: boolean;
+  readonly v6: boolean;
 }
 
 /** Elements per `add element` statement: keeps each line short; the whole batch is still one transaction. */
 const PER_STATEMENT = 2000;
 
-/** Object names for a jail (jail names may contain `-` and `.`, which nft identifiers may not). */
-export function jailObjects(table: string, jail: string): JailObjects {
-  const id = `j_${jail.replace(/[^A-Za-z0-9_]/g, '_')}`;
-  return { table, chain: id, set4: `${id}_v4`, set6: `${id}_v6` };
+/**
+ * Object names for a jail. The `j_` prefix keeps a jail called e.g. `ip` or `filter` from colliding with
+ * an nft keyword; characters nft identifiers may not carry (`-`, `.`) become `_`, and when that changed
+ * the name a short hash of the real name is appended, so `a.b` and `a_b` never share a set.
+ */
+export function jailObjects(family: NftFamily, table: string, jail: string): JailObjects {
+  const safe = jail.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40);
+  const id = safe === jail ? `j_${jail}` : `j_${safe}_${createHash('sha256').update(jail).digest('hex').slice(0, 6)}`;
+  return { family, table, chain: id, set4: `${id}_v4`, set6: `${id}_v6`, v4: family !== 'ip6', v6: family !== 'ip' };
 }
 
 /** The port/protocol part of the rule: all traffic from a banned address, or only the jail's ports. */
@@ -26,28 +38,45 @@ export function portMatch(jail: JailInfo): string {
 }
 
 /**
- * Create (idempotently) the table, both sets and the jail's chain, and (re)write its two rules. `add` of an
+ * Create (idempotently) the table, the sets and the jail's chain, and (re)write its rules. `add` of an
  * existing table/set/chain is a no-op and `flush chain` before the rules means a restart never duplicates
  * them — all in one transaction.
  */
 export function startScript(o: JailObjects, jail: JailInfo, options: { priority: number; blocktype: 'drop' | 'reject' }): string {
   const match = portMatch(jail);
   const verdict = options.blocktype === 'reject' ? 'reject' : 'drop';
+  const at = `${o.family} ${o.table}`;
   return [
-    `add table inet ${o.table}`,
-    `add set inet ${o.table} ${o.set4} { type ipv4_addr; flags timeout; }`,
-    `add set inet ${o.table} ${o.set6} { type ipv6_addr; flags timeout; }`,
-    `add chain inet ${o.table} ${o.chain} { type filter hook input priority ${options.priority}; policy accept; }`,
-    `flush chain inet ${o.table} ${o.chain}`,
-    `add rule inet ${o.table} ${o.chain} ${match}ip saddr @${o.set4} ${verdict}`,
-    `add rule inet ${o.table} ${o.chain} ${match}ip6 saddr @${o.set6} ${verdict}`,
+    `add table ${at}`,
+    ...(o.v4 ? [`add set ${at} ${o.set4} { type ipv4_addr; flags timeout; }`] : []),
+    ...(o.v6 ? [`add set ${at} ${o.set6} { type ipv6_addr; flags timeout; }`] : []),
+    `add chain ${at} ${o.chain} { type filter hook input priority ${options.priority}; policy accept; }`,
+    `flush chain ${at} ${o.chain}`,
+    ...(o.v4 ? [`add rule ${at} ${o.chain} ${match}ip saddr @${o.set4} ${verdict}`] : []),
+    ...(o.v6 ? [`add rule ${at} ${o.chain} ${match}ip6 saddr @${o.set6} ${verdict}`] : []),
     '',
   ].join('\n');
 }
 
+/** Number of rules `startScript` writes (what `check()` expects to find). */
+export function ruleCount(o: JailObjects): number {
+  return (o.v4 ? 1 : 0) + (o.v6 ? 1 : 0);
+}
+
+/** Names of the sets the jail uses. */
+export function setNames(o: JailObjects): string[] {
+  return [...(o.v4 ? [o.set4] : []), ...(o.v6 ? [o.set6] : [])];
+}
+
 /** Remove the jail's chain and sets (the table goes separately, when empty). */
 export function stopScript(o: JailObjects): string {
-  return [`delete chain inet ${o.table} ${o.chain}`, `delete set inet ${o.table} ${o.set4}`, `delete set inet ${o.table} ${o.set6}`, ''].join('\n');
+  const at = `${o.family} ${o.table}`;
+  return [`delete chain ${at} ${o.chain}`, ...setNames(o).map((s) => `delete set ${at} ${s}`), ''].join('\n');
+}
+
+/** Empty the jail's sets. */
+export function flushScript(o: JailObjects): string {
+  return [...setNames(o).map((s) => `flush set ${o.family} ${o.table} ${s}`), ''].join('\n');
 }
 
 /**
@@ -61,18 +90,18 @@ export function addElements(o: JailObjects, tickets: readonly BanTicket[], now: 
     const left = Number.isFinite(t.expires) ? Math.max(1, Math.ceil((t.expires - now) / 1000)) : 0;
     (t.family === 6 ? v6 : v4).push(left > 0 ? `${t.ip} timeout ${left}s` : t.ip);
   }
-  return [...statements('add', o.table, o.set4, v4), ...statements('add', o.table, o.set6, v6), ''].join('\n');
+  return [...statements('add', o, o.set4, v4), ...statements('add', o, o.set6, v6), ''].join('\n');
 }
 
 /** `delete element` statements for a batch. */
 export function deleteElements(o: JailObjects, v4: readonly string[], v6: readonly string[]): string {
-  return [...statements('delete', o.table, o.set4, v4), ...statements('delete', o.table, o.set6, v6), ''].join('\n');
+  return [...statements('delete', o, o.set4, v4), ...statements('delete', o, o.set6, v6), ''].join('\n');
 }
 
-function statements(verb: 'add' | 'delete', table: string, set: string, elements: readonly string[]): string[] {
+function statements(verb: 'add' | 'delete', o: JailObjects, set: string, elements: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < elements.length; i += PER_STATEMENT) {
-    out.push(`${verb} element inet ${table} ${set} { ${elements.slice(i, i + PER_STATEMENT).join(', ')} }`);
+    out.push(`${verb} element ${o.family} ${o.table} ${set} { ${elements.slice(i, i + PER_STATEMENT).join(', ')} }`);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { type BanTicket, defineAction, findProgram, parseAddress } from '@portcullis/core';
-import { addElements, deleteElements, jailObjects, startScript, stopScript } from './nft-script.js';
+import { addElements, deleteElements, flushScript, jailObjects, ruleCount, setNames, startScript, stopScript } from './nft-script.js';
 import { type NftablesOptions, nftablesOptions } from './options.js';
 import { type NftRunner, runNft } from './run-nft.js';
 
@@ -17,7 +17,7 @@ export const nftablesAction = defineAction<NftablesOptions>({
   description: 'Ban with nftables sets (batched, kernel-side timeouts), IPv4 and IPv6',
   options: nftablesOptions,
   create(options, ctx) {
-    const objects = jailObjects(options.table, ctx.jail.name);
+    const objects = jailObjects(options.family, options.table, ctx.jail.name);
     let runner: NftRunner | undefined;
     const nft = (args: string[], script?: string) => {
       runner ??= {
@@ -29,7 +29,7 @@ export const nftablesAction = defineAction<NftablesOptions>({
     };
     const listTable = async (): Promise<NftJson | undefined> => {
       try {
-        return JSON.parse(await nft(['-j', 'list', 'table', 'inet', objects.table])) as NftJson;
+        return JSON.parse(await nft(['-j', 'list', 'table', objects.family, objects.table])) as NftJson;
       } catch {
         return undefined;
       }
@@ -39,8 +39,9 @@ export const nftablesAction = defineAction<NftablesOptions>({
       const out: BanTicket[] = [];
       for (const t of tickets) {
         const parsed = parseAddress(t.ip);
-        if (parsed) out.push({ ...t, ip: parsed.canonical, family: parsed.family });
-        else ctx.logger.error({ ip: t.ip }, 'refusing a ticket whose address is not valid');
+        if (!parsed) ctx.logger.error({ ip: t.ip }, 'refusing a ticket whose address is not valid');
+        else if (parsed.family === 4 ? !objects.v4 : !objects.v6) ctx.logger.warn({ ip: t.ip }, `skipping an IPv${parsed.family} address: the table family is ${objects.family}`);
+        else out.push({ ...t, ip: parsed.canonical, family: parsed.family });
       }
       return out;
     };
@@ -78,21 +79,24 @@ export const nftablesAction = defineAction<NftablesOptions>({
         if (!json?.nftables) return false;
         const names = new Set(json.nftables.flatMap((o) => [o.set?.name, o.chain?.name]).filter(Boolean));
         const rules = json.nftables.filter((o) => o.rule?.chain === objects.chain).length;
-        return names.has(objects.set4) && names.has(objects.set6) && names.has(objects.chain) && rules >= 2;
+        return setNames(objects).every((s) => names.has(s)) && names.has(objects.chain) && rules >= ruleCount(objects);
       },
 
       async flush() {
-        await nft(['-f', '-'], `flush set inet ${objects.table} ${objects.set4}\nflush set inet ${objects.table} ${objects.set6}\n`);
+        await nft(['-f', '-'], flushScript(objects));
       },
 
       async stop() {
         if (options.keepBansOnStop) return;
         const json = await listTable();
         if (!json?.nftables) return;
-        await nft(['-f', '-'], stopScript(objects));
+        // Delete only what is still there (a hand-deleted chain would otherwise fail the transaction).
+        const names = new Set(json.nftables.flatMap((o) => [o.set?.name, o.chain?.name]).filter(Boolean));
+        const script = stopScript(objects).split('\n').filter((l) => names.has(l.split(' ').at(-1))).join('\n');
+        if (script) await nft(['-f', '-'], `${script}\n`);
         const after = await listTable();
         const remaining = after?.nftables?.filter((o) => o.set || o.chain).length ?? 0;
-        if (after && remaining === 0) await nft(['delete', 'table', 'inet', objects.table]).catch(() => {});
+        if (after && remaining === 0) await nft(['delete', 'table', objects.family, objects.table]).catch(() => {});
       },
     };
 

@@ -7,6 +7,11 @@ export const nftablesOptions = z
     nft: z.string().min(1).optional(),
     /** Table (family inet) holding every jail's sets and chains. */
     table: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,30}$/, 'letters, digits and _ (start with a letter)').default('portcullis'),
+    /**
+     * Table family: `inet` (both IP versions, the default), or `ip` / `ip6` for a single-version table
+     * (addresses of the other version are then logged and skipped).
+     */
+    family: z.enum(['inet', 'ip', 'ip6']).default('inet'),
     /** `drop` silently, or `reject` (TCP reset / ICMP unreachable). */
     blocktype: z.enum(['drop', 'reject']).default('drop'),
     /** Hook priority of the jail chains: below 0 runs before the distribution's filter chains. */

@@ -99,7 +99,7 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     expect(ns.canConnect(4)).toBe(false);
     expect(await eventually(() => ns.canConnect(4), 6000)).toBe(true);
     ns.inServer(['nft', 'delete', 'table', 'inet', 'pcltest']);
-  });
+  }, 20_000);
 
   it('keeps the action contract (testkit), verified against the kernel set', async () => {
     const result = await checkActionContract(nftablesAction, {
@@ -110,6 +110,24 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
       },
     });
     expect(result.errors).toEqual([]);
+  });
+
+  it('handles jail names nft identifiers cannot carry, reject, an ip-only table and a hand-deleted chain', async () => {
+    const action = create({ family: 'ip', blocktype: 'reject' }, 'web.jail-1', [String(ns.port)]);
+    await action.start!();
+    await action.ban([makeTicket(ns.attacker4, 'web.jail-1'), makeTicket(ns.attacker6, 'web.jail-1')]);
+    const table = ns.inServer(['nft', 'list', 'table', 'ip', 'pcltest']);
+    expect(table).toMatch(/chain j_web_jail_1_[0-9a-f]{6} \{/);
+    expect(table).toContain('reject');
+    expect(table).not.toContain('ip6');
+    expect(ns.canConnect(4)).toBe(false);
+    expect(ns.canConnect(6)).toBe(true); // an IPv4-only table cannot hold the IPv6 address: skipped, not an error
+    const chain = table.match(/chain (j_web_jail_1_[0-9a-f]{6})/)![1]!;
+    ns.inServer(['nft', 'delete', 'chain', 'ip', 'pcltest', chain]);
+    expect(await action.check!()).toBe(false);
+    expect(ns.canConnect(4)).toBe(true);
+    await action.stop!();
+    expect(ruleset()).not.toContain('pcltest');
   });
 
   it('reports a missing nft binary clearly', async () => {

@@ -12,6 +12,9 @@ export const BOT_PATH =
 
 /**
  * Directory names that end a document root (`/var/www/`, `/var/www/html/`, `/srv/www/htdocs/`,
- * `…/httpdocs/`, `~/public_html/`, `/srv/http/`): a probe path is looked for right below one of them.
+ * `…/httpdocs/`, `~/public_html/`, `/srv/http/`, or one vhost directory below `/var/www/`): a probe path is looked for right below one of them.
  */
-export const DOCROOT = '/(?:[^\\s,/]+/)*(?:www|html|htdocs|httpdocs|public_html|http|wwwroot|webroot|web)/';
+export const DOCROOT =
+  '(?:/(?:[^\\s,/]+/)*(?:www|html|htdocs|httpdocs|public_html|http|wwwroot|webroot|web)/' +
+  // one virtual-host directory below /var/www or /srv/www (`/var/www/example.com/phpMyAdmin`)
+  '|/(?:var|srv)/www/[^\\s,/]+/)';

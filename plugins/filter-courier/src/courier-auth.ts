@@ -14,6 +14,9 @@ function loginPrograms(): string[] {
       }
     }
   }
+  // couriertcpd logs the login failure itself when the login program runs under it (Debian courier-imap
+  // 4.x); `courierlogin` is the tag of courier's shared login helper on some builds.
+  names.push('couriertcpd', 'courierlogin', 'courier');
   return names;
 }
 

@@ -19,12 +19,12 @@ const SOURCE = '^(?:: )?\\(?(?:http_auth|mod_auth[a-z_]*)\\.c\\.\\d+\\) ';
 export const lighttpdAuthRules: readonly FailRule[] = [
   {
     description: "basic: password doesn't match (with or without the comma before IP)",
-    pattern: `${SOURCE}password doesn't match for (?:(?! username: ).)* username: <F-USER>.*?</F-USER>,? IP: <ADDR>\\s*$`,
+    pattern: `${SOURCE}password doesn't match for (?:(?! username: ).)* username: <F-USER>.*?</F-USER>(?: ,|,)? IP: <ADDR>\\s*$`,
     literals: ["password doesn't match for "],
   },
   {
     description: "digest: wrong password (user plain, or quoted as `user' since 1.4.5x)",
-    pattern: `${SOURCE}digest: auth failed for (?:\`<F-USER>[^'\`]*</F-USER>['\`]|<F-USER>.*?</F-USER>) ?: wrong password, IP: <ADDR>\\s*$`,
+    pattern: `${SOURCE}digest: auth failed for  ?(?:\`<F-USER>[^'\`]*</F-USER>['\`]|<F-USER>.*?</F-USER>) ?: wrong password, IP: <ADDR>\\s*$`,
     literals: ['digest: auth failed for'],
   },
   {
@@ -42,7 +42,7 @@ export const lighttpdAuthRules: readonly FailRule[] = [
   // These two rules match that message; they only see lines of program `digest` (see `programs`).
   {
     description: 'digest: wrong password (line split as program `digest` by the line parser)',
-    pattern: `^auth failed for (?:\`<F-USER>[^'\`]*</F-USER>['\`]|<F-USER>.*?</F-USER>) ?: wrong password, IP: <ADDR>\\s*$`,
+    pattern: `^auth failed for  ?(?:\`<F-USER>[^'\`]*</F-USER>['\`]|<F-USER>.*?</F-USER>) ?: wrong password, IP: <ADDR>\\s*$`,
     literals: ['auth failed for '],
   },
   {

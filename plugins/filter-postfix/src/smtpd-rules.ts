@@ -24,7 +24,7 @@ export const NORMAL_MODES = ['normal', 'more', 'extra', 'aggressive'] as const;
  * failures are not in the list.
  */
 const REJECT_REASONS =
-  '(?:(?:Helo command|Sender address|Recipient address) rejected: )?' +
+  '(?!Recipient address rejected: Domain not found)(?:(?:Helo command|Sender address|Recipient address) rejected: )?' +
   '(?:Service unavailable|Access denied|(?:Client host|Command|Data command) rejected|Relay access denied' +
   '|(?:Host|Domain) not found|need fully-qualified (?:hostname|address)|[Uu]ser unknown|[Uu]ndeliverable address)\\b';
 
@@ -33,6 +33,14 @@ export const rejectRules: readonly FailRule[] = [
   {
     description: 'smtpd/cleanup/milter reject of a probing or spamming client',
     pattern: `${REJECT}${STAGE} from ${CLIENT}: [45]\\d\\d (?:[45]\\.\\d{1,3}\\.\\d{1,3} )?(?:<[^>]*>: )?${REJECT_REASONS}`,
+    literals: ['reject: '],
+    when: { mode: [...NORMAL_MODES] },
+  },
+  {
+    // fail2ban's `55[04] 5.7.1` and `550 5.1.1`: every permanent policy reject (SPF fail, local blocklists,
+    // check_*_access texts the admin wrote) and every permanent unknown-recipient reject, whatever the text.
+    description: 'smtpd reject with a permanent policy (5.7.1) or unknown-recipient (5.1.1) status',
+    pattern: `${REJECT}${STAGE} from ${CLIENT}: (?:55[04] 5\\.7\\.1|550 5\\.1\\.1)(?: |$)`,
     literals: ['reject: '],
     when: { mode: [...NORMAL_MODES] },
   },

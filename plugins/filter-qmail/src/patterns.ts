@@ -72,7 +72,7 @@ export const qmailRules: readonly FailRule[] = [
   {
     description: 'chkuser: invalid recipient, relaying refused, intrusion threshold',
     pattern:
-      `${SPLOGGER}CHKUSER rejected (?:rcpt|relaying|intrusion): from <[^>]*> remote <[^>]*:<IP4>> rcpt <[^>]*> : ` +
+      `${SPLOGGER}${QMAIL_SMTPD_OPT}(?:chkuser: )?CHKUSER rejected (?:rcpt|relaying|intrusion): from <[^>]*> remote <[^>]*:<IP4>> rcpt <[^>]*> : ` +
       '(?:not existing recipient|max number of invalid recipients|client not allowed to relay|' +
       'rcpt ignored, session over intrusion threshold)$',
     literals: ['CHKUSER rejected '],
