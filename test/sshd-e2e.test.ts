@@ -46,7 +46,7 @@ function inNs(ns: string, cmd: string[]): string {
 
 /** One password attempt from the attacker; sshd logs it as failures. */
 function attempt(address: string): void {
-  spawnSync('ip', ['netns', 'exec', atk, 'sshpass', '-p', 'wrong-password', 'ssh', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1', '-o', 'ConnectTimeout=2', '-o', 'LogLevel=ERROR', '-p', String(port), `e2e-intruder@${address}`, 'true'], { timeout: 10_000, stdio: 'ignore' });
+  spawnSync('ip', ['netns', 'exec', atk, 'sshpass', '-p', 'wrong-password', 'ssh', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PreferredAuthentications=password', '-o', 'PubkeyAuthentication=no', '-o', 'NumberOfPasswordPrompts=1', '-o', 'ConnectTimeout=2', '-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2', '-o', 'LogLevel=ERROR', '-p', String(port), `e2e-intruder@${address}`, 'true'], { timeout: 4_000, killSignal: 'SIGKILL', stdio: 'ignore' });
 }
 
 /** Does the attacker get an SSH banner within 1.5 s? */
@@ -104,7 +104,7 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('real sshd banne
         plugins: ['@portcullis/filter-sshd', '@portcullis/action-nftables'],
         database: join(dir, 'portcullis.db'),
         socket: join(dir, 'portcullis.sock'),
-        defaults: { maxretry: 3, findtime: '1m', bantime: '8s', ignoreip: ['127.0.0.1/8', '::1'] },
+        defaults: { maxretry: 3, findtime: '1m', bantime: '12s', ignoreip: ['127.0.0.1/8', '::1'] },
         jails: {
           sshd: {
             filter: 'sshd',
@@ -139,8 +139,8 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('real sshd banne
       await waitFor(() => !canReach(target), 5_000, `${attacker} to be blocked`);
       const set = inNs(srv, ['nft', 'list', 'table', 'inet', `pcle2e${id}`]);
       expect(set).toContain(attacker);
-      // bantime 8 s: the daemon unbans (the kernel timeout would too) and the attacker reaches sshd again.
-      await waitFor(() => bans().some((b) => b.event === 'unban' && b.ip === attacker), 15_000, `the unban of ${attacker}`);
+      // bantime 12 s: the daemon unbans (the kernel timeout would too) and the attacker reaches sshd again.
+      await waitFor(() => bans().some((b) => b.event === 'unban' && b.ip === attacker), 20_000, `the unban of ${attacker}`);
       await waitFor(() => canReach(target), 5_000, `${attacker} to be let back in`);
     }, 60_000);
   }

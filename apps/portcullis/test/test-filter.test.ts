@@ -95,6 +95,7 @@ describe('runTestFilter', () => {
     const { code, err } = await run({ options: { mode: 'nope' } });
     expect(code).toBe(2);
     expect(err).toContain('valid values: normal, aggressive');
+    expect(err.endsWith('\n')).toBe(true);
   });
 
   test('large input is read in chunks: 300,000 lines', async () => {

@@ -28,7 +28,14 @@ export interface Failure {
  * - `pending`: a failure that only counts if the connection ends (a `forget` line) without a `success`
  *   line in between (e.g. `Failed publickey` followed by `Accepted publickey` is not an attack). Pending
  *   failures of a correlation id that stays silent for 10 minutes are dropped.
- * - `success`: drops the pending failures of the correlation id.
+ * - `success`: drops the pending failures of the correlation id. It never changes the remembered host or
+ *   user (a user name is attacker-written text).
+ *
+ * A `fail` or `pending` rule without a host tag takes the host remembered for its correlation id. When the
+ * id has none yet, the failure waits (at most 32 per id, dropped with the id after 10 silent minutes or on
+ * `forget`) for a later line of the same id that captures a host — e.g. sshd's `kex_exchange_identification`
+ * followed by `Connection closed by <host> port N`; then a waiting `fail` counts, with its own line and time,
+ * and a waiting `pending` becomes pending. Without a correlation id, a host-less line is dropped.
  */
 export type RuleKind = 'fail' | 'note' | 'pending' | 'success';
 
@@ -110,6 +117,10 @@ export interface FilterDefinition {
    * per line (undefined = uncorrelated). Needed for `note`, `pending`, `success` rules and `forget`.
    */
   readonly correlate?: 'pid' | ((line: LogLine) => string | undefined) | undefined;
-  /** Build a custom matcher instead of (or in addition to, run first) the regex rules. */
+  /**
+   * Build a custom matcher, run before the regex rules. When it reports failures for a line, those are the
+   * line's failures, but the regex rules still run on it for their correlation side effects (`note`,
+   * `forget`, `success`); pending failures of earlier lines that a `forget` releases are reported too.
+   */
   readonly match?: ((options: Readonly<Record<string, string>>) => CustomMatcher) | undefined;
 }

@@ -137,6 +137,20 @@ describe('compileFilter: matching', () => {
     expect(g.match(parser.parse('a hi ( hi bob from 192.0.2.8'))?.[0]).toMatchObject({ user: 'bob', host: '192.0.2.8' });
   });
 
+  test.each(['::', '[::]', '0:0::0', '0.0.0.0', '::ffff:0.0.0.0', '0.1.2.3', '255.255.255.255', '224.0.0.1', '239.255.255.250', 'ff02::1', 'FF05::2'])(
+    'a failure never names the unspecified, multicast or broadcast address %s',
+    (addr) => {
+      const f = compileFilter({ id: 'u', failregex: ['^bad <HOST>$', '^addr <ADDR>$'] });
+      expect(f.match(parser.parse(`bad ${addr}`))).toBeUndefined();
+      expect(f.match(parser.parse(`addr ${addr}`))).toBeUndefined();
+    },
+  );
+
+  test.each(['223.255.255.255', '240.0.0.1', '1.0.0.0', '255.255.255.254', '2001:db8::1', '::1'])('ordinary address %s still matches', (addr) => {
+    const f = compileFilter({ id: 'u', failregex: ['^bad <HOST>$'] });
+    expect(f.match(parser.parse(`bad ${addr}`))?.[0]?.host).toBe(addr);
+  });
+
   test('<F-ID> and any <F-NAME> go to fields', () => {
     const g = compileFilter({ id: 'g', failregex: ['^session <F-ID>\\w+</F-ID> of <F-ANYTHING>.*?</F-ANYTHING> from <HOST>$'] });
     expect(g.match(parser.parse('session ab12 of x y from 192.0.2.1'))?.[0]?.fields).toEqual({ id: 'ab12', anything: 'x y' });
@@ -216,6 +230,98 @@ describe('compileFilter: multi-line correlation', () => {
     const f = compileFilter(def);
     const noPid = parser.parse('Feb 25 13:34:10 h sshd: Failed publickey for bob');
     expect(f.match(noPid)).toBeUndefined();
+  });
+});
+
+describe('compileFilter: correlation, host-less lines and custom matchers', () => {
+  const kex: FilterDefinition = {
+    id: 'kex',
+    programs: ['sshd'],
+    correlate: 'pid',
+    failregex: [
+      { pattern: '^kex_exchange_identification: ' },
+      { pattern: '^Failed publickey for <F-USER>\\S+</F-USER>$', kind: 'pending' },
+      { pattern: '^Accepted publickey for <F-USER>\\S+</F-USER> from <HOST>$', kind: 'success' },
+      { pattern: '^Connection closed by <HOST> port \\d+$', kind: 'note', forget: true },
+      { pattern: '^Failed password for <F-USER>\\S+</F-USER>$' },
+    ],
+  };
+
+  test('a host-less fail waits for a later line of the same id that names the host', () => {
+    const f = compileFilter(kex);
+    const first = line('kex_exchange_identification: Connection closed by remote host', '40');
+    expect(f.match(first)).toBeUndefined();
+    expect(f.match(line('Connection closed by 192.0.2.7 port 4242', '41'))).toBeUndefined();
+    const got = f.match(line('Connection closed by 192.0.2.8 port 4242', '40'));
+    expect(got).toHaveLength(1);
+    expect(got?.[0]).toMatchObject({ host: '192.0.2.8', rule: 0 });
+    expect(got?.[0]?.line).toBe(first);
+  });
+
+  test('a host-less pending waits for its host, then for the end of the connection', () => {
+    const f = compileFilter({
+      ...kex,
+      failregex: [...(kex.failregex as object[]), { pattern: '^Connection from <HOST> port \\d+$', kind: 'note' }] as FilterDefinition['failregex'],
+    });
+    expect(f.match(line('Failed publickey for bob', '50'))).toBeUndefined();
+    expect(f.match(line('Connection from 192.0.2.9 port 1', '50'))).toBeUndefined();
+    expect(f.match(line('Connection closed by 192.0.2.9 port 1', '50'))?.[0]).toMatchObject({ host: '192.0.2.9', user: 'bob', rule: 1 });
+    // a success in between drops a waiting pending
+    f.match(line('Failed publickey for eve', '51'));
+    f.match(line('Accepted publickey for eve from 192.0.2.10', '51'));
+    expect(f.match(line('Connection closed by 192.0.2.10 port 1', '51'))).toBeUndefined();
+  });
+
+  test('waiting failures are bounded per id and expire with their id', () => {
+    const f = compileFilter(kex);
+    for (let i = 0; i < 1000; i++) f.match(line('Failed password for x', '60'));
+    expect(f.match(line('Connection closed by 192.0.2.11 port 1', '60'))?.length).toBe(32);
+    const g = compileFilter(kex);
+    const at = (minute: number, msg: string, pid: string) => ({ ...line(msg, pid), time: Date.UTC(2005, 1, 25, 12, minute) });
+    g.match(at(0, 'kex_exchange_identification: x', '61'));
+    g.match(at(12, 'Failed password for y', '62'));
+    expect(g.match(at(12, 'Connection closed by 192.0.2.12 port 1', '61'))).toBeUndefined();
+  });
+
+  test('a success does not overwrite the remembered host or user', () => {
+    const f = compileFilter({
+      ...kex,
+      failregex: [
+        { pattern: '^Connection from <HOST> port \\d+$', kind: 'note' },
+        { pattern: '^Accepted \\S+ for <F-USER>\\S+</F-USER> from <HOST>$', kind: 'success' },
+        { pattern: '^Failed password for <F-USER>\\S+</F-USER>$' },
+        { pattern: '^Too many failures$' },
+      ],
+    });
+    f.match(line('Connection from 192.0.2.20 port 1', '70'));
+    f.match(line('Failed password for alice', '70'));
+    f.match(line('Accepted password for mallory from 192.0.2.99', '70'));
+    expect(f.match(line('Too many failures', '70'))?.[0]).toMatchObject({ host: '192.0.2.20', user: 'alice' });
+  });
+
+  test('when the custom matcher reports a line, the regex rules still note and forget', () => {
+    const f = compileFilter({
+      id: 'mixed',
+      correlate: 'pid',
+      failregex: [
+        { pattern: '^Connection from <HOST> port \\d+$', kind: 'note' },
+        { pattern: '^Failed publickey for <F-USER>\\S+</F-USER>$', kind: 'pending' },
+        { pattern: '^Closed <HOST> both$', kind: 'note', forget: true },
+        { pattern: '^Failed password for x$' },
+      ],
+      match: () => ({ match: (l) => (l.message.endsWith('both') ? [{ host: '198.51.100.1', time: l.time, line: l, rule: -1 }] : undefined) }),
+    });
+    f.match(line('Connection from 192.0.2.30 port 1', '80'));
+    const pendingLine = line('Failed publickey for bob', '80');
+    f.match(pendingLine);
+    const got = f.match(line('Closed 192.0.2.30 both', '80'));
+    expect(got?.map((x) => [x.host, x.rule])).toEqual([
+      ['198.51.100.1', -1],
+      ['192.0.2.30', 1],
+    ]);
+    expect(got?.[1]?.line).toBe(pendingLine);
+    // the forget happened: the pid remembers no host, so a host-less fail waits instead of counting
+    expect(f.match(line('Failed password for x', '80'))).toBeUndefined();
   });
 });
 

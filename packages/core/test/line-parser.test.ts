@@ -56,6 +56,28 @@ describe('LineParser (syslog)', () => {
     expect(p.parse('Feb 25 13:34:10 host last message repeated 3 times').message).toBe('host last message repeated 3 times');
   });
 
+  test('lighttpd: no syslog header after a `YYYY-MM-DD HH:MM:SS: ` date; no host name starts with ( or [', () => {
+    const lt = p.parse('2011-12-25 17:09:20: (mod_auth.c.1136) digest: auth failed for xxx: wrong password, IP: 192.0.2.1');
+    expect(lt).toMatchObject({ program: undefined, hostname: undefined, pid: undefined });
+    expect(lt.message).toBe('(mod_auth.c.1136) digest: auth failed for xxx: wrong password, IP: 192.0.2.1');
+    expect(iso(lt.time)).not.toBeNull();
+    for (const open of ['(', '[']) {
+      const l = p.parse(`Feb 25 13:34:10 ${open}x.c.1) prog: text`);
+      expect([l.program, l.hostname, l.message]).toEqual([undefined, undefined, `${open}x.c.1) prog: text`]);
+    }
+    // rsyslog's ISO header (no colon after the date) still has one
+    expect(p.parse('2011-12-25T17:09:20+01:00 web1 sshd[7]: hello')).toMatchObject({ hostname: 'web1', program: 'sshd', message: 'hello' });
+  });
+
+  test('parseFor skips lines of other programs without building them', () => {
+    const programs = new Set(['sshd']);
+    expect(p.parseFor('Feb 25 13:34:10 web1 cron[7]: hello', programs)).toBeUndefined();
+    expect(p.parseFor('Feb 25 13:34:10 web1 sshd[7]: hello', programs, 3)).toMatchObject({ program: 'sshd', message: 'hello', lineno: 3 });
+    // no header, no program: kept for the filter to try
+    expect(p.parseFor('Feb 25 13:34:10 (x) y', programs)?.message).toBe('(x) y');
+    expect(p.parseFor('no date', programs)?.message).toBe('no date');
+  });
+
   test('no date: message is the whole line, time NaN', () => {
     const l = p.parse('just text');
     expect([l.message, l.time, l.raw]).toEqual(['just text', Number.NaN, 'just text']);

@@ -12,7 +12,7 @@ const BOTS = `(?:${BAD_BOTS.join('|')})`;
  * (escaped quotes are skipped, a real quote ends it), then matched to the end of the line. The client is
  * the first field, written by Apache; nothing the client writes comes before it.
  */
-const pattern = `${ACCESS_START}${QUOTED}${STATUS_TO_AGENT}(?=(?:[^"\\\\]|\\\\.)*?${BOTS})${QUOTED}"$`;
+const pattern = `${ACCESS_START}${QUOTED}${STATUS_TO_AGENT}(?=(?:[^"\\\\]|\\\\.)*?${BOTS})${QUOTED}"\\s*$`;
 
 /**
  * `apache-badbots`: e-mail harvesters, spam bots and self-announcing vulnerability scanners, from the

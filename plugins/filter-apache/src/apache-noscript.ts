@@ -16,7 +16,8 @@ const SCRIPT =
  * `File does not exist: /var/www/x.php` (2.2, 2.4 AH00128 at level info), `script not found or unable to
  * stat: /usr/lib/cgi-bin/x` (mod_cgi AH01264/mod_cgid AH01265), `script '/var/www/x.php' not found or
  * unable to stat` (mod_php), `Got error 'Primary script unknown'` (php-fpm via mod_proxy_fcgi, AH01071;
- * 2.2 with mod_fastcgi: `FastCGI: server "…" stderr: Primary script unknown`),
+ * 2.2 with mod_fastcgi: `FastCGI: server "…" stderr: Primary script unknown`; php-cgi under mod_fcgid:
+ * `mod_fcgid: stderr: Primary script unknown`),
  * and `(2)No such file or directory: exec of '/…' failed` (mod_cgi).
  */
 const rules: readonly FailRule[] = [
@@ -32,7 +33,9 @@ const rules: readonly FailRule[] = [
   }),
   ...errorRules({
     description: "php-fpm: Got error 'Primary script unknown' (mod_proxy_fcgi), FastCGI stderr (mod_fastcgi)",
-    body: '(?:Got error \'[Pp]rimary script unknown(?:\\\\n)?\'|FastCGI: server "[^"]*" stderr: [Pp]rimary script unknown)',
+    body:
+      '(?:Got error \'[Pp]rimary script unknown(?:\\\\n)?\'|FastCGI: server "[^"]*" stderr: [Pp]rimary script unknown' +
+      '|mod_fcgid: stderr: [Pp]rimary script unknown)',
     literals: ['rimary script unknown'],
   }),
   ...errorRules({

@@ -21,7 +21,7 @@ const rules: readonly FailRule[] = [
       'request failed: URI too long, erroneous characters, invalid characters, error reading the headers',
     body:
       'request failed: (?:URI too long|erroneous characters after protocol string|invalid characters in URI' +
-      '|error reading the headers|malformed request line)\\b',
+      "|error reading the headers|malformed request line|client's request-line exceeds LimitRequestLine)\\b",
     literals: ['request failed: '],
   }),
   ...errorRules({

@@ -6,13 +6,14 @@
  * continue a word, so `mailbox` or `pmapper` are not probes.
  */
 export const BOT_PATH =
-  '(?:roundcube|(?:ext)?mail|horde|(?:v-?)?webmail|squirrelmail|(?:typo3/|xampp/|admin/)?(?:pma|PMA|(?:php)?[Mm]y[Aa]dmin)[\\w.-]*' +
+  '(?:(?:roundcube|horde|(?:v-?)?webmail|squirrelmail)[\\w.-]*|(?:ext)?mail|(?:typo3/|xampp/|admin/)?(?:pma|PMA|(?:php)?[Mm]y[Aa]dmin)[\\w.-]*' +
   '|phpmyadmin[\\w.-]*|dbadmin|mysqladmin|mysql|sqladmin|wp-(?:login|signup|admin)\\.php|xmlrpc\\.php' +
   '|cgi-bin|w00tw00t[^\\s,/]*|boaform|HNAP1|\\.env|\\.git)(?![\\w-])';
 
 /**
  * Directory names that end a document root (`/var/www/`, `/var/www/html/`, `/srv/www/htdocs/`,
- * `…/httpdocs/`, `~/public_html/`, `/srv/http/`, or one vhost directory below `/var/www/`): a probe path is looked for right below one of them.
+ * `…/httpdocs/`, `~/public_html/`, `/srv/http/`, or one vhost directory below `/var/www/`): a probe path
+ * is looked for right below one of them.
  */
 export const DOCROOT =
   '(?:/(?:[^\\s,/]+/)*(?:www|html|htdocs|httpdocs|public_html|http|wwwroot|webroot|web)/' +

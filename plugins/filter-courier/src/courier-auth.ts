@@ -37,7 +37,7 @@ export const courierAuth: FilterDefinition = defineFilter({
       description: 'LOGIN FAILED with user or SASL method',
       pattern:
         '^LOGIN FAILED, (?:user=<F-USER>.*</F-USER>, |method=[^\\s,]{1,40}, )?ip=\\[<ADDR>\\]' +
-        '(?:, port=\\[\\d{1,5}\\])?(?:, protocol=[A-Za-z0-9]{1,10})?$',
+        '(?:, port=\\[\\d{1,5}\\])?(?:, protocol=[A-Za-z0-9]{1,10})?\\s*$',
     },
   ],
 });

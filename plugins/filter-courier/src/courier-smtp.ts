@@ -21,7 +21,7 @@ export const courierSmtp: FilterDefinition = defineFilter({
   failregex: [
     {
       description: 'RCPT rejected: user unknown or relaying denied',
-      pattern: `${RELAY}.*: (?:550 (?:5\\.1\\.1 )?User (?:<[^>]{0,320}> )?unknown\\.?|513 (?:5\\.7\\.1 )?Relaying denied\\.?)$`,
+      pattern: `${RELAY}.*: (?:550 (?:5\\.1\\.1 )?User (?:<[^>]{0,320}> )?unknown\\.?|513 (?:5\\.7\\.1 )?Relaying denied\\.?)\\s*$`,
       literals: [' User ', ' Relaying denied'],
     },
     {

@@ -13,7 +13,7 @@ export const ddosRules: readonly FailRule[] = [
     description: 'smtpd: lost connection after a command other than DATA',
     // DATA and END-OF-MESSAGE are excluded (as in fail2ban): a legitimate client on a bad link loses the
     // connection there, or hangs up without QUIT after delivering.
-    pattern: `^lost connection after (?!DATA\\b)[A-Z]{3,12} from ${CLIENT}$`,
+    pattern: `^lost connection after (?!DATA\\b)[A-Z]{3,12} from ${CLIENT}\\s*$`,
     when: { mode: DDOS },
   },
   {
@@ -29,7 +29,7 @@ export const ddosRules: readonly FailRule[] = [
   },
   {
     description: 'smtpd: anvil connection rate or concurrency limit exceeded',
-    pattern: `^warning: Connection (?:rate|concurrency) limit exceeded: \\d+ from ${CLIENT} for service [^\\s]+$`,
+    pattern: `^warning: Connection (?:rate|concurrency) limit exceeded: \\d+ from ${CLIENT} for service [^\\s]+\\s*$`,
     when: { mode: DDOS },
   },
   {

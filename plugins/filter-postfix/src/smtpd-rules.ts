@@ -51,7 +51,7 @@ export const rejectRules: readonly FailRule[] = [
   },
   {
     description: 'too many errors in one session',
-    pattern: `^too many errors after ${STAGE}(?: \\(\\d+ bytes\\))? from ${CLIENT}$`,
+    pattern: `^too many errors after ${STAGE}(?: \\(\\d+ bytes\\))? from ${CLIENT}\\s*$`,
     when: { mode: [...NORMAL_MODES, 'errors'] },
   },
   {
@@ -74,7 +74,7 @@ export const rblRules: readonly FailRule[] = [
   },
   {
     description: 'postscreen: client listed on DNSBLs above the threshold',
-    pattern: '^DNSBL rank \\d+ for \\[<ADDR>\\]:\\d+$',
+    pattern: '^DNSBL rank \\d+ for \\[<ADDR>\\]:\\d+\\s*$',
     when: { mode: ['rbl', 'aggressive'] },
   },
   {

@@ -40,7 +40,7 @@ export const qmailRules: readonly FailRule[] = [
   },
   {
     description: 'qmail-smtpd RBL patch: badiprbl',
-    pattern: `${SPLOGGER}${QMAIL_SMTPD_OPT}(?:[45]\\d\\d )?badiprbl: ip <ADDR> rbl: [^\\s]+$`,
+    pattern: `${SPLOGGER}${QMAIL_SMTPD_OPT}(?:[45]\\d\\d )?badiprbl: ip <ADDR> rbl: [^\\s]+\\s*$`,
     literals: ['badiprbl: ip '],
   },
   {
@@ -60,7 +60,7 @@ export const qmailRules: readonly FailRule[] = [
     description: 'qmail-smtpd logging patches: badmailfrom/badrcptto with the address last',
     // The address comes after the attacker's envelope address: anchored at the end of the line, and the
     // envelope address may not contain blanks, so `from <ADDR>$` is always the daemon's own text.
-    pattern: `${SPLOGGER}${QMAIL_SMTPD_OPT}(?:[45]\\d\\d )?bad ?(?:mailfrom|rcptto|helo):? [^\\s]* from <ADDR>$`,
+    pattern: `${SPLOGGER}${QMAIL_SMTPD_OPT}(?:[45]\\d\\d )?bad ?(?:mailfrom|rcptto|helo):? [^\\s]* from <ADDR>\\s*$`,
     literals: ['bad'],
   },
   {
@@ -74,7 +74,7 @@ export const qmailRules: readonly FailRule[] = [
     pattern:
       `${SPLOGGER}${QMAIL_SMTPD_OPT}(?:chkuser: )?CHKUSER rejected (?:rcpt|relaying|intrusion): from <[^>]*> remote <[^>]*:<IP4>> rcpt <[^>]*> : ` +
       '(?:not existing recipient|max number of invalid recipients|client not allowed to relay|' +
-      'rcpt ignored, session over intrusion threshold)$',
+      'rcpt ignored, session over intrusion threshold)\\s*$',
     literals: ['CHKUSER rejected '],
   },
   {
@@ -82,7 +82,7 @@ export const qmailRules: readonly FailRule[] = [
     // The user and password are attacker-written; the address is the text after the LAST colon.
     pattern:
       '^(?:vchkpw-[a-z0-9]{1,16}: )?(?:password fail|vpopmail user not found|null password given)\\b' +
-      '(?: .*)? <F-USER>[^\\s]*</F-USER>:<IP4>$',
+      '(?: .*)? <F-USER>[^\\s]*</F-USER>:<IP4>\\s*$',
     literals: ['password fail', 'user not found', 'null password given'],
   },
 ];

@@ -33,7 +33,10 @@ export const vsftpdRules: readonly FailRule[] = [
     // anonymous user names and only without quotes: a user name that fakes this start still ends in the
     // real `Client "<address>"`, whose quotes `[^"]*"$` cannot cross.
     pattern:
-      PID + '\\[<F-USER>' + ANONYMOUS + '</F-USER>\\] FAIL LOGIN: Client "<ADDR>", anon password "[^"]*"$',
+      PID +
+      '\\[<F-USER>' +
+      ANONYMOUS +
+      '</F-USER>\\] FAIL LOGIN: Client "<ADDR>", anon password "[^"]*"\\s*$',
     literals: ['", anon password "'],
   },
   {
@@ -45,14 +48,14 @@ export const vsftpdRules: readonly FailRule[] = [
       PID +
       '\\[(?!' +
       ANONYMOUS +
-      '\\] FAIL LOGIN: Client "[^"]*", anon password ")<F-USER>.*?</F-USER>\\] FAIL LOGIN: Client "<ADDR>"(?:, "[^"]*")?$',
+      '\\] FAIL LOGIN: Client "[^"]*", anon password ")<F-USER>.*?</F-USER>\\] FAIL LOGIN: Client "<ADDR>"(?:, "[^"]*")?\\s*$',
     literals: ['] FAIL LOGIN: Client "'],
   },
   {
     description: 'PAM: authentication failure (empty ruser)',
     pattern:
       '^(?:pam_[a-z0-9_]+\\(vsftpd:auth\\): |\\(pam_unix\\) )?authentication failure; ' +
-      'logname=[^\\s]* uid=\\d* euid=\\d* tty=[^\\s]* ruser= rhost=<HOST>(?:\\s+user=<F-USER>.*</F-USER>)?$',
+      'logname=[^\\s]* uid=\\d* euid=\\d* tty=[^\\s]* ruser= rhost=<HOST>(?:\\s+user=<F-USER>(?:[^\\s]+(?: [^\\s]+)*)?</F-USER>)?\\s*$',
     literals: ['authentication failure; logname='],
   },
   {
