@@ -6,6 +6,7 @@ import { resolveFilterOptions, selected } from './filter-options.js';
 import { deriveLiterals } from './literal-prefilter.js';
 import type { LogLine } from './log-line.js';
 import { MAX_LINE_LENGTH } from './line-splitter.js';
+import { detach } from './detach-string.js';
 
 /** Options of {@link compileFilter}. */
 export interface CompileOptions {
@@ -174,9 +175,10 @@ class RegexFilter implements CompiledFilter {
       entry.pending = undefined;
       if (entry.waiting !== undefined) entry.waiting = entry.waiting.filter((w) => w.kind === 'fail');
     } else {
-      if (caught.user !== undefined) entry.user = caught.user;
+      // Remembered values outlive their line: detach them from the read buffer they were cut from.
+      if (caught.user !== undefined) entry.user = detach(caught.user);
       if (caught.host !== undefined) {
-        entry.host = caught.host;
+        entry.host = detach(caught.host);
         if (entry.waiting !== undefined) out = release(entry, caught.host);
       }
       const host = caught.host ?? (rule.hasHost ? undefined : entry.host);
@@ -185,10 +187,10 @@ class RegexFilter implements CompiledFilter {
         if (host !== undefined) {
           const f = failure(rule, caught, host, user, line);
           if (rule.kind === 'fail') (out ??= []).push(f);
-          else (entry.pending ??= []).push(f);
+          else (entry.pending ??= []).push({ ...f, line: detachLine(line) });
         } else if (!rule.hasHost && (entry.waiting?.length ?? 0) < CORRELATION_MAX_WAITING) {
           // No host yet: a later line of this id (e.g. `Connection closed by <host>`) may name it.
-          (entry.waiting ??= []).push({ kind: rule.kind, failure: { time: line.time, user, fields: caught.fields, line, rule: rule.index } });
+          (entry.waiting ??= []).push({ kind: rule.kind, failure: { time: line.time, user, fields: caught.fields, line: detachLine(line), rule: rule.index } });
         }
       }
     }
@@ -214,4 +216,9 @@ function release(entry: CorrelationEntry, host: string): Failure[] | undefined {
 
 function failure(rule: CompiledRule, caught: Captures, host: string, user: string | undefined, line: LogLine): Failure {
   return { host, time: line.time, user, fields: caught.fields, line, rule: rule.index };
+}
+
+/** A copy of a line that shares no memory with the read buffer (for failures kept while a connection lasts). */
+function detachLine(line: LogLine): LogLine {
+  return { ...line, raw: detach(line.raw), message: detach(line.message) };
 }

@@ -1,3 +1,4 @@
+import { detach } from './detach-string.js';
 import type { Failure } from './filter-definition.js';
 
 /** What is remembered for one correlation id (e.g. one sshd process). */
@@ -62,7 +63,8 @@ export class CorrelationState {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(id, entry);
+    // Keys outlive their line: detach them from the read buffer they were cut from.
+    this.entries.set(detach(id), entry);
     return entry;
   }
 

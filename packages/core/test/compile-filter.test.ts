@@ -189,7 +189,7 @@ describe('compileFilter: multi-line correlation', () => {
     expect(f.match(pendingLine)).toBeUndefined();
     const released = f.match(line('Connection closed by x', '10'));
     expect(released?.length).toBe(1);
-    expect(released?.[0]?.line).toBe(pendingLine);
+    expect(released?.[0]?.line).toEqual(pendingLine);
     expect(released?.[0]).toMatchObject({ host: '192.0.2.1', user: 'bob', rule: 1 });
     // forgotten: the pid no longer has a host
     expect(f.match(line('Failed password for root', '10'))).toBeUndefined();
@@ -255,7 +255,7 @@ describe('compileFilter: correlation, host-less lines and custom matchers', () =
     const got = f.match(line('Connection closed by 192.0.2.8 port 4242', '40'));
     expect(got).toHaveLength(1);
     expect(got?.[0]).toMatchObject({ host: '192.0.2.8', rule: 0 });
-    expect(got?.[0]?.line).toBe(first);
+    expect(got?.[0]?.line).toEqual(first);
   });
 
   test('a host-less pending waits for its host, then for the end of the connection', () => {
@@ -319,7 +319,7 @@ describe('compileFilter: correlation, host-less lines and custom matchers', () =
       ['198.51.100.1', -1],
       ['192.0.2.30', 1],
     ]);
-    expect(got?.[1]?.line).toBe(pendingLine);
+    expect(got?.[1]?.line).toEqual(pendingLine);
     // the forget happened: the pid remembers no host, so a host-less fail waits instead of counting
     expect(f.match(line('Failed password for x', '80'))).toBeUndefined();
   });
