@@ -1,7 +1,7 @@
 import { detach } from './detach-string.js';
 
-const LINES_PER_HOST = 10;
-const MAX_HOSTS = 20_000;
+const LINES_PER_HOST = 6;
+const MAX_HOSTS = 10_000;
 
 interface Seen {
   lines: string[];
@@ -11,7 +11,7 @@ interface Seen {
 
 /**
  * The last few matched lines (and user names) per host, for the ban ticket. Bounded in hosts as well
- * as lines: under an attack from a million hosts only the most recent 20,000 keep their lines; the
+ * as lines: under an attack from a million hosts only the most recent 10,000 keep their lines; the
  * others still get banned, with fewer lines to show.
  */
 export class RecentMatches {
