@@ -13,6 +13,8 @@ export interface FixtureResult {
   failures: number;
   /** Blocks (`#>` headers; a file without any counts as one block). */
   blocks: number;
+  /** Patterns of the failregexes that produced at least one failure in this file. */
+  rulesHit: Set<string>;
 }
 
 /** Renders a failure's fields the way `#=` lines write them. */
@@ -49,7 +51,7 @@ function mismatch(expect: Expectation, f: Failure): string | undefined {
  * later count for the line they came from (`Failure.line.lineno`).
  */
 export function checkFilterFixture(definition: FilterDefinition, file: string, options?: { now?: number }): FixtureResult {
-  const result: FixtureResult = { errors: [], lines: 0, failures: 0, blocks: 0 };
+  const result: FixtureResult = { errors: [], lines: 0, failures: 0, blocks: 0, rulesHit: new Set() };
   const items = parseFixture(readFileSync(file, 'utf8'));
   let filter: CompiledFilter | undefined;
   let parser: LineParser | undefined;
@@ -126,6 +128,8 @@ export function checkFilterFixture(definition: FilterDefinition, file: string, o
       const found = filter.match(parser.parse(item.text, item.lineno, file));
       for (const f of found ?? []) {
         result.failures++;
+        const rule = filter.rules[f.rule];
+        if (rule) result.rulesHit.add(rule.pattern);
         const from = f.line.lineno ?? item.lineno;
         const list = actual.get(from) ?? [];
         list.push(f);

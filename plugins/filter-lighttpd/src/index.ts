@@ -8,8 +8,7 @@ import { lighttpdAuthRules } from './patterns.js';
 export const lighttpdAuth = defineFilter({
   id: 'lighttpd-auth',
   description: 'lighttpd: failed basic/digest authentication (mod_auth)',
-  // `digest`: see the workaround rules in patterns.ts.
-  programs: ['lighttpd', 'digest'],
+  programs: ['lighttpd'],
   journalmatch: ['_SYSTEMD_UNIT=lighttpd.service'],
   failregex: lighttpdAuthRules,
 });

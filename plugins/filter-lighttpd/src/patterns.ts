@@ -37,17 +37,4 @@ export const lighttpdAuthRules: readonly FailRule[] = [
     pattern: `${SOURCE}get_password failed, IP: <ADDR>\\s*$`,
     literals: ['get_password failed, IP: '],
   },
-  // Workaround: the engine's LineParser currently reads `2011-12-25 17:09:20: (mod_auth.c.1136) digest: …`
-  // as a syslog header (host `(mod_auth.c.1136)`, program `digest`), so the message starts after `digest: `.
-  // These two rules match that message; they only see lines of program `digest` (see `programs`).
-  {
-    description: 'digest: wrong password (line split as program `digest` by the line parser)',
-    pattern: `^auth failed for  ?(?:\`<F-USER>[^'\`]*</F-USER>['\`]|<F-USER>.*?</F-USER>) ?: wrong password, IP: <ADDR>\\s*$`,
-    literals: ['auth failed for '],
-  },
-  {
-    description: 'digest: uri mismatch (line split as program `digest` by the line parser)',
-    pattern: '^auth failed: uri mismatch \\(.*\\), IP: <ADDR>\\s*$',
-    literals: ['auth failed: uri mismatch ('],
-  },
 ];
