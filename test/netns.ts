@@ -66,8 +66,10 @@ export function createNetnsPair(tag: string, port = 8022): NetnsPair {
       run(['ip', 'netns', 'exec', ns, 'ip', '-6', 'addr', 'add', `${a6}/64`, 'dev', dev, 'nodad']);
       run(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', dev, 'up']);
     }
-    // A greeting TCP server on both families in the server namespace.
-    const script = `const net=require('net');const s=net.createServer(c=>{c.end('hello\\n')});s.listen({port:${port},host:'::',ipv6Only:false});`;
+    // A greeting TCP server on both families in the server namespace. A probe that gave up (timeout) while
+    // its SYN was dropped can still complete the handshake when the ban lifts and then reset the
+    // connection: the socket error handler keeps that from killing the listener for the tests after it.
+    const script = `const net=require('net');const s=net.createServer(c=>{c.on('error',()=>{});c.end('hello\\n')});s.on('error',e=>{console.error(e);process.exit(1)});s.listen({port:${port},host:'::',ipv6Only:false});`;
     listener = spawn('ip', ['netns', 'exec', server, process.execPath, '-e', script], { stdio: 'ignore' });
   } catch (error) {
     destroy();

@@ -8,44 +8,52 @@ export class NoDaemonError extends Error {
     reason: string,
   ) {
     super(`no Portcullis daemon answers on ${socketPath}: ${reason}`);
+    this.name = 'NoDaemonError';
   }
 }
 
-/** Send one request on the control socket and wait for its response. */
+let nextId = 1;
+
+/**
+ * Send one request on the control socket and wait for its response (the line with the same id). Rejects
+ * with {@link NoDaemonError} when nothing answers within `timeoutMs`.
+ */
 export function request(socketPath: string, cmd: ControlCommand, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<ControlResponse> {
+  const id = nextId++;
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     let buffer = '';
-    let answered = false;
-    const timer = setTimeout(() => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       socket.destroy();
-      reject(new NoDaemonError(socketPath, `no answer within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
+      fn();
+    };
+    const timer = setTimeout(() => settle(() => reject(new NoDaemonError(socketPath, `no answer within ${timeoutMs / 1000} s`))), timeoutMs);
     socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write(`${JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, id: 1, cmd, args })}\n`));
+    socket.once('connect', () => socket.write(`${JSON.stringify({ v: CONTROL_PROTOCOL_VERSION, id, cmd, args })}\n`));
     socket.on('data', (chunk: string) => {
       buffer += chunk;
-      const nl = buffer.indexOf('\n');
-      if (nl === -1) return;
-      answered = true;
-      clearTimeout(timer);
-      socket.end();
-      try {
-        resolve(JSON.parse(buffer.slice(0, nl)) as ControlResponse);
-      } catch (error) {
-        reject(error);
+      for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        let response: ControlResponse;
+        try {
+          response = JSON.parse(line) as ControlResponse;
+        } catch {
+          return settle(() => reject(new Error(`the daemon on ${socketPath} sent something that is not JSON: ${line.slice(0, 200)}`)));
+        }
+        // id 0: the daemon could not read our id (a framing error); answer it anyway.
+        if (response.id === id || response.id === 0) return settle(() => resolve(response));
       }
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      const reason = error.code === 'ENOENT' ? 'socket does not exist' : error.code === 'ECONNREFUSED' ? 'nothing listening' : error.code === 'EACCES' ? 'permission denied (the socket is root-only)' : error.message;
-      reject(new NoDaemonError(socketPath, reason));
+      const reason =
+        error.code === 'ENOENT' ? 'socket does not exist' : error.code === 'ECONNREFUSED' ? 'nothing listening' : error.code === 'EACCES' ? 'permission denied (the socket is root-only)' : error.message;
+      settle(() => reject(new NoDaemonError(socketPath, reason)));
     });
-    socket.once('close', () => {
-      if (!answered) {
-        clearTimeout(timer);
-        reject(new NoDaemonError(socketPath, 'connection closed without an answer'));
-      }
-    });
+    socket.once('close', () => settle(() => reject(new NoDaemonError(socketPath, 'connection closed without an answer'))));
   });
 }

@@ -1,45 +1,61 @@
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { PortcullisError } from '@portcullis/core';
 import type { Logger } from '@portcullis/core';
-import type { Runtime } from '@portcullis/core/engine';
-import { CONTROL_PROTOCOL_VERSION, type ControlRequest, type ControlResponse, MAX_REQUEST_BYTES } from './control-protocol.js';
+import { type ControlHandlers, type ControlTarget, dispatch, errorBody, parseRequest } from './control-dispatch.js';
+import { CONTROL_PROTOCOL_VERSION, type ControlResponse, MAX_REQUEST_BYTES, ProtocolError } from './control-protocol.js';
 
-/** What the server needs from the daemon besides the runtime. */
-export interface ControlHandlers {
-  /** Re-read the config file and apply it (optionally one jail); throws PortcullisError when invalid. */
-  reload(jail?: string): Promise<void>;
-  /** Stop the daemon (after the reply is sent). */
-  stop(): void;
-  readonly version: string;
+export type { ControlHandlers, ControlTarget } from './control-dispatch.js';
+
+/** A connection idle this long is closed, so forgotten clients do not pile up. */
+const IDLE_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Make sure the socket path can be used: throws when another daemon answers on it (so a second daemon
+ * refuses to start before touching any firewall), or when something other than a socket is there;
+ * removes a stale socket (left by a daemon that was killed). Call it before starting the jails.
+ */
+export async function claimSocketPath(path: string): Promise<void> {
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return; // nothing there
+  }
+  if (!stat.isSocket()) {
+    throw new PortcullisError('CONFIG_INVALID', `the control socket path ${path} exists and is not a socket`, { hint: 'set "socket" in the config to a free path' });
+  }
+  if (await answers(path)) {
+    throw new PortcullisError('CONFIG_INVALID', `another Portcullis daemon is already running on ${path}`, { hint: 'stop it first (portcullis stop), or give this one another "socket" path' });
+  }
+  unlinkSync(path);
 }
 
 /**
- * The control socket: a Unix socket, mode 0600 in a 0700 folder (root-only when the daemon runs as
- * root), speaking JSON lines. Refuses to start when another daemon already answers on the path; removes a
- * stale socket file otherwise.
+ * The control socket: a Unix socket, mode 0600 (created under umask 077, then chmod) in a folder created
+ * 0700, so only the daemon's user can talk to it; JSON lines, see docs/control-protocol.md.
  */
-export async function startControlServer(path: string, runtime: () => Runtime, handlers: ControlHandlers, logger: Logger): Promise<Server> {
-  if (existsSync(path)) {
-    if (await answers(path)) {
-      throw new PortcullisError('CONFIG_INVALID', `another Portcullis daemon is already running on ${path}`, { hint: 'portcullis stop, or use another socket path' });
-    }
-    unlinkSync(path);
-  }
+export async function startControlServer(path: string, runtime: () => ControlTarget, handlers: ControlHandlers, logger: Logger): Promise<Server> {
+  await claimSocketPath(path);
   const dir = dirname(path);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const server = createServer((socket) => serve(socket, runtime, handlers, logger));
-  const previous = process.umask(0o177);
+  server.maxConnections = 64;
+  const previous = process.umask(0o077);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(path, () => resolve());
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
   } finally {
     process.umask(previous);
   }
   chmodSync(path, 0o600);
+  server.on('error', (error) => logger.error({ err: error }, 'control socket error'));
   server.on('close', () => {
     try {
       unlinkSync(path);
@@ -50,101 +66,82 @@ export async function startControlServer(path: string, runtime: () => Runtime, h
   return server;
 }
 
-function serve(socket: Socket, runtime: () => Runtime, handlers: ControlHandlers, logger: Logger): void {
+/** Split a connection's input into request lines, refusing any line over MAX_REQUEST_BYTES. */
+function serve(socket: Socket, runtime: () => ControlTarget, handlers: ControlHandlers, logger: Logger): void {
   let buffer = '';
   socket.setEncoding('utf8');
+  socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
   socket.on('error', () => socket.destroy());
+  const tooLarge = () => {
+    reply(socket, failure(0, new ProtocolError('REQUEST_TOO_LARGE', `requests are limited to ${MAX_REQUEST_BYTES} bytes`)));
+    socket.end();
+    socket.removeAllListeners('data');
+    buffer = '';
+  };
   socket.on('data', (chunk: string) => {
+    const start = buffer.length;
     buffer += chunk;
-    if (buffer.length > MAX_REQUEST_BYTES && !buffer.includes('\n')) {
-      reply(socket, { v: CONTROL_PROTOCOL_VERSION, id: 0, ok: false, error: { code: 'REQUEST_TOO_LARGE', message: `requests are limited to ${MAX_REQUEST_BYTES} bytes` } });
-      socket.end();
-      buffer = '';
-      return;
-    }
-    for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
+    for (let nl = buffer.indexOf('\n', start); nl !== -1; nl = buffer.indexOf('\n')) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
+      if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) return tooLarge();
       if (line.trim()) void handle(line, socket, runtime, handlers, logger);
     }
+    // A UTF-8 character is at least one byte: more characters than the limit is more bytes too.
+    if (buffer.length > MAX_REQUEST_BYTES) tooLarge();
   });
 }
 
-async function handle(line: string, socket: Socket, runtime: () => Runtime, handlers: ControlHandlers, logger: Logger): Promise<void> {
-  let req: ControlRequest;
+async function handle(line: string, socket: Socket, runtime: () => ControlTarget, handlers: ControlHandlers, logger: Logger): Promise<void> {
+  let id = 0;
   try {
-    req = JSON.parse(line) as ControlRequest;
-  } catch {
-    reply(socket, { v: CONTROL_PROTOCOL_VERSION, id: 0, ok: false, error: { code: 'BAD_REQUEST', message: 'request is not JSON' } });
-    return;
-  }
-  const id = typeof req.id === 'number' ? req.id : 0;
-  if (req.v !== CONTROL_PROTOCOL_VERSION) {
-    reply(socket, { v: CONTROL_PROTOCOL_VERSION, id, ok: false, error: { code: 'PROTOCOL_VERSION', message: `client speaks protocol version ${String(req.v)}, this daemon speaks version ${CONTROL_PROTOCOL_VERSION}` } });
-    return;
-  }
-  try {
+    const req = parseRequest(line);
+    id = req.id;
     const result = await dispatch(req, runtime(), handlers);
     reply(socket, { v: CONTROL_PROTOCOL_VERSION, id, ok: true, result });
     if (req.cmd === 'stop') handlers.stop();
   } catch (error) {
-    const e = error as PortcullisError;
-    if (!(error instanceof PortcullisError)) logger.error({ err: error, cmd: req.cmd }, 'control command failed');
-    reply(socket, { v: CONTROL_PROTOCOL_VERSION, id, ok: false, error: { code: e.code ?? 'INTERNAL', message: e.message, ...(e.problems?.length ? { problems: e.problems } : {}) } });
+    // A request refused while being parsed still gets its id back when it had a numeric one.
+    if (id === 0) id = idOf(line);
+    if (!(error instanceof ProtocolError) && !(error instanceof PortcullisError)) logger.error({ err: error }, 'control command failed');
+    reply(socket, failure(id, error));
   }
 }
 
-async function dispatch(req: ControlRequest, rt: Runtime, handlers: ControlHandlers): Promise<unknown> {
-  const args = req.args ?? {};
-  const str = (k: string) => (typeof args[k] === 'string' ? (args[k] as string) : undefined);
-  const list = (k: string) => (Array.isArray(args[k]) ? (args[k] as unknown[]).map(String) : []);
-  switch (req.cmd) {
-    case 'ping':
-      return { pong: true, version: handlers.version, pid: process.pid };
-    case 'status': {
-      const jail = str('jail');
-      if (jail !== undefined) return rt.jailStatus(jail);
-      const jails = rt.jailNames.map((name) => {
-        const { banned: _banned, ...summary } = rt.jailStatus(name);
-        return summary;
-      });
-      const totals = jails.reduce(
-        (t, j) => ({ currentlyFailed: t.currentlyFailed + j.currentlyFailed, totalFailed: t.totalFailed + j.totalFailed, currentlyBanned: t.currentlyBanned + j.currentlyBanned, totalBanned: t.totalBanned + j.totalBanned }),
-        { currentlyFailed: 0, totalFailed: 0, currentlyBanned: 0, totalBanned: 0 },
-      );
-      return { version: handlers.version, jails, totals };
-    }
-    case 'ban': {
-      const jail = str('jail');
-      if (!jail) throw new PortcullisError('JAIL_UNKNOWN', 'ban needs a jail');
-      return rt.ban(jail, list('ips'));
-    }
-    case 'unban':
-      return rt.unban(args.all === true ? 'all' : list('ips'), str('jail'));
-    case 'banned':
-      return rt.banned(str('ip'));
-    case 'reload':
-      await handlers.reload(str('jail'));
-      return { reloaded: true, jails: rt.jailNames };
-    case 'stop':
-      return { stopping: true };
-    default:
-      throw new PortcullisError('CONFIG_INVALID', `unknown command ${String((req as { cmd: unknown }).cmd)}`);
+function failure(id: number, error: unknown): ControlResponse {
+  return { v: CONTROL_PROTOCOL_VERSION, id, ok: false, error: errorBody(error) };
+}
+
+/** The numeric id of a request line, or 0 when it has none (or is not JSON). */
+function idOf(line: string): number {
+  try {
+    const id = (JSON.parse(line) as { id?: unknown } | null)?.id;
+    return typeof id === 'number' && Number.isFinite(id) ? id : 0;
+  } catch {
+    return 0;
   }
 }
 
 function reply(socket: Socket, response: ControlResponse): void {
-  if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
+  if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(response)}\n`);
 }
 
-/** True when something accepts connections on the socket path. */
+/** True when something accepts connections on the socket path (within 2 s). */
 export function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, 2000);
     s.once('connect', () => {
+      clearTimeout(timer);
       s.destroy();
       resolve(true);
     });
-    s.once('error', () => resolve(false));
+    s.once('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
   });
 }

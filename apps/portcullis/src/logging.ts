@@ -4,36 +4,56 @@ import { pino } from 'pino';
 /** Log output format: `text` for people (one line per record), `json` for log shippers. */
 export type LogFormat = 'text' | 'json';
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
+/** Log levels, most verbose first. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const LABELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/** Fields the text line shows in fixed places (or not at all). */
+const PLACED = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'jail', 'action']);
 
 /**
- * The daemon's logger: pino writing to stderr, either as JSON lines or as compact text lines
- * (`2026-11-25T10:00:00.000Z INFO  [sshd] ban 192.0.2.7 ip=192.0.2.7 failures=5`).
+ * The daemon's logger: pino writing to stderr (or `stream`), either as JSON lines or as compact text lines
+ * (`2026-11-25T10:00:00.000Z INFO  [sshd] ban 192.0.2.7  failures=5`). The text form is a synchronous
+ * transform of pino's own JSON line, so both formats carry the same fields.
  */
-export function createLogger(options: { format: LogFormat; level: string; stream?: NodeJS.WritableStream }): Logger {
+export function createLogger(options: { format: LogFormat; level: string; stream?: NodeJS.WritableStream | undefined }): Logger {
   const out = options.stream ?? process.stderr;
-  const destination = options.format === 'json' ? out : { write: (line: string) => out.write(toText(line)) };
+  const destination = options.format === 'json' ? out : { write: (line: string) => out.write(formatText(line)) };
   return pino({ level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination as NodeJS.WritableStream) as unknown as Logger;
 }
 
-function toText(line: string): string {
+/**
+ * One pino JSON record as a text line: time, level, `[jail/action]` scope, message, then the other fields
+ * as `key=value`. Values come from log lines written by attackers, so control characters are escaped: a
+ * record is always exactly one output line.
+ */
+export function formatText(line: string): string {
   let rec: Record<string, unknown>;
   try {
     rec = JSON.parse(line) as Record<string, unknown>;
   } catch {
     return line;
   }
-  const level = (LEVELS[rec.level as number] ?? String(rec.level)).padEnd(5);
-  const scope = [rec.jail, rec.action].filter(Boolean).join('/');
+  const level = (LABELS[rec.level as number] ?? String(rec.level)).padEnd(5);
+  const scope = [rec.jail, rec.action].filter((s) => s !== undefined).map(String).join('/');
   const extra: string[] = [];
   for (const [k, v] of Object.entries(rec)) {
-    if (HIDDEN.has(k) || k === 'jail' || k === 'action') continue;
+    if (PLACED.has(k)) continue;
     if (k === 'err' && v && typeof v === 'object') {
-      extra.push(`error=${JSON.stringify((v as { message?: string }).message ?? v)}`);
+      const err = v as { message?: string; stack?: string };
+      extra.push(`error=${JSON.stringify(err.message ?? '')}`);
+      if (rec.level === 10 || rec.level === 20) extra.push(`stack=${JSON.stringify(err.stack ?? '')}`);
       continue;
     }
-    extra.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    extra.push(`${k}=${typeof v === 'string' && /^[\x21-\x7e]*$/.test(v) ? v : JSON.stringify(v)}`);
   }
-  return `${String(rec.time ?? new Date().toISOString())} ${level} ${scope ? `[${scope}] ` : ''}${String(rec.msg ?? '')}${extra.length ? `  ${extra.join(' ')}` : ''}\n`;
+  const msg = escapeControls(String(rec.msg ?? ''));
+  return `${String(rec.time ?? new Date().toISOString())} ${level} ${scope ? `[${escapeControls(scope)}] ` : ''}${msg}${extra.length ? `  ${extra.join(' ')}` : ''}\n`;
+}
+
+function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -1,5 +1,5 @@
 import { type Server, createServer } from 'node:http';
-import type { Logger } from '@portcullis/core';
+import { type Logger, PortcullisError } from '@portcullis/core';
 import type { Runtime, RuntimeHooks } from '@portcullis/core/engine';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -14,11 +14,12 @@ export interface Metrics {
 /** Create the registry and the hooks that count lines, failures, bans, action errors and ban latency. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'portcullis_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'portcullis_' });
   const lines = new Counter({ name: 'portcullis_lines_total', help: 'Log lines read, per jail', labelNames: ['jail'], registers: [registry] });
   const failures = new Counter({ name: 'portcullis_failures_total', help: 'Failures counted, per jail', labelNames: ['jail'], registers: [registry] });
   const bans = new Counter({ name: 'portcullis_bans_total', help: 'Bans, per jail', labelNames: ['jail'], registers: [registry] });
   const unbans = new Counter({ name: 'portcullis_unbans_total', help: 'Unbans, per jail', labelNames: ['jail'], registers: [registry] });
+  const truncated = new Counter({ name: 'portcullis_truncated_lines_total', help: 'Log lines longer than the limit, truncated before matching, per jail', labelNames: ['jail'], registers: [registry] });
   const errors = new Counter({ name: 'portcullis_action_errors_total', help: 'Failed action calls', labelNames: ['jail', 'action', 'operation'], registers: [registry] });
   const latency = new Histogram({
     name: 'portcullis_ban_latency_seconds',
@@ -49,14 +50,18 @@ export function createMetrics(): Metrics {
       onUnban: (t) => unbans.inc({ jail: t.jail }),
       onActionError: (jail, action, operation) => errors.inc({ jail, action, operation }),
       onBanApplied: (jail, ms) => latency.observe({ jail }, ms / 1000),
+      onTruncatedLine: (jail) => truncated.inc({ jail }),
     },
     async listen(address, runtime, logger) {
       current = runtime;
       const colon = address.lastIndexOf(':');
       const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
       const port = Number(address.slice(colon + 1));
+      if (colon < 1 || !Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new PortcullisError('CONFIG_INVALID', `metrics.listen: "${address}" is not host:port (e.g. 127.0.0.1:9191 or [::1]:9191)`);
+      }
       const server = createServer((req, res) => {
-        if (req.url !== '/metrics') {
+        if ((req.url ?? '').split('?')[0] !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
           res.writeHead(404).end('not found\n');
           return;
         }
@@ -70,6 +75,7 @@ export function createMetrics(): Metrics {
         server.listen(port, host, () => resolve());
       });
       logger.info({ address }, `metrics on http://${address}/metrics`);
+      server.on('error', (error) => logger.error({ err: error }, 'metrics server error'));
       return server;
     },
   };

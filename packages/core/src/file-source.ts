@@ -1,7 +1,7 @@
-import { type FSWatcher, readdirSync, watch } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import picomatch from 'picomatch';
+import { type FSWatcher, watch } from 'node:fs';
+import { join } from 'node:path';
 import { FileTail } from './file-tail.js';
+import { LogPaths } from './glob-paths.js';
 import type { LineSink, LogSource, PositionStore } from './log-source.js';
 import type { Logger } from './logger.js';
 
@@ -10,96 +10,124 @@ export interface FileSourceOptions {
   /** Paths or globs (`/var/log/nginx/*error.log`); globs are re-evaluated so new files are picked up. */
   readonly paths: readonly string[];
   readonly logger: Logger;
+  /** Where positions are kept (key: the file path), so a restart neither re-reads nor skips lines. */
   readonly positions?: PositionStore | undefined;
   /** Read files present at start from their beginning instead of their end (when no position is stored). */
   readonly fromStart?: boolean | undefined;
-  /** Stat poll interval (ms), the fallback when inotify misses something. Default 1000. */
+  /** Stat poll interval (ms): the fallback when a watch event is missed. Default 1000. */
   readonly pollInterval?: number | undefined;
-  /** Glob re-evaluation interval (ms). Default 10000. */
+  /** Glob re-evaluation interval (ms); created files are also noticed at once through folder watches. Default 10000. */
   readonly globInterval?: number | undefined;
+  /** Wait this long (ms) after a watch event before reading, to gather bursts into bigger batches. Default 0. */
+  readonly batchDelay?: number | undefined;
 }
 
+/** Delay before re-expanding globs after a folder event, so a burst of creations costs one folder scan. */
+const GLOB_SETTLE = 20;
+
 /**
- * A log source over files: each path or glob match is followed by a {@link FileTail} (inotify through
- * `fs.watch`, plus a stat poll), and the folders are watched so created and renamed files are noticed
- * at once. Files present at start begin at their end (or their stored position); files that appear
- * later are new logs and are read from their start.
+ * A log source over files. Each path (or glob match) is followed by a {@link FileTail}: `fs.watch` on the
+ * file for appends, on its folder for creations and renames, and a stat poll as the fallback. Files present
+ * at start begin at their end unless `fromStart` or a stored position says otherwise; files that appear
+ * later are new logs and are read from their start. Lines reach the sink as `sink(lines, filePath)`.
+ *
+ * Positions (key: the path; `{ offset, dev, ino, headHash }`) are saved after every batch. At start a stored
+ * offset is used when the file is the same (device+inode and first-line hash) or the same content moved to a
+ * new inode (first-line hash). A file whose identity changed since the last run is the newer log and is read
+ * from its beginning — after the rest of the old file, when rotation only renamed it in the same folder
+ * (`auth.log.1`). Lines the old file got while we were stopped are lost only when it was also compressed or
+ * removed, or when it rotated more than once.
  */
 export function createFileSource(options: FileSourceOptions): LogSource {
+  const paths = new LogPaths(options.paths);
   const tails = new Map<string, FileTail>();
-  const dirWatchers = new Map<string, FSWatcher>();
+  const folderWatchers = new Map<string, FSWatcher>();
   const timers: NodeJS.Timeout[] = [];
+  let globTimer: NodeJS.Timeout | undefined;
   let sink: LineSink | undefined;
-  let started = false;
-  const globs = options.paths.filter((p) => picomatch.scan(p).isGlob);
-  const plain = options.paths.filter((p) => !picomatch.scan(p).isGlob);
+  let running = false;
 
-  const expand = (): string[] => {
-    const found = new Set(plain);
-    for (const g of globs) {
-      const dir = dirname(g);
-      const match = picomatch(basename(g), { dot: true });
-      try {
-        for (const f of readdirSync(dir)) if (match(f)) found.add(join(dir, f));
-      } catch {
-        // the folder does not exist yet: checked again later
-      }
-    }
-    return [...found];
+  const addTail = async (path: string, initial: boolean): Promise<void> => {
+    const tail = new FileTail({
+      path,
+      logger: options.logger,
+      positions: options.positions,
+      startAt: initial && !options.fromStart ? 'end' : 'start',
+      batchDelay: options.batchDelay,
+      deliver: (lines, origin) => sink?.(lines, origin),
+    });
+    tails.set(path, tail);
+    await tail.start();
   };
 
   const sync = async (initial: boolean): Promise<void> => {
-    for (const path of expand()) {
-      if (tails.has(path)) continue;
-      const tail = new FileTail(path, (lines, origin) => sink?.(lines, origin), options.logger, options.positions, initial && !options.fromStart ? 'end' : 'start');
-      tails.set(path, tail);
-      await tail.start();
+    const found = paths.expand();
+    for (const path of found) if (!tails.has(path) && running) await addTail(path, initial);
+    // Glob matches that are gone (a dated log deleted by logrotate) stop being followed.
+    const wanted = new Set(found);
+    for (const [path, tail] of tails) {
+      if (wanted.has(path) || !tail.gone) continue;
+      tails.delete(path);
+      await tail.close();
     }
-    for (const dir of new Set(options.paths.map((p) => dirname(p)))) watchDir(dir);
+    for (const dir of paths.folders(tails.keys())) watchFolder(dir);
   };
 
-  const watchDir = (dir: string): void => {
-    if (dirWatchers.has(dir)) return;
+  const syncSoon = (): void => {
+    globTimer ??= setTimeout(() => {
+      globTimer = undefined;
+      if (running) void sync(false);
+    }, GLOB_SETTLE);
+  };
+
+  const watchFolder = (dir: string): void => {
+    if (folderWatchers.has(dir)) return;
     try {
-      const w = watch(dir, { persistent: false }, (_event, name) => {
-        if (globs.length) void sync(false);
-        const path = name ? join(dir, name.toString()) : undefined;
-        const tail = path ? tails.get(path) : undefined;
-        if (tail) void tail.poll();
-        else if (!name) for (const t of tails.values()) void t.poll();
+      const watcher = watch(dir, { persistent: false }, (event, name) => {
+        if (!name) {
+          for (const tail of tails.values()) tail.notify();
+          if (paths.hasGlobs) syncSoon();
+          return;
+        }
+        tails.get(join(dir, name.toString()))?.notify();
+        if (event === 'rename' && paths.hasGlobs) syncSoon();
       });
-      w.on('error', () => {
-        w.close();
-        dirWatchers.delete(dir);
+      watcher.on('error', () => {
+        // The folder was removed: the poll timer watches it again once it is back.
+        watcher.close();
+        folderWatchers.delete(dir);
       });
-      dirWatchers.set(dir, w);
+      folderWatchers.set(dir, watcher);
     } catch {
-      // the folder does not exist yet; the poll and glob timers keep looking
+      // Missing folder: the poll timer tries again.
     }
   };
 
   return {
     id: `file:${options.paths.join(',')}`,
     async start(s) {
+      if (running) return;
       sink = s;
-      started = true;
+      running = true;
       await sync(true);
       timers.push(
         setInterval(() => {
-          for (const t of tails.values()) void t.poll();
-          for (const dir of new Set(options.paths.map((p) => dirname(p)))) watchDir(dir);
+          for (const tail of tails.values()) void tail.poll(true);
+          for (const dir of paths.folders(tails.keys())) watchFolder(dir);
         }, options.pollInterval ?? 1000),
       );
-      if (globs.length) timers.push(setInterval(() => void sync(false), options.globInterval ?? 10_000));
+      if (paths.hasGlobs) timers.push(setInterval(() => void sync(false), options.globInterval ?? 10_000));
     },
     async stop() {
-      if (!started) return;
-      started = false;
-      for (const t of timers) clearInterval(t);
+      if (!running) return;
+      running = false;
+      for (const timer of timers) clearInterval(timer);
       timers.length = 0;
-      for (const w of dirWatchers.values()) w.close();
-      dirWatchers.clear();
-      await Promise.all([...tails.values()].map((t) => t.close()));
+      clearTimeout(globTimer);
+      globTimer = undefined;
+      for (const watcher of folderWatchers.values()) watcher.close();
+      folderWatchers.clear();
+      await Promise.all([...tails.values()].map((tail) => tail.close()));
       tails.clear();
       sink = undefined;
     },

@@ -1,14 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { findProgram } from './embedded-config.js';
+import { PortcullisError } from './errors.js';
+import { parseJournalRecord } from './journal-record.js';
 import { LineSplitter } from './line-splitter.js';
 import type { LineSink, LogSource, PositionStore, SourceLine } from './log-source.js';
 import type { Logger } from './logger.js';
 
 /** Options of {@link createJournalSource}. */
 export interface JournalSourceOptions {
-  /** journalctl match arguments, e.g. `['_SYSTEMD_UNIT=ssh.service', '+', '_COMM=sshd']`. */
+  /** journalctl match arguments, e.g. `['_SYSTEMD_UNIT=sshd.service', '+', '_COMM=sshd']`. */
   readonly matches: readonly string[];
   readonly logger: Logger;
+  /** Where the cursor is kept (key `journal:<matches>`), so a restart resumes after the last record read. */
   readonly positions?: PositionStore | undefined;
   /** journalctl binary (default: found on PATH). */
   readonly journalctl?: string | undefined;
@@ -17,109 +21,149 @@ export interface JournalSourceOptions {
   readonly extraArgs?: readonly string[] | undefined;
 }
 
-interface JournalRecord {
-  MESSAGE?: string | number[] | null;
-  SYSLOG_IDENTIFIER?: string;
-  _COMM?: string;
-  _PID?: string;
-  SYSLOG_PID?: string;
-  _HOSTNAME?: string;
-  __REALTIME_TIMESTAMP?: string;
-  __CURSOR?: string;
-}
+/** A JSON record is a few KiB; this bounds what one hostile record can make us buffer. */
+const MAX_RECORD = 1024 * 1024;
+const FIRST_BACKOFF = 1000;
+const MAX_BACKOFF = 60_000;
 
 /**
- * Follows journald with `journalctl -o json --follow` (argv only), resuming after the stored cursor or
- * starting at the end. Each record becomes a structured line (`program[pid]: message`, time from
- * `__REALTIME_TIMESTAMP`). When journalctl exits it is restarted with backoff from the last cursor.
+ * Follows journald with `journalctl -o json --follow` (argv, no shell), resuming after the stored cursor
+ * or, without one, starting at the end (`--lines 0`). Each record becomes a structured line. The cursor is
+ * saved after every delivered batch; when journalctl exits it is restarted after the last cursor, with a
+ * backoff from 1 s to 1 min. A cursor journalctl rejects is dropped (and reading starts at the end).
  */
 export function createJournalSource(options: JournalSourceOptions): LogSource {
-  const key = `journal:${options.directory ?? ''}:${options.matches.join(' ')}`;
+  const key = `journal:${options.matches.join(' ')}`;
+  const logger = options.logger;
   let child: ChildProcess | undefined;
-  let stopped = true;
-  let backoff = 1000;
-  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let backoff = FIRST_BACKOFF;
+  let restartTimer: NodeJS.Timeout | undefined;
   let cursor = options.positions?.getPosition(key)?.cursor;
+  let badRecords = 0;
 
-  const launch = (sink: LineSink) => {
-    const bin = options.journalctl ?? findProgram('journalctl');
-    if (!bin) {
-      options.logger.error('journalctl not found: install systemd (journalctl) or use backend: file');
-      return;
-    }
-    const args = ['-o', 'json', '--follow', '--no-pager', '--all'];
-    if (options.directory) args.push('--directory', options.directory);
-    args.push(...(cursor ? ['--after-cursor', cursor] : ['--lines', '0']));
-    args.push(...(options.extraArgs ?? []), ...options.matches);
-    const splitter = new LineSplitter({ maxLineLength: 1024 * 1024 });
-    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+  const argv = (): string[] => {
+    const args = ['--output=json', '--follow', '--no-pager', '--all'];
+    if (options.directory) args.push(`--directory=${options.directory}`);
+    args.push(cursor ? `--after-cursor=${cursor}` : '--lines=0');
+    return [...args, ...(options.extraArgs ?? []), ...options.matches];
+  };
+
+  const restartLater = (bin: string, sink: LineSink): void => {
+    restartTimer = setTimeout(() => {
+      if (running) launch(bin, sink).catch(() => restartLater(bin, sink));
+    }, backoff);
+    backoff = Math.min(backoff * 2, MAX_BACKOFF);
+  };
+
+  const launch = (bin: string, sink: LineSink): Promise<void> => {
+    const splitter = new LineSplitter({ maxLineLength: MAX_RECORD });
+    const proc = spawn(bin, argv(), { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
     child = proc;
     let stderr = '';
-    proc.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (text: string) => {
+      stderr = (stderr + text).slice(-2000);
     });
     proc.stdout?.on('data', (chunk: Buffer) => {
+      if (!running) return; // stopped: leave the cursor where the last delivered batch put it
       const out: SourceLine[] = [];
-      for (const text of splitter.push(chunk)) {
-        const line = toLine(text);
-        if (line) out.push(line.line);
-        if (line?.cursor) cursor = line.cursor;
+      for (const json of splitter.push(chunk)) {
+        const record = parseJournalRecord(json);
+        if (!record) {
+          if (badRecords++ === 0)
+            logger.warn(
+              { source: key },
+              'journalctl printed a line that is not a JSON record; skipping such lines',
+            );
+          continue;
+        }
+        out.push(record.line);
+        if (record.cursor) cursor = record.cursor;
       }
-      if (out.length) {
-        options.positions?.setPosition(key, { cursor });
+      backoff = FIRST_BACKOFF;
+      if (!out.length) return;
+      try {
         sink(out, 'journal');
+      } catch (error) {
+        logger.error({ err: error, source: key }, 'error while handling journal lines');
       }
-      backoff = 1000;
+      options.positions?.setPosition(key, { cursor });
     });
-    proc.on('error', (error) => options.logger.error({ err: error }, `cannot run ${bin}: ${error.message}`));
     proc.on('exit', (code, signal) => {
-      child = undefined;
-      if (stopped) return;
-      options.logger.warn({ code, signal, stderr: stderr.trim() }, `journalctl exited (${code ?? signal}); restarting in ${backoff} ms`);
-      timer = setTimeout(() => launch(sink), backoff);
-      backoff = Math.min(backoff * 2, 60_000);
+      if (child === proc) child = undefined;
+      if (!running) return;
+      const message = stderr.trim();
+      if (cursor && /cursor/i.test(message)) {
+        logger.warn(
+          { source: key, stderr: message },
+          'journalctl rejected the stored cursor; reading from the end of the journal',
+        );
+        cursor = undefined;
+      }
+      logger.warn(
+        { source: key, code, signal, stderr: message },
+        `journalctl exited (${code ?? signal}); restarting in ${backoff} ms`,
+      );
+      restartLater(bin, sink);
+    });
+    return new Promise((resolve, reject) => {
+      proc.once('spawn', () => resolve());
+      proc.once('error', (error) => {
+        logger.error({ err: error, source: key }, `cannot run ${bin}: ${error.message}`);
+        reject(new PortcullisError('SOURCE_FAILED', `cannot run ${bin}: ${error.message}`, { cause: error }));
+      });
     });
   };
 
   return {
     id: key,
     async start(sink) {
-      stopped = false;
-      launch(sink);
+      if (running) return;
+      const bin = options.journalctl ?? findProgram('journalctl');
+      if (!bin || !isExecutable(bin)) {
+        throw new PortcullisError(
+          'SOURCE_FAILED',
+          `journalctl not found${bin ? ` at ${bin}` : ' on PATH'}: the journal backend needs it`,
+          {
+            hint: 'install systemd (journalctl), or set backend: file and a logpath for this jail',
+          },
+        );
+      }
+      running = true;
+      try {
+        await launch(bin, sink);
+      } catch (error) {
+        running = false;
+        throw error;
+      }
     },
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
+      running = false;
+      clearTimeout(restartTimer);
       const proc = child;
-      if (!proc) return;
+      child = undefined;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
       await new Promise<void>((resolve) => {
-        proc.once('exit', () => resolve());
+        const timer = setTimeout(() => {
+          proc.kill('SIGKILL');
+          resolve();
+        }, 2000);
+        proc.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
         proc.kill('SIGTERM');
-        setTimeout(() => resolve(), 2000).unref();
       });
     },
   };
 }
 
-function toLine(text: string): { line: SourceLine; cursor: string | undefined } | undefined {
-  let r: JournalRecord;
+function isExecutable(path: string): boolean {
   try {
-    r = JSON.parse(text) as JournalRecord;
+    accessSync(path, constants.X_OK);
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
-  const message = Array.isArray(r.MESSAGE) ? Buffer.from(r.MESSAGE).toString('utf8') : (r.MESSAGE ?? '');
-  const program = r.SYSLOG_IDENTIFIER ?? r._COMM;
-  const pid = r.SYSLOG_PID ?? r._PID;
-  const us = Number(r.__REALTIME_TIMESTAMP);
-  return {
-    line: {
-      text: `${program ?? ''}${pid ? `[${pid}]` : ''}: ${message}`,
-      time: Number.isFinite(us) ? us / 1000 : undefined,
-      program,
-      pid,
-      hostname: r._HOSTNAME,
-    },
-    cursor: r.__CURSOR,
-  };
 }

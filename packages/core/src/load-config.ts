@@ -1,5 +1,7 @@
 import { dirname, resolve } from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
+import { realpath } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { type Loader, cosmiconfig } from 'cosmiconfig';
 import type { ActionDefinition } from './action-definition.js';
 import { compileFilter } from './compile-filter.js';
 import { type PortcullisConfig, configSchema, formatIssues } from './config-schema.js';
@@ -67,7 +69,19 @@ const BUILTIN_DEFAULTS = {
   actions: [] as unknown[],
 } as const;
 
+/**
+ * JS configs through `import()` with a query that changes on every load: Node caches ES modules by URL,
+ * so a reload would otherwise see the module as it was at start.
+ */
+const importFresh: Loader = async (filepath) => {
+  const url = `${pathToFileURL(await realpath(filepath)).href}?load=${Date.now()}`;
+  return ((await import(url)) as { default: unknown }).default;
+};
+
+// No cache: `reload` must see the file as it is now.
 const explorer = cosmiconfig('portcullis', {
+  cache: false,
+  loaders: { '.js': importFresh, '.mjs': importFresh },
   searchStrategy: 'none',
   searchPlaces: [
     'package.json',

@@ -9,6 +9,7 @@ import type { Failure } from './filter-definition.js';
 import { parseAddress } from './ip-address.js';
 import { Jail } from './jail.js';
 import { LineParser } from './line-parser.js';
+import { MAX_LINE_LENGTH } from './line-splitter.js';
 import type { ComposedJail, LoadedConfig } from './load-config.js';
 import type { LogSource, SourceLine } from './log-source.js';
 import type { Logger } from './logger.js';
@@ -292,7 +293,11 @@ export class Runtime {
       s.parsers.set(origin, parser);
     }
     const hooks = this.options.hooks;
+    let cut = 0;
+    // The splitter cuts over-long lines to exactly MAX_LINE_LENGTH: a line that long was (almost surely) cut.
+    if (hooks?.onTruncatedLine) for (const raw of lines) if (raw.text.length >= MAX_LINE_LENGTH) cut++;
     for (const jail of s.jails) {
+      for (let i = 0; i < cut; i++) hooks?.onTruncatedLine?.(jail.name);
       try {
         for (const raw of lines) jail.process(parser.fromSource(raw, undefined, origin), t0);
       } catch (error) {

@@ -1,80 +1,161 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredBan } from '@portcullis/core';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteBanStore } from '../src/index.js';
+import { MIGRATIONS } from '../src/schema.js';
+import { bundleForChild } from './bundle-for-child.js';
 
 function ban(ip: string, over: Partial<StoredBan> = {}): StoredBan {
-  return { jail: 'sshd', ip, family: ip.includes(':') ? 6 : 4, time: 1000, bantime: 600_000, expires: 601_000, failures: 5, banCount: 1, matches: ['line'], users: ['root'], reason: 'failures', ...over };
+  return {
+    jail: 'sshd',
+    ip,
+    family: ip.includes(':') ? 6 : 4,
+    time: 1000,
+    bantime: 600_000,
+    expires: 601_000,
+    failures: 5,
+    banCount: 1,
+    matches: ['line'],
+    users: ['root'],
+    reason: 'failures',
+    ...over,
+  };
 }
+const tempFile = (prefix: string) => join(mkdtempSync(join(tmpdir(), `pcl-${prefix}-`)), 'portcullis.db');
 
 describe('SqliteBanStore', () => {
-  it('keeps bans, history and positions across close and reopen', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'store-')), 'sub', 'portcullis.db');
+  it('keeps bans, history and positions across close and reopen; folder 0700, file 0600', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pcl-store-')), 'sub', 'portcullis.db');
     const store = SqliteBanStore.open(file);
     store.addBan(ban('192.0.2.1'));
-    store.addBan(ban('2001:db8::1', { expires: Number.POSITIVE_INFINITY, bantime: -1 }));
-    store.addBan(ban('192.0.2.1', { time: 2000, banCount: 2 }));
-    store.setPosition('file:/var/log/auth.log', { offset: 123, dev: 1, ino: 2, headHash: 'abc' });
+    store.addBan(
+      ban('2001:db8::1', {
+        expires: Number.POSITIVE_INFINITY,
+        bantime: -1,
+        users: undefined,
+        reason: 'manual',
+        time: 500,
+      }),
+    );
+    store.addBan(
+      ban('192.0.2.1', { time: 2000, banCount: 2, matches: Array.from({ length: 30 }, (_, i) => `m${i}`) }),
+    );
+    store.addBan(ban('192.0.2.1', { time: 2500, banCount: 2, reason: 'restore' })); // same ban again: no new history
+    store.setPosition('/var/log/auth.log', { offset: 123, dev: 1, ino: 2, headHash: 'abc' });
+    store.setPosition('/var/log/auth.log', { offset: 456, dev: 1, ino: 2, headHash: 'abc' });
+    store.setPosition('journal:_SYSTEMD_UNIT=ssh.service', { cursor: 's=abc;i=1' });
     expect(store.removeBan('sshd', '192.0.2.99')).toBe(false);
     store.close();
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(file, '..')).mode & 0o777).toBe(0o700);
 
     const again = SqliteBanStore.open(file);
     const bans = again.currentBans('sshd');
-    expect(bans.map((b) => [b.ip, b.banCount, b.expires])).toEqual([
-      ['2001:db8::1', 1, Number.POSITIVE_INFINITY],
-      ['192.0.2.1', 2, 601_000],
+    expect(bans.map((b) => [b.ip, b.banCount, b.expires, b.reason])).toEqual([
+      ['2001:db8::1', 1, Number.POSITIVE_INFINITY, 'manual'],
+      ['192.0.2.1', 2, 601_000, 'restore'],
     ]);
-    expect(bans[1]).toMatchObject({ matches: ['line'], users: ['root'], reason: 'failures', family: 4 });
+    expect(bans[0]).toMatchObject({ family: 6, bantime: -1, users: undefined });
+    expect(again.currentBans('other')).toEqual([]);
     expect(again.banCount('192.0.2.1', 'sshd', 0)).toBe(2);
     expect(again.banCount('192.0.2.1', 'other', 0)).toBe(0);
     expect(again.banCount('192.0.2.1', undefined, 1500)).toBe(1);
-    expect(again.getPosition('file:/var/log/auth.log')).toEqual({ offset: 123, dev: 1, ino: 2, headHash: 'abc' });
+    expect(again.getPosition('/var/log/auth.log')).toEqual({ offset: 456, dev: 1, ino: 2, headHash: 'abc' });
+    expect(again.getPosition('journal:_SYSTEMD_UNIT=ssh.service')).toEqual({ cursor: 's=abc;i=1' });
+    expect(again.getPosition('nothing')).toBeUndefined();
     expect(again.removeBan('sshd', '192.0.2.1')).toBe(true);
     expect(again.currentBans().map((b) => b.ip)).toEqual(['2001:db8::1']);
+    expect(again.banCount('192.0.2.1', 'sshd', 0)).toBe(2); // history stays
     again.close();
   });
 
-  // The child is plain Node: it runs the built package (pnpm test builds before running tests).
-  it.skipIf(!existsSync(new URL('../dist/index.js', import.meta.url)))('loses no reported ban when the process is killed with SIGKILL', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'store-kill-')), 'portcullis.db');
+  it('keeps at most 20 matched lines per ban', () => {
+    const store = SqliteBanStore.open(':memory:');
+    store.addBan(ban('192.0.2.7', { matches: Array.from({ length: 30 }, (_, i) => `m${i}`) }));
+    expect(store.currentBans()[0]?.matches).toEqual(Array.from({ length: 20 }, (_, i) => `m${i + 10}`));
+    store.close();
+  });
+
+  it('records its schema version, and refuses a file from a newer release', () => {
+    const file = tempFile('store-version');
+    SqliteBanStore.open(file).close();
+    const db = new Database(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => SqliteBanStore.open(file)).toThrow(/newer than this @portcullis\/store-sqlite knows/);
+    const garbage = tempFile('store-garbage');
+    writeFileSync(garbage, 'not a database, just text that is long enough to have a header '.repeat(20));
+    expect(() => SqliteBanStore.open(garbage)).toThrow(/not a database/);
+  });
+
+  it('loses no reported ban when the process is killed with SIGKILL', async () => {
+    const file = tempFile('store-kill');
+    const bundle = await bundleForChild(join(import.meta.dirname, '../src/index.ts'));
+    // The child reports a ban on stdout only after addBan returned (stdout to a pipe is synchronous on Linux).
     const script = `
-      const { SqliteBanStore } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+      const { SqliteBanStore } = await import(${JSON.stringify(bundle)});
       const store = SqliteBanStore.open(${JSON.stringify(file)});
       for (let i = 0; ; i++) {
-        store.addBan({ jail: 'j', ip: '10.0.' + (i >> 8 & 255) + '.' + (i & 255), family: 4, time: i, bantime: 1, expires: 1e15, failures: 1, banCount: 1, matches: [] });
+        store.addBan({ jail: 'j', ip: '10.0.' + ((i >> 8) & 255) + '.' + (i & 255), family: 4, time: i, bantime: 1, expires: 1e15, failures: 1, banCount: 1, matches: ['m'] });
+        store.setPosition('/var/log/x', { offset: i });
         process.stdout.write(i + '\\n');
       }`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let reported = -1;
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) reported = Number(l);
-      if (reported >= 300) child.kill('SIGKILL');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    await new Promise((r) => child.once('exit', r));
-    expect(reported).toBeGreaterThanOrEqual(300);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    let reported = -1;
+    let rest = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const lines = (rest + d.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) reported = Number(l);
+      if (reported >= 2000) child.kill('SIGKILL');
+    });
+    const [, signal] = (await new Promise((r) => child.once('exit', (...a) => r(a)))) as [
+      number | null,
+      string | null,
+    ];
+    expect(signal, stderr).toBe('SIGKILL');
+    expect(reported).toBeGreaterThanOrEqual(2000);
     const store = SqliteBanStore.open(file);
-    // Every ban reported on stdout was committed before it was reported.
-    expect(store.currentBans('j').length).toBeGreaterThanOrEqual(reported + 1);
+    const ips = new Set(store.currentBans('j').map((b) => b.ip));
+    const missing = Array.from(
+      { length: reported + 1 },
+      (_, i) => `10.0.${(i >> 8) & 255}.${i & 255}`,
+    ).filter((ip) => !ips.has(ip));
+    expect(missing).toEqual([]);
+    expect(store.getPosition('/var/log/x')?.offset).toBeGreaterThanOrEqual(reported);
     store.close();
-  }, 60_000);
+  }, 30_000);
 
   it('purges old history and keeps the file small', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'store-purge-')), 'portcullis.db');
+    const file = tempFile('store-purge');
     const store = SqliteBanStore.open(file);
-    for (let i = 0; i < 20_000; i++) store.addBan(ban(`10.1.${i >> 8}.${i & 255}`, { time: i, jail: 'flood' }));
-    for (let i = 0; i < 20_000; i++) store.removeBan('flood', `10.1.${i >> 8}.${i & 255}`);
-    expect(store.banCount('10.1.0.1', 'flood', 0)).toBe(1);
+    for (let i = 0; i < 100_000; i++)
+      store.addBan(ban(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, { time: i, jail: 'flood' }));
+    for (let i = 0; i < 100_000; i++) store.removeBan('flood', `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    store.addBan(ban('192.0.2.9', { time: 2_000_000 }));
+    const sizeOf = () => statSync(file).size + statSync(`${file}-wal`).size;
+    const before = sizeOf();
+    expect(store.banCount('10.0.0.1', 'flood', 0)).toBe(1);
     store.purge(1_000_000);
-    expect(store.banCount('10.1.0.1', 'flood', 0)).toBe(0);
+    expect(store.banCount('10.0.0.1', 'flood', 0)).toBe(0);
+    expect(store.banCount('192.0.2.9', 'sshd', 0)).toBe(1); // newer history stays
+    const after = sizeOf();
+    expect(before).toBeGreaterThan(4 * 1024 * 1024);
+    expect(after).toBeLessThan(64 * 1024);
+    store.purge(1_000_000); // nothing left to purge: no VACUUM, nothing changes
+    expect(sizeOf()).toBe(after);
     store.close();
-    expect(statSync(file).size).toBeLessThan(512 * 1024);
-  });
+  }, 30_000);
 });

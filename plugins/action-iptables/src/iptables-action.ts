@@ -2,16 +2,34 @@ import { createHash } from 'node:crypto';
 import { type BanTicket, type JailInfo, defineAction, findProgram, parseAddress } from '@portcullis/core';
 import { type IptablesOptions, iptablesOptions } from './options.js';
 import { runProgram } from './run-program.js';
+import { numericPort } from './service-ports.js';
 
 type Family = 4 | 6;
 
 /** From this many addresses in one unban batch, the plain chain is rewritten rather than edited rule by rule. */
 const REWRITE_FROM = 64;
 
-/** Jump-rule match for the jail's ports/protocol (several rules when protocol is `all` with ports). */
+/**
+ * Jump-rule matches for the jail's ports/protocol: one per protocol (tcp and udp for `all` with ports) and
+ * per group of ports — `multiport` takes at most 15 ports, a range counting as two.
+ */
 function jumpMatches(jail: JailInfo): string[][] {
-  const protos = jail.protocol === 'all' ? (jail.ports.length ? ['tcp', 'udp'] : [undefined]) : [jail.protocol];
-  return protos.map((p) => [...(p ? ['-p', p] : []), ...(jail.ports.length ? ['-m', 'multiport', '--dports', jail.ports.join(',')] : [])]);
+  const groups: string[][] = [];
+  let weight = 15;
+  for (const port of jail.ports.map((p) => numericPort(jail.name, p))) {
+    const w = port.includes(':') ? 2 : 1;
+    if (weight + w > 15) {
+      groups.push([]);
+      weight = 0;
+    }
+    groups.at(-1)!.push(port);
+    weight += w;
+  }
+  const protos = jail.protocol === 'all' ? (groups.length ? ['tcp', 'udp'] : [undefined]) : [jail.protocol];
+  return protos.flatMap((p) => {
+    const proto = p ? ['-p', p] : [];
+    return groups.length ? groups.map((g) => [...proto, '-m', 'multiport', '--dports', g.join(',')]) : [proto];
+  });
 }
 
 /**

@@ -19,7 +19,7 @@ export function runProgram(argv: readonly string[], input: string | undefined, t
       clearTimeout(timer);
       if (code === 0) return resolve(out);
       const hint = /Permission denied|Operation not permitted/i.test(err) ? ' (needs root or CAP_NET_ADMIN)' : '';
-      reject(Object.assign(new Error(`${argv.join(' ')} failed (${signal ?? `exit ${code}`})${hint}: ${err.trim().split('\n').slice(0, 6).join('\n')}`), { exitCode: code }));
+      reject(Object.assign(new Error(`${argv.join(' ')} failed (${signal ? `killed by ${signal} after ${timeoutMs / 1000} s` : `exit ${code}`})${hint}: ${err.trim().split('\n').slice(0, 6).join('\n')}`), { exitCode: code }));
     });
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');

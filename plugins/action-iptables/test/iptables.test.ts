@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ActionInstance, BanTicket } from '@portcullis/core';
 import { silentLogger } from '@portcullis/core';
 import { checkActionContract, makeTicket } from '@portcullis/testkit';
@@ -12,9 +15,9 @@ if (why && process.env.CI !== 'true') console.warn(`skipping iptables tests: ${w
 
 let ns: NetnsPair;
 
-function create(extra: Record<string, unknown> = {}, ports: string[] = []): ActionInstance {
+function create(extra: Record<string, unknown> = {}, ports: string[] = [], protocol: 'tcp' | 'udp' | 'all' = 'tcp'): ActionInstance {
   const options = iptablesOptions.parse({ commandPrefix: ns.serverPrefix, ...extra });
-  return iptablesAction.create(options, { jail: { name: 'sshd', ports, protocol: 'tcp', bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
+  return iptablesAction.create(options, { jail: { name: 'sshd', ports, protocol, bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
 }
 
 const rules = (bin = 'iptables') => ns.inServer([bin, '-S']);
@@ -96,9 +99,52 @@ for (const ipset of [false, true]) {
       expect(ns.canConnect(4)).toBe(true);
     });
 
+    it('jumps for tcp and udp with protocol all (port names and ranges), and refuses a malformed port', async () => {
+      const action = create({ ipset }, [String(ns.port), 'ssh', '9000:9100'], 'all');
+      await action.start!();
+      await action.start!();
+      const jumps = rules().split('\n').filter((l) => l.includes('-j portcullis-sshd'));
+      expect(jumps).toEqual([
+        `-A INPUT -p udp -m multiport --dports ${ns.port},22,9000:9100 -j portcullis-sshd`,
+        `-A INPUT -p tcp -m multiport --dports ${ns.port},22,9000:9100 -j portcullis-sshd`,
+      ]);
+      await action.ban([makeTicket(ns.attacker6, 'sshd')]);
+      expect(ns.canConnect(6)).toBe(false);
+      await action.stop!();
+      expect(rules()).not.toContain('portcullis-sshd');
+      // multiport takes 15 ports (a range counts 2): 20 ports need two jump rules.
+      const many = create({ ipset }, Array.from({ length: 19 }, (_, i) => String(9000 + i)).concat('9500:9600'));
+      await many.start!();
+      expect(rules().split('\n').filter((l) => l.includes('-j portcullis-sshd'))).toHaveLength(2);
+      expect(await many.check!()).toBe(true);
+      await many.stop!();
+      expect(rules()).not.toContain('portcullis-sshd');
+      await expect(create({ ipset }, ['22 -j ACCEPT']).start!()).rejects.toThrow(/invalid port "22 -j ACCEPT"/);
+      await expect(create({ ipset }, ['no-such-service-here']).start!()).rejects.toThrow(/unknown service name "no-such-service-here"/);
+    });
+
     it('reports a bogus binary path clearly', async () => {
       const action = create({ ipset, iptables: '/nonexistent/iptables', ipsetPath: '/nonexistent/ipset', commandPrefix: [] });
       await expect(action.start!()).rejects.toThrow(/\/nonexistent\/ip(tables-restore|set) not found: .*set the action's "(iptables|ipsetPath)" option/);
+    });
+
+    it('reports a non-executable binary and a hanging one (killed after the timeout) clearly', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pcl-ipt-'));
+      try {
+        writeFileSync(join(dir, 'iptables-restore'), '');
+        writeFileSync(join(dir, 'ipset'), '');
+        const bogus = { ipset, iptables: join(dir, 'iptables'), ipsetPath: join(dir, 'ipset'), commandPrefix: [] };
+        await expect(create(bogus).start!()).rejects.toThrow(/needs root or CAP_NET_ADMIN, and an executable file/);
+        for (const f of ['iptables-restore', 'ipset']) {
+          writeFileSync(join(dir, f), '#!/bin/sh\nexec sleep 10\n');
+          chmodSync(join(dir, f), 0o755);
+        }
+        const started = Date.now();
+        await expect(create({ ...bogus, timeout: 0.3 }).ban!([makeTicket('203.0.113.1', 'sshd')])).rejects.toThrow(/killed by SIGKILL after 0\.3 s/);
+        expect(Date.now() - started).toBeLessThan(5000);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('keeps the action contract (testkit)', async () => {

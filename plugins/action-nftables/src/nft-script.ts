@@ -29,8 +29,13 @@ export function jailObjects(family: NftFamily, table: string, jail: string): Jai
   return { family, table, chain: id, set4: `${id}_v4`, set6: `${id}_v6`, v4: family !== 'ip6', v6: family !== 'ip' };
 }
 
+/** A port number, a service name from /etc/services, or a `from:to` range. */
+const PORT = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}(?::\d{1,5})?$/;
+
 /** The port/protocol part of the rule: all traffic from a banned address, or only the jail's ports. */
 export function portMatch(jail: JailInfo): string {
+  // The engine validates ports at config load; they are still checked here since they go into an nft script.
+  for (const p of jail.ports) if (!PORT.test(p)) throw new Error(`jail ${jail.name}: invalid port "${p}" (use 22, ssh or 8000:8100)`);
   if (jail.ports.length === 0) return jail.protocol === 'all' ? '' : `meta l4proto ${jail.protocol} `;
   const ports = jail.ports.map((p) => p.replace(':', '-')).join(', ');
   if (jail.protocol === 'all') return `meta l4proto { tcp, udp } th dport { ${ports} } `;
@@ -80,22 +85,52 @@ export function flushScript(o: JailObjects): string {
 }
 
 /**
- * `add element` statements for a batch. Each element carries the ban's remaining time as its timeout, so
- * the kernel lifts the ban by itself even if the daemon is gone; permanent bans have none.
+ * The statements that ban a batch, as one transaction. Each element carries the ban's remaining time as
+ * its timeout, so the kernel lifts the ban by itself even if the daemon is gone; permanent bans have none.
+ *
+ * Re-adding an existing element is a no-op on older kernels (Debian 12's 6.1 keeps the old timeout) and an
+ * update on newer ones. For addresses in `rebanned` (already in the set, as far as the caller knows) the
+ * element is first re-created: `add` (a no-op when present), `delete`, then `add` with the new timeout, so
+ * a prolonged or made-permanent ban is the same on every kernel. Only those pay for it: a transaction
+ * that deletes costs ~15 ms in the kernel (an RCU grace period), a pure `add` ~2.5 ms.
  */
-export function addElements(o: JailObjects, tickets: readonly BanTicket[], now: number): string {
-  const v4: string[] = [];
-  const v6: string[] = [];
-  for (const t of tickets) {
+export function addElements(o: JailObjects, tickets: readonly BanTicket[], now: number, rebanned: ReadonlySet<string> = new Set()): string {
+  const latest = new Map<string, BanTicket>();
+  for (const t of tickets) latest.set(t.ip, t);
+  const again: Record<4 | 6, string[]> = { 4: [], 6: [] };
+  const timed: Record<4 | 6, string[]> = { 4: [], 6: [] };
+  for (const t of latest.values()) {
+    const family = t.family === 6 ? 6 : 4;
     const left = Number.isFinite(t.expires) ? Math.max(1, Math.ceil((t.expires - now) / 1000)) : 0;
-    (t.family === 6 ? v6 : v4).push(left > 0 ? `${t.ip} timeout ${left}s` : t.ip);
+    if (rebanned.has(t.ip)) again[family].push(t.ip);
+    timed[family].push(left > 0 ? `${t.ip} timeout ${left}s` : t.ip);
   }
-  return [...statements('add', o, o.set4, v4), ...statements('add', o, o.set6, v6), ''].join('\n');
+  return [
+    ...statements('add', o, o.set4, again[4]),
+    ...statements('add', o, o.set6, again[6]),
+    ...statements('delete', o, o.set4, again[4]),
+    ...statements('delete', o, o.set6, again[6]),
+    ...statements('add', o, o.set4, timed[4]),
+    ...statements('add', o, o.set6, timed[6]),
+    '',
+  ].join('\n');
 }
 
-/** `delete element` statements for a batch. */
+/**
+ * The statements that unban a batch, as one transaction. nft 1.0.6 (Debian 12) has no `destroy element`,
+ * and one unknown element fails a whole `delete` transaction; adding the elements first (a no-op for those
+ * present) makes every delete succeed, so unbanning an expired or unknown address is not an error.
+ */
 export function deleteElements(o: JailObjects, v4: readonly string[], v6: readonly string[]): string {
-  return [...statements('delete', o, o.set4, v4), ...statements('delete', o, o.set6, v6), ''].join('\n');
+  const u4 = [...new Set(v4)];
+  const u6 = [...new Set(v6)];
+  return [
+    ...statements('add', o, o.set4, u4),
+    ...statements('add', o, o.set6, u6),
+    ...statements('delete', o, o.set4, u4),
+    ...statements('delete', o, o.set6, u6),
+    '',
+  ].join('\n');
 }
 
 function statements(verb: 'add' | 'delete', o: JailObjects, set: string, elements: readonly string[]): string[] {

@@ -4,7 +4,7 @@ import { type NftablesOptions, nftablesOptions } from './options.js';
 import { type NftRunner, runNft } from './run-nft.js';
 
 interface NftJson {
-  nftables?: { set?: { name: string; elem?: unknown[] }; chain?: { name: string }; rule?: { chain: string } }[];
+  nftables?: { set?: { name: string }; chain?: { name: string }; rule?: { chain: string } }[];
 }
 
 /**
@@ -19,6 +19,12 @@ export const nftablesAction = defineAction<NftablesOptions>({
   create(options, ctx) {
     const objects = jailObjects(options.family, options.table, ctx.jail.name);
     let runner: NftRunner | undefined;
+    /**
+     * Addresses this instance has put in the sets (and not removed since): a ban of one of these re-creates
+     * its element so the new timeout applies on every kernel. Only a hint — an element that expired or was
+     * removed behind our back is handled by the same statements.
+     */
+    const banned = new Set<string>();
     const nft = (args: string[], script?: string) => {
       runner ??= {
         nft: options.nft ?? findProgram('nft') ?? 'nft',
@@ -27,11 +33,14 @@ export const nftablesAction = defineAction<NftablesOptions>({
       };
       return runNft(runner, args, script);
     };
+    // `-t` (terse) leaves out set elements: check() stays cheap with 100,000 bans in the sets.
     const listTable = async (): Promise<NftJson | undefined> => {
       try {
-        return JSON.parse(await nft(['-j', 'list', 'table', objects.family, objects.table])) as NftJson;
-      } catch {
-        return undefined;
+        return JSON.parse(await nft(['-t', '-j', 'list', 'table', objects.family, objects.table])) as NftJson;
+      } catch (error) {
+        // A missing table is an answer (check() is false); a missing binary or no permission is an error.
+        if (/No such file or directory/.test((error as Error).message)) return undefined;
+        throw error;
       }
     };
     // Only validated, canonical addresses reach nft; anything else is logged and skipped.
@@ -53,7 +62,9 @@ export const nftablesAction = defineAction<NftablesOptions>({
 
       async ban(tickets) {
         const ok = valid(tickets);
-        if (ok.length) await nft(['-f', '-'], addElements(objects, ok, Date.now()));
+        if (!ok.length) return;
+        await nft(['-f', '-'], addElements(objects, ok, Date.now(), banned));
+        for (const t of ok) banned.add(t.ip);
       },
 
       async unban(tickets) {
@@ -61,17 +72,8 @@ export const nftablesAction = defineAction<NftablesOptions>({
         const v4 = ok.filter((t) => t.family === 4).map((t) => t.ip);
         const v6 = ok.filter((t) => t.family === 6).map((t) => t.ip);
         if (!v4.length && !v6.length) return;
-        try {
-          await nft(['-f', '-'], deleteElements(objects, v4, v6));
-        } catch (error) {
-          // One element already gone (expired in the kernel, removed by hand) fails the whole transaction:
-          // delete only what is still there. Unbanning an unknown address is not an error.
-          const present = await currentElements();
-          if (!present) throw error;
-          const left4 = v4.filter((ip) => present.has(ip));
-          const left6 = v6.filter((ip) => present.has(ip));
-          if (left4.length || left6.length) await nft(['-f', '-'], deleteElements(objects, left4, left6));
-        }
+        await nft(['-f', '-'], deleteElements(objects, v4, v6));
+        for (const ip of [...v4, ...v6]) banned.delete(ip);
       },
 
       async check() {
@@ -84,6 +86,7 @@ export const nftablesAction = defineAction<NftablesOptions>({
 
       async flush() {
         await nft(['-f', '-'], flushScript(objects));
+        banned.clear();
       },
 
       async stop() {
@@ -99,20 +102,5 @@ export const nftablesAction = defineAction<NftablesOptions>({
         if (after && remaining === 0) await nft(['delete', 'table', objects.family, objects.table]).catch(() => {});
       },
     };
-
-    async function currentElements(): Promise<Set<string> | undefined> {
-      const json = await listTable();
-      if (!json?.nftables) return undefined;
-      const out = new Set<string>();
-      for (const o of json.nftables) {
-        if (o.set?.name !== objects.set4 && o.set?.name !== objects.set6) continue;
-        for (const e of o.set.elem ?? []) {
-          const value = typeof e === 'string' ? e : (e as { elem?: { val?: unknown } }).elem?.val;
-          const parsed = typeof value === 'string' ? parseAddress(value) : undefined;
-          if (parsed) out.add(parsed.canonical);
-        }
-      }
-      return out;
-    }
   },
 });

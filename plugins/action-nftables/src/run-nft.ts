@@ -22,7 +22,9 @@ export function runNft(runner: NftRunner, args: readonly string[], script?: stri
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (error.code === 'ENOENT') reject(new Error(`${argv[0]} not found: install nftables (apt-get install nftables) or set the action's "nft" option`));
+      if (error.code === 'ENOENT' && runner.prefix.length) reject(new Error(`${argv[0]} not found: check the action's "commandPrefix" option`));
+      else if (error.code === 'ENOENT') reject(new Error(`${argv[0]} not found: install nftables (apt-get install nftables) or set the action's "nft" option`));
+      else if (error.code === 'EACCES' || error.code === 'EPERM') reject(new Error(`cannot run ${argv[0]}: ${error.message} (it must be executable, and nftables needs root or CAP_NET_ADMIN)`));
       else reject(new Error(`cannot run ${argv[0]}: ${error.message}`));
     });
     child.on('close', (code, signal) => {

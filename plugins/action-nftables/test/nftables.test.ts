@@ -1,10 +1,14 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ActionInstance, BanTicket } from '@portcullis/core';
 import { silentLogger } from '@portcullis/core';
 import { checkActionContract, makeTicket } from '@portcullis/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NetnsPair, createNetnsPair, netnsUnavailable } from '../../../test/netns.js';
 import { nftablesAction } from '../src/index.js';
+import { portMatch } from '../src/nft-script.js';
 import { nftablesOptions } from '../src/options.js';
 
 const why = netnsUnavailable(['/usr/sbin/nft']);
@@ -12,9 +16,9 @@ if (why && process.env.CI !== 'true') console.warn(`skipping nftables tests: ${w
 
 let ns: NetnsPair;
 
-function create(extra: Record<string, unknown> = {}, jail = 'sshd', ports: string[] = []): ActionInstance {
+function create(extra: Record<string, unknown> = {}, jail = 'sshd', ports: string[] = [], protocol: 'tcp' | 'udp' | 'all' = 'tcp'): ActionInstance {
   const options = nftablesOptions.parse({ commandPrefix: ns.serverPrefix, table: 'pcltest', ...extra });
-  return nftablesAction.create(options, { jail: { name: jail, ports, protocol: 'tcp', bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
+  return nftablesAction.create(options, { jail: { name: jail, ports, protocol, bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
 }
 
 const ruleset = () => ns.inServer(['nft', 'list', 'ruleset']);
@@ -28,6 +32,14 @@ async function eventually(cond: () => boolean, ms = 3000): Promise<boolean> {
   }
   return cond();
 }
+
+describe('nft script', () => {
+  it('refuses a malformed port before it reaches nft', () => {
+    const jail = { name: 'x', ports: ['22 } accept; flush ruleset'], protocol: 'tcp' as const, bantime: 1 };
+    expect(() => portMatch(jail)).toThrow(/invalid port "22 } accept; flush ruleset"/);
+    expect(portMatch({ ...jail, ports: ['ssh', '8000:8100'] })).toBe('tcp dport { ssh, 8000-8100 } ');
+  });
+});
 
 describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action against the kernel (network namespaces)', () => {
   beforeAll(() => {
@@ -72,6 +84,24 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     await action.ban([makeTicket('203.0.113.6', 'sshd')]);
     await action.unban([makeTicket('203.0.113.5', 'sshd'), makeTicket('203.0.113.6', 'sshd')]);
     expect(has('203.0.113.6')).toBe(false);
+    // A duplicate inside one batch, and a unban batch of only unknown addresses (v4 and v6), are not errors.
+    await action.ban([makeTicket('203.0.113.7', 'sshd'), makeTicket('203.0.113.7', 'sshd')]);
+    expect(ruleset().match(/203\.0\.113\.7/g)).toHaveLength(1);
+    await action.unban([makeTicket('203.0.113.8', 'sshd'), makeTicket('2001:db8::8', 'sshd')]);
+    await action.stop!();
+  });
+
+  it('re-banning a banned address gives it the new remaining time on every kernel (prolonged, or permanent)', async () => {
+    const action = create();
+    await action.start!();
+    const now = Date.now();
+    await action.ban([makeTicket('203.0.113.20', 'sshd', { time: now, bantime: 60_000, expires: now + 60_000 })]);
+    await action.ban([makeTicket('203.0.113.20', 'sshd', { time: now, bantime: 7_200_000, expires: now + 7_200_000 })]);
+    const element = (ip: string) => ruleset().match(new RegExp(`${ip.replace(/\./g, '\\.')}[^,}\n]*`))?.[0];
+    expect(element('203.0.113.20')).toMatch(/timeout 2h /);
+    await action.ban([makeTicket('203.0.113.20', 'sshd', { time: now, bantime: Number.POSITIVE_INFINITY, expires: Number.POSITIVE_INFINITY })]);
+    expect(element('203.0.113.20')).not.toContain('timeout');
+    expect(ruleset().match(/203\.0\.113\.20/g)).toHaveLength(1);
     await action.stop!();
   });
 
@@ -130,8 +160,42 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     expect(ruleset()).not.toContain('pcltest');
   });
 
+  it('accepts every protocol/ports shape: all protocols on some ports (with a range), all traffic, udp only', async () => {
+    const some = create({}, 'both', [String(ns.port), '9000:9100'], 'all');
+    await some.start!();
+    await some.ban([makeTicket(ns.attacker6, 'both')]);
+    expect(ns.inServer(['nft', 'list', 'chain', 'inet', 'pcltest', 'j_both'])).toMatch(/th dport \{ 9000-9100, 8022 \}|th dport \{ 8022, 9000-9100 \}/);
+    expect(ns.canConnect(6)).toBe(false);
+    await some.stop!();
+    const every = create({}, 'every', [], 'all');
+    await every.start!();
+    await every.ban([makeTicket(ns.attacker4, 'every')]);
+    expect(ns.canConnect(4)).toBe(false);
+    await every.stop!();
+    const udp = create({}, 'udp', [String(ns.port)], 'udp');
+    await udp.start!();
+    await udp.ban([makeTicket(ns.attacker4, 'udp')]);
+    expect(ns.canConnect(4)).toBe(true); // the listener is TCP: a udp-only ban must not block it
+    await udp.stop!();
+    expect(ruleset()).not.toContain('pcltest');
+  });
+
   it('reports a missing nft binary clearly', async () => {
     const action = create({ nft: '/nonexistent/nft', commandPrefix: [] });
     await expect(action.start!()).rejects.toThrow(/\/nonexistent\/nft not found: install nftables/);
+  });
+
+  it('reports a non-executable nft and a hanging one (killed after the timeout) clearly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcl-nft-'));
+    try {
+      writeFileSync(join(dir, 'plain'), '');
+      await expect(create({ nft: join(dir, 'plain'), commandPrefix: [] }).start!()).rejects.toThrow(/must be executable.*root or CAP_NET_ADMIN/);
+      writeFileSync(join(dir, 'hang'), '#!/bin/sh\nexec sleep 10\n', { mode: 0o755 });
+      const started = Date.now();
+      await expect(create({ nft: join(dir, 'hang'), commandPrefix: [], timeout: 0.3 }).ban!([makeTicket('203.0.113.1', 'sshd')])).rejects.toThrow(/killed by SIGKILL after 0\.3 s/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import type { FailRule } from '@portcullis/core';
-import { END, INVALID, KEY, PEER, PORT, SSH2, USER, USER_WORD } from './fragments.js';
+import { END, HOSTBASED, INVALID, KEY, ON_LOCAL, PEER, PORT, SSH2, USER, USER_WORD } from './fragments.js';
 
 /**
  * Authentication failures every mode counts: failed methods, unknown and refused users, PAM failures,
@@ -8,14 +8,25 @@ import { END, INVALID, KEY, PEER, PORT, SSH2, USER, USER_WORD } from './fragment
  */
 export const authRules: readonly FailRule[] = [
   {
-    // Key probing is how every key-based login starts: only a connection that ends without `Accepted` counts.
-    pattern: `^Failed publickey for ${INVALID}${USER} from ${PEER}${PORT}${SSH2}${KEY}${END}`,
+    // An invalid user can never log in, so a failed key of one is a failure at once.
+    pattern: `^Failed publickey for (?:invalid|illegal) user ${USER} from ${PEER}${PORT}${ON_LOCAL}${SSH2}${KEY}${END}`,
+    description: 'Failed publickey for an invalid user',
+  },
+  {
+    // Key probing is how every key-based login starts: clients try their keys one after the other (each
+    // logged at LogLevel VERBOSE). Only a connection that ends without `Accepted` counts.
+    pattern: `^Failed publickey for ${USER} from ${PEER}${PORT}${ON_LOCAL}${SSH2}${KEY}${END}`,
     kind: 'pending',
     description: 'Failed publickey (counts when the connection ends without success)',
   },
   {
-    pattern: `^Failed (?!publickey )[^\\s]{1,64} for ${INVALID}${USER} from ${PEER}${PORT}${SSH2}${END}`,
-    description: 'Failed password / keyboard-interactive / none / other method',
+    // The client user/host it claims follow the real peer; quotes are excluded from them (see HOSTBASED).
+    pattern: `^Failed hostbased for ${INVALID}${USER} from ${PEER}${PORT}${SSH2}${HOSTBASED}${END}`,
+    description: 'Failed hostbased with key and claimed client user/host',
+  },
+  {
+    pattern: `^Failed (?!publickey )[^\\s]{1,64} for ${INVALID}${USER} from ${PEER}${PORT}${ON_LOCAL}${SSH2}${END}`,
+    description: 'Failed password / keyboard-interactive / none / hostbased / other method',
   },
   { pattern: `^Invalid user ${USER} from ${PEER}${PORT}${END}`, description: 'Invalid user' },
   {
@@ -25,6 +36,17 @@ export const authRules: readonly FailRule[] = [
   {
     pattern: `^User ${USER} from ${PEER} not allowed because (?:not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups)${END}`,
     description: 'User not allowed by AllowUsers/DenyUsers/AllowGroups/DenyGroups',
+  },
+  {
+    // authorized_keys `from=` refused the source; the user is a real account (pw_name), the ip is sshd's.
+    pattern:
+      '^Authentication tried for <F-USER>[^\\s]{1,100}</F-USER> with correct key but not from a permitted host \\(host=[^\\s,]{1,255}, ip=<ADDR>(?:, required=[^\\s)]{0,200})?\\)\\.\\]? ?$',
+    description: 'correct key but not from a permitted host (authorized_keys from=)',
+  },
+  {
+    pattern:
+      '^Authentication tried for <F-USER>[^\\s]{1,100}</F-USER> with valid certificate but not from a permitted source address \\(<ADDR>\\)\\.\\]? ?$',
+    description: 'valid certificate but not from a permitted source address',
   },
   {
     // No host on the line: the host comes from an earlier line of the same sshd process.
@@ -47,17 +69,17 @@ export const authRules: readonly FailRule[] = [
   },
   {
     // The host is the first rhost= after the fixed PAM fields; user= at the end is the attacker's.
-    pattern: `^pam_[a-z0-9_]{1,32}\\(sshd:auth\\): authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}</F-USER>)?\\]? ?$`,
+    pattern: `^pam_[a-z0-9_]{1,32}\\(sshd:auth\\): authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}?</F-USER>)?\\]? ?$`,
     literals: ['(sshd:auth): authentication failure;'],
     description: 'pam_unix/pam_sss/… (sshd:auth) authentication failure with rhost',
   },
   {
     // Old Linux-PAM (RHEL 4 era): program `sshd(pam_unix)`, message without the module prefix.
-    pattern: `^authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}</F-USER>)?\\]? ?$`,
+    pattern: `^authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}?</F-USER>)?\\]? ?$`,
     description: 'old PAM format: sshd(pam_unix) authentication failure with rhost',
   },
   {
-    pattern: `^PAM \\d{1,3} more authentication failures?; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}</F-USER>)?\\]? ?$`,
+    pattern: `^PAM \\d{1,3} more authentication failures?; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}?</F-USER>)?\\]? ?$`,
     description: 'PAM: N more authentication failures',
   },
   {

@@ -74,7 +74,7 @@ export const connectionRules: readonly FailRule[] = [
     description: 'Connection closed / Disconnected (not a failure)',
   },
   {
-    pattern: `^Received disconnect from ${PEER}${PORT}: ?14: No(?: supported)? authentication methods available${END}`,
+    pattern: `^Received disconnect from ${PEER}${PORT}: ?14: No(?: supported)? authentication methods available(?: \\(server sent: [A-Za-z0-9@.,-]{0,200}\\))?${END}`,
     forget: true,
     when: modes('extra', 'aggressive'),
     description: 'Received disconnect 14: No supported authentication methods available',

@@ -13,9 +13,13 @@ export const USER_WORD = '<F-USER>[^\\s]{0,100}</F-USER>';
 
 /**
  * The peer: `<HOST>`, except the word `UNKNOWN`, which sshd prints (`UNKNOWN port 65535`) when the peer
- * address is already gone.
+ * address is already gone. A link-local IPv6 peer comes with its zone (`fe80::1%eth0`), which is
+ * sshd's (the interface name), not the host: matched but not captured.
  */
-export const PEER = '(?!UNKNOWN\\b)<HOST>';
+export const PEER = '(?!UNKNOWN\\b)<HOST>(?:%[A-Za-z0-9_.-]{1,16})?';
+
+/** Optional ` on <local address> port N` some builds print after the peer (fail2ban's `on \S+`). */
+export const ON_LOCAL = '(?: on [^\\s]{1,64} port \\d{1,5})?';
 
 /** `invalid user ` / `illegal user ` (OpenSSH < 3.9 said illegal) in front of a user name. */
 export const INVALID = '(?:(?:invalid|illegal) user )?';
@@ -35,9 +39,22 @@ export const END = '(?: \\[preauth\\])?\\]? ?$';
 /** End of line for rules that only count in the pre-authentication phase. */
 export const END_PREAUTH = ' \\[preauth\\]\\]? ?$';
 
-/** A public-key description after `ssh2: `, e.g. `RSA SHA256:…` or the MD5 form of OpenSSH < 6.8. */
-export const KEY =
-  '(?:: [A-Z][A-Z0-9-]{1,30} (?:SHA256:[A-Za-z0-9+/]{40,88}|(?:MD5:)?[0-9a-f]{2}(?::[0-9a-f]{2}){15}))?';
+/** A key type and fingerprint, e.g. `RSA SHA256:…` or the MD5 form of OpenSSH < 6.8. */
+const KEY_FP =
+  '[A-Z][A-Z0-9-]{1,30} (?:SHA256:[A-Za-z0-9+/]{40,88}|(?:MD5:)?[0-9a-f]{2}(?::[0-9a-f]{2}){15})';
+
+/**
+ * A public-key description after `ssh2: `: `RSA SHA256:…`, or a certificate's `ED25519-CERT SHA256:… ID
+ * <key id> (serial N) CA ED25519 SHA256:…`. The key id is the client's text and follows the host, so it
+ * may not contain ` from ` (a user name cannot then reach past the real `from <host>`).
+ */
+export const KEY = `(?:: ${KEY_FP}(?: ID (?:(?! from )[^()]){0,256} \\(serial \\d{1,20}\\) CA ${KEY_FP})?)?`;
+
+/**
+ * Hostbased key and the client's claimed user and host (`, client user "u", client host "h"`, each
+ * `%.100s` of the client's text): quotes excluded so the fields cannot swallow the daemon's own text.
+ */
+export const HOSTBASED = `: ${KEY_FP}, client user "[^"]{0,100}", client host "[^"]{0,100}"`;
 
 /** Algorithm classes in `no matching … found` negotiation failures. */
 export const ALG = '(?:key exchange method|host key type|cipher|MAC|compression method)';

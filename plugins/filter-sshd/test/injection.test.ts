@@ -30,6 +30,12 @@ const PAYLOADS = [
   'x,ssh-connection) -> (y,ssh-connection) [preauth] 203.0.113.66 port 1: Change of username or service not allowed: (x',
   'x 203.0.113.66 port 1: Broken pipe [preauth]',
   `x${' from 203.0.113.66'.repeat(20)}`,
+  `x from 203.0.113.66 port 22 ssh2: ${KEY} ID`,
+  `x from 203.0.113.66 port 22 ssh2: ${KEY}, client user "`,
+  `x from 203.0.113.66 port 22 on 192.0.2.10 port 22`,
+  'x from 203.0.113.66%eth0 port 22 ssh2',
+  'x with correct key but not from a permitted host (host=a, ip=203.0.113.66).',
+  'x (server sent: 203.0.113.66)',
 ];
 
 /** Log lines of one connection (pid 4242) with `{U}` where the attacker writes. */
@@ -41,6 +47,12 @@ const TEMPLATES: string[][] = [
     `Failed publickey for {U} from 192.0.2.10 port 4242 ssh2: ${KEY}`,
     'Connection closed by authenticating user {U} 192.0.2.10 port 4242 [preauth]',
   ],
+  [
+    `Failed publickey for {U} from 192.0.2.10 port 4242 ssh2: RSA-CERT SHA256:AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/abcde ID {U} (serial 1) CA ${KEY}`,
+    'Connection closed by 192.0.2.10 port 4242 [preauth]',
+  ],
+  [`Failed hostbased for {U} from 192.0.2.10 port 4242 ssh2: ${KEY}, client user "{U}", client host "{U}"`],
+  ['Failed password for {U} from 192.0.2.10 port 4242 on 192.0.2.200 port 22 ssh2'],
   ['Invalid user {U} from 192.0.2.10 port 4242'],
   ['Illegal user {U} from 192.0.2.10'],
   ['User {U} from 192.0.2.10 not allowed because not listed in AllowUsers'],

@@ -1,0 +1,107 @@
+import { PortcullisError } from '@portcullis/core';
+import type { Runtime } from '@portcullis/core/engine';
+import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlCommand, type ControlErrorBody, ProtocolError } from './control-protocol.js';
+
+/** The part of the runtime the control socket drives. */
+export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailStatus' | 'ban' | 'unban' | 'banned'>;
+
+/** What the control socket needs from the daemon besides the runtime. */
+export interface ControlHandlers {
+  /** Re-read the config file and apply it (optionally to one jail); throws PortcullisError when invalid. */
+  reload(jail?: string): Promise<void>;
+  /** Stop the daemon; called once the `stop` reply has been written. */
+  stop(): void;
+  /** The daemon's version, for `ping` and `status`. */
+  readonly version: string;
+}
+
+/** A request that passed validation. */
+export interface ValidRequest {
+  readonly id: number;
+  readonly cmd: ControlCommand;
+  readonly args: Record<string, unknown>;
+}
+
+/**
+ * Check one request line: JSON object, protocol version (checked first, since another version may shape
+ * the rest differently), numeric id, known command, object arguments. Throws {@link ProtocolError}, with
+ * the id when one could be read so the client can match the error to its request.
+ */
+export function parseRequest(line: string): ValidRequest {
+  let req: unknown;
+  try {
+    req = JSON.parse(line);
+  } catch {
+    throw new ProtocolError('BAD_REQUEST', 'request is not valid JSON');
+  }
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new ProtocolError('BAD_REQUEST', 'request must be a JSON object');
+  const r = req as Record<string, unknown>;
+  if (r.v !== CONTROL_PROTOCOL_VERSION) {
+    throw new ProtocolError('PROTOCOL_VERSION', `client speaks protocol version ${JSON.stringify(r.v ?? null)}, this daemon speaks version ${CONTROL_PROTOCOL_VERSION}: use a client of the same release`);
+  }
+  if (typeof r.id !== 'number' || !Number.isFinite(r.id)) throw new ProtocolError('BAD_REQUEST', '"id" must be a number');
+  if (typeof r.cmd !== 'string' || !CONTROL_COMMANDS.includes(r.cmd as ControlCommand)) {
+    throw new ProtocolError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(r.cmd ?? null)}; commands: ${CONTROL_COMMANDS.join(', ')}`);
+  }
+  if (r.args !== undefined && (typeof r.args !== 'object' || r.args === null || Array.isArray(r.args))) throw new ProtocolError('BAD_REQUEST', '"args" must be an object');
+  return { id: r.id, cmd: r.cmd as ControlCommand, args: (r.args ?? {}) as Record<string, unknown> };
+}
+
+/** Run one validated command against the runtime; resolves with its result. */
+export async function dispatch(req: ValidRequest, rt: ControlTarget, handlers: ControlHandlers): Promise<unknown> {
+  const { args } = req;
+  switch (req.cmd) {
+    case 'ping':
+      return { pong: true, version: handlers.version, pid: process.pid };
+    case 'status': {
+      const jail = optionalString(args, 'jail');
+      if (jail !== undefined) return rt.jailStatus(jail);
+      const jails = rt.jailNames.map((name) => {
+        const { banned: _banned, ...summary } = rt.jailStatus(name);
+        return summary;
+      });
+      const totals = { currentlyFailed: 0, totalFailed: 0, currentlyBanned: 0, totalBanned: 0 };
+      for (const j of jails) for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += j[k];
+      return { version: handlers.version, pid: process.pid, jails, totals };
+    }
+    case 'ban': {
+      const jail = optionalString(args, 'jail');
+      if (jail === undefined) throw new ProtocolError('BAD_REQUEST', 'ban needs "jail"');
+      return rt.ban(jail, addresses(args));
+    }
+    case 'unban':
+      if (args.all === true) return rt.unban('all', optionalString(args, 'jail'));
+      return rt.unban(addresses(args), optionalString(args, 'jail'));
+    case 'banned':
+      return rt.banned(optionalString(args, 'ip'));
+    case 'reload':
+      await handlers.reload(optionalString(args, 'jail'));
+      return { reloaded: true, jails: rt.jailNames };
+    case 'stop':
+      return { stopping: true, pid: process.pid };
+  }
+}
+
+/** The error body of a response, for any error a command threw. */
+export function errorBody(error: unknown): ControlErrorBody {
+  if (error instanceof ProtocolError) return { code: error.code, message: error.message };
+  if (error instanceof PortcullisError) {
+    return { code: error.code, message: error.message, ...(error.problems.length ? { problems: error.problems } : {}), ...(error.hint ? { hint: error.hint } : {}) };
+  }
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}
+
+function optionalString(args: Record<string, unknown>, key: string): string | undefined {
+  const value = args[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new ProtocolError('BAD_REQUEST', `"${key}" must be a non-empty string`);
+  return value;
+}
+
+function addresses(args: Record<string, unknown>): string[] {
+  const ips = args.ips;
+  if (!Array.isArray(ips) || ips.length === 0 || !ips.every((ip) => typeof ip === 'string')) {
+    throw new ProtocolError('BAD_REQUEST', '"ips" must be a non-empty array of strings');
+  }
+  return ips as string[];
+}

@@ -1,0 +1,80 @@
+import { formatDuration } from '@portcullis/core';
+import type { BanInfo, JailStatus } from '@portcullis/core/engine';
+import type { ControlCommand } from './control-protocol.js';
+
+/** `status` without a jail: one summary per jail and the totals. */
+export interface StatusResult {
+  readonly version: string;
+  readonly jails: Omit<JailStatus, 'banned'>[];
+  readonly totals: { currentlyFailed: number; totalFailed: number; currentlyBanned: number; totalBanned: number };
+}
+
+/** A command's result as text for people: tables and short sentences. */
+export function renderResult(cmd: ControlCommand, args: Record<string, unknown>, result: unknown, now = Date.now()): string {
+  switch (cmd) {
+    case 'ping': {
+      const r = result as { version: string; pid: number };
+      return `pong (portcullis ${r.version}, pid ${r.pid})`;
+    }
+    case 'status':
+      return args.jail === undefined ? renderStatus(result as StatusResult) : renderJail(result as JailStatus, now);
+    case 'ban': {
+      const r = result as { banned: string[]; already: string[]; invalid: string[]; ignored?: string[] };
+      return lines([
+        r.banned.length ? `banned: ${r.banned.join(' ')}` : '',
+        r.already.length ? `already banned: ${r.already.join(' ')}` : '',
+        r.ignored?.length ? `not banned (in ignoreip, or this machine): ${r.ignored.join(' ')}` : '',
+        r.invalid.length ? `invalid addresses: ${r.invalid.join(' ')}` : '',
+      ]);
+    }
+    case 'unban': {
+      const r = result as { unbanned: { jail: string; ip: string }[]; notBanned: string[] };
+      return lines([r.unbanned.length ? `unbanned: ${r.unbanned.map((u) => `${u.ip} (${u.jail})`).join(' ')}` : 'nothing unbanned', r.notBanned.length ? `not banned: ${r.notBanned.join(' ')}` : '']);
+    }
+    case 'banned':
+      return table(['JAIL', 'ADDRESS', 'SINCE', 'REMAINING', 'BANS', 'FAILURES'], (result as BanInfo[]).map((b) => banRow(b, now))) || 'no bans';
+    case 'reload':
+      return `reloaded; jails: ${(result as { jails: string[] }).jails.join(', ') || '(none)'}`;
+    case 'stop':
+      return 'stopping';
+  }
+}
+
+function renderStatus(r: StatusResult): string {
+  const rows = r.jails.map((j) => [j.name, j.filter, String(j.currentlyFailed), String(j.totalFailed), String(j.currentlyBanned), String(j.totalBanned), j.sources.join(' ')]);
+  const t = r.totals;
+  rows.push(['TOTAL', '', String(t.currentlyFailed), String(t.totalFailed), String(t.currentlyBanned), String(t.totalBanned), '']);
+  return `portcullis ${r.version}, ${r.jails.length} jail(s)\n${table(['JAIL', 'FILTER', 'FAILING', 'FAILURES', 'BANNED', 'BANS', 'SOURCES'], rows)}`;
+}
+
+function renderJail(j: JailStatus, now: number): string {
+  const head = [
+    `jail ${j.name} (filter ${j.filter})`,
+    `  sources:           ${j.sources.join(', ') || '(none)'}`,
+    `  currently failing: ${j.currentlyFailed}`,
+    `  total failures:    ${j.totalFailed}`,
+    `  currently banned:  ${j.currentlyBanned}`,
+    `  total bans:        ${j.totalBanned}`,
+  ];
+  const bans = table(['ADDRESS', 'SINCE', 'REMAINING', 'BANS', 'FAILURES'], j.banned.map((b) => banRow(b, now).slice(1)));
+  return `${head.join('\n')}${bans ? `\n\n${bans}` : ''}`;
+}
+
+function banRow(b: BanInfo, now: number): string[] {
+  // Permanent bans have expires null (JSON has no Infinity) or a negative bantime.
+  const permanent = b.expires === null || !Number.isFinite(b.expires) || b.bantime < 0;
+  const remaining = permanent ? 'permanent' : formatDuration(Math.max(0, b.expires - now));
+  return [b.jail, b.ip, new Date(b.time).toISOString().replace(/\.\d+Z$/, 'Z'), remaining, String(b.banCount), String(b.failures)];
+}
+
+/** Columns padded to their widest cell, two spaces apart; '' when there are no rows. */
+export function table(head: readonly string[], rows: readonly string[][]): string {
+  if (!rows.length) return '';
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+function lines(parts: string[]): string {
+  return parts.filter(Boolean).join('\n');
+}
