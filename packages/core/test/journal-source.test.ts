@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseJournalRecord } from '../src/journal-record.js';
 import { createJournalSource } from '../src/journal-source.js';
-import { bundleForChild } from './bundle-for-child.js';
+import { bundleForChild } from '../../../test/bundle-for-child.js';
 import { recordingLogger } from './file-source-harness.js';
 
 const journald = '/lib/systemd/systemd-journald';

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteBanStore } from '../src/index.js';
 import { MIGRATIONS } from '../src/schema.js';
-import { bundleForChild } from './bundle-for-child.js';
+import { bundleForChild } from '../../../test/bundle-for-child.js';
 
 function ban(ip: string, over: Partial<StoredBan> = {}): StoredBan {
   return {
@@ -96,7 +96,7 @@ describe('SqliteBanStore', () => {
 
   it('loses no reported ban when the process is killed with SIGKILL', async () => {
     const file = tempFile('store-kill');
-    const bundle = await bundleForChild(join(import.meta.dirname, '../src/index.ts'));
+    const bundle = await bundleForChild(join(import.meta.dirname, '../src/index.ts'), { external: ['better-sqlite3'], from: import.meta.url });
     // The child reports a ban on stdout only after addBan returned (stdout to a pipe is synchronous on Linux).
     const script = `
       const { SqliteBanStore } = await import(${JSON.stringify(bundle)});

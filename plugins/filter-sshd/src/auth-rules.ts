@@ -69,9 +69,9 @@ export const authRules: readonly FailRule[] = [
   },
   {
     // The host is the first rhost= after the fixed PAM fields; user= at the end is the attacker's.
-    pattern: `^pam_[a-z0-9_]{1,32}\\(sshd:auth\\): authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}?</F-USER>)?\\]? ?$`,
-    literals: ['(sshd:auth): authentication failure;'],
-    description: 'pam_unix/pam_sss/… (sshd:auth) authentication failure with rhost',
+    pattern: `^pam_[a-z0-9_]{1,32}\\(sshd(?:-session|-auth)?:auth\\): authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}?</F-USER>)?\\]? ?$`,
+    literals: [':auth): authentication failure;'],
+    description: 'pam_unix/pam_sss/… (sshd:auth, sshd-session:auth) authentication failure with rhost',
   },
   {
     // Old Linux-PAM (RHEL 4 era): program `sshd(pam_unix)`, message without the module prefix.
