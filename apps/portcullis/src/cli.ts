@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { runCheckConfig } from './check-config.js';
-import { type ClientOptions, EXIT, runClientCommand } from './client-commands.js';
+import { type ClientOptions, runClientCommand, runUnban } from './client-commands.js';
 import { runDaemon } from './daemon.js';
 import { reportError } from './report-error.js';
 import { runPluginsCommand } from './plugins-command.js';
@@ -91,12 +91,7 @@ function registerDaemonCommands(cli: Command): void {
     .option('--all', 'lift every ban')
     .option('-j, --jail <jail>', 'only in this jail')
     .action(async (ips: string[], opts: ClientOptions & { all?: boolean; jail?: string }) => {
-      if (!opts.all && ips.length === 0) {
-        process.stderr.write('portcullis: unban needs addresses or --all\n');
-        process.exitCode = EXIT.usage;
-        return;
-      }
-      process.exitCode = await runClientCommand('unban', { ips, all: opts.all === true, ...(opts.jail ? { jail: opts.jail } : {}) }, opts);
+      process.exitCode = await runUnban(ips, opts);
     });
   client('banned', 'list current bans (of one address)')
     .argument('[ip]')
