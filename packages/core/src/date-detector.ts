@@ -280,8 +280,11 @@ function parseZone(line: string, i: number, f: Fields): number {
 
 type DateParser = (line: string, p: number, f: Fields) => number;
 
-/** RFC 3164 `Mmm dd HH:MM:SS` (day space- or zero-padded). */
-const bsd: DateParser = (line, p, f) => {
+/**
+ * `Mmm dd HH:MM:SS[.frac]` (day space- or zero-padded), shared by RFC 3164 and ctime dates: sets month, day,
+ * clock and fraction; returns the index after it, or -1.
+ */
+function monthDayClock(line: string, p: number, f: Fields): number {
   f.mo = name3(line, p, MONTHS);
   if (f.mo < 0 || line.charCodeAt(p + 3) !== 32) return -1;
   let i = p + 4;
@@ -293,8 +296,13 @@ const bsd: DateParser = (line, p, f) => {
   i += d2 >= 0 ? 2 : 1;
   if (line.charCodeAt(i) !== 32) return -1;
   i = parseClock(line, i + 1, f);
+  return i < 0 ? -1 : parseFraction(line, i, f);
+}
+
+/** RFC 3164 `Mmm dd HH:MM:SS` (day space- or zero-padded). */
+const bsd: DateParser = (line, p, f) => {
+  const i = monthDayClock(line, p, f);
   if (i < 0) return -1;
-  i = parseFraction(line, i, f);
   f.zone = Number.NaN;
   f.noYear = true;
   return i;
@@ -325,21 +333,8 @@ const ctime: DateParser = (line, p, f) => {
   const bracket = line.charCodeAt(p) === 91;
   let i = bracket ? p + 1 : p;
   if (name3(line, i, DAYS) < 0 || line.charCodeAt(i + 3) !== 32) return -1;
-  i += 4;
-  f.mo = name3(line, i, MONTHS);
-  if (f.mo < 0 || line.charCodeAt(i + 3) !== 32) return -1;
-  i += 4;
-  if (line.charCodeAt(i) === 32) i++;
-  const d1 = digit(line, i);
-  const d2 = digit(line, i + 1);
-  if (d1 < 0) return -1;
-  f.d = d2 >= 0 ? d1 * 10 + d2 : d1;
-  i += d2 >= 0 ? 2 : 1;
-  if (line.charCodeAt(i) !== 32) return -1;
-  i = parseClock(line, i + 1, f);
-  if (i < 0) return -1;
-  i = parseFraction(line, i, f);
-  if (line.charCodeAt(i) !== 32) return -1;
+  i = monthDayClock(line, i + 4, f);
+  if (i < 0 || line.charCodeAt(i) !== 32) return -1;
   f.y = num(line, i + 1, 4);
   if (f.y < 0) return -1;
   i += 5;
