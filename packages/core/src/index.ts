@@ -23,3 +23,4 @@ export { parseDuration, formatDuration } from './duration.js';
 /** zod, re-exported so plugin option schemas use the same copy as core. */
 export { z } from 'zod';
 export { findProgram } from './embedded-config.js';
+export { durationOption } from './duration-option.js';

@@ -1,4 +1,4 @@
-import { parseDuration, z } from '@portcullis/core';
+import { durationOption, z } from '@portcullis/core';
 import { BATCH_PLACEHOLDERS, TICKET_PLACEHOLDERS, placeholdersIn } from './placeholders.js';
 
 const ARGV_HINT =
@@ -15,17 +15,6 @@ const argv = z
   )
   .min(1, 'argv needs at least the program');
 
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  try {
-    const ms = parseDuration(value);
-    if (ms > 0) return ms;
-  } catch {}
-  ctx.addIssue({
-    code: 'custom',
-    message: `invalid duration ${JSON.stringify(value)} (use 30, "30s", "2m")`,
-  });
-  return z.NEVER;
-});
 
 /** Options of the `command` action. */
 export const commandOptions = z
@@ -41,8 +30,8 @@ export const commandOptions = z
     /** Options handed to the module's action (validated by its own schema when it has one). */
     moduleOptions: z.unknown().optional(),
     /** Kill a program after this long (SIGTERM, then SIGKILL after `killGrace`). */
-    timeout: duration.default(30_000),
-    killGrace: duration.default(2_000),
+    timeout: durationOption.default(30_000),
+    killGrace: durationOption.default(2_000),
     /** Extra environment variables (the daemon's environment is inherited). */
     env: z.record(z.string(), z.string()).default({}),
     /** Working directory, relative to the config's folder (default: the config's folder). */

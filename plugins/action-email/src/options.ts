@@ -1,22 +1,11 @@
 import { hostname } from 'node:os';
-import { parseDuration, z } from '@portcullis/core';
+import { durationOption, z } from '@portcullis/core';
 
 /** A bare mail address; no display name, no spaces, so nothing can smuggle a header line. */
 const address = z
   .string()
   .regex(/^[^\s<>@,;"]+@[^\s<>@,;"]+$/, 'must be a mail address like admin@example.org');
 
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  try {
-    const ms = parseDuration(value);
-    if (ms > 0) return ms;
-  } catch {}
-  ctx.addIssue({
-    code: 'custom',
-    message: `invalid duration ${JSON.stringify(value)} (use 30, "30s", "5m")`,
-  });
-  return z.NEVER;
-});
 
 /** Options of the `email` action. */
 export const emailOptions = z.object({
@@ -43,9 +32,9 @@ export const emailOptions = z.object({
   digestSubject: z.string().default('[Portcullis] {jail}: {count} bans'),
   /** Look up the PTR name of each address (with `reverseDnsTimeout`). The name is attacker-controlled too. */
   reverseDns: z.boolean().default(false),
-  reverseDnsTimeout: duration.default(1500),
+  reverseDnsTimeout: durationOption.default(1500),
   /** false: one message per ban; a duration: one message per window with every ban of the window. */
-  digest: z.union([z.literal(false), duration]).default(false),
+  digest: z.union([z.literal(false), durationOption]).default(false),
   notifyStart: z.boolean().default(false),
   notifyStop: z.boolean().default(false),
   unbanNotices: z.boolean().default(false),
@@ -54,7 +43,7 @@ export const emailOptions = z.object({
   /** Without digest: single messages per minute before the rest is folded into one summary message. */
   maxMessagesPerMinute: z.number().int().min(1).default(10),
   /** SMTP connection, greeting and socket timeout. */
-  timeout: duration.default(15_000),
+  timeout: durationOption.default(15_000),
 });
 
 /** Validated `email` options (durations in ms). */
