@@ -96,3 +96,13 @@ function hash(s: string): number {
   for (const c of s) h = (h * 31 + c.charCodeAt(0)) % 1000;
   return h;
 }
+
+/** Poll `cond` every 100 ms for up to `ms`; resolves with its last value (for effects the kernel applies a little later). */
+export async function eventually(cond: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}

@@ -5,7 +5,7 @@ import type { ActionInstance, BanTicket } from '@portcullis/core';
 import { silentLogger } from '@portcullis/core';
 import { checkActionContract, makeTicket } from '@portcullis/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NetnsPair, createNetnsPair, netnsUnavailable } from '../../../test/netns.js';
+import { type NetnsPair, createNetnsPair, eventually, netnsUnavailable } from '../../../test/netns.js';
 import { iptablesAction } from '../src/index.js';
 import { chainName } from '../src/iptables-action.js';
 import { iptablesOptions } from '../src/options.js';
@@ -21,15 +21,6 @@ function create(extra: Record<string, unknown> = {}, ports: string[] = [], proto
 }
 
 const rules = (bin = 'iptables') => ns.inServer([bin, '-S']);
-
-async function eventually(cond: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return cond();
-}
 
 describe('chain names', () => {
   it('are portcullis-<jail>, cut with a hash when too long for iptables (28) and ipset (31)', () => {

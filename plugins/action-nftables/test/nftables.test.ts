@@ -6,7 +6,7 @@ import type { ActionInstance, BanTicket } from '@portcullis/core';
 import { silentLogger } from '@portcullis/core';
 import { checkActionContract, makeTicket } from '@portcullis/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NetnsPair, createNetnsPair, netnsUnavailable } from '../../../test/netns.js';
+import { type NetnsPair, createNetnsPair, eventually, netnsUnavailable } from '../../../test/netns.js';
 import { nftablesAction } from '../src/index.js';
 import { portMatch } from '../src/nft-script.js';
 import { nftablesOptions } from '../src/options.js';
@@ -23,15 +23,6 @@ function create(extra: Record<string, unknown> = {}, jail = 'sshd', ports: strin
 
 const ruleset = () => ns.inServer(['nft', 'list', 'ruleset']);
 const has = (ip: string) => ns.inServer(['nft', 'list', 'table', 'inet', 'pcltest']).includes(ip);
-
-async function eventually(cond: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return cond();
-}
 
 describe('nft script', () => {
   it('refuses a malformed port before it reaches nft', () => {
