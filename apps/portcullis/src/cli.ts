@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { runCheckConfig } from './check-config.js';
-import { type ClientOptions, runClientCommand, runUnban } from './client-commands.js';
-import { runDaemon } from './daemon.js';
+import type { ClientOptions } from './client-commands.js';
 import { reportError } from './report-error.js';
-import { runPluginsCommand } from './plugins-command.js';
-import { runTestFilterCommand } from './test-filter-command.js';
 import { version } from './version.js';
+
+// Each command loads its own modules when it runs: `test-filter` never pays for the daemon's SQLite,
+// logging and metrics, nor a client command for the filter engine.
 
 const program = new Command('portcullis')
   .description('Portcullis: watches logs, recognises abuse, bans the hosts behind it.')
@@ -24,6 +23,7 @@ program
   .option('--json', 'one JSON object per matched line on stdout')
   .option('-c, --config <path>', 'config file (its plugins folder is searched for the filter)')
   .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; config?: string }) => {
+    const { runTestFilterCommand } = await import('./test-filter-command.js');
     process.exitCode = await runTestFilterCommand({ filterId, file, ...opts, json: opts.json ?? false });
   });
 
@@ -33,6 +33,7 @@ program
   .option('-c, --config <path>', 'config file')
   .option('--json', 'machine-readable output')
   .action(async (opts: { config?: string; json?: boolean }) => {
+    const { runCheckConfig } = await import('./check-config.js');
     process.exitCode = await runCheckConfig({ configPath: opts.config, json: opts.json ?? false });
   });
 
@@ -42,6 +43,7 @@ program
   .option('-c, --config <path>', 'config file')
   .option('--json', 'machine-readable output')
   .action(async (opts: { config?: string; json?: boolean }) => {
+    const { runPluginsCommand } = await import('./plugins-command.js');
     process.exitCode = await runPluginsCommand({ configPath: opts.config, json: opts.json ?? false });
   });
 
@@ -50,6 +52,11 @@ registerDaemonCommands(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error);
 });
+
+async function runClient(...args: Parameters<typeof import('./client-commands.js').runClientCommand>): Promise<number> {
+  const { runClientCommand } = await import('./client-commands.js');
+  return runClientCommand(...args);
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -64,6 +71,7 @@ function registerDaemonCommands(cli: Command): void {
     .addOption(new Option('--log-format <format>', 'log output').choices(['text', 'json']).default('text'))
     .addOption(new Option('--log-level <level>', 'log level (default: the config\'s loglevel)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
     .action(async (opts: { config?: string; logFormat: 'text' | 'json'; logLevel?: string }) => {
+      const { runDaemon } = await import('./daemon.js');
       process.exitCode = await runDaemon({ configPath: opts.config, logFormat: opts.logFormat, logLevel: opts.logLevel });
     });
 
@@ -78,35 +86,36 @@ function registerDaemonCommands(cli: Command): void {
   client('status', 'jails and totals, or one jail with its banned addresses')
     .argument('[jail]')
     .action(async (jail: string | undefined, opts: ClientOptions) => {
-      process.exitCode = await runClientCommand('status', jail === undefined ? {} : { jail }, opts);
+      process.exitCode = await runClient('status', jail === undefined ? {} : { jail }, opts);
     });
   client('ban', 'ban addresses by hand in a jail')
     .argument('<jail>')
     .argument('<ip...>')
     .action(async (jail: string, ips: string[], opts: ClientOptions) => {
-      process.exitCode = await runClientCommand('ban', { jail, ips }, opts);
+      process.exitCode = await runClient('ban', { jail, ips }, opts);
     });
   client('unban', 'lift bans of addresses (in every jail, or --jail), or --all')
     .argument('[ip...]')
     .option('--all', 'lift every ban')
     .option('-j, --jail <jail>', 'only in this jail')
     .action(async (ips: string[], opts: ClientOptions & { all?: boolean; jail?: string }) => {
+      const { runUnban } = await import('./client-commands.js');
       process.exitCode = await runUnban(ips, opts);
     });
   client('banned', 'list current bans (of one address)')
     .argument('[ip]')
     .action(async (ip: string | undefined, opts: ClientOptions) => {
-      process.exitCode = await runClientCommand('banned', ip === undefined ? {} : { ip }, opts);
+      process.exitCode = await runClient('banned', ip === undefined ? {} : { ip }, opts);
     });
   client('reload', 're-read the config and apply it without losing bans')
     .argument('[jail]')
     .action(async (jail: string | undefined, opts: ClientOptions) => {
-      process.exitCode = await runClientCommand('reload', jail === undefined ? {} : { jail }, opts);
+      process.exitCode = await runClient('reload', jail === undefined ? {} : { jail }, opts);
     });
   client('stop', 'stop the daemon').action(async (opts: ClientOptions) => {
-    process.exitCode = await runClientCommand('stop', {}, opts);
+    process.exitCode = await runClient('stop', {}, opts);
   });
   client('ping', 'exit 0 when the daemon answers, 3 when none does').action(async (opts: ClientOptions) => {
-    process.exitCode = await runClientCommand('ping', {}, opts);
+    process.exitCode = await runClient('ping', {}, opts);
   });
 }

@@ -13,8 +13,22 @@ export async function findFilter(id: string, configPath: string | undefined): Pr
   const plugins: Plugin[] = [];
   for (const name of configured) plugins.push(await loadPlugin(name, dir));
   const problems: string[] = [];
+  // The packages named after the filter first (`sshd` → filter-sshd, `apache-auth` → filter-apache):
+  // scanning and loading every installed plugin costs more than the run itself on small logs.
+  const tried = new Set(configured);
+  const mine = indexPlugins(plugins).filters.get(id);
+  if (mine) return mine.definition;
+  for (const guess of [`@portcullis/filter-${id}`, `@portcullis/filter-${id.split('-')[0]}`]) {
+    if (tried.has(guess)) continue;
+    tried.add(guess);
+    const plugin = await loadPlugin(guess, dir).catch(() => undefined);
+    if (plugin === undefined) continue;
+    plugins.push(plugin);
+    const entry = indexPlugins(plugins).filters.get(id);
+    if (entry) return entry.definition;
+  }
   for (const found of discoverPlugins(dir)) {
-    if (configured.includes(found.name)) continue;
+    if (tried.has(found.name)) continue;
     try {
       plugins.push(await loadPlugin(found.name, dir));
     } catch (error) {

@@ -3,7 +3,7 @@ import { CORRELATION_MAX_WAITING, type CorrelationEntry, CorrelationState } from
 import { PortcullisError } from './errors.js';
 import type { CustomMatcher, FailRule, Failure, FilterDefinition, RuleKind } from './filter-definition.js';
 import { resolveFilterOptions, selected } from './filter-options.js';
-import { deriveLiterals } from './literal-prefilter.js';
+import { type CharSet, hasChar, leadingChars } from './regex-shape.js';
 import type { LogLine } from './log-line.js';
 import { MAX_LINE_LENGTH } from './line-splitter.js';
 import { detach } from './detach-string.js';
@@ -61,11 +61,15 @@ export function compileFilter(
   return new RegexFilter(definition, opts, rules, ignores, compileOptions ?? {});
 }
 
-/** Rules in order, per first character of the message: those anchored on that character plus the floating ones. */
+/**
+ * Rules in order, per first character of the message: those with a literal prefix starting with that
+ * character plus those without prefixes; `floating` serves messages that start with a non-ASCII character.
+ */
 function dispatchTable(rules: readonly CompiledRule[]): { table: CompiledRule[][]; floating: CompiledRule[] } {
-  const floating = rules.filter((r) => r.anchored === undefined);
+  const starts = (r: CompiledRule, test: (c: number) => boolean): boolean => r.prefixes === undefined || r.prefixes.some((p) => test(p.charCodeAt(0)));
+  const floating = rules.filter((r) => starts(r, (c) => c >= 128));
   const table: CompiledRule[][] = [];
-  for (let c = 0; c < 128; c++) table.push(rules.filter((r) => r.anchored === undefined || r.anchored.charCodeAt(0) === c));
+  for (let c = 0; c < 128; c++) table.push(rules.filter((r) => starts(r, (first) => first === c)));
   return { table, floating };
 }
 
@@ -79,7 +83,8 @@ class RegexFilter implements CompiledFilter {
   private readonly floating: CompiledRule[];
   readonly programs: ReadonlySet<string> | undefined;
   private readonly prefix: RegExp | undefined;
-  private readonly prefixLiteral: string | undefined;
+  /** First characters a non-empty prefix can start with (undefined: unknown, always run the prefix). */
+  private readonly prefixStart: CharSet | undefined;
   private readonly maxLength: number;
   private readonly correlate: ((line: LogLine) => string | undefined) | undefined;
   private readonly state: CorrelationState;
@@ -102,7 +107,7 @@ class RegexFilter implements CompiledFilter {
           cause: e,
         });
       }
-      this.prefixLiteral = deriveLiterals(`^(?:${definition.prefix})`).longest;
+      this.prefixStart = leadingChars(`(?:${definition.prefix})`);
     }
     this.maxLength = co.maxLineLength ?? MAX_LINE_LENGTH;
     const c = definition.correlate;
@@ -135,7 +140,8 @@ class RegexFilter implements CompiledFilter {
   private matchRules(line: LogLine, sideEffectsOnly: boolean): readonly Failure[] | undefined {
     let message = line.message;
     if (message.length > this.maxLength) message = message.slice(0, this.maxLength);
-    if (this.prefix !== undefined && (this.prefixLiteral === undefined || message.includes(this.prefixLiteral))) {
+    // Most messages start with a character no prefix can: the prefix would match empty, so it is not run.
+    if (this.prefix !== undefined && (this.prefixStart === undefined || hasChar(this.prefixStart, message.charCodeAt(0)))) {
       const prefix = this.prefix;
       prefix.lastIndex = 0;
       if (prefix.test(message) && prefix.lastIndex > 0) message = message.slice(prefix.lastIndex);
@@ -176,9 +182,10 @@ class RegexFilter implements CompiledFilter {
       if (entry.waiting !== undefined) entry.waiting = entry.waiting.filter((w) => w.kind === 'fail');
     } else {
       // Remembered values outlive their line: detach them from the read buffer they were cut from.
-      if (caught.user !== undefined) entry.user = detach(caught.user);
+      // (Unchanged values, the common case on a connection's later lines, are not copied again.)
+      if (caught.user !== undefined && caught.user !== entry.user) entry.user = detach(caught.user);
       if (caught.host !== undefined) {
-        entry.host = detach(caught.host);
+        if (caught.host !== entry.host) entry.host = detach(caught.host);
         if (entry.waiting !== undefined) out = release(entry, caught.host);
       }
       const host = caught.host ?? (rule.hasHost ? undefined : entry.host);

@@ -1,8 +1,9 @@
 import { PortcullisError } from './errors.js';
 import type { RuleKind } from './filter-definition.js';
 import { type TagGroup, expandTags } from './filter-tags.js';
-import { parseAddress } from './ip-address.js';
+import { addressBytes } from './ip-address.js';
 import { deriveLiterals } from './literal-prefilter.js';
+import { literalPrefixes } from './regex-shape.js';
 
 /** One failregex or ignoreregex ready to run. */
 export interface CompiledRule {
@@ -15,8 +16,8 @@ export interface CompiledRule {
   readonly groups: readonly TagGroup[];
   /** At least one must occur in the message (undefined: no pre-check). */
   readonly literals: readonly string[] | undefined;
-  /** The message must start with this (from a leading `^literal`). */
-  readonly anchored: string | undefined;
+  /** The message must start with one of these (from a `^`-anchored pattern; undefined: no such check). */
+  readonly prefixes: readonly string[] | undefined;
   readonly hasHost: boolean;
 }
 
@@ -44,7 +45,10 @@ export function compileRule(
     });
   }
   const derived = deriveLiterals(expanded.source);
-  const literals = rule.literals && rule.literals.length > 0 ? rule.literals : derived.longest ? [derived.longest] : undefined;
+  const prefixes = literalPrefixes(expanded.source);
+  let literals = rule.literals && rule.literals.length > 0 ? rule.literals : derived.longest ? [derived.longest] : undefined;
+  // A literal every prefix already contains tells nothing more once the prefix matched.
+  if (literals !== undefined && prefixes !== undefined && prefixes.every((p) => literals!.some((l) => p.includes(l)))) literals = undefined;
   return {
     index,
     pattern: rule.pattern,
@@ -54,14 +58,19 @@ export function compileRule(
     regex,
     groups: expanded.groups,
     literals,
-    anchored: derived.anchored,
+    prefixes,
     hasHost: expanded.groups.some((g) => g.field === 'host'),
   };
 }
 
 /** True when the rule's literal pre-checks let the message through. */
 export function passesLiterals(rule: CompiledRule, message: string): boolean {
-  if (rule.anchored !== undefined && !message.startsWith(rule.anchored)) return false;
+  const pre = rule.prefixes;
+  if (pre !== undefined) {
+    let i = 0;
+    while (i < pre.length && !message.startsWith(pre[i]!)) i++;
+    if (i === pre.length) return false;
+  }
   const lits = rule.literals;
   if (lits === undefined) return true;
   for (let i = 0; i < lits.length; i++) if (message.includes(lits[i]!)) return true;
@@ -146,9 +155,11 @@ function isUnreportableQuad(text: string): boolean {
 function reportHost(value: string, addressOnly: boolean): string | undefined {
   if (isPlainIPv4(value)) return isUnreportableQuad(value) ? undefined : value;
   const text = value.charCodeAt(0) === 91 ? value.slice(1, -1) : value;
-  const ip = parseAddress(text);
-  if (ip && isUnreportable(ip.bytes)) return undefined;
-  if (ip) return ip.family === 4 ? ip.canonical : text.toLowerCase();
+  const bytes = addressBytes(text);
+  if (bytes !== undefined) {
+    if (isUnreportable(bytes)) return undefined;
+    return bytes.length === 4 ? `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}` : text.toLowerCase();
+  }
   if (addressOnly || text.includes(':') || /^[\d.]+$/.test(text)) return undefined;
   return text;
 }

@@ -6,6 +6,8 @@ export interface DetectedDate {
   start: number;
   /** Index just after the date (after a closing `]`, a lighttpd `:`). */
   end: number;
+  /** True for an RFC 3164 date (`Mmm dd hh:mm:ss`): only syslog writes those, so a syslog header follows. */
+  rfc3164: boolean;
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -81,7 +83,7 @@ export class DateDetector {
   private yearFrom = 1;
   private yearTo = 0;
   /** Reused for every result: callers read it before the next call. */
-  private readonly result: DetectedDate = { time: 0, start: 0, end: 0 };
+  private readonly result: DetectedDate = { time: 0, start: 0, end: 0, rfc3164: false };
 
   /** @param options.now clock for year inference (default `Date.now`). */
   constructor(options?: { now?: (() => number) | undefined }) {
@@ -144,13 +146,15 @@ export class DateDetector {
       f.noYear = false;
       const time = this.timeOf();
       if (Number.isNaN(time)) continue;
-      return this.found(time, i, i + 28);
+      return this.found(time, i, i + 28, false);
     }
     return undefined;
   }
 
-  private found(time: number, start: number, end: number): DetectedDate {
+  /** `rfc3164`: by default whether the last format that matched (`lastFormat`) is RFC 3164's. */
+  private found(time: number, start: number, end: number, rfc3164 = this.lastFormat === 0): DetectedDate {
     const r = this.result;
+    r.rfc3164 = rfc3164;
     r.time = time;
     r.start = start;
     r.end = end;
@@ -392,4 +396,5 @@ const tai64n: DateParser = (line, p, f) => {
   return p + 25;
 };
 
+/** `bsd` stays at index 0: {@link DateDetector} tells RFC 3164 dates by that index. */
 const PARSERS: readonly DateParser[] = [bsd, iso, ctime, epoch, tai64n];

@@ -1,17 +1,40 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
 import type { BanTicket } from './ban-ticket.js';
 import { defineAction } from './plugin-api.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
 
-const dryRunOptions = z
-  .object({
-    /** JSON-lines file to append events to; stdout when absent. Relative paths resolve from the config folder. */
-    file: z.string().min(1).optional(),
-    /** fsync after every batch (default false: a write(2) per batch is already visible to readers). */
-    fsync: z.boolean().default(false),
-  })
-  .strict();
+/** Options of the dry-run action. */
+interface DryRunOptions {
+  /** JSON-lines file to append events to; stdout when absent. Relative paths resolve from the config folder. */
+  readonly file?: string | undefined;
+  /** fsync after every batch (default false: a write(2) per batch is already visible to readers). */
+  readonly fsync: boolean;
+}
+
+/**
+ * The options schema, written out: two fields do not justify loading zod into every process that only
+ * reads logs. Same contract as a zod schema: unknown keys and wrong types are issues with their path.
+ */
+const dryRunOptions: StandardSchemaV1<unknown, DryRunOptions> = {
+  '~standard': {
+    version: 1,
+    vendor: 'portcullis',
+    validate(value) {
+      if (value === undefined) return { value: { fsync: false } };
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return { issues: [{ message: 'expected an object' }] };
+      const issues: StandardSchemaV1.Issue[] = [];
+      const { file, fsync, ...rest } = value as Record<string, unknown>;
+      if (file !== undefined && (typeof file !== 'string' || file.length === 0)) {
+        issues.push({ message: 'expected a non-empty string (a file path)', path: ['file'] });
+      }
+      if (fsync !== undefined && typeof fsync !== 'boolean') issues.push({ message: 'expected a boolean', path: ['fsync'] });
+      for (const key of Object.keys(rest)) issues.push({ message: `unknown option "${key}"; known: file, fsync`, path: [key] });
+      if (issues.length > 0) return { issues };
+      return { value: { file: file as string | undefined, fsync: (fsync as boolean | undefined) ?? false } };
+    },
+  },
+};
 
 /**
  * The built-in `dry-run` action: touches nothing, appends one JSON line per event

@@ -7,7 +7,7 @@ export { AddressMatcher } from './address-matcher.js';
 export { FailureTracker, type TrackResult } from './failure-tracker.js';
 export { MemoryBanStore } from './memory-store.js';
 export { dryRunAction } from './dry-run-action.js';
-export { configSchema, formatIssues, type PortcullisConfig, type PortcullisConfigInput, type JailConfig } from './config-schema.js';
+export type { PortcullisConfig, PortcullisConfigInput, JailConfig } from './config-schema.js';
 export { embeddedConfig, findProgram } from './embedded-config.js';
 export { loadConfig, readConfigFile, parseConfig, statePaths, type LoadedConfig, type ComposedJail, type ComposedAction } from './load-config.js';
 export { resolvePlugins, indexPlugins, loadPlugin, checkPlugin, type PluginRegistry } from './resolve-plugins.js';

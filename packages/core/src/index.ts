@@ -20,7 +20,4 @@ export type { BanStore, StoredBan } from './ban-store.js';
 export { parseAddress, type ParsedAddress } from './ip-address.js';
 export { PortcullisError, type ErrorCode } from './errors.js';
 export { parseDuration, formatDuration } from './duration.js';
-/** zod, re-exported so plugin option schemas use the same copy as core. */
-export { z } from 'zod';
 export { findProgram } from './embedded-config.js';
-export { durationOption } from './duration-option.js';

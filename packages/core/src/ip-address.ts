@@ -135,6 +135,17 @@ function isMapped(b: Uint8Array): boolean {
  * undefined for anything else, including host names and CIDRs.
  */
 export function parseAddress(text: string): ParsedAddress | undefined {
+  const bytes = addressBytes(text);
+  if (bytes === undefined) return undefined;
+  if (bytes.length === 4) return { family: 4, canonical: `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`, bytes };
+  return { family: 6, canonical: formatV6(bytes), bytes };
+}
+
+/**
+ * The bytes of an address as {@link parseAddress} reads it (4 for IPv4 and IPv4-mapped IPv6, else 16),
+ * without building its canonical text: for callers that only validate or classify.
+ */
+export function addressBytes(text: string): Uint8Array | undefined {
   let s = text;
   if (s.length > 0 && s.charCodeAt(0) === 91) {
     if (s.charCodeAt(s.length - 1) !== 93) return undefined;
@@ -143,8 +154,7 @@ export function parseAddress(text: string): ParsedAddress | undefined {
   if (s.length < 2 || s.length > 60) return undefined;
   if (s.indexOf(':') === -1) {
     const bytes = new Uint8Array(4);
-    if (!parseQuad(s, 0, s.length, bytes, 0)) return undefined;
-    return { family: 4, canonical: `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`, bytes };
+    return parseQuad(s, 0, s.length, bytes, 0) ? bytes : undefined;
   }
   const zone = s.indexOf('%');
   if (zone !== -1) {
@@ -153,9 +163,5 @@ export function parseAddress(text: string): ParsedAddress | undefined {
   }
   const bytes = parseV6(s);
   if (!bytes) return undefined;
-  if (isMapped(bytes)) {
-    const v4 = bytes.slice(12);
-    return { family: 4, canonical: `${v4[0]}.${v4[1]}.${v4[2]}.${v4[3]}`, bytes: v4 };
-  }
-  return { family: 6, canonical: formatV6(bytes), bytes };
+  return isMapped(bytes) ? bytes.slice(12) : bytes;
 }

@@ -94,7 +94,8 @@ export class LineParser {
       if (readJournal(text, line) || this.format === 'journal') return line;
       line.message = text;
     }
-    const date = this.dates.detect(text);
+    let date = this.dates.detect(text);
+    if (date === undefined && isDigit(text.charCodeAt(0))) date = this.win32Date(text, h);
     if (date) {
       time = date.time;
       if (date.start > 0) {
@@ -108,7 +109,10 @@ export class LineParser {
         const line: Draft = { raw: text, message: text, time, program: undefined, pid: undefined, hostname: undefined, lineno, source };
         if (read5424(text, date.end, line)) return programs === undefined || line.program === undefined || programs.has(line.program) ? line : undefined;
         message = messageAfter(text, date.end);
-      } else if (text.charCodeAt(date.end - 1) !== 58 && readSyslogHeader(text, date.end, h, this.hosts, this.programs)) {
+      } else if (h.pid !== undefined) {
+        // Win32-OpenSSH's `pid date message` (see win32Date).
+        message = messageAfter(text, date.end);
+      } else if (text.charCodeAt(date.end - 1) !== 58 && readSyslogHeader(text, date.end, date.rfc3164, h, this.hosts, this.programs)) {
         // (A date ending in `:` is lighttpd's `YYYY-MM-DD HH:MM:SS: `, which no syslog header follows.)
         if (programs !== undefined && !programs.has(h.program!)) return undefined;
         message = text.slice(h.message);
@@ -117,6 +121,21 @@ export class LineParser {
       }
     }
     return { raw: text, message, time, program: h.program, pid: h.pid, hostname: h.hostname, lineno, source };
+  }
+
+  /**
+   * Win32-OpenSSH's own log (`sshd.log`): `4780 2019-11-19 16:21:41.459 Failed password …`, the process id
+   * before the date. Tried only for lines that start with a digit and have no date at the start.
+   */
+  private win32Date(text: string, h: Header): ReturnType<DateDetector['detect']> {
+    let k = 1;
+    while (k <= 10 && isDigit(text.charCodeAt(k))) k++;
+    if (text.charCodeAt(k) !== 32 || !isDigit(text.charCodeAt(k + 1))) return undefined;
+    const date = this.dates.detect(text.slice(k + 1));
+    if (date === undefined || date.start !== 0 || date.rfc3164) return undefined;
+    h.pid = text.slice(0, k);
+    date.end += k + 1;
+    return date;
   }
 
   /** What {@link readSyslogHeader} found; reused for every line. */
@@ -143,18 +162,24 @@ export class LineParser {
   }
 }
 
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 function isTagChar(c: number): boolean {
   // Anything visible except the delimiters of `prog[pid]:`.
   return c > 32 && c !== 91 && c !== 93 && c !== 58 && c < 127;
 }
 
 /**
- * `host prog[pid]: msg` / `host prog: msg` (also without host) after a syslog date ending at `at`.
- * Returns false when the rest is not shaped like that.
+ * `host prog[pid]: msg` / `host prog: msg` (also without host) after a syslog date ending at `at`. After an
+ * RFC 3164 date also busybox syslogd's `host facility.level prog[pid]: msg` (Alpine, OpenWrt) and
+ * metalog's `[prog] msg` (Gentoo). Returns false when the rest is not shaped like any of them.
  */
-function readSyslogHeader(text: string, at: number, line: Header, hosts: string[], programs: string[]): boolean {
+function readSyslogHeader(text: string, at: number, rfc3164: boolean, line: Header, hosts: string[], programs: string[]): boolean {
   if (text.charCodeAt(at) !== 32) return false;
   let i = at + 1;
+  if (rfc3164 && text.charCodeAt(i) === 91) return readMetalog(text, i, line, programs);
   const firstEnd = text.indexOf(' ', i);
   if (firstEnd <= i) return false;
   // Without a host name the first word is already `prog[pid]:`.
@@ -166,9 +191,14 @@ function readSyslogHeader(text: string, at: number, line: Header, hosts: string[
     hostStart = i;
     i = firstEnd + 1;
   }
-  const start = i;
+  let start = i;
   while (i - start < MAX_TAG && isTagChar(text.charCodeAt(i))) i++;
   if (i === start) return false;
+  if (rfc3164 && hostStart !== -1 && text.charCodeAt(i) === 32 && isFacilityLevel(text, start, i)) {
+    start = ++i;
+    while (i - start < MAX_TAG && isTagChar(text.charCodeAt(i))) i++;
+    if (i === start) return false;
+  }
   const programEnd = i;
   let pid: string | undefined;
   if (text.charCodeAt(i) === 91) {
@@ -184,6 +214,30 @@ function readSyslogHeader(text: string, at: number, line: Header, hosts: string[
   line.program = intern(text, start, programEnd, programs);
   line.pid = pid;
   line.message = i + 1;
+  return true;
+}
+
+/** busybox's `facility.level` word (`authpriv.info`, `daemon.err`, `local7.notice`) in `text[start, end)`. */
+function isFacilityLevel(text: string, start: number, end: number): boolean {
+  const dot = text.indexOf('.', start);
+  if (dot - start < 2 || dot - start > 10 || end - dot - 1 < 3 || end - dot - 1 > 7) return false;
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (k !== dot && !((c >= 97 && c <= 122) || (k < dot && isDigit(c)))) return false;
+  }
+  return true;
+}
+
+/** metalog's `[prog] msg` (no host, no pid) at `i`. */
+function readMetalog(text: string, i: number, line: Header, programs: string[]): boolean {
+  const start = i + 1;
+  let k = start;
+  while (k - start < MAX_TAG && isTagChar(text.charCodeAt(k))) k++;
+  if (k === start || text.charCodeAt(k) !== 93 || text.charCodeAt(k + 1) !== 32) return false;
+  line.hostname = undefined;
+  line.program = intern(text, start, k, programs);
+  line.pid = undefined;
+  line.message = k + 2;
   return true;
 }
 

@@ -1,10 +1,11 @@
 import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { type Loader, cosmiconfig } from 'cosmiconfig';
+import type { Loader, PublicExplorer } from 'cosmiconfig';
 import type { ActionDefinition } from './action-definition.js';
 import { compileFilter } from './compile-filter.js';
-import { type PortcullisConfig, configSchema, formatIssues } from './config-schema.js';
+import type { PortcullisConfig } from './config-schema.js';
 import { embeddedConfig } from './embedded-config.js';
 import { parseDuration } from './duration.js';
 import { PortcullisError } from './errors.js';
@@ -78,12 +79,8 @@ const importFresh: Loader = async (filepath) => {
   return ((await import(url)) as { default: unknown }).default;
 };
 
-// No cache: `reload` must see the file as it is now.
-const explorer = cosmiconfig('portcullis', {
-  cache: false,
-  loaders: { '.js': importFresh, '.mjs': importFresh },
-  searchStrategy: 'none',
-  searchPlaces: [
+/** Where a config is looked for in the current folder, in cosmiconfig's order. */
+const SEARCH_PLACES = [
     'package.json',
     'portcullis.config.ts',
     'portcullis.config.mjs',
@@ -97,8 +94,40 @@ const explorer = cosmiconfig('portcullis', {
     '.portcullisrc.yml',
     '.portcullisrc.js',
     '.portcullisrc.mjs',
-  ],
-});
+  ];
+
+let explorer: PublicExplorer | undefined;
+
+/**
+ * cosmiconfig, loaded on first use: most runs of `test-filter` have no config to read, and cosmiconfig with
+ * its loaders costs tens of milliseconds to load. No cache: `reload` must see the file as it is now.
+ */
+async function configExplorer(): Promise<PublicExplorer> {
+  if (explorer) return explorer;
+  const { cosmiconfig } = await import('cosmiconfig');
+  explorer = cosmiconfig('portcullis', {
+    cache: false,
+    loaders: { '.js': importFresh, '.mjs': importFresh },
+    searchStrategy: 'none',
+    searchPlaces: SEARCH_PLACES,
+  });
+  return explorer;
+}
+
+/** True when `dir` holds one of the config places (a package.json only with a `portcullis` key). */
+function hasConfigCandidate(dir: string): boolean {
+  for (const place of SEARCH_PLACES) {
+    const path = resolve(dir, place);
+    if (!existsSync(path)) continue;
+    if (place !== 'package.json') return true;
+    try {
+      if ((JSON.parse(readFileSync(path, 'utf8')) as { portcullis?: unknown } | null)?.portcullis !== undefined) return true;
+    } catch {
+      // An unreadable package.json is not a config; cosmiconfig would skip it as well.
+    }
+  }
+  return false;
+}
 
 /**
  * Find and load the config (`--config PATH`, else cosmiconfig's places in `cwd`; the embedded defaults
@@ -119,7 +148,11 @@ export async function readConfigFile(
 ): Promise<{ raw: unknown; file: string | undefined; dir: string }> {
   const cwd = options.cwd ?? process.cwd();
   try {
-    const found = options.configPath ? await explorer.load(resolve(cwd, options.configPath)) : await explorer.search(cwd);
+    const found = options.configPath
+      ? await (await configExplorer()).load(resolve(cwd, options.configPath))
+      : hasConfigCandidate(cwd)
+        ? await (await configExplorer()).search(cwd)
+        : null;
     if (found && !found.isEmpty) return { raw: found.config, file: found.filepath, dir: dirname(found.filepath) };
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
@@ -140,6 +173,8 @@ export async function parseConfig(
   where: { file?: string | undefined; dir: string; embedded?: boolean },
 ): Promise<LoadedConfig> {
   const label = where.file ?? 'embedded defaults';
+  // The schema (and zod) load with the first config: reading logs alone never needs them.
+  const { configSchema, formatIssues } = await import('./config-schema.js');
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw invalid(label, formatIssues(parsed.error.issues));
   const config = parsed.data;

@@ -23,6 +23,21 @@ describe('LineParser (syslog)', () => {
     expect(p.parse('Feb 25 13:34:10 mx postfix/smtpd[3]: warning: x').program).toBe('postfix/smtpd');
   });
 
+  test('busybox syslogd, metalog and Win32-OpenSSH headers', () => {
+    const a = p.parse('Mar 10 12:13:24 alpine authpriv.info sshd[2101]: Failed password for root from 192.0.2.180 port 22 ssh2');
+    expect([a.hostname, a.program, a.pid, a.message]).toEqual(['alpine', 'sshd', '2101', 'Failed password for root from 192.0.2.180 port 22 ssh2']);
+    expect(p.parse('Mar 10 12:13:26 alpine authpriv.notice sudo: alice : TTY=pts/0').program).toBe('sudo');
+    const b = p.parse('Mar 10 12:13:30 [sshd] Invalid user test from 192.0.2.191 port 40311');
+    expect([b.hostname, b.program, b.pid, b.message]).toEqual([undefined, 'sshd', undefined, 'Invalid user test from 192.0.2.191 port 40311']);
+    const c = p.parse('4780 2019-11-19 16:21:41.459 Failed password for invalid user admin from 192.0.2.184 port 52318 ssh2');
+    expect([c.program, c.pid, c.message, Number.isFinite(c.time)]).toEqual([undefined, '4780', 'Failed password for invalid user admin from 192.0.2.184 port 52318 ssh2', true]);
+    // Not a facility.level word, not after an RFC 3164 date, not a bracketed tag: the message stays whole.
+    expect(p.parse('Mar 10 12:13:24 alpine Auth.Info sshd[1]: x').program).toBeUndefined();
+    const d = p.parse('[Wed Oct 11 14:32:52 2000] [error] [client 192.0.2.1] user bob not found: /x');
+    expect([d.program, d.message]).toEqual([undefined, '[error] [client 192.0.2.1] user bob not found: /x']);
+    expect(p.parse('12345 hello').pid).toBeUndefined();
+  });
+
   test('rsyslog ISO timestamp header', () => {
     const l = p.parse('2005-02-25T13:34:10.123456+00:00 myhost sshd[42]: Invalid user bob from 2001:db8::1 port 4');
     expect([iso(l.time), l.program, l.pid, l.hostname, l.message]).toEqual([

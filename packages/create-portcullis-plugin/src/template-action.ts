@@ -4,7 +4,8 @@ import type { PluginNames } from './plugin-names.js';
 export function actionSource(n: PluginNames): string {
   return `import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { defineAction, definePlugin, parseAddress, z } from '@portcullis/core';
+import { defineAction, definePlugin, parseAddress } from '@portcullis/core';
+import { z } from '@portcullis/core/schema';
 
 /** Options, validated when the config is loaded; defaults are applied before create() sees them. */
 const options = z

@@ -1,4 +1,4 @@
-import { durationOption, z } from '@portcullis/core';
+import { durationOption, z } from '@portcullis/core/schema';
 import { BATCH_PLACEHOLDERS, TICKET_PLACEHOLDERS, placeholdersIn } from './placeholders.js';
 
 const ARGV_HINT =

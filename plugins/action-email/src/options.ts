@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { durationOption, z } from '@portcullis/core';
+import { durationOption, z } from '@portcullis/core/schema';
 
 /** A bare mail address; no display name, no spaces, so nothing can smuggle a header line. */
 const address = z

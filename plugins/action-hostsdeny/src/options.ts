@@ -1,4 +1,4 @@
-import { z } from '@portcullis/core';
+import { z } from '@portcullis/core/schema';
 
 /** A TCP wrappers daemon list: process names, `ALL`, wildcards, comma or space separated; no `:` or newline. */
 const daemonList = z

@@ -1,4 +1,4 @@
-import { z } from '@portcullis/core';
+import { z } from '@portcullis/core/schema';
 
 /** Options of the iptables action (validated at config load). */
 export const iptablesOptions = z

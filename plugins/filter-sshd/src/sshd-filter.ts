@@ -36,14 +36,10 @@ export const sshd: FilterDefinition = defineFilter({
         'extra: + failed negotiation and clients without a usable method; aggressive: everything',
     },
   },
-  // Headers the line parser leaves in the message: busybox syslogd's `host facility.level sshd[pid]: `
-  // (Alpine's /var/log/messages), metalog's `[sshd] ` (Gentoo) and Win32-OpenSSH's own sshd.log
-  // `pid yyyy-mm-dd hh:mm:ss.mmm `. Then
   // rsyslog's `message repeated N times: [ … ]` wrapper, Solaris' `[ID 800047 auth.info] ` message id and
-  // sshd's `error: ` / `fatal: ` / `error: PAM: `.
-  prefix:
-    '(?:[^\\s]{1,64} [a-z0-9]{2,10}\\.[a-z]{3,7} sshd(?:-session|-auth)?\\[\\d{1,10}\\]: |\\[sshd(?:-session|-auth)?\\] |\\d{1,10} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} )?' +
-    '(?:message repeated \\d{1,9} times: \\[ {1,2})?(?:\\[ID \\d{1,10} [a-z0-9.]{1,32}\\] )?(?:(?:error|fatal): (?:PAM: )?)?',
+  // sshd's `error: ` / `fatal: ` / `error: PAM: `. (busybox, metalog and Win32-OpenSSH headers are the line
+  // parser's.)
+  prefix: '(?:message repeated \\d{1,9} times: \\[ {1,2})?(?:\\[ID \\d{1,10} [a-z0-9.]{1,32}\\] )?(?:(?:error|fatal): (?:PAM: )?)?',
   correlate: 'pid',
   failregex: [...authRules, ...connectionRules],
   match: (options) => kexMatcher(options.mode === 'ddos' || options.mode === 'aggressive'),
