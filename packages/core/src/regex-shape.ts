@@ -249,13 +249,13 @@ function parse(source: string): Node | undefined {
       i++;
       return { t: 'zero' };
     }
-    if (c === '\\') return escape();
+    if (c === '\\') return escaped();
     if (c === ')' || c === '*' || c === '+' || c === '?' || c === '{' || c === '}' || c === ']') fail();
     i++;
     return { t: 'char', c };
   };
 
-  const escape = (): Node => {
+  const escaped = (): Node => {
     const e = source[i + 1];
     if (e === undefined) fail();
     i += 2;
