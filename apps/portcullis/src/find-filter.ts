@@ -1,6 +1,6 @@
 import { PortcullisError } from '@portcullis/core';
 import type { FilterDefinition, Plugin } from '@portcullis/core';
-import { discoverPlugins, indexPlugins, loadPlugin, readConfigFile } from '@portcullis/core/engine';
+import { discoverPlugins, indexPlugins, loadPlugin, readConfigFile } from '@portcullis/core/plugin-loading';
 
 /**
  * Find a filter by id among the plugins of the config (when there is one; these must load) and the plugin

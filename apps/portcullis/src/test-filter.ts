@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { type FilterDefinition, type Failure, PortcullisError } from '@portcullis/core';
-import { LineParser, LineSplitter, compileFilter } from '@portcullis/core/engine';
+import { LineParser, LineSplitter, compileFilter } from '@portcullis/core/filtering';
+import { JsonLinesOutput } from './json-lines-output.js';
 
 /** Arguments of {@link runTestFilter}; the CLI resolves the filter id to a definition. */
 export interface TestFilterArgs {
@@ -16,26 +17,9 @@ export interface TestFilterArgs {
 
 /** Read size: big enough that a read costs little per line, small enough to keep the resident set low. */
 const CHUNK = 256 * 1024;
-const OUT_CHUNK = 1024 * 1024;
-/** Characters of output records joined before they are encoded into the buffer. */
-const TEXT_BATCH = 16 * 1024;
 const SAMPLES = 5;
 
 const RESERVED = new Set(['lineno', 'filter', 'host', 'time', 'user']);
-
-/**
- * JSON text of a string, pure ASCII (non-ASCII as `\\uXXXX`) so output can be encoded as latin1, the
- * fastest way from a string into a Buffer. Plain values skip JSON.stringify.
- */
-function jsonString(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 32 || c === 34 || c === 92 || c > 126) {
-      return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-    }
-  }
-  return `"${s}"`;
-}
 
 let isoDay = Number.NaN;
 let isoDayText = '';
@@ -86,7 +70,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   const parser = new LineParser({ format: args.format });
   const splitter = new LineSplitter();
   const tally: Tally = { lines: 0, matched: 0, noDate: 0, failures: 0, perRule: filter.rules.map(() => 0), samples: [] };
-  const out = new OutputBuffer(args.stdout);
+  const out = new JsonLinesOutput(args.stdout);
   // A reader that goes away (`| head`) ends the run quietly instead of crashing on EPIPE.
   let closed = false;
   const onError = (): void => {
@@ -96,7 +80,6 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   const source = args.input === '-' ? 'stdin' : args.input;
   let lastTime = Number.NaN;
   let lastIso = 'null';
-  const filterId = jsonString(filter.id);
   const programs = filter.programs;
 
   const feed = (lines: string[]): void => {
@@ -119,10 +102,32 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
           lastTime = f.time;
           lastIso = isoTime(f.time);
         }
-        let s = `{"lineno":${f.line.lineno ?? tally.lines},"filter":${filterId},"host":${jsonString(f.host)},"time":${lastIso}`;
-        if (f.user !== undefined) s += `,"user":${jsonString(f.user)}`;
-        if (f.fields) for (const k in f.fields) if (!RESERVED.has(k)) s += `,${jsonString(k)}:${jsonString(f.fields[k]!)}`;
-        out.add(`${s}}\n`);
+        // Bytes: fixed parts, then 6 per character at most for escaped text.
+        let size = 96 + 6 * (filter.id.length + f.host.length + (f.user?.length ?? 0));
+        if (f.fields) for (const k in f.fields) size += 8 + 6 * (k.length + f.fields[k]!.length);
+        out.begin(size);
+        out.ascii('{"lineno":');
+        out.integer(f.line.lineno ?? tally.lines);
+        out.ascii(',"filter":');
+        out.string(filter.id);
+        out.ascii(',"host":');
+        out.string(f.host);
+        out.ascii(',"time":');
+        out.ascii(lastIso);
+        if (f.user !== undefined) {
+          out.ascii(',"user":');
+          out.string(f.user);
+        }
+        if (f.fields) {
+          for (const k in f.fields) {
+            if (RESERVED.has(k)) continue;
+            out.ascii(',');
+            out.string(k);
+            out.ascii(':');
+            out.string(f.fields[k]!);
+          }
+        }
+        out.ascii('}\n');
       }
     }
   };
@@ -192,79 +197,4 @@ function report(filter: ReturnType<typeof compileFilter>, t: Tally, truncated: n
     }
   }
   return `${rows.join('\n')}\n`;
-}
-
-/**
- * Encodes output records straight into a 1 MiB buffer (no string joining) and writes it when full,
- * waiting for the stream to drain. A buffer goes back to a free list once the stream has written it, so a
- * run reuses two or three buffers instead of allocating one per MiB of output.
- */
-class OutputBuffer {
-  private buffer: Buffer;
-  private used = 0;
-  private pending: Buffer[] = [];
-  private readonly free: Buffer[] = [];
-
-  constructor(private readonly stream: NodeJS.WritableStream) {
-    this.buffer = Buffer.allocUnsafe(OUT_CHUNK);
-  }
-
-  /** Records not yet encoded: joined up to {@link TEXT_BATCH} characters so one encode call serves many. */
-  private text = '';
-
-  add(s: string): void {
-    this.text += s;
-    if (this.text.length >= TEXT_BATCH) this.encode();
-  }
-
-  private encode(): void {
-    const s = this.text;
-    this.text = '';
-    if (s.length === 0) return;
-    // A batch is at most TEXT_BATCH plus one record (16 KiB line cap); make room first when it might not fit.
-    if (this.used + s.length > this.buffer.length) this.rotate();
-    if (s.length > this.buffer.length) {
-      this.pending.push(Buffer.from(s, 'latin1'));
-      return;
-    }
-    this.used += this.buffer.write(s, this.used, 'latin1');
-  }
-
-  /** Moves the filled part of the buffer to the pending list and starts a fresh (or recycled) one. */
-  private rotate(): void {
-    if (this.used > 0) this.pending.push(this.buffer.subarray(0, this.used));
-    else this.free.push(this.buffer);
-    this.buffer = this.free.pop() ?? Buffer.allocUnsafe(OUT_CHUNK);
-    this.used = 0;
-  }
-
-  async flushIfFull(): Promise<void> {
-    if (this.pending.length > 0 || this.used >= OUT_CHUNK / 2) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    this.encode();
-    this.rotate();
-    const parts = this.pending;
-    this.pending = [];
-    for (const part of parts) {
-      const whole = part.buffer.byteLength === OUT_CHUNK ? Buffer.from(part.buffer, part.byteOffset, OUT_CHUNK) : undefined;
-      const written = this.stream.write(part, (err) => {
-        if (!err && whole !== undefined && this.free.length < 4) this.free.push(whole);
-      });
-      if (!written) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            this.stream.off('drain', done);
-            this.stream.off('error', done);
-            this.stream.off('close', done);
-            resolve();
-          };
-          this.stream.once('drain', done);
-          this.stream.once('error', done);
-          this.stream.once('close', done);
-        });
-      }
-    }
-  }
 }

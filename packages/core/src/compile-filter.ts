@@ -1,4 +1,5 @@
-import { type Captures, type CompiledRule, capture, compileRule, passesLiterals } from './compiled-rule.js';
+import { type Captures, type CompiledRule, capture, compileRule, containsLiterals, passesLiterals } from './compiled-rule.js';
+import { PrefixDispatch } from './prefix-dispatch.js';
 import { CORRELATION_MAX_WAITING, type CorrelationEntry, CorrelationState } from './correlation.js';
 import { PortcullisError } from './errors.js';
 import type { CustomMatcher, FailRule, Failure, FilterDefinition, RuleKind } from './filter-definition.js';
@@ -39,8 +40,8 @@ export interface CompiledFilter {
 
 /**
  * Compiles a filter definition with options: selects the rules (`when`, function-valued `failregex`),
- * expands tags, derives literal pre-checks and builds a first-character dispatch table, so most lines
- * are rejected by a table look-up and a few `startsWith`/`includes` calls before any regex runs.
+ * expands tags, derives literal pre-checks and builds a trie of the rules' literal prefixes, so most
+ * lines are rejected, or given the one rule they can match, by one walk over their first characters.
  * @throws PortcullisError `FILTER_OPTION_INVALID` or `FILTER_REGEX_INVALID`.
  */
 export function compileFilter(
@@ -61,26 +62,13 @@ export function compileFilter(
   return new RegexFilter(definition, opts, rules, ignores, compileOptions ?? {});
 }
 
-/**
- * Rules in order, per first character of the message: those with a literal prefix starting with that
- * character plus those without prefixes; `floating` serves messages that start with a non-ASCII character.
- */
-function dispatchTable(rules: readonly CompiledRule[]): { table: CompiledRule[][]; floating: CompiledRule[] } {
-  const starts = (r: CompiledRule, test: (c: number) => boolean): boolean => r.prefixes === undefined || r.prefixes.some((p) => test(p.charCodeAt(0)));
-  const floating = rules.filter((r) => starts(r, (c) => c >= 128));
-  const table: CompiledRule[][] = [];
-  for (let c = 0; c < 128; c++) table.push(rules.filter((r) => starts(r, (first) => first === c)));
-  return { table, floating };
-}
-
 class RegexFilter implements CompiledFilter {
   readonly id: string;
   readonly options: Readonly<Record<string, string>>;
   readonly rules: readonly { pattern: string; kind: RuleKind; description?: string | undefined }[];
   private readonly definition: FilterDefinition;
   private readonly ignores: readonly CompiledRule[];
-  private readonly table: CompiledRule[][];
-  private readonly floating: CompiledRule[];
+  private readonly dispatch: PrefixDispatch;
   readonly programs: ReadonlySet<string> | undefined;
   private readonly prefix: RegExp | undefined;
   /** First characters a non-empty prefix can start with (undefined: unknown, always run the prefix). */
@@ -96,7 +84,7 @@ class RegexFilter implements CompiledFilter {
     this.options = options;
     this.rules = rules.map((r) => ({ pattern: r.pattern, kind: r.kind, description: r.description }));
     this.ignores = ignores;
-    ({ table: this.table, floating: this.floating } = dispatchTable(rules));
+    this.dispatch = new PrefixDispatch(rules);
     this.programs = definition.programs ? new Set(definition.programs) : undefined;
     if (definition.prefix) {
       try {
@@ -146,11 +134,10 @@ class RegexFilter implements CompiledFilter {
       prefix.lastIndex = 0;
       if (prefix.test(message) && prefix.lastIndex > 0) message = message.slice(prefix.lastIndex);
     }
-    const c = message.charCodeAt(0);
-    const candidates = c < 128 ? this.table[c]! : this.floating;
+    const candidates = this.dispatch.candidates(message);
     for (let i = 0; i < candidates.length; i++) {
       const rule = candidates[i]!;
-      if (!passesLiterals(rule, message)) continue;
+      if (!containsLiterals(rule, message)) continue;
       const caught = capture(rule, message);
       if (caught === undefined) continue;
       if (this.ignored(message)) return undefined;

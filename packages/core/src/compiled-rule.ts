@@ -71,6 +71,11 @@ export function passesLiterals(rule: CompiledRule, message: string): boolean {
     while (i < pre.length && !message.startsWith(pre[i]!)) i++;
     if (i === pre.length) return false;
   }
+  return containsLiterals(rule, message);
+}
+
+/** The second half of {@link passesLiterals}, for a message already known to start with a prefix of the rule. */
+export function containsLiterals(rule: CompiledRule, message: string): boolean {
   const lits = rule.literals;
   if (lits === undefined) return true;
   for (let i = 0; i < lits.length; i++) if (message.includes(lits[i]!)) return true;

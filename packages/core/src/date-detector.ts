@@ -1,3 +1,5 @@
+import { detach } from './detach-string.js';
+
 /** A date found in a line: its time and where it stands. */
 export interface DetectedDate {
   /** Milliseconds since the epoch (UTC). */
@@ -108,7 +110,7 @@ export class DateDetector {
       if (sec >= 0 && sec < 60) {
         this.cacheTime += (sec - this.cacheSecond) * 1000;
         this.cacheSecond = sec;
-        this.cacheText = line.slice(p, p + minute + 2);
+        this.cacheText = detach(line.slice(p, p + minute + 2));
         return this.found(this.cacheTime, 0, p + this.cacheEnd);
       }
     }
@@ -119,7 +121,7 @@ export class DateDetector {
       const time = this.timeOf();
       if (Number.isNaN(time)) return undefined;
       this.lastFormat = idx;
-      this.cacheText = line.slice(p, end);
+      this.cacheText = detach(line.slice(p, end));
       this.cacheTime = time;
       this.cacheEnd = end - p;
       // The minute cache needs a date that ends in `:SS` (no fraction, zone or lighttpd colon) and no leap second.

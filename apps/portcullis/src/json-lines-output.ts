@@ -1,0 +1,132 @@
+/** Size of one output buffer. */
+const OUT_CHUNK = 1024 * 1024;
+
+/**
+ * JSON-lines output for `test-filter --json`, written byte by byte into 1 MiB buffers: no record string is
+ * built, joined or encoded, which at hundreds of thousands of records a second is most of what output
+ * costs. A full buffer is handed to the stream (waiting for it to drain) and goes back to a free list once
+ * written, so a run reuses two or three buffers. Output is pure ASCII: other characters are `\uXXXX`.
+ */
+export class JsonLinesOutput {
+  private buffer: Buffer;
+  private used = 0;
+  private pending: Buffer[] = [];
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    this.buffer = Buffer.allocUnsafe(OUT_CHUNK);
+  }
+
+  /**
+   * Makes room for a record of at most `bytes` bytes (escaping included: 6 bytes per character of text
+   * that may need it, plus the fixed parts). Records larger than a buffer get a buffer of their own.
+   */
+  begin(bytes: number): void {
+    if (this.used + bytes <= this.buffer.length) return;
+    this.rotate();
+    if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(bytes);
+  }
+
+  /** Text known to be plain printable ASCII without `"` or `\` (keys, punctuation, ISO times). */
+  ascii(text: string): void {
+    const b = this.buffer;
+    let o = this.used;
+    for (let i = 0; i < text.length; i++) b[o++] = text.charCodeAt(i);
+    this.used = o;
+  }
+
+  /** A non-negative integer. */
+  integer(n: number): void {
+    // Digits written in place: `String(n)` would allocate a string per record.
+    let digits = 1;
+    for (let p = 10; p <= n; p *= 10) digits++;
+    const b = this.buffer;
+    let o = this.used + digits;
+    this.used = o;
+    let v = n;
+    do {
+      const q = Math.floor(v / 10);
+      b[--o] = 48 + (v - q * 10);
+      v = q;
+    } while (v > 0);
+  }
+
+  /** A JSON string, quoted and escaped. */
+  string(text: string): void {
+    const b = this.buffer;
+    let o = this.used;
+    b[o++] = 34;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 32 && c < 127 && c !== 34 && c !== 92) {
+        b[o++] = c;
+        continue;
+      }
+      if (c === 34 || c === 92) {
+        b[o++] = 92;
+        b[o++] = c;
+      } else if (c === 10) {
+        b[o++] = 92;
+        b[o++] = 110;
+      } else if (c === 9) {
+        b[o++] = 92;
+        b[o++] = 116;
+      } else if (c === 13) {
+        b[o++] = 92;
+        b[o++] = 114;
+      } else {
+        b[o++] = 92;
+        b[o++] = 117;
+        b[o++] = HEX[c >> 12]!;
+        b[o++] = HEX[(c >> 8) & 15]!;
+        b[o++] = HEX[(c >> 4) & 15]!;
+        b[o++] = HEX[c & 15]!;
+      }
+    }
+    b[o++] = 34;
+    this.used = o;
+  }
+
+  /** Moves the filled part of the buffer to the pending list and starts a fresh (or recycled) one. */
+  private rotate(): void {
+    if (this.used > 0) this.pending.push(this.buffer.subarray(0, this.used));
+    else if (this.buffer.length === OUT_CHUNK) this.free.push(this.buffer);
+    this.buffer = this.free.pop() ?? Buffer.allocUnsafe(OUT_CHUNK);
+    this.used = 0;
+  }
+
+  /** Writes out what is buffered when a buffer has filled up, or half of the current one. */
+  async flushIfFull(): Promise<void> {
+    if (this.pending.length > 0 || this.used >= OUT_CHUNK / 2) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    this.rotate();
+    const parts = this.pending;
+    this.pending = [];
+    // A stream that wrote synchronously (a file) calls back on the next tick, which a run of resolved
+    // awaits never reaches: give it that turn, or written buffers pile up instead of being reused.
+    if (parts.length > 0 && this.free.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const part of parts) {
+      const whole = part.buffer.byteLength === OUT_CHUNK && part.byteOffset === 0 ? Buffer.from(part.buffer, 0, OUT_CHUNK) : undefined;
+      const written = this.stream.write(part, (err) => {
+        if (!err && whole !== undefined && this.free.length < 4) this.free.push(whole);
+      });
+      if (!written) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            this.stream.off('drain', done);
+            this.stream.off('error', done);
+            this.stream.off('close', done);
+            resolve();
+          };
+          this.stream.once('drain', done);
+          this.stream.once('error', done);
+          this.stream.once('close', done);
+        });
+      }
+    }
+  }
+}
+
+const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
