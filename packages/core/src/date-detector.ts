@@ -15,6 +15,8 @@ export interface DetectedDate {
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const SKEW_MS = 60_000;
+/** Most hours whose local start time is remembered. */
+const HOUR_CACHE = 4096;
 /** 2^62 seconds: the TAI64 label of 1970-01-01 00:00:00 TAI; TAI runs 10 s ahead of UTC's labels. */
 const TAI64_EPOCH = 2n ** 62n + 10n;
 
@@ -80,6 +82,8 @@ export class DateDetector {
   /** Local time of the start of the last hour computed: `new Date(…)` is the slow part of zone-less dates. */
   private hourKey = -1;
   private hourTime = 0;
+  /** Local start times of recently seen hours, by the same key. */
+  private readonly hours = new Map<number, number>();
   /** The year of `now()` and the span of time it covers, so year inference needs no Date per line. */
   private yearOf = 0;
   private yearFrom = 1;
@@ -196,8 +200,15 @@ export class DateDetector {
     // start of the hour is computed once and minutes and seconds are added.
     const key = ((y * 12 + f.mo) * 32 + f.d) * 24 + f.h;
     if (key !== this.hourKey) {
+      // Logs merged from several sources jump between hours: recent hours are remembered too.
+      let time = this.hours.get(key);
+      if (time === undefined) {
+        time = new Date(y, f.mo, f.d, f.h, 0, 0).getTime();
+        if (this.hours.size >= HOUR_CACHE) this.hours.clear();
+        this.hours.set(key, time);
+      }
       this.hourKey = key;
-      this.hourTime = new Date(y, f.mo, f.d, f.h, 0, 0).getTime();
+      this.hourTime = time;
     }
     return this.hourTime + f.mi * 60_000 + f.s * 1000 + f.ms;
   }
