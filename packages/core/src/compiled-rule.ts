@@ -46,9 +46,19 @@ export function compileRule(
   }
   const derived = deriveLiterals(expanded.source);
   const prefixes = literalPrefixes(expanded.source);
-  let literals = rule.literals && rule.literals.length > 0 ? rule.literals : derived.longest ? [derived.longest] : undefined;
+  let literals = rule.literals && rule.literals.length > 0 ? rule.literals : undefined;
   // A literal every prefix already contains tells nothing more once the prefix matched.
   if (literals !== undefined && prefixes !== undefined && prefixes.every((p) => literals!.some((l) => p.includes(l)))) literals = undefined;
+  if (literals === undefined) {
+    // Derived: the longest mandatory run the prefixes do not already check (`Auth fail` at the end of
+    // `^Received disconnect from <HOST>…Auth fail$`, rather than the prefix itself).
+    let best: string | undefined;
+    for (const run of derived.runs) {
+      if (prefixes?.some((p) => p.includes(run))) continue;
+      if (best === undefined || run.length > best.length) best = run;
+    }
+    if (best !== undefined) literals = [best];
+  }
   return {
     index,
     pattern: rule.pattern,

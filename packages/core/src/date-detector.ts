@@ -1,5 +1,3 @@
-import { detach } from './detach-string.js';
-
 /** A date found in a line: its time and where it stands. */
 export interface DetectedDate {
   /** Milliseconds since the epoch (UTC). */
@@ -73,9 +71,14 @@ export class DateDetector {
   private readonly now: () => number;
   private readonly f = new Fields();
   private lastFormat = 0;
-  private cacheText = '';
+  /**
+   * The last date seen is `cacheLine[cacheAt, cacheAt + cacheLength)`: kept as a place in that line, not
+   * copied out, so a new second costs no allocation (the one line it keeps alive is replaced soon).
+   */
+  private cacheLine = '';
+  private cacheAt = 0;
+  private cacheLength = 0;
   private cacheTime = 0;
-  private cacheEnd = 0;
   /** Length of the cached date without its two seconds digits; 0 when the date does not end in them. */
   private minuteLength = 0;
   private cacheSecond = 0;
@@ -103,19 +106,21 @@ export class DateDetector {
   detect(line: string): DetectedDate | undefined {
     const p = skipPri(line);
     // Fast path: the same date text as the previous line.
-    const cached = this.cacheText;
-    if (cached.length > 0 && sameAt(line, p, cached) && !continues(line, p + cached.length)) {
-      return this.found(this.cacheTime, 0, p + this.cacheEnd);
+    const cached = this.cacheLine;
+    const length = this.cacheLength;
+    if (length > 0 && sameAt(line, p, cached, this.cacheAt, length) && !continues(line, p + length)) {
+      return this.found(this.cacheTime, 0, p + length);
     }
     // Same minute, other second: only the two digits differ (dates ending in `:SS`).
     const minute = this.minuteLength;
-    if (minute > 0 && prefixAt(line, p, cached, minute) && !continues(line, p + minute + 2)) {
+    if (minute > 0 && sameAt(line, p, cached, this.cacheAt, minute) && !continues(line, p + minute + 2)) {
       const sec = num(line, p + minute, 2);
       if (sec >= 0 && sec < 60) {
         this.cacheTime += (sec - this.cacheSecond) * 1000;
         this.cacheSecond = sec;
-        this.cacheText = detach(line.slice(p, p + minute + 2));
-        return this.found(this.cacheTime, 0, p + this.cacheEnd);
+        this.cacheLine = line;
+        this.cacheAt = p;
+        return this.found(this.cacheTime, 0, p + length);
       }
     }
     for (let k = 0; k < PARSERS.length; k++) {
@@ -125,9 +130,10 @@ export class DateDetector {
       const time = this.timeOf();
       if (Number.isNaN(time)) return undefined;
       this.lastFormat = idx;
-      this.cacheText = detach(line.slice(p, end));
+      this.cacheLine = line;
+      this.cacheAt = p;
+      this.cacheLength = end - p;
       this.cacheTime = time;
-      this.cacheEnd = end - p;
       // The minute cache needs a date that ends in `:SS` (no fraction, zone or lighttpd colon) and no leap second.
       const n = end - p;
       this.minuteLength = n > 3 && line.charCodeAt(end - 3) === 58 && this.f.s === num(line, end - 2, 2) && this.f.s < 60 ? n - 2 : 0;
@@ -214,17 +220,10 @@ export class DateDetector {
   }
 }
 
-/** `line.startsWith(text, at)`, compared from the end: dates of consecutive lines differ in the seconds. */
-function sameAt(line: string, at: number, text: string): boolean {
-  if (line.length < at + text.length) return false;
-  for (let i = text.length - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== text.charCodeAt(i)) return false;
-  return true;
-}
-
-/** The first `n` characters of `text` stand at `at` in `line` (compared from the end, like {@link sameAt}). */
-function prefixAt(line: string, at: number, text: string, n: number): boolean {
+/** `line[at, at + n)` equals `other[from, from + n)`, compared from the end: dates of consecutive lines differ in the seconds. */
+function sameAt(line: string, at: number, other: string, from: number, n: number): boolean {
   if (line.length < at + n) return false;
-  for (let i = n - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== text.charCodeAt(i)) return false;
+  for (let i = n - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== other.charCodeAt(from + i)) return false;
   return true;
 }
 

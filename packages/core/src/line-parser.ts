@@ -30,6 +30,8 @@ interface Header {
 }
 
 const MAX_TAG = 128;
+/** Longest host name word looked at (a DNS name is at most 253 characters). */
+const MAX_HOST = 256;
 
 /** The text after a date that starts no known header, without the blanks after the date. */
 function messageAfter(text: string, end: number): string {
@@ -183,8 +185,11 @@ function readSyslogHeader(text: string, at: number, rfc3164: boolean, line: Head
   if (text.charCodeAt(at) !== 32) return false;
   let i = at + 1;
   if (rfc3164 && text.charCodeAt(i) === 91) return readMetalog(text, i, line, programs);
-  const firstEnd = text.indexOf(' ', i);
-  if (firstEnd <= i) return false;
+  // Loops rather than indexOf: these words are short, and a builtin call costs more than the scan.
+  let firstEnd = i;
+  const limit = Math.min(text.length, i + MAX_HOST);
+  while (firstEnd < limit && text.charCodeAt(firstEnd) !== 32) firstEnd++;
+  if (firstEnd === i || firstEnd === limit) return false;
   // Without a host name the first word is already `prog[pid]:`.
   let hostStart = -1;
   if (!endsTag(text, firstEnd)) {
@@ -205,8 +210,9 @@ function readSyslogHeader(text: string, at: number, rfc3164: boolean, line: Head
   const programEnd = i;
   let pid: string | undefined;
   if (text.charCodeAt(i) === 91) {
-    const close = text.indexOf(']', i + 1);
-    if (close === -1 || close - i > 21) return false;
+    let close = i + 1;
+    while (close - i <= 21 && close < text.length && text.charCodeAt(close) !== 93) close++;
+    if (close - i > 21 || close >= text.length) return false;
     pid = text.slice(i + 1, close);
     i = close + 1;
   }

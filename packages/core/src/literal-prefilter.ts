@@ -7,6 +7,8 @@
 export interface DerivedLiterals {
   /** Longest mandatory literal run (≥ 2 characters), if any. */
   readonly longest: string | undefined;
+  /** Every mandatory literal run of ≥ 2 characters, in pattern order. */
+  readonly runs: readonly string[];
   /** The literal run right after a leading `^`, when the pattern starts with one: the message starts with it. */
   readonly anchored: string | undefined;
 }
@@ -80,11 +82,11 @@ export function deriveLiterals(source: string): DerivedLiterals {
     }
     i = addChar(c, source, i + 1);
   }
-  if (topAlternation) return { longest: undefined, anchored: undefined };
+  if (topAlternation) return { longest: undefined, anchored: undefined, runs: [] };
   endRun();
   let longest: string | undefined;
   for (const r of runs) if (r.length >= 2 && (!longest || r.length > longest.length)) longest = r;
-  return { longest, anchored: anchored && anchored.length > 0 ? anchored : undefined };
+  return { longest, anchored: anchored && anchored.length > 0 ? anchored : undefined, runs: runs.filter((r) => r.length >= 2) };
 
   /** Adds a literal character that ended at `next`, honouring a quantifier after it. */
   function addChar(ch: string, src: string, next: number): number {
