@@ -69,6 +69,14 @@ class RegexFilter implements CompiledFilter {
   private readonly definition: FilterDefinition;
   private readonly ignores: readonly CompiledRule[];
   private readonly dispatch: PrefixDispatch;
+  /**
+   * Rules with the same literal checks (a rule per log format, say) share a group: per message each
+   * group's `includes` runs once. `groupSeen[g] === generation` when group g was checked for this message.
+   */
+  private readonly groupOf: Int32Array;
+  private readonly groupSeen: Uint32Array;
+  private readonly groupPassed: Uint8Array;
+  private generation = 0;
   readonly programs: ReadonlySet<string> | undefined;
   private readonly prefix: RegExp | undefined;
   /** First characters a non-empty prefix can start with (undefined: unknown, always run the prefix). */
@@ -85,6 +93,14 @@ class RegexFilter implements CompiledFilter {
     this.rules = rules.map((r) => ({ pattern: r.pattern, kind: r.kind, description: r.description }));
     this.ignores = ignores;
     this.dispatch = new PrefixDispatch(rules);
+    const groups = new Map<string, number>();
+    this.groupOf = Int32Array.from(rules, (r) => {
+      const key = JSON.stringify(r.literals ?? []);
+      if (!groups.has(key)) groups.set(key, groups.size);
+      return groups.get(key)!;
+    });
+    this.groupSeen = new Uint32Array(groups.size);
+    this.groupPassed = new Uint8Array(groups.size);
     this.programs = definition.programs ? new Set(definition.programs) : undefined;
     if (definition.prefix) {
       try {
@@ -135,9 +151,22 @@ class RegexFilter implements CompiledFilter {
       if (prefix.test(message) && prefix.lastIndex > 0) message = message.slice(prefix.lastIndex);
     }
     const candidates = this.dispatch.candidates(message);
+    if (this.generation === 0xffffffff) {
+      // After 2^32 messages: forget every group's last check rather than let an old one look current.
+      this.groupSeen.fill(0);
+      this.generation = 0;
+    }
+    const generation = ++this.generation;
     for (let i = 0; i < candidates.length; i++) {
       const rule = candidates[i]!;
-      if (!containsLiterals(rule, message)) continue;
+      if (rule.literals !== undefined) {
+        const g = this.groupOf[rule.index]!;
+        if (this.groupSeen[g] !== generation) {
+          this.groupSeen[g] = generation;
+          this.groupPassed[g] = containsLiterals(rule, message) ? 1 : 0;
+        }
+        if (this.groupPassed[g] === 0) continue;
+      }
       const caught = capture(rule, message);
       if (caught === undefined) continue;
       if (this.ignored(message)) return undefined;
