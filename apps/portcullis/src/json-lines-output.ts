@@ -1,3 +1,5 @@
+import { write } from 'node:fs';
+
 /** Size of one output buffer. */
 const OUT_CHUNK = 1024 * 1024;
 
@@ -13,8 +15,20 @@ export class JsonLinesOutput {
   private pending: Buffer[] = [];
   private readonly free: Buffer[] = [];
 
-  constructor(private readonly stream: NodeJS.WritableStream) {
+  private readonly sink: BufferSink;
+
+  /**
+   * @param target a stream, or a file descriptor (stdout): written from the thread pool, so the run goes on
+   * matching while a slow reader (a pipe) takes its time.
+   */
+  constructor(target: NodeJS.WritableStream | number) {
     this.buffer = Buffer.allocUnsafe(OUT_CHUNK);
+    this.sink = typeof target === 'number' ? new FdSink(target) : new StreamSink(target);
+  }
+
+  /** True once the reader went away (EPIPE, a closed stream): the run can stop. */
+  get closed(): boolean {
+    return this.sink.closed;
   }
 
   /**
@@ -152,32 +166,129 @@ export class JsonLinesOutput {
     if (this.pending.length > 0 || this.used >= OUT_CHUNK / 2) await this.flush();
   }
 
-  async flush(): Promise<void> {
+  /** Hands every filled buffer to the sink; `end`: also waits until all of it is written. */
+  async flush(end = false): Promise<void> {
     this.rotate();
     const parts = this.pending;
     this.pending = [];
-    // A stream that wrote synchronously (a file) calls back on the next tick, which a run of resolved
-    // awaits never reaches: give it that turn, or written buffers pile up instead of being reused.
-    if (parts.length > 0 && this.free.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     for (const part of parts) {
       const whole = part.buffer.byteLength === OUT_CHUNK && part.byteOffset === 0 ? Buffer.from(part.buffer, 0, OUT_CHUNK) : undefined;
-      const written = this.stream.write(part, (err) => {
-        if (!err && whole !== undefined && this.free.length < 4) this.free.push(whole);
+      await this.sink.write(part, () => {
+        if (whole !== undefined && this.free.length < 4) this.free.push(whole);
       });
-      if (!written) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            this.stream.off('drain', done);
-            this.stream.off('error', done);
-            this.stream.off('close', done);
-            resolve();
-          };
-          this.stream.once('drain', done);
-          this.stream.once('error', done);
-          this.stream.once('close', done);
-        });
-      }
     }
+    if (end) await this.sink.end();
+  }
+}
+
+/** Where filled buffers go. `write` resolves when the sink can take more; `written` runs once a buffer is out. */
+interface BufferSink {
+  readonly closed: boolean;
+  write(buffer: Buffer, written: () => void): Promise<void>;
+  end(): Promise<void>;
+}
+
+class StreamSink implements BufferSink {
+  closed = false;
+
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    stream.on('error', () => {
+      this.closed = true;
+    });
+  }
+
+  async write(buffer: Buffer, written: () => void): Promise<void> {
+    if (this.closed) return;
+    const ok = this.stream.write(buffer, (err) => {
+      if (!err) written();
+    });
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          this.stream.off('close', done);
+          resolve();
+        };
+        this.stream.once('drain', done);
+        this.stream.once('error', done);
+        this.stream.once('close', done);
+      });
+    } else {
+      // A stream that wrote synchronously (a file) calls back on the next tick, which a run of resolved
+      // awaits never reaches: give it that turn, or written buffers pile up instead of being reused.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  async end(): Promise<void> {}
+}
+
+/** Most buffers queued for an fd before the producer waits. */
+const FD_QUEUE = 3;
+
+/**
+ * Writes buffers to a file descriptor with `fs.write`, one at a time and in order, from the thread pool:
+ * a blocking pipe write stalls a pool thread, not the run. EAGAIN (a non-blocking pipe) is retried shortly.
+ */
+class FdSink implements BufferSink {
+  closed = false;
+  private readonly queue: { buffer: Buffer; written: () => void }[] = [];
+  private busy = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly fd: number) {}
+
+  async write(buffer: Buffer, written: () => void): Promise<void> {
+    if (this.closed) return;
+    this.queue.push({ buffer, written });
+    if (!this.busy) this.next();
+    while (this.queue.length >= FD_QUEUE && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  async end(): Promise<void> {
+    while ((this.busy || this.queue.length > 0) && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  private next(): void {
+    const item = this.queue[0];
+    if (item === undefined || this.closed) {
+      this.busy = false;
+      this.notify();
+      return;
+    }
+    this.busy = true;
+    this.writeFrom(item.buffer, 0, () => {
+      this.queue.shift();
+      item.written();
+      this.notify();
+      this.next();
+    });
+  }
+
+  private writeFrom(buffer: Buffer, offset: number, done: () => void): void {
+    write(this.fd, buffer, offset, buffer.length - offset, null, (err, n) => {
+      if (err) {
+        if (err.code === 'EAGAIN') {
+          setTimeout(() => this.writeFrom(buffer, offset, done), 1);
+          return;
+        }
+        // EPIPE and the like: the reader is gone; nothing more will be written.
+        this.closed = true;
+        this.queue.length = 0;
+        this.busy = false;
+        this.notify();
+        return;
+      }
+      if (offset + n < buffer.length) this.writeFrom(buffer, offset + n, done);
+      else done();
+    });
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 }
 

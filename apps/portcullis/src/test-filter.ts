@@ -49,7 +49,8 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   const parser = new LineParser({ format: args.format });
   const splitter = new LineSplitter();
   const tally: Tally = { lines: 0, matched: 0, noDate: 0, failures: 0, perRule: filter.rules.map(() => 0), samples: [] };
-  const out = new JsonLinesOutput(args.stdout);
+  // JSON to the process's stdout goes straight to fd 1 from the thread pool (see JsonLinesOutput).
+  const out = new JsonLinesOutput(args.json && args.stdout === process.stdout ? 1 : args.stdout);
   // A reader that goes away (`| head`) ends the run quietly instead of crashing on EPIPE.
   let closed = false;
   const onError = (): void => {
@@ -110,7 +111,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
       for await (const chunk of process.stdin) {
         feed(splitter.push(chunk as Buffer));
         await out.flushIfFull();
-        if (closed) break;
+        if (closed || out.closed) break;
       }
     } else {
       // Synchronous reads: a one-shot command has nothing else to do meanwhile, and an awaited read per
@@ -123,7 +124,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
           if (bytesRead === 0) break;
           feed(splitter.push(buffer.subarray(0, bytesRead)));
           await out.flushIfFull();
-          if (closed) break;
+          if (closed || out.closed) break;
         }
       } finally {
         closeSync(fd);
@@ -134,9 +135,9 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
     args.stderr.write(`portcullis test-filter: cannot read ${args.input === '-' ? 'stdin' : `"${args.input}"`}: ${err.code ?? ''} ${err.message}\n`);
     return 2;
   }
-  if (!closed) {
+  if (!closed && !out.closed) {
     feed(splitter.flush());
-    await out.flush();
+    await out.flush(true);
     if (!args.json) args.stdout.write(report(filter, tally, splitter.truncated));
   }
   args.stdout.off('error', onError);
