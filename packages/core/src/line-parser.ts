@@ -1,4 +1,5 @@
 import { DateDetector } from './date-detector.js';
+import { detach } from './detach-string.js';
 import type { LogLine } from './log-line.js';
 import type { SourceLine } from './log-source.js';
 
@@ -27,7 +28,19 @@ interface Header {
   pid: string | undefined;
   hostname: string | undefined;
   message: number;
+  /** Where the program name ends (before `[pid]` or `:`); -1 for headers not worth remembering. */
+  programEnd: number;
 }
+
+/** A ` host prog` (or ` prog`) seen lately, as text, with its parts. */
+interface KnownHeader {
+  readonly text: string;
+  readonly hostname: string | undefined;
+  readonly program: string;
+}
+
+/** Most headers remembered: a log has a handful of host/program pairs that make up nearly all its lines. */
+const KNOWN_HEADERS = 8;
 
 const MAX_TAG = 128;
 /** Longest host name word looked at (a DNS name is at most 253 characters). */
@@ -117,7 +130,10 @@ export class LineParser {
       } else if (h.pid !== undefined) {
         // Win32-OpenSSH's `pid date message` (see win32Date).
         message = messageAfter(text, date.end);
-      } else if (text.charCodeAt(date.end - 1) !== 58 && readSyslogHeader(text, date.end, date.rfc3164, h, this.hosts, this.programs)) {
+      } else if (
+        text.charCodeAt(date.end - 1) !== 58 &&
+        (this.knownHeader(text, date.end, h) || this.newHeader(text, date.end, date.rfc3164, h))
+      ) {
         // (A date ending in `:` is lighttpd's `YYYY-MM-DD HH:MM:SS: `, which no syslog header follows.)
         if (programs !== undefined && !programs.has(h.program!)) return undefined;
         message = text.slice(h.message);
@@ -143,8 +159,53 @@ export class LineParser {
     return date;
   }
 
+  /** Headers seen lately, newest first (see {@link knownHeader}). */
+  private readonly known: KnownHeader[] = [];
+
+  /**
+   * A header whose ` host prog` is one seen lately: compared character by character (from the end, where
+   * program names differ) instead of parsed, then only `[pid]:` is read.
+   */
+  private knownHeader(text: string, at: number, h: Header): boolean {
+    const known = this.known;
+    next: for (let r = 0; r < known.length; r++) {
+      const k = known[r]!;
+      const t = k.text;
+      for (let j = t.length - 1; j >= 0; j--) if (text.charCodeAt(at + j) !== t.charCodeAt(j)) continue next;
+      let i = at + t.length;
+      let pid: string | undefined;
+      if (text.charCodeAt(i) === 91) {
+        let close = i + 1;
+        while (close - i <= 21 && close < text.length && text.charCodeAt(close) !== 93) close++;
+        if (close - i > 21 || close >= text.length) return false;
+        pid = text.slice(i + 1, close);
+        i = close + 1;
+      }
+      if (text.charCodeAt(i) !== 58) return false;
+      i++;
+      if (i < text.length && text.charCodeAt(i) !== 32) return false;
+      h.hostname = k.hostname;
+      h.program = k.program;
+      h.pid = pid;
+      h.message = i + 1;
+      return true;
+    }
+    return false;
+  }
+
+  /** {@link readSyslogHeader}, remembering the header for {@link knownHeader}. */
+  private newHeader(text: string, at: number, rfc3164: boolean, h: Header): boolean {
+    h.programEnd = -1;
+    if (!readSyslogHeader(text, at, rfc3164, h, this.hosts, this.programs)) return false;
+    if (h.programEnd > at) {
+      if (this.known.length >= KNOWN_HEADERS) this.known.pop();
+      this.known.unshift({ text: detach(text.slice(at, h.programEnd)), hostname: h.hostname, program: h.program! });
+    }
+    return true;
+  }
+
   /** What {@link readSyslogHeader} found; reused for every line. */
-  private readonly header: Header = { program: undefined, pid: undefined, hostname: undefined, message: -1 };
+  private readonly header: Header = { program: undefined, pid: undefined, hostname: undefined, message: -1, programEnd: -1 };
 
   /**
    * A line as a source yields it: when the source gave structured fields (journal), they are used as they
@@ -223,6 +284,7 @@ function readSyslogHeader(text: string, at: number, rfc3164: boolean, line: Head
   line.program = intern(text, start, programEnd, programs);
   line.pid = pid;
   line.message = i + 1;
+  line.programEnd = programEnd;
   return true;
 }
 

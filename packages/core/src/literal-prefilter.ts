@@ -91,7 +91,7 @@ export function deriveLiterals(source: string): DerivedLiterals {
   /** Adds a literal character that ended at `next`, honouring a quantifier after it. */
   function addChar(ch: string, src: string, next: number): number {
     const q = src[next];
-    if (q === '?' || q === '*' || (q === '{' && /^\{0[,}]/.test(src.slice(next)))) {
+    if (q === '?' || q === '*' || (q === '{' && src[next + 1] === '0' && (src[next + 2] === ',' || src[next + 2] === '}'))) {
       endRun();
       return skipQuantifier(src, next);
     }

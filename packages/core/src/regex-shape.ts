@@ -148,6 +148,9 @@ function prefixes(node: Node): { strings: string[]; complete: boolean } {
       const strings: string[] = [];
       let complete = true;
       for (const option of node.options) {
+        // Too many alternatives to check one by one: stop before looking at the rest (an address pattern
+        // has dozens).
+        if (strings.length > MAX_PREFIXES) return { strings: [''], complete: false };
         const p = prefixes(option);
         strings.push(...p.strings);
         complete &&= p.complete;
@@ -166,6 +169,21 @@ function prefixes(node: Node): { strings: string[]; complete: boolean } {
     }
   }
 }
+
+/** Character classes read so far, by their source text (never changed once made). */
+const CLASSES = new Map<string, CharSet>();
+
+/** Index of the `]` closing the class that starts at `i`, or -1. */
+function classEnd(source: string, i: number): number {
+  let j = i + 1;
+  if (source[j] === '^') j++;
+  if (source[j] === ']') j++;
+  while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+  return j < source.length ? j : -1;
+}
+
+/** A `{n}`, `{n,}` or `{n,m}` quantifier, read where it stands (sticky: no slice of the source per quantifier). */
+const BRACES = /\{(\d+)(,(\d*))?\}/y;
 
 /** Escapes that stand for one literal character. */
 const ESCAPED: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', '0': '\0' };
@@ -200,7 +218,8 @@ function parse(source: string): Node | undefined {
     else if (q === '*') [min, max] = [0, Number.POSITIVE_INFINITY];
     else if (q === '+') [min, max] = [1, Number.POSITIVE_INFINITY];
     else if (q === '{') {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i));
+      BRACES.lastIndex = i;
+      const m = BRACES.exec(source);
       if (!m) return node;
       min = Number(m[1]);
       max = m[2] === undefined ? min : m[3] === '' ? Number.POSITIVE_INFINITY : Number(m[3]);
@@ -236,7 +255,20 @@ function parse(source: string): Node | undefined {
       i++;
       return { t: 'group', body, look };
     }
-    if (c === '[') return { t: 'set', set: charClass() };
+    if (c === '[') {
+      // Address patterns repeat the same few classes hundreds of times: read each once.
+      const start = i;
+      const close = classEnd(source, i);
+      const key = close === -1 ? undefined : source.slice(start, close + 1);
+      const known = key === undefined ? undefined : CLASSES.get(key);
+      if (known !== undefined) {
+        i = close + 1;
+        return { t: 'set', set: known };
+      }
+      const set = charClass();
+      if (key !== undefined && i === close + 1 && CLASSES.size < 1024) CLASSES.set(key, set);
+      return { t: 'set', set };
+    }
     if (c === '.') {
       i++;
       return { t: 'set', set: anySet() };
