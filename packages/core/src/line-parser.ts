@@ -188,6 +188,11 @@ export class LineParser {
       h.program = k.program;
       h.pid = pid;
       h.message = i + 1;
+      // One step towards the front: the log's most frequent header ends up compared first.
+      if (r > 0) {
+        known[r] = known[r - 1]!;
+        known[r - 1] = k;
+      }
       return true;
     }
     return false;
