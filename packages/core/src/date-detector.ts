@@ -10,6 +10,7 @@ export interface DetectedDate {
   rfc3164: boolean;
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const SKEW_MS = 60_000;
@@ -37,12 +38,19 @@ function num(line: string, i: number, n: number): number {
 /** Index of a three-letter name (case-insensitive) at `i` in `names`, or -1. */
 function name3(line: string, i: number, names: readonly string[]): number {
   if (i + 3 > line.length) return -1;
-  const s = line.slice(i, i + 3).toLowerCase();
-  return names.indexOf(s);
+  // Compared in place, lower-cased by bit: no slice and no toLowerCase per date.
+  const a = line.charCodeAt(i) | 32;
+  const b = line.charCodeAt(i + 1) | 32;
+  const c = line.charCodeAt(i + 2) | 32;
+  for (let k = 0; k < names.length; k++) {
+    const n = names[k]!;
+    if (n.charCodeAt(0) === a && n.charCodeAt(1) === b && n.charCodeAt(2) === c) return k;
+  }
+  return -1;
 }
 
 function daysIn(y: number, mo: number): number {
-  return mo === 1 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo]!;
+  return mo === 1 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : MONTH_DAYS[mo]!;
 }
 
 /** Fields of one date before it is turned into a time. */
