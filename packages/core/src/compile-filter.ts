@@ -210,7 +210,13 @@ class RegexFilter implements CompiledFilter {
         if (host !== undefined) {
           const f = failure(rule, caught, host, user, line);
           if (rule.kind === 'fail') (out ??= []).push(f);
-          else (entry.pending ??= []).push({ ...f, line: detachLine(line) });
+          else {
+            const pending = (entry.pending ??= []);
+            pending.push({ ...f, line: detachLine(line) });
+            // A connection that piles up more pending failures than any client tries keys is abuse in
+            // itself: the oldest count now, and what one id holds stays bounded.
+            if (pending.length > CORRELATION_MAX_WAITING) (out ??= []).push(...pending.splice(0, pending.length - CORRELATION_MAX_WAITING));
+          }
         } else if (!rule.hasHost && (entry.waiting?.length ?? 0) < CORRELATION_MAX_WAITING) {
           // No host yet: a later line of this id (e.g. `Connection closed by <host>`) may name it.
           (entry.waiting ??= []).push({ kind: rule.kind, failure: { time: line.time, user, fields: caught.fields, line: detachLine(line), rule: rule.index } });

@@ -24,7 +24,7 @@ export interface Waiting {
   readonly failure: Omit<Failure, 'host'>;
 }
 
-/** Most host-less failures one id may hold while it has no host: attacker-driven lines must stay bounded. */
+/** Most host-less (waiting) and most pending failures one id may hold: attacker-driven lines must stay bounded. */
 export const CORRELATION_MAX_WAITING = 32;
 
 /** Ids silent for this long are dropped with their pending and waiting failures. */

@@ -226,6 +226,17 @@ describe('compileFilter: multi-line correlation', () => {
     expect(f.match(line('Failed password for root', 'p149'))?.[0]?.host).toBe('192.0.2.2');
   });
 
+  test('one id holds at most 32 pending failures: beyond that the oldest count at once', () => {
+    const f = compileFilter(def);
+    f.match(line('Connection from 192.0.2.7 port 5', '50'));
+    for (let i = 0; i < 32; i++) expect(f.match(line(`Failed publickey for u${i}`, '50'))).toBeUndefined();
+    const early = f.match(line('Failed publickey for u32', '50'));
+    expect(early?.map((x) => x.user)).toEqual(['u0']);
+    const rest = f.match(line('Connection closed', '50'));
+    expect(rest?.length).toBe(32);
+    expect(rest?.[0]?.user).toBe('u1');
+  });
+
   test('without a correlation id, pending failures are dropped and fail rules need their own host', () => {
     const f = compileFilter(def);
     const noPid = parser.parse('Feb 25 13:34:10 h sshd: Failed publickey for bob');
