@@ -93,4 +93,7 @@ for (const f of filterIds()) {
   }
 }
 console.table(results);
-writeFileSync(join(root, 'bench/results-filters.json'), `${JSON.stringify(results, null, 2)}\n`);
+// With --filter, only that filter's entries are replaced in the file.
+const file = join(root, 'bench/results-filters.json');
+const previous = only && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).filter((r) => r.filter !== only) : [];
+writeFileSync(file, `${JSON.stringify([...previous, ...results].sort((a, b) => a.filter.localeCompare(b.filter)), null, 2)}\n`);

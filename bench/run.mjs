@@ -110,5 +110,5 @@ if (comparison.checked) rows.push(['hosts differing', String(comparison.hostsDif
 const width = Math.max(...rows.map((r) => r[0].length));
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
 if (comparison.checked && comparison.hostsDiffering > 0) console.log('first differences:', comparison.sample);
-writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(join(root, `bench/results${mode ? `-${filter}-${mode}` : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
 if (comparison.checked && comparison.hostsDiffering > 0) process.exitCode = 1;
