@@ -69,6 +69,8 @@ class RegexFilter implements CompiledFilter {
   private readonly definition: FilterDefinition;
   private readonly ignores: readonly CompiledRule[];
   private readonly dispatch: PrefixDispatch;
+  /** Filled by every match (see {@link capture}); only read before the next one. */
+  private readonly caught: Captures = { host: undefined, user: undefined, fields: undefined };
   /**
    * Rules with the same literal checks (a rule per log format, say) share a group: per message each
    * group's `includes` runs once. `groupSeen[g] === generation` when group g was checked for this message.
@@ -167,7 +169,7 @@ class RegexFilter implements CompiledFilter {
         }
         if (this.groupPassed[g] === 0) continue;
       }
-      const caught = capture(rule, message);
+      const caught = capture(rule, message, this.caught);
       if (caught === undefined) continue;
       if (this.ignored(message)) return undefined;
       return this.apply(rule, caught, line, sideEffectsOnly);

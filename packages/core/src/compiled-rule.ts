@@ -96,11 +96,16 @@ export function containsLiterals(rule: CompiledRule, message: string): boolean {
  * Runs the rule's regex; undefined when it does not match, when a captured address does not parse
  * (`999.1.1.1`) or when it is one no failure may name ({@link isUnreportable}: `::`, `0.0.0.0`, multicast,
  * broadcast). Hosts: IPv4-mapped IPv6 becomes the IPv4, other IPv6 is lower-cased, names stay as logged.
+ * With `into`, that object is filled and returned (its fields are overwritten whenever the regex matches).
  */
-export function capture(rule: CompiledRule, message: string): Captures | undefined {
+export function capture(rule: CompiledRule, message: string, into?: Captures): Captures | undefined {
   const m = rule.regex.exec(message);
   if (m === null) return undefined;
-  const out: Captures = { host: undefined, user: undefined, fields: undefined };
+  // `into`: a caller's object, filled instead of a new one per match.
+  const out: Captures = into ?? { host: undefined, user: undefined, fields: undefined };
+  out.host = undefined;
+  out.user = undefined;
+  out.fields = undefined;
   const groups = rule.groups;
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i]!;
