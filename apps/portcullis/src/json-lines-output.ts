@@ -49,6 +49,25 @@ export class JsonLinesOutput {
     this.used = o;
   }
 
+  /**
+   * `{"lineno":N,"filter":"…","host":"…","time":"…"` and `,"user":"…"` when there is a user: the fixed
+   * start of a test-filter record in one call (the caller adds its other fields and the closing brace).
+   */
+  openRecord(lineno: number, filter: string, host: string, time: number, user: string | undefined): void {
+    this.ascii('{"lineno":');
+    this.integer(lineno);
+    this.ascii(',"filter":');
+    this.string(filter);
+    this.ascii(',"host":');
+    this.string(host);
+    this.ascii(',"time":');
+    this.isoTime(time);
+    if (user !== undefined) {
+      this.ascii(',"user":');
+      this.string(user);
+    }
+  }
+
   /** A non-negative integer. */
   integer(n: number): void {
     // Digits written in place: `String(n)` would allocate a string per record.

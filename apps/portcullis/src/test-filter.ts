@@ -84,18 +84,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
         let size = 96 + 6 * (filter.id.length + f.host.length + (f.user?.length ?? 0));
         if (f.fields) for (const k in f.fields) size += 8 + 6 * (k.length + f.fields[k]!.length);
         out.begin(size);
-        out.ascii('{"lineno":');
-        out.integer(f.line.lineno ?? tally.lines);
-        out.ascii(',"filter":');
-        out.string(filter.id);
-        out.ascii(',"host":');
-        out.string(f.host);
-        out.ascii(',"time":');
-        out.isoTime(f.time);
-        if (f.user !== undefined) {
-          out.ascii(',"user":');
-          out.string(f.user);
-        }
+        out.openRecord(f.line.lineno ?? tally.lines, filter.id, f.host, f.time, f.user);
         if (f.fields) {
           for (const k in f.fields) {
             if (RESERVED.has(k)) continue;
