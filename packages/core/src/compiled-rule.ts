@@ -45,7 +45,7 @@ export function compileRule(
     });
   }
   const derived = deriveLiterals(expanded.source);
-  const prefixes = literalPrefixes(expanded.source);
+  const prefixes = literalPrefixes(expanded.source, derived.alternation);
   let literals = rule.literals && rule.literals.length > 0 ? rule.literals : undefined;
   // A literal every prefix already contains tells nothing more once the prefix matched.
   if (literals !== undefined && prefixes !== undefined && prefixes.every((p) => literals!.some((l) => p.includes(l)))) literals = undefined;

@@ -9,6 +9,8 @@ export interface DerivedLiterals {
   readonly longest: string | undefined;
   /** Every mandatory literal run of ≥ 2 characters, in pattern order. */
   readonly runs: readonly string[];
+  /** True when the pattern has a `|` outside every group (then nothing above is derived). */
+  readonly alternation: boolean;
   /** The literal run right after a leading `^`, when the pattern starts with one: the message starts with it. */
   readonly anchored: string | undefined;
 }
@@ -82,11 +84,11 @@ export function deriveLiterals(source: string): DerivedLiterals {
     }
     i = addChar(c, source, i + 1);
   }
-  if (topAlternation) return { longest: undefined, anchored: undefined, runs: [] };
+  if (topAlternation) return { longest: undefined, anchored: undefined, runs: [], alternation: true };
   endRun();
   let longest: string | undefined;
   for (const r of runs) if (r.length >= 2 && (!longest || r.length > longest.length)) longest = r;
-  return { longest, anchored: anchored && anchored.length > 0 ? anchored : undefined, runs: runs.filter((r) => r.length >= 2) };
+  return { longest, anchored: anchored && anchored.length > 0 ? anchored : undefined, runs: runs.filter((r) => r.length >= 2), alternation: false };
 
   /** Adds a literal character that ended at `next`, honouring a quantifier after it. */
   function addChar(ch: string, src: string, next: number): number {

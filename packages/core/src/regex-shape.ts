@@ -39,10 +39,12 @@ export function leadingChars(source: string): CharSet | undefined {
 /**
  * For a pattern anchored with `^` (every top-level alternative), the literal texts one of which every
  * match starts with (each at least one character); undefined when there are none or the pattern is not
- * anchored.
+ * anchored. `topLevelBar`: whether the source has a `|` outside every group, when the caller knows.
  */
-export function literalPrefixes(source: string): string[] | undefined {
-  const node = parse(source);
+export function literalPrefixes(source: string, topLevelBar = hasTopLevelBar(source)): string[] | undefined {
+  // Only the head matters: reading stops at the first top-level item that is not all literal, so the big
+  // address alternations further on are never parsed (unless a top-level `|` needs the whole pattern).
+  const node = topLevelBar ? parse(source) : parse(source, (item) => !prefixes(item).complete);
   if (node === undefined || !anchored(node)) return undefined;
   const { strings } = prefixes(node);
   if (strings.length === 0 || strings.some((s) => s.length === 0)) return undefined;
@@ -73,8 +75,11 @@ function emptySet(): CharSet {
   return { ascii: new Uint8Array(128), other: false };
 }
 
+/** Every character: shared, never changed (sets are only ever read or copied into new ones). */
+const ANY: CharSet = { ascii: new Uint8Array(128).fill(1), other: true };
+
 function anySet(): CharSet {
-  return { ascii: new Uint8Array(128).fill(1), other: true };
+  return ANY;
 }
 
 function union(into: CharSet, from: CharSet): void {
@@ -188,9 +193,31 @@ const BRACES = /\{(\d+)(,(\d*))?\}/y;
 /** Escapes that stand for one literal character. */
 const ESCAPED: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', '0': '\0' };
 
-/** Parses the subset of JS regex syntax filters use; undefined on anything else. */
-function parse(source: string): Node | undefined {
+/** True when `source` has a `|` outside every group and class. */
+function hasTopLevelBar(source: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 91) {
+      const close = classEnd(source, i);
+      if (close === -1) return true;
+      i = close;
+    } else if (c === 40) depth++;
+    else if (c === 41) depth--;
+    else if (c === 124 && depth === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * Parses the subset of JS regex syntax filters use; undefined on anything else. With `stopAfter`, the
+ * top-level sequence ends after the first item it returns true for, and the rest of the source is ignored.
+ */
+function parse(source: string, stopAfter?: (item: Node) => boolean): Node | undefined {
   let i = 0;
+  let depth = 0;
+  let stopped = false;
   const fail = (): never => {
     throw new SyntaxError('unsupported');
   };
@@ -206,7 +233,14 @@ function parse(source: string): Node | undefined {
 
   const sequence = (): Node => {
     const items: Node[] = [];
-    while (i < source.length && source[i] !== '|' && source[i] !== ')') items.push(quantified(atom()));
+    while (i < source.length && source[i] !== '|' && source[i] !== ')') {
+      const item = quantified(atom());
+      items.push(item);
+      if (depth === 0 && stopAfter?.(item)) {
+        stopped = true;
+        break;
+      }
+    }
     return { t: 'seq', items };
   };
 
@@ -250,7 +284,9 @@ function parse(source: string): Node | undefined {
           i = close + 1;
         } else fail();
       }
+      depth++;
       const body = alternation();
+      depth--;
       if (source[i] !== ')') fail();
       i++;
       return { t: 'group', body, look };
@@ -349,7 +385,7 @@ function parse(source: string): Node | undefined {
 
   try {
     const node = alternation();
-    return i === source.length ? node : undefined;
+    return i === source.length || stopped ? node : undefined;
   } catch {
     return undefined;
   }
