@@ -7,7 +7,7 @@ import { resolveFilterOptions, selected } from './filter-options.js';
 import { type CharSet, hasChar, leadingChars } from './regex-shape.js';
 import type { LogLine } from './log-line.js';
 import { MAX_LINE_LENGTH } from './line-splitter.js';
-import { detach } from './detach-string.js';
+import { detach, detachLine } from './detach-string.js';
 
 /** Options of {@link compileFilter}. */
 export interface CompileOptions {
@@ -247,9 +247,4 @@ function release(entry: CorrelationEntry, host: string): Failure[] | undefined {
 
 function failure(rule: CompiledRule, caught: Captures, host: string, user: string | undefined, line: LogLine): Failure {
   return { host, time: line.time, user, fields: caught.fields, line, rule: rule.index };
-}
-
-/** A copy of a line that shares no memory with the read buffer (for failures kept while a connection lasts). */
-function detachLine(line: LogLine): LogLine {
-  return { ...line, raw: detach(line.raw), message: detach(line.message) };
 }

@@ -1,3 +1,5 @@
+import type { LogLine } from './log-line.js';
+
 /**
  * V8 copies substrings shorter than this instead of keeping a view of their parent ("sliced" strings
  * start at 13 characters), so such a string holds no read buffer alive and needs no copy.
@@ -12,4 +14,12 @@ const SLICE_MIN_LENGTH = 13;
  */
 export function detach(s: string): string {
   return s.length < SLICE_MIN_LENGTH ? s : (` ${s}`).slice(1);
+}
+
+/**
+ * A copy of a line that keeps no read buffer alive (see {@link detach}): what a custom matcher or any
+ * other code keeps beyond the current line (a line waiting for the next one of its process) must be this.
+ */
+export function detachLine(line: LogLine): LogLine {
+  return { ...line, raw: detach(line.raw), message: detach(line.message), hostname: line.hostname && detach(line.hostname), program: line.program && detach(line.program), pid: line.pid && detach(line.pid) };
 }

@@ -18,6 +18,7 @@ export type { StandardSchemaV1 } from './standard-schema.js';
 export type { LogSource, LineSink, SourceLine, SourcePosition, PositionStore, LogSourceContext } from './log-source.js';
 export type { BanStore, StoredBan } from './ban-store.js';
 export { parseAddress, type ParsedAddress } from './ip-address.js';
+export { detach, detachLine } from './detach-string.js';
 export { PortcullisError, type ErrorCode } from './errors.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { findProgram } from './embedded-config.js';

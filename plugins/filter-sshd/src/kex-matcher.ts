@@ -1,4 +1,4 @@
-import { type CustomMatcher, type Failure, type LogLine, parseAddress } from '@portcullis/core';
+import { type CustomMatcher, type Failure, type LogLine, detach, detachLine, parseAddress } from '@portcullis/core';
 
 /**
  * `kex_exchange_identification: …` (OpenSSH ≥ 8.0, a client that connects and drops or speaks no SSH)
@@ -48,13 +48,14 @@ export function kexMatcher(active: boolean): CustomMatcher {
         if (known !== undefined && !(line.time - known.time > MAX_AGE_MS)) {
           return [{ host: known.host, time: line.time, line, rule: -1 }];
         }
-        remember(waiting, pid, line);
+        // Kept until the process's next line: a copy, or it would hold its whole read buffer alive.
+        remember(waiting, pid, detachLine(line));
         return undefined;
       }
       const from = first === 67 ? FROM.exec(message) : null;
       if (from !== null) {
         const host = reportAddress(from[1]!);
-        if (host !== undefined) remember(peers, pid, { host, time: line.time });
+        if (host !== undefined) remember(peers, pid, { host: detach(host), time: line.time });
         return undefined;
       }
       if (waiting.size === 0) return undefined;
