@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * The built CLI's `test-filter --json` writes stdout straight to fd 1 from the thread pool: a file gets
+ * every record, a pipe whose reader goes away ends the run quietly, and stdin works as input.
+ */
+const root = resolve(import.meta.dirname, '..');
+const cli = join(root, 'apps/portcullis/dist/cli.js');
+const built = existsSync(cli) && existsSync(join(root, 'plugins/filter-sshd/dist/index.js'));
+if (!built && process.env.CI !== 'true') console.warn('skipping test-filter CLI tests: packages not built (run pnpm build)');
+
+const dir = mkdtempSync(join(tmpdir(), 'pcl-tf-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const LINES = 60_000;
+const log = join(dir, 'auth.log');
+const lines: string[] = [];
+for (let i = 0; i < LINES; i++) {
+  const host = `198.51.${(i >> 8) & 255}.${i & 255}`;
+  lines.push(
+    i % 3 === 0
+      ? `Feb 25 13:${String(Math.floor(i / 6000) % 60).padStart(2, '0')}:10 web1 sshd[${1000 + i}]: Failed password for root from ${host} port 22 ssh2`
+      : `Feb 25 13:34:10 web1 CRON[${i}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`,
+  );
+}
+writeFileSync(log, `${lines.join('\n')}\n`);
+const expected = Math.ceil(LINES / 3);
+
+function run(args: string[], stdout: 'pipe' | number, input?: string): Promise<{ code: number | null; out: string; err: string; child: ReturnType<typeof spawn> }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: [input === undefined ? 'ignore' : 'pipe', stdout, 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+    if (input !== undefined) child.stdin?.end(input);
+    child.on('close', (code) => done({ code, out, err, child }));
+  });
+}
+
+describe.skipIf(!built)('test-filter CLI output', () => {
+  it('writes every record to a file', async () => {
+    const target = join(dir, 'out.jsonl');
+    const fd = openSync(target, 'w');
+    const { code, err } = await run(['test-filter', 'sshd', log, '--json'], fd);
+    closeSync(fd);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const rows = readFileSync(target, 'utf8').trimEnd().split('\n');
+    expect(rows.length).toBe(expected);
+    expect(JSON.parse(rows[0]!)).toMatchObject({ lineno: 1, filter: 'sshd', host: '198.51.0.0', user: 'root' });
+    expect(JSON.parse(rows.at(-1)!).lineno).toBe(Math.floor((LINES - 1) / 3) * 3 + 1);
+  });
+
+  it('writes every record to a pipe, in order', async () => {
+    const { code, out } = await run(['test-filter', 'sshd', log, '--json'], 'pipe');
+    expect(code).toBe(0);
+    const linenos = out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { lineno: number }).lineno);
+    expect(linenos.length).toBe(expected);
+    expect(linenos.every((n, i) => n === i * 3 + 1)).toBe(true);
+  });
+
+  it('ends quietly when the reader goes away', async () => {
+    const result = await new Promise<{ code: number | null; err: string }>((done) => {
+      const child = spawn(process.execPath, [cli, 'test-filter', 'sshd', log, '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.on('close', (code) => done({ code, err }));
+    });
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('reads stdin', async () => {
+    const { code, out } = await run(['test-filter', 'sshd', '-', '--json'], 'pipe', `${lines.slice(0, 30).join('\n')}\n`);
+    expect(code).toBe(0);
+    expect(out.trimEnd().split('\n').length).toBe(10);
+  });
+});
