@@ -38,6 +38,25 @@ describe('LineParser (syslog)', () => {
     expect(p.parse('12345 hello').pid).toBeUndefined();
   });
 
+  test('remembered headers give the same result as a full parse', () => {
+    const q = new LineParser({ format: 'syslog', now });
+    const texts = [
+      'Feb 25 13:34:10 web1 sshd[1]: a',
+      'Feb 25 13:34:10 web1 sshd[22]: b',
+      'Feb 25 13:34:10 web1 sshd: no pid',
+      'Feb 25 13:34:10 web1 sshd[3]x: not a header',
+      'Feb 25 13:34:10 web1 sshd-session[4]: c',
+      'Feb 25 13:34:10 web1 sshdx[5]: d',
+      'Feb 25 13:34:10 web2 sshd[6]: e',
+      'Feb 25 13:34:10 web1 sshd[7]:',
+      'Feb 25 13:34:10 web1 sshd[8]:nospace',
+    ];
+    for (const text of [...texts, ...texts]) {
+      const fresh = new LineParser({ format: 'syslog', now }).parse(text);
+      expect(q.parse(text)).toEqual(fresh);
+    }
+  });
+
   test('rsyslog ISO timestamp header', () => {
     const l = p.parse('2005-02-25T13:34:10.123456+00:00 myhost sshd[42]: Invalid user bob from 2001:db8::1 port 4');
     expect([iso(l.time), l.program, l.pid, l.hostname, l.message]).toEqual([
