@@ -18,9 +18,13 @@ export interface BanTicket {
   readonly failures: number;
   /** How many times this address has been banned in this jail, this ban included. */
   readonly banCount: number;
-  /** The log lines that matched, oldest first (bounded). */
+  /**
+   * The log lines that matched, oldest first (bounded). Only the ticket of a new ban carries them (and the
+   * store keeps them): unbans and re-applied bans get an empty list, so memory does not hold every line of
+   * every current ban.
+   */
   readonly matches: readonly string[];
-  /** User names seen in those failures, if any. */
+  /** User names seen in those failures, if any (like `matches`, only on the ticket of a new ban). */
   readonly users?: readonly string[] | undefined;
   /** Why: `failures`, `manual`, `restore` (re-applied after a restart or a lost firewall rule). */
   readonly reason?: 'failures' | 'manual' | 'restore' | undefined;

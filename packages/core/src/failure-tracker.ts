@@ -10,8 +10,7 @@ export interface TrackResult {
  * Counts failures per host inside a sliding window of `findtime`. Memory is the point here: an attack
  * from a million hosts that fail once each must not keep a million arrays alive. A host with one failure
  * costs one Map entry holding a number; only hosts with several failures get an array (at most maxretry
- * long). The Map is kept in last-update order (delete + set), so expiry walks from the oldest entry and
- * stops at the first fresh one.
+ * long). Entries are updated in place; expiry is one pass over the map.
  */
 export class FailureTracker {
   /** Total failures ever added (for status and metrics). */
@@ -46,7 +45,6 @@ export class FailureTracker {
       times = [time];
     } else if (typeof prev === 'number') {
       times = prev > since ? [prev, time] : [time];
-      this.hosts.delete(host);
     } else {
       times = prev;
       let drop = 0;
@@ -54,9 +52,13 @@ export class FailureTracker {
       if (drop) times.splice(0, drop);
       times.push(time);
       if (times.length > this.maxretry) times.splice(0, times.length - this.maxretry);
-      this.hosts.delete(host);
     }
-    if (times.length >= this.maxretry) return { count: times.length, ban: true };
+    if (times.length >= this.maxretry) {
+      this.hosts.delete(host);
+      return { count: times.length, ban: true };
+    }
+    // Set in place: the map keeps first-seen order. (Moving the host to the end on every failure churned
+    // the map's tables, tens of MB a second under a flood.)
     this.hosts.set(host, times.length === 1 ? times[0]! : times);
     return { count: times.length, ban: false };
   }
@@ -75,13 +77,13 @@ export class FailureTracker {
     this.hosts.delete(host);
   }
 
-  /** Drop hosts whose newest failure is older than findtime. Cheap: stops at the first fresh entry. */
+  /** Drop hosts whose newest failure is older than findtime: one pass over the hosts (run every ~30 s). */
   expire(now: number): number {
     const since = now - this.findtime;
     let removed = 0;
     for (const [host, entry] of this.hosts) {
       const newest = typeof entry === 'number' ? entry : entry[entry.length - 1]!;
-      if (newest > since) break;
+      if (newest > since) continue;
       this.hosts.delete(host);
       removed++;
     }

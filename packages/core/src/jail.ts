@@ -10,7 +10,7 @@ import { type ParsedAddress, parseAddress } from './ip-address.js';
 import type { ComposedAction, ComposedJail } from './load-config.js';
 import type { LogLine } from './log-line.js';
 import type { Logger } from './logger.js';
-import { RecentMatches } from './recent-matches.js';
+import { type MatchRing, RecentMatches } from './recent-matches.js';
 import { UnbanSchedule } from './unban-schedule.js';
 
 /** Callbacks a jail reports through (metrics, tests). */
@@ -33,6 +33,8 @@ export interface JailDeps {
   readonly resolveHost: (host: string) => Promise<string[]>;
   /** Window over which earlier bans of an address count for `increment`. */
   readonly historyWindow: number;
+  /** Where matched lines wait for a ban; a daemon shares one between its jails (default: the jail's own). */
+  readonly matchRing?: MatchRing | undefined;
 }
 
 /**
@@ -49,7 +51,7 @@ export class Jail {
   private readonly bans = new Map<string, BanTicket>();
   private readonly schedule: UnbanSchedule;
   private runners: { key: string; runner: ActionRunner }[] = [];
-  private readonly matches = new RecentMatches();
+  private readonly matches: RecentMatches;
   /** When the line that caused a ban was read, and how many runners still have to apply it. */
   private readonly pendingLatency = new WeakMap<BanTicket, { t0: number; left: number }>();
   private readonly logger: Logger;
@@ -63,6 +65,7 @@ export class Jail {
     this.logger = deps.logger.child({ jail: settings.name });
     this.filter = compileFilter(settings.filter, settings.filterOptions);
     this.tracker = new FailureTracker(settings);
+    this.matches = new RecentMatches(deps.matchRing);
     this.schedule = new UnbanSchedule((ip, token) => this.expire(ip, token), deps.now);
     this.runners = settings.actions.map((a) => ({ key: actionKey(a), runner: this.makeRunner(a) }));
   }
@@ -88,7 +91,7 @@ export class Jail {
         this.deps.store.removeBan(this.name, ban.ip);
         continue;
       }
-      const ticket: BanTicket = { ...ban, reason: 'restore' };
+      const ticket: BanTicket = slim({ ...ban, reason: 'restore' });
       this.bans.set(ticket.ip, ticket);
       this.schedule.add(ticket.ip, ticket.expires, ticket);
       for (const { runner } of this.runners) runner.ban(ticket);
@@ -251,9 +254,12 @@ export class Jail {
       // Still ban: a host that must be blocked now matters more than the record; say it loudly.
       this.logger.error({ err: error, ip: ticket.ip }, 'could not record the ban in the store');
     }
-    this.bans.set(ticket.ip, ticket);
+    // Memory keeps the ban without its matched lines: they went to the store and go to the actions with
+    // this ticket; under a long attack they would be most of what the daemon holds.
+    const kept = slim(ticket);
+    this.bans.set(kept.ip, kept);
     this.tracker.forget(ticket.ip);
-    this.schedule.add(ticket.ip, ticket.expires, ticket);
+    this.schedule.add(kept.ip, kept.expires, kept);
     this.totalBanned++;
     if (why.t0 !== undefined && this.runners.length) this.pendingLatency.set(ticket, { t0: why.t0, left: this.runners.length });
     this.logger.info({ ip: ticket.ip, failures: ticket.failures, bantime: ticket.bantime, banCount }, `ban ${ticket.ip}`);
@@ -300,6 +306,25 @@ export class Jail {
       },
     });
   }
+}
+
+const NO_LINES: readonly string[] = Object.freeze([]);
+
+/** The ban as the jail keeps it while it lasts: everything but the matched lines and user names. */
+function slim(t: BanTicket): BanTicket {
+  return {
+    ip: t.ip,
+    family: t.family,
+    jail: t.jail,
+    time: t.time,
+    bantime: t.bantime,
+    expires: t.expires,
+    failures: t.failures,
+    banCount: t.banCount,
+    matches: NO_LINES,
+    users: undefined,
+    reason: t.reason,
+  };
 }
 
 function actionKey(a: ComposedAction): string {

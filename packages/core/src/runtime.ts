@@ -8,6 +8,7 @@ import { PortcullisError } from './errors.js';
 import type { Failure } from './filter-definition.js';
 import { parseAddress } from './ip-address.js';
 import { Jail } from './jail.js';
+import { MatchRing } from './recent-matches.js';
 import { LineParser } from './line-parser.js';
 import { MAX_LINE_LENGTH } from './line-splitter.js';
 import type { ComposedJail, LoadedConfig } from './load-config.js';
@@ -77,6 +78,8 @@ interface RunningSource {
 export class Runtime {
   private loaded: LoadedConfig;
   private readonly jails = new Map<string, Jail>();
+  /** Matched lines waiting for bans, for every jail: one fixed-size ring however many jails there are. */
+  private readonly matchRing = new MatchRing();
   private sources: RunningSource[] = [];
   private timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
@@ -243,6 +246,7 @@ export class Runtime {
       ignore: new AddressMatcher([...settings.ignoreip, ...(settings.ignoreself ? selfAddresses() : [])]),
       resolveHost: (host) => this.resolve(host),
       historyWindow: parseDuration(this.loaded.config.dbpurgeage),
+      matchRing: this.matchRing,
     });
     await jail.start();
     this.jails.set(settings.name, jail);
