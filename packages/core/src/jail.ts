@@ -78,6 +78,11 @@ export class Jail {
     return this.settings.filter;
   }
 
+  /** The programs the jail's filter reads (undefined: every line). */
+  get programs(): ReadonlySet<string> | undefined {
+    return this.filter.programs;
+  }
+
   get currentlyFailed(): number {
     return this.tracker.size;
   }

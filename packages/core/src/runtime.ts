@@ -12,6 +12,7 @@ import { MatchRing } from './recent-matches.js';
 import { LineParser } from './line-parser.js';
 import { MAX_LINE_LENGTH } from './line-splitter.js';
 import type { ComposedJail, LoadedConfig } from './load-config.js';
+import type { LogLine } from './log-line.js';
 import type { LogSource, SourceLine } from './log-source.js';
 import type { Logger } from './logger.js';
 import { parseDuration } from './duration.js';
@@ -300,10 +301,26 @@ export class Runtime {
     let cut = 0;
     // The splitter cuts over-long lines to exactly MAX_LINE_LENGTH: a line that long was (almost surely) cut.
     if (hooks?.onTruncatedLine) for (const raw of lines) if (raw.text.length >= MAX_LINE_LENGTH) cut++;
+    // Each line is parsed once for all the jails of the source, and not built at all when it belongs to a
+    // program none of them reads (a jail without `programs` reads every line).
+    let programs: Set<string> | undefined = new Set();
+    for (const jail of s.jails) {
+      const own = jail.programs;
+      if (own === undefined) {
+        programs = undefined;
+        break;
+      }
+      for (const p of own) programs.add(p);
+    }
+    const parsed: LogLine[] = [];
+    for (const raw of lines) {
+      const line = isText(raw) ? parser.parseFor(raw.text, programs, undefined, origin) : parser.fromSource(raw, undefined, origin);
+      if (line !== undefined) parsed.push(line);
+    }
     for (const jail of s.jails) {
       for (let i = 0; i < cut; i++) hooks?.onTruncatedLine?.(jail.name);
       try {
-        for (const raw of lines) jail.process(parser.fromSource(raw, undefined, origin), t0);
+        for (const line of parsed) jail.process(line, t0);
       } catch (error) {
         // One jail's failure (a filter bug on a strange line) must not stop the others.
         this.logger.error({ err: error, jail: jail.name }, 'error while matching lines');
@@ -333,6 +350,11 @@ export class Runtime {
 
 function info(t: BanTicket): BanInfo {
   return { jail: t.jail, ip: t.ip, time: t.time, expires: t.expires, bantime: t.bantime, banCount: t.banCount, failures: t.failures };
+}
+
+/** A source line that is only text (no fields a source such as the journal gave). */
+function isText(line: SourceLine): boolean {
+  return line.time === undefined && line.program === undefined && line.pid === undefined && line.hostname === undefined;
 }
 
 /** This machine's own addresses, for `ignoreself`. */
