@@ -172,22 +172,9 @@ export class LineParser {
       const k = known[r]!;
       const t = k.text;
       for (let j = t.length - 1; j >= 0; j--) if (text.charCodeAt(at + j) !== t.charCodeAt(j)) continue next;
-      let i = at + t.length;
-      let pid: string | undefined;
-      if (text.charCodeAt(i) === 91) {
-        let close = i + 1;
-        while (close - i <= 21 && close < text.length && text.charCodeAt(close) !== 93) close++;
-        if (close - i > 21 || close >= text.length) return false;
-        pid = text.slice(i + 1, close);
-        i = close + 1;
-      }
-      if (text.charCodeAt(i) !== 58) return false;
-      i++;
-      if (i < text.length && text.charCodeAt(i) !== 32) return false;
+      if (!readTagTail(text, at + t.length, h)) return false;
       h.hostname = k.hostname;
       h.program = k.program;
-      h.pid = pid;
-      h.message = i + 1;
       // One step towards the front: the log's most frequent header ends up compared first.
       if (r > 0) {
         known[r] = known[r - 1]!;
@@ -273,23 +260,29 @@ function readSyslogHeader(text: string, at: number, rfc3164: boolean, line: Head
     while (i - start < MAX_TAG && isTagChar(text.charCodeAt(i))) i++;
     if (i === start) return false;
   }
-  const programEnd = i;
-  let pid: string | undefined;
-  if (text.charCodeAt(i) === 91) {
-    let close = i + 1;
-    while (close - i <= 21 && close < text.length && text.charCodeAt(close) !== 93) close++;
-    if (close - i > 21 || close >= text.length) return false;
-    pid = text.slice(i + 1, close);
-    i = close + 1;
-  }
-  if (text.charCodeAt(i) !== 58) return false;
-  i++;
-  if (i < text.length && text.charCodeAt(i) !== 32) return false;
+  if (!readTagTail(text, i, line)) return false;
   line.hostname = hostStart === -1 ? undefined : intern(text, hostStart, firstEnd, hosts);
-  line.program = intern(text, start, programEnd, programs);
+  line.program = intern(text, start, i, programs);
+  line.programEnd = i;
+  return true;
+}
+
+/** `[pid]: ` or `: ` at `i`, right after a program name: fills `pid` and `message`; false when not there. */
+function readTagTail(text: string, i: number, line: Header): boolean {
+  let pid: string | undefined;
+  let at = i;
+  if (text.charCodeAt(at) === 91) {
+    let close = at + 1;
+    while (close - at <= 21 && close < text.length && text.charCodeAt(close) !== 93) close++;
+    if (close - at > 21 || close >= text.length) return false;
+    pid = text.slice(at + 1, close);
+    at = close + 1;
+  }
+  if (text.charCodeAt(at) !== 58) return false;
+  at++;
+  if (at < text.length && text.charCodeAt(at) !== 32) return false;
   line.pid = pid;
-  line.message = i + 1;
-  line.programEnd = programEnd;
+  line.message = at + 1;
   return true;
 }
 
