@@ -3,7 +3,7 @@ import type { Runtime } from '@portcullis/core/engine';
 import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlCommand, type ControlErrorBody, ProtocolError } from './control-protocol.js';
 
 /** The part of the runtime the control socket drives. */
-export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailStatus' | 'ban' | 'unban' | 'banned'>;
+export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailStatus' | 'jailSummary' | 'ban' | 'unban' | 'banned'>;
 
 /** What the control socket needs from the daemon besides the runtime. */
 export interface ControlHandlers {
@@ -56,10 +56,7 @@ export async function dispatch(req: ValidRequest, rt: ControlTarget, handlers: C
     case 'status': {
       const jail = optionalString(args, 'jail');
       if (jail !== undefined) return rt.jailStatus(jail);
-      const jails = rt.jailNames.map((name) => {
-        const { banned: _banned, ...summary } = rt.jailStatus(name);
-        return summary;
-      });
+      const jails = rt.jailNames.map((name) => rt.jailSummary(name));
       const totals = { currentlyFailed: 0, totalFailed: 0, currentlyBanned: 0, totalBanned: 0 };
       for (const j of jails) for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += j[k];
       return { version: handlers.version, pid: process.pid, jails, totals };

@@ -5,7 +5,6 @@ import { type LoadedConfig, Runtime, loadConfig } from '@portcullis/core/engine'
 import { SqliteBanStore } from '@portcullis/store-sqlite';
 import { claimSocketPath, startControlServer } from './control-server.js';
 import { type LogFormat, type LogLevel, createLogger } from './logging.js';
-import { createMetrics } from './metrics.js';
 import { reportError } from './report-error.js';
 import { version } from './version.js';
 
@@ -50,7 +49,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     // Before anything touches a firewall: a second daemon on the same socket must not start.
     await claimSocketPath(socket);
     store = SqliteBanStore.open(database, { logger });
-    const metrics = loaded.config.metrics ? createMetrics() : undefined;
+    // prom-client (and what it loads) only when metrics are configured: a few MB a daemon without them does not need.
+    const metrics = loaded.config.metrics ? (await import('./metrics.js')).createMetrics() : undefined;
     const rt = new Runtime({ config: loaded, store, logger, hooks: metrics?.hooks });
     runtime = rt;
     await rt.start();

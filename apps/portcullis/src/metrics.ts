@@ -38,7 +38,7 @@ export function createMetrics(): Metrics {
       const rt = current();
       if (!rt) return;
       this.reset();
-      for (const name of rt.jailNames) this.set({ jail: name }, rt.jailStatus(name).currentlyBanned);
+      for (const name of rt.jailNames) this.set({ jail: name }, rt.jailSummary(name).currentlyBanned);
     },
   });
   return {

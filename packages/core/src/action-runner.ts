@@ -103,7 +103,8 @@ export class ActionRunner {
     await this.start();
     const restore = current();
     // Re-bans go to the front: they describe the state now, the queue only what changed after.
-    this.queue.unshift(...restore.map((ticket) => ({ op: 'ban' as const, ticket: { ...ticket, reason: 'restore' as const } })));
+    // (Not `unshift(...)`: a spread of 100,000+ bans overflows the call stack.)
+    this.queue = [...restore.map((ticket) => ({ op: 'ban' as const, ticket: { ...ticket, reason: 'restore' as const } })), ...this.queue];
     this.schedule();
     return false;
   }

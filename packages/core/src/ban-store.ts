@@ -15,8 +15,12 @@ export interface BanStore extends PositionStore {
   addBan(ban: StoredBan): void;
   /** Remove the current ban of jail+ip (history stays). Returns true when one was removed. */
   removeBan(jail: string, ip: string): boolean;
-  /** Current bans, optionally of one jail, including expired ones not yet removed. */
-  currentBans(jail?: string): StoredBan[];
+  /**
+   * Current bans, optionally of one jail, including expired ones not yet removed. With `lines: false` a store
+   * may leave out the matched lines and users (`matches: []`): a restart needs neither, and reading them for
+   * every ban would briefly hold them all in memory.
+   */
+  currentBans(jail?: string, options?: { lines?: boolean }): StoredBan[];
   /** How many times jail+ip (or ip in any jail when `jail` is undefined) was banned since `since`. */
   banCount(ip: string, jail: string | undefined, since: number): number;
   /** Drop history older than the given time (ms since the epoch). */

@@ -4,6 +4,7 @@ import type { AddressMatcher } from './address-matcher.js';
 import type { BanStore } from './ban-store.js';
 import type { BanTicket } from './ban-ticket.js';
 import { type CompiledFilter, compileFilter } from './compile-filter.js';
+import { CurrentBans } from './current-bans.js';
 import type { Failure, FilterDefinition } from './filter-definition.js';
 import { FailureTracker } from './failure-tracker.js';
 import { type ParsedAddress, parseAddress } from './ip-address.js';
@@ -48,7 +49,7 @@ export class Jail {
   private settings: ComposedJail;
   private filter: CompiledFilter;
   private readonly tracker: FailureTracker;
-  private readonly bans = new Map<string, BanTicket>();
+  private readonly bans: CurrentBans;
   private readonly schedule: UnbanSchedule;
   private runners: { key: string; runner: ActionRunner }[] = [];
   private readonly matches: RecentMatches;
@@ -66,7 +67,8 @@ export class Jail {
     this.filter = compileFilter(settings.filter, settings.filterOptions);
     this.tracker = new FailureTracker(settings);
     this.matches = new RecentMatches(deps.matchRing);
-    this.schedule = new UnbanSchedule((ip, token) => this.expire(ip, token), deps.now);
+    this.bans = new CurrentBans(settings.name);
+    this.schedule = new UnbanSchedule((ip, at) => this.expire(ip, at), deps.now);
     this.runners = settings.actions.map((a) => ({ key: actionKey(a), runner: this.makeRunner(a) }));
   }
 
@@ -87,18 +89,22 @@ export class Jail {
     return this.tracker.size;
   }
 
+  get currentlyBanned(): number {
+    return this.bans.size;
+  }
+
   /** Start the actions and re-apply the bans recorded in the store (expired ones are dropped). */
   async start(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.runner.start()));
     const now = this.deps.now();
-    for (const ban of this.deps.store.currentBans(this.name)) {
+    for (const ban of this.deps.store.currentBans(this.name, { lines: false })) {
       if (ban.expires <= now) {
         this.deps.store.removeBan(this.name, ban.ip);
         continue;
       }
-      const ticket: BanTicket = slim({ ...ban, reason: 'restore' });
-      this.bans.set(ticket.ip, ticket);
-      this.schedule.add(ticket.ip, ticket.expires, ticket);
+      this.bans.set({ ...ban, reason: 'restore' });
+      this.schedule.add(ban.ip, ban.expires);
+      const ticket = this.bans.get(ban.ip)!;
       for (const { runner } of this.runners) runner.ban(ticket);
     }
     if (this.bans.size) this.logger.info({ restored: this.bans.size }, `restored ${this.bans.size} ban(s)`);
@@ -125,7 +131,7 @@ export class Jail {
 
   /** Ask every action to verify its rules; restore them with the current bans when they are gone. */
   async check(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.runner.check(() => [...this.bans.values()])));
+    await Promise.all(this.runners.map((r) => r.runner.check(() => this.bans.all())));
   }
 
   /** Apply a new configuration of this jail without losing bans; unchanged actions keep running. */
@@ -149,7 +155,7 @@ export class Jail {
       }
       const runner = this.makeRunner(w.action);
       await runner.start();
-      for (const t of this.bans.values()) runner.ban(t);
+      for (const t of this.bans.all()) runner.ban(t);
       next.push({ key: w.key, runner });
     }
     this.runners = next;
@@ -173,7 +179,7 @@ export class Jail {
 
   /** Lift every ban of the jail. */
   unbanAll(): number {
-    const all = [...this.bans.values()];
+    const all = this.bans.all();
     for (const t of all) this.lift(t);
     return all.length;
   }
@@ -183,7 +189,7 @@ export class Jail {
   }
 
   currentBans(): BanTicket[] {
-    return [...this.bans.values()];
+    return this.bans.all();
   }
 
   /** Wait until every action has applied what it was given (tests, shutdown). */
@@ -261,10 +267,9 @@ export class Jail {
     }
     // Memory keeps the ban without its matched lines: they went to the store and go to the actions with
     // this ticket; under a long attack they would be most of what the daemon holds.
-    const kept = slim(ticket);
-    this.bans.set(kept.ip, kept);
+    this.bans.set(ticket);
     this.tracker.forget(ticket.ip);
-    this.schedule.add(kept.ip, kept.expires, kept);
+    this.schedule.add(ticket.ip, ticket.expires);
     this.totalBanned++;
     if (why.t0 !== undefined && this.runners.length) this.pendingLatency.set(ticket, { t0: why.t0, left: this.runners.length });
     this.logger.info({ ip: ticket.ip, failures: ticket.failures, bantime: ticket.bantime, banCount }, `ban ${ticket.ip}`);
@@ -272,9 +277,11 @@ export class Jail {
     this.deps.events.onBan?.(ticket);
   }
 
-  private expire(ip: string, token: object): void {
+  /** An unban is due: lift the ban of `ip` when it still ends at `at` (not lifted early, not replaced). */
+  private expire(ip: string, at: number): void {
+    if (this.bans.expires(ip) !== at) return;
     const ticket = this.bans.get(ip);
-    if (ticket === token) this.lift(ticket);
+    if (ticket) this.lift(ticket);
   }
 
   private lift(ticket: BanTicket): void {
@@ -311,25 +318,6 @@ export class Jail {
       },
     });
   }
-}
-
-const NO_LINES: readonly string[] = Object.freeze([]);
-
-/** The ban as the jail keeps it while it lasts: everything but the matched lines and user names. */
-function slim(t: BanTicket): BanTicket {
-  return {
-    ip: t.ip,
-    family: t.family,
-    jail: t.jail,
-    time: t.time,
-    bantime: t.bantime,
-    expires: t.expires,
-    failures: t.failures,
-    banCount: t.banCount,
-    matches: NO_LINES,
-    users: undefined,
-    reason: t.reason,
-  };
 }
 
 function actionKey(a: ComposedAction): string {

@@ -28,7 +28,9 @@ export class MatchRing {
     // UTF-8 takes at most 3 bytes per UTF-16 unit; a record never wraps around the end of the ring.
     const most = HEADER + 3 * (text.length + (user?.length ?? 0));
     if (most > this.size) return -1;
-    this.ring ??= Buffer.alloc(this.size);
+    // Not zero-filled: memory becomes resident as records are written, so a quiet daemon never holds all of
+    // it. Only bytes of intact records (below `written`) are ever read.
+    this.ring ??= Buffer.allocUnsafeSlow(this.size);
     const ring = this.ring;
     let at = this.written % this.size;
     if (at + most > this.size) {
@@ -61,50 +63,56 @@ export class MatchRing {
   }
 }
 
-/** A host's place in the ring: its newest record, how many of its records there are, when it was seen. */
-interface Seen {
-  newest: number;
-  count: number;
-  last: number;
-}
-
 /**
  * The last few matched lines (and user names) per host of one jail, for the ban ticket, in a
  * {@link MatchRing} (shared by the jails of a daemon). A flood of failures overwrites old records: a ban
  * then shows the lines of its host still in the ring (always the one that triggered it). Hosts are bounded
- * too: at most 10,000 keep lines (the longest known go first); the others still get banned.
+ * too: at most 10,000 keep lines (the longest known go first); the others still get banned. A host's place
+ * in the ring (its newest record, how many it has, when it was last seen) is kept in typed arrays indexed
+ * by a slot the map holds, so a failure allocates nothing that outlives it.
  */
 export class RecentMatches {
-  private readonly hosts = new Map<string, Seen>();
+  /** Host → slot in the arrays below. */
+  private readonly hosts = new Map<string, number>();
+  private newest = new Float64Array(0);
+  private last = new Float64Array(0);
+  private count = new Uint8Array(0);
+  /** Slots given back, reused first; `used` slots were handed out at least once. */
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  private used = 0;
 
   constructor(private readonly ring: MatchRing = new MatchRing()) {}
 
   add(host: string, line: string, user: string | undefined, time: number): void {
     // Hosts stay in first-seen order (no delete + set per line: that churns the map's tables).
-    let seen = this.hosts.get(host);
-    if (seen === undefined) {
-      seen = { newest: -1, count: 0, last: time };
-      this.hosts.set(host, seen);
-      if (this.hosts.size > MAX_HOSTS) this.hosts.delete(this.hosts.keys().next().value!);
+    let slot = this.hosts.get(host);
+    if (slot === undefined) {
+      if (this.hosts.size >= MAX_HOSTS) this.drop(this.hosts.keys().next().value!);
+      slot = this.allocate();
+      this.hosts.set(host, slot);
     }
-    seen.last = time;
+    const newest = this.newest;
+    this.last[slot] = time;
     const text = line.length > MAX_KEPT_LINE ? `${line.slice(0, MAX_KEPT_LINE)}…` : line;
-    const start = this.ring.append(seen.count > 0 ? seen.newest : -1, text, user !== undefined && user.length <= MAX_KEPT_USER ? user : undefined);
+    const n = this.count[slot]!;
+    const start = this.ring.append(n > 0 ? newest[slot]! : -1, text, user !== undefined && user.length <= MAX_KEPT_USER ? user : undefined);
     if (start >= 0) {
-      seen.newest = start;
-      seen.count = Math.min(seen.count + 1, LINES_PER_HOST);
+      newest[slot] = start;
+      this.count[slot] = Math.min(n + 1, LINES_PER_HOST);
     }
   }
 
   /** Remove and return what was kept for `host`: the lines the ring still holds and their users, oldest first. */
   take(host: string): { lines: string[]; users: string[] } {
-    const seen = this.hosts.get(host);
+    const slot = this.hosts.get(host);
     const lines: string[] = [];
     const users: string[] = [];
-    if (seen === undefined) return { lines, users };
-    this.hosts.delete(host);
-    let start = seen.newest;
-    for (let k = 0; k < seen.count; k++) {
+    if (slot === undefined) return { lines, users };
+    let start = this.newest[slot]!;
+    const n = this.count[slot]!;
+    this.drop(host);
+    for (let k = 0; k < n; k++) {
       const record = this.ring.read(start);
       if (record === undefined) break;
       lines.push(record.line);
@@ -118,6 +126,35 @@ export class RecentMatches {
 
   /** Drop hosts not seen since `before` (a full pass: hosts are in first-seen order, not last-seen). */
   expire(before: number): void {
-    for (const [host, seen] of this.hosts) if (seen.last <= before) this.hosts.delete(host);
+    for (const [host, slot] of this.hosts) if (this.last[slot]! <= before) this.drop(host);
+  }
+
+  private drop(host: string): void {
+    const slot = this.hosts.get(host);
+    if (slot === undefined) return;
+    this.hosts.delete(host);
+    this.count[slot] = 0;
+    this.free[this.freeCount++] = slot;
+  }
+
+  private allocate(): number {
+    if (this.freeCount > 0) return this.free[--this.freeCount]!;
+    if (this.used === this.count.length) {
+      // Grows by doubling up to MAX_HOSTS slots, the most ever in use.
+      const slots = Math.min(MAX_HOSTS, Math.max(64, this.used * 2));
+      const newest = new Float64Array(slots);
+      const last = new Float64Array(slots);
+      const count = new Uint8Array(slots);
+      newest.set(this.newest);
+      last.set(this.last);
+      count.set(this.count);
+      this.newest = newest;
+      this.last = last;
+      this.count = count;
+      const free = new Int32Array(slots);
+      free.set(this.free.subarray(0, this.freeCount));
+      this.free = free;
+    }
+    return this.used++;
   }
 }

@@ -164,17 +164,20 @@ export class Runtime {
   }
 
   jailStatus(name: string): JailStatus {
+    return { ...this.jailSummary(name), banned: this.getJail(name).currentBans().map(info) };
+  }
+
+  /** A jail's status without the list of its bans: counts only, however many bans there are. */
+  jailSummary(name: string): Omit<JailStatus, 'banned'> {
     const jail = this.getJail(name);
-    const banned = jail.currentBans().map(info);
     return {
       name,
       filter: jail.filterDefinition.id,
       sources: this.sources.filter((s) => s.jails.includes(jail)).map((s) => s.source.id),
       currentlyFailed: jail.currentlyFailed,
       totalFailed: jail.totalFailed,
-      currentlyBanned: banned.length,
+      currentlyBanned: jail.currentlyBanned,
       totalBanned: jail.totalBanned,
-      banned,
     };
   }
 

@@ -1,56 +1,62 @@
 /** Longest delay setTimeout accepts; later expiries are re-armed when it fires. */
 const MAX_TIMER = 2 ** 31 - 1;
-
-interface Entry {
-  readonly at: number;
-  readonly key: string;
-  readonly token: object;
-}
+/** Entries the heap starts with, and below which it is not shrunk. */
+const MIN_ENTRIES = 64;
 
 /**
  * Expiry times in a binary min-heap with a single timer armed for the earliest one. Entries are never
- * removed from the middle: a ban that was lifted early or replaced simply no longer matches its token
- * when it comes up, so each ban fires at most once and removal costs nothing.
+ * removed from the middle: a ban that was lifted early or replaced simply no longer has that expiry when
+ * its entry comes up (the owner compares the time it is handed with the ban's), so each ban fires at most
+ * once and removal costs nothing. The heap is a `Float64Array` of times beside an array of keys: no object
+ * per entry, 16 bytes each.
  */
 export class UnbanSchedule {
-  private readonly heap: Entry[] = [];
+  private times = new Float64Array(MIN_ENTRIES);
+  private readonly keys: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
 
   /**
-   * @param onDue called with the key and token of each due entry; the owner checks the token is still current.
+   * @param onDue called with the key and the time of each due entry; the owner checks that time is still the key's expiry.
    * @param now clock (ms)
    */
   constructor(
-    private readonly onDue: (key: string, token: object) => void,
+    private readonly onDue: (key: string, at: number) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Schedule `key` at `at` (ms). Infinite times are not scheduled. */
-  add(key: string, at: number, token: object): void {
+  add(key: string, at: number): void {
     if (!Number.isFinite(at)) return;
-    const heap = this.heap;
-    heap.push({ at, key, token });
-    let i = heap.length - 1;
+    let i = this.keys.length;
+    if (i === this.times.length) this.resize(i * 2);
+    const times = this.times;
+    const keys = this.keys;
+    keys.push(key);
+    // Sift up: move parents down until the new entry's place is found.
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.at <= heap[i]!.at) break;
-      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      if (times[parent]! <= at) break;
+      times[i] = times[parent]!;
+      keys[i] = keys[parent]!;
       i = parent;
     }
+    times[i] = at;
+    keys[i] = key;
     if (at < this.armedFor) this.arm();
   }
 
   get size(): number {
-    return this.heap.length;
+    return this.keys.length;
   }
 
   /** Fire everything due now and re-arm for the next entry. */
   runDue(): void {
     const now = this.now();
-    while (this.heap.length && this.heap[0]!.at <= now) {
-      const e = this.pop();
-      this.onDue(e.key, e.token);
+    while (this.keys.length && this.times[0]! <= now) {
+      const at = this.times[0]!;
+      const key = this.pop();
+      this.onDue(key, at);
     }
     this.arm();
   }
@@ -59,38 +65,51 @@ export class UnbanSchedule {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
-    this.heap.length = 0;
+    this.keys.length = 0;
+    this.times = new Float64Array(MIN_ENTRIES);
   }
 
   private arm(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const next = this.heap[0];
-    this.armedFor = next ? next.at : Number.POSITIVE_INFINITY;
-    if (!next) return;
-    const delay = Math.min(Math.max(0, next.at - this.now()), MAX_TIMER);
+    this.armedFor = this.keys.length ? this.times[0]! : Number.POSITIVE_INFINITY;
+    if (!this.keys.length) return;
+    const delay = Math.min(Math.max(0, this.armedFor - this.now()), MAX_TIMER);
     this.timer = setTimeout(() => this.runDue(), delay);
     this.timer.unref();
   }
 
-  private pop(): Entry {
-    const heap = this.heap;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length) {
-      heap[0] = last;
+  /** Remove the earliest entry and return its key. */
+  private pop(): string {
+    const times = this.times;
+    const keys = this.keys;
+    const top = keys[0]!;
+    const lastKey = keys.pop()!;
+    const n = keys.length;
+    if (n) {
+      const lastAt = times[n]!;
+      // Sift down: move the smaller child up until the last entry's place is found.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && heap[l]!.at < heap[m]!.at) m = l;
-        if (r < heap.length && heap[r]!.at < heap[m]!.at) m = r;
-        if (m === i) break;
-        [heap[m], heap[i]] = [heap[i]!, heap[m]!];
+        if (l >= n) break;
+        const m = l + 1 < n && times[l + 1]! < times[l]! ? l + 1 : l;
+        if (times[m]! >= lastAt) break;
+        times[i] = times[m]!;
+        keys[i] = keys[m]!;
         i = m;
       }
+      times[i] = lastAt;
+      keys[i] = lastKey;
     }
+    // After a flood of bans has expired, give the memory back.
+    if (times.length > MIN_ENTRIES && n < times.length / 4) this.resize(Math.max(MIN_ENTRIES, n * 2));
     return top;
+  }
+
+  private resize(entries: number): void {
+    const times = new Float64Array(entries);
+    times.set(this.times.subarray(0, Math.min(this.keys.length, entries)));
+    this.times = times;
   }
 }

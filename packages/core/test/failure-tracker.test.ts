@@ -44,4 +44,50 @@ describe('FailureTracker', () => {
     expect(t.expire(1_000_000 + 600_000)).toBe(1_000_000);
     expect(t.size).toBe(0);
   });
+
+  it('reuses and gives back slots of hosts with several failures', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 4 });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 500; i++) t.add(`h${i}`, round * 10_000 + 1);
+      for (let i = 0; i < 500; i++)
+        expect(t.add(`h${i}`, round * 10_000 + 2)).toEqual({ count: 2, ban: false });
+      for (let i = 0; i < 250; i++) t.add(`h${i}`, round * 10_000 + 3);
+      for (let i = 0; i < 250; i++)
+        expect(t.add(`h${i}`, round * 10_000 + 4)).toEqual({ count: 4, ban: true });
+      expect(t.size).toBe(250);
+      expect(t.count('h300', round * 10_000 + 4)).toBe(2);
+      expect(t.expire(round * 10_000 + 5000)).toBe(250);
+      expect(t.size).toBe(0);
+    }
+    t.add('x', 1);
+    t.add('x', 2);
+    t.forget('x');
+    expect(t.add('x', 3)).toEqual({ count: 1, ban: false });
+  });
+
+  it('keeps each host its newest times when maxretry changes', () => {
+    const t = new FailureTracker({ findtime: 60_000, maxretry: 5 });
+    for (const time of [1, 2, 3, 4]) t.add('a', time);
+    t.add('b', 1);
+    t.add('b', 2);
+    t.configure({ findtime: 60_000, maxretry: 3 });
+    expect(t.count('a', 10)).toBe(3);
+    expect(t.add('b', 3)).toEqual({ count: 3, ban: true });
+    expect(t.add('a', 5)).toEqual({ count: 3, ban: true });
+    t.add('c', 1);
+    t.add('c', 2);
+    t.configure({ findtime: 60_000, maxretry: 6 });
+    for (const time of [3, 4, 5]) expect(t.add('c', time).ban).toBe(false);
+    expect(t.add('c', 6)).toEqual({ count: 6, ban: true });
+  });
+
+  it('drops failures that left the window from a host with several', () => {
+    const t = new FailureTracker({ findtime: 100, maxretry: 4 });
+    t.add('h', 0);
+    t.add('h', 50);
+    t.add('h', 90);
+    expect(t.add('h', 140)).toEqual({ count: 3, ban: false });
+    expect(t.add('h', 400)).toEqual({ count: 1, ban: false });
+    expect(t.add('h', 410)).toEqual({ count: 2, ban: false });
+  });
 });

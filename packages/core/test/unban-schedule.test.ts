@@ -6,11 +6,10 @@ describe('UnbanSchedule', () => {
     const fired: string[] = [];
     const s = new UnbanSchedule((key) => fired.push(key));
     const now = Date.now();
-    const tok = {};
-    s.add('c', now + 60, tok);
-    s.add('a', now + 20, tok);
-    s.add('b', now + 40, tok);
-    s.add('forever', Number.POSITIVE_INFINITY, tok);
+    s.add('c', now + 60);
+    s.add('a', now + 20);
+    s.add('b', now + 40);
+    s.add('forever', Number.POSITIVE_INFINITY);
     await new Promise((r) => setTimeout(r, 150));
     expect(fired).toEqual(['a', 'b', 'c']);
     s.runDue();
@@ -18,20 +17,34 @@ describe('UnbanSchedule', () => {
     s.clear();
   });
 
-  it('hands over the token so a replaced ban is not lifted by its old entry', () => {
+  it('hands over the time so a replaced ban is not lifted by its old entry', () => {
     let clock = 0;
-    const seen: object[] = [];
-    const s = new UnbanSchedule((_k, token) => seen.push(token), () => clock);
-    const first = {};
-    const second = {};
-    s.add('ip', 10, first);
-    s.add('ip', 20, second);
+    const seen: number[] = [];
+    const s = new UnbanSchedule((_k, at) => seen.push(at), () => clock);
+    s.add('ip', 10);
+    s.add('ip', 20);
     clock = 15;
     s.runDue();
-    expect(seen).toEqual([first]);
+    expect(seen).toEqual([10]);
     clock = 25;
     s.runDue();
-    expect(seen).toEqual([first, second]);
+    expect(seen).toEqual([10, 20]);
+    s.clear();
+  });
+
+  it('keeps heap order through many entries, grows and shrinks', () => {
+    let clock = 0;
+    const fired: number[] = [];
+    const s = new UnbanSchedule((_k, at) => fired.push(at), () => clock);
+    const times = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 5003);
+    for (const t of times) s.add(`k${t}`, t);
+    expect(s.size).toBe(5000);
+    clock = 2500;
+    s.runDue();
+    clock = 10_000;
+    s.runDue();
+    expect(fired).toEqual([...times].sort((a, b) => a - b));
+    expect(s.size).toBe(0);
     s.clear();
   });
 });

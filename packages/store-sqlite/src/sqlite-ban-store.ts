@@ -8,6 +8,8 @@ import { type BanRow, fromRow, toRow } from './ban-row.js';
 const VACUUM_FREE_SHARE = 0.25;
 /** …and at least this many pages (4 KiB each) are free: small files are not worth rewriting. */
 const VACUUM_MIN_FREE_PAGES = 256;
+/** A ban row without its matched lines and users, for `currentBans(jail, { lines: false })`. */
+const SLIM_COLUMNS = `jail, ip, family, time, bantime, expires, failures, ban_count, '[]' AS matches, NULL AS users, reason`;
 
 /**
  * Bans, ban history and source positions in one SQLite file (better-sqlite3, WAL).
@@ -41,6 +43,10 @@ export class SqliteBanStore implements BanStore {
       remove: db.prepare('DELETE FROM bans WHERE jail = ? AND ip = ?'),
       all: db.prepare<[], BanRow>('SELECT * FROM bans ORDER BY time, jail, ip'),
       ofJail: db.prepare<[string], BanRow>('SELECT * FROM bans WHERE jail = ? ORDER BY time, ip'),
+      allSlim: db.prepare<[], BanRow>(`SELECT ${SLIM_COLUMNS} FROM bans ORDER BY time, jail, ip`),
+      ofJailSlim: db.prepare<[string], BanRow>(
+        `SELECT ${SLIM_COLUMNS} FROM bans WHERE jail = ? ORDER BY time, ip`,
+      ),
       countJail: db.prepare<[string, string, number], { n: number }>(
         'SELECT count(*) AS n FROM ban_history WHERE ip = ? AND jail = ? AND time >= ?',
       ),
@@ -78,8 +84,12 @@ export class SqliteBanStore implements BanStore {
     return this.stmts.remove.run(jail, ip).changes > 0;
   }
 
-  currentBans(jail?: string): StoredBan[] {
-    const rows = jail === undefined ? this.stmts.all.all() : this.stmts.ofJail.all(jail);
+  currentBans(jail?: string, options: { lines?: boolean } = {}): StoredBan[] {
+    const slim = options.lines === false;
+    const rows =
+      jail === undefined
+        ? (slim ? this.stmts.allSlim : this.stmts.all).all()
+        : (slim ? this.stmts.ofJailSlim : this.stmts.ofJail).all(jail);
     return rows.map(fromRow);
   }
 

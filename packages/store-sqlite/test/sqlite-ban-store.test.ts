@@ -73,6 +73,19 @@ describe('SqliteBanStore', () => {
     again.close();
   });
 
+  it('leaves the matched lines out when asked (restore at start)', () => {
+    const store = SqliteBanStore.open(':memory:');
+    store.addBan(ban('192.0.2.7', { matches: ['a', 'b'], users: ['root'] }));
+    store.addBan(ban('192.0.2.8', { jail: 'other' }));
+    expect(store.currentBans('sshd', { lines: false })).toEqual([{ ...ban('192.0.2.7'), matches: [], users: undefined }]);
+    expect(store.currentBans(undefined, { lines: false }).map((b) => [b.ip, b.matches])).toEqual([
+      ['192.0.2.8', []],
+      ['192.0.2.7', []],
+    ]);
+    expect(store.currentBans('sshd')[0]?.matches).toEqual(['a', 'b']);
+    store.close();
+  });
+
   it('keeps at most 20 matched lines per ban', () => {
     const store = SqliteBanStore.open(':memory:');
     store.addBan(ban('192.0.2.7', { matches: Array.from({ length: 30 }, (_, i) => `m${i}`) }));
