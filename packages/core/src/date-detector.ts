@@ -371,15 +371,8 @@ const ctime: DateParser = (line, p, f) => {
   return i;
 };
 
-/** Epoch seconds with optional fraction: `1108338850.123`. */
-const epoch: DateParser = (line, p, f) => {
-  let i = p;
-  while (digit(line, i) >= 0 && i - p < 11) i++;
-  if (i - p < 9 || i - p > 10) return -1;
-  const seconds = Number(line.slice(p, i));
-  i = parseFraction(line, i, f);
-  const c = line.charCodeAt(i);
-  if (i < line.length && c !== 32 && c !== 9) return -1;
+/** Fills the calendar fields from whole epoch seconds, in UTC (zone 0, year known). */
+function utcFields(seconds: number, f: Fields): void {
   const d = new Date(seconds * 1000);
   f.y = d.getUTCFullYear();
   f.mo = d.getUTCMonth();
@@ -389,6 +382,18 @@ const epoch: DateParser = (line, p, f) => {
   f.s = d.getUTCSeconds();
   f.zone = 0;
   f.noYear = false;
+}
+
+/** Epoch seconds with optional fraction: `1108338850.123`. */
+const epoch: DateParser = (line, p, f) => {
+  let i = p;
+  while (digit(line, i) >= 0 && i - p < 11) i++;
+  if (i - p < 9 || i - p > 10) return -1;
+  const seconds = Number(line.slice(p, i));
+  i = parseFraction(line, i, f);
+  const c = line.charCodeAt(i);
+  if (i < line.length && c !== 32 && c !== 9) return -1;
+  utcFields(seconds, f);
   return i;
 };
 
@@ -403,16 +408,8 @@ const tai64n: DateParser = (line, p, f) => {
   const seconds = Number(BigInt(`0x${hex.slice(0, 16)}`) - TAI64_EPOCH);
   const nanos = Number.parseInt(hex.slice(16), 16);
   if (!Number.isFinite(seconds) || Math.abs(seconds) > 1e11 || nanos > 999_999_999) return -1;
-  const d = new Date(seconds * 1000);
-  f.y = d.getUTCFullYear();
-  f.mo = d.getUTCMonth();
-  f.d = d.getUTCDate();
-  f.h = d.getUTCHours();
-  f.mi = d.getUTCMinutes();
-  f.s = d.getUTCSeconds();
+  utcFields(seconds, f);
   f.ms = Math.floor(nanos / 1e6);
-  f.zone = 0;
-  f.noYear = false;
   return p + 25;
 };
 
