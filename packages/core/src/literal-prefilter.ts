@@ -5,14 +5,10 @@
  * mandatory, or absent.
  */
 export interface DerivedLiterals {
-  /** Longest mandatory literal run (≥ 2 characters), if any. */
-  readonly longest: string | undefined;
   /** Every mandatory literal run of ≥ 2 characters, in pattern order. */
   readonly runs: readonly string[];
   /** True when the pattern has a `|` outside every group (then nothing above is derived). */
   readonly alternation: boolean;
-  /** The literal run right after a leading `^`, when the pattern starts with one: the message starts with it. */
-  readonly anchored: string | undefined;
 }
 
 const META = new Set(['.', '(', ')', '[', ']', '{', '}', '|', '?', '*', '+', '^', '$', '\\']);
@@ -23,14 +19,10 @@ const ESCAPED: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v:
 export function deriveLiterals(source: string): DerivedLiterals {
   const runs: string[] = [];
   let run = '';
-  let anchored: string | undefined;
-  let atStart = source.startsWith('^');
   let depth = 0;
-  let i = atStart ? 1 : 0;
+  let i = source.startsWith('^') ? 1 : 0;
   let topAlternation = false;
   const endRun = (): void => {
-    if (atStart) anchored = run;
-    atStart = false;
     if (run.length > 0) runs.push(run);
     run = '';
   };
@@ -84,11 +76,9 @@ export function deriveLiterals(source: string): DerivedLiterals {
     }
     i = addChar(c, source, i + 1);
   }
-  if (topAlternation) return { longest: undefined, anchored: undefined, runs: [], alternation: true };
+  if (topAlternation) return { runs: [], alternation: true };
   endRun();
-  let longest: string | undefined;
-  for (const r of runs) if (r.length >= 2 && (!longest || r.length > longest.length)) longest = r;
-  return { longest, anchored: anchored && anchored.length > 0 ? anchored : undefined, runs: runs.filter((r) => r.length >= 2), alternation: false };
+  return { runs: runs.filter((r) => r.length >= 2), alternation: false };
 
   /** Adds a literal character that ended at `next`, honouring a quantifier after it. */
   function addChar(ch: string, src: string, next: number): number {
