@@ -1,4 +1,5 @@
 import type { BanTicket } from './ban-ticket.js';
+import { SlotPool } from './slot-pool.js';
 
 /** Slots the table starts with, and below which it is not shrunk. */
 const MIN_SLOTS = 64;
@@ -21,10 +22,7 @@ export class CurrentBans {
   private banCount = new Uint32Array(0);
   private family = new Uint8Array(0);
   private reason = new Uint8Array(0);
-  /** Slots given back, reused first; `used` slots were handed out at least once. */
-  private free = new Int32Array(0);
-  private freeCount = 0;
-  private used = 0;
+  private readonly pool = new SlotPool();
 
   constructor(private readonly jail: string) {}
 
@@ -68,7 +66,7 @@ export class CurrentBans {
     const slot = this.slots.get(ip);
     if (slot === undefined) return false;
     this.slots.delete(ip);
-    this.free[this.freeCount++] = slot;
+    this.pool.give(slot);
     // After a flood of bans has been lifted, give the memory back.
     const capacity = this.time.length;
     if (capacity > MIN_SLOTS && this.slots.size < capacity / 4)
@@ -100,14 +98,11 @@ export class CurrentBans {
   }
 
   private allocate(): number {
-    if (this.freeCount > 0) return this.free[--this.freeCount]!;
-    if (this.used === this.time.length) {
-      this.resize(Math.max(MIN_SLOTS, this.used * 2));
-      const free = new Int32Array(this.time.length);
-      free.set(this.free.subarray(0, this.freeCount));
-      this.free = free;
-    }
-    return this.used++;
+    const slot = this.pool.take();
+    if (slot >= 0) return slot;
+    this.resize(Math.max(MIN_SLOTS, this.pool.capacity * 2));
+    this.pool.grow(this.time.length);
+    return this.pool.take();
   }
 
   /** Move every ban into arrays of `slots` slots, numbered from 0 in map order. */
@@ -116,9 +111,7 @@ export class CurrentBans {
     this.resize(slots, order);
     let next = 0;
     for (const ip of this.slots.keys()) this.slots.set(ip, next++);
-    this.free = new Int32Array(slots);
-    this.freeCount = 0;
-    this.used = next;
+    this.pool.reset(slots, next);
   }
 
   /** Replace each array by one of `slots` slots: the old slots `order` (default: all of them, in place). */

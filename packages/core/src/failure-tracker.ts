@@ -1,3 +1,5 @@
+import { SlotPool } from './slot-pool.js';
+
 /** What {@link FailureTracker.add} decided for a failure. */
 export interface TrackResult {
   /** Failures of this host inside the window, this one included. */
@@ -27,10 +29,7 @@ export class FailureTracker {
   /** `maxretry` times per slot, oldest first; a slot holds `counts[slot]` of them. */
   private times = new Float64Array(0);
   private counts = new Uint32Array(0);
-  /** Slots given back, reused first; `used` slots from the start of the slab were handed out at least once. */
-  private free = new Int32Array(0);
-  private freeCount = 0;
-  private used = 0;
+  private readonly pool = new SlotPool();
 
   constructor(options: { findtime: number; maxretry: number }) {
     this.findtime = options.findtime;
@@ -150,24 +149,23 @@ export class FailureTracker {
     this.hosts.clear();
     this.times = new Float64Array(0);
     this.counts = new Uint32Array(0);
-    this.free = new Int32Array(0);
-    this.freeCount = 0;
-    this.used = 0;
+    this.pool.reset(0, 0);
   }
 
   private get slotsInUse(): number {
-    return this.used - this.freeCount;
+    return this.pool.inUse;
   }
 
   private allocate(): number {
-    if (this.freeCount > 0) return this.free[--this.freeCount]!;
-    if (this.used === this.counts.length) this.grow(Math.max(MIN_SLOTS, this.used * 2));
-    return this.used++;
+    const slot = this.pool.take();
+    if (slot >= 0) return slot;
+    this.grow(Math.max(MIN_SLOTS, this.pool.capacity * 2));
+    return this.pool.take();
   }
 
   private release(slot: number): void {
     this.counts[slot] = 0;
-    this.free[this.freeCount++] = slot;
+    this.pool.give(slot);
   }
 
   private grow(slots: number): void {
@@ -175,11 +173,9 @@ export class FailureTracker {
     times.set(this.times);
     const counts = new Uint32Array(slots);
     counts.set(this.counts);
-    const free = new Int32Array(slots);
-    free.set(this.free.subarray(0, this.freeCount));
     this.times = times;
     this.counts = counts;
-    this.free = free;
+    this.pool.grow(slots);
   }
 
   /** Copy every host's slot into a new slab of `slots` slots, numbered from 0 (slots were `width` times wide). */
@@ -201,8 +197,6 @@ export class FailureTracker {
     }
     this.times = times;
     this.counts = counts;
-    this.free = new Int32Array(slots);
-    this.freeCount = 0;
-    this.used = next;
+    this.pool.reset(slots, next);
   }
 }

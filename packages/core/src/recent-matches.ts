@@ -1,3 +1,5 @@
+import { SlotPool } from './slot-pool.js';
+
 const LINES_PER_HOST = 6;
 const MAX_HOSTS = 10_000;
 /** Longest line kept (characters); longer ones are cut and marked with `…`. */
@@ -77,10 +79,7 @@ export class RecentMatches {
   private newest = new Float64Array(0);
   private last = new Float64Array(0);
   private count = new Uint8Array(0);
-  /** Slots given back, reused first; `used` slots were handed out at least once. */
-  private free = new Int32Array(0);
-  private freeCount = 0;
-  private used = 0;
+  private readonly pool = new SlotPool();
 
   constructor(private readonly ring: MatchRing = new MatchRing()) {}
 
@@ -134,27 +133,25 @@ export class RecentMatches {
     if (slot === undefined) return;
     this.hosts.delete(host);
     this.count[slot] = 0;
-    this.free[this.freeCount++] = slot;
+    this.pool.give(slot);
   }
 
   private allocate(): number {
-    if (this.freeCount > 0) return this.free[--this.freeCount]!;
-    if (this.used === this.count.length) {
-      // Grows by doubling up to MAX_HOSTS slots, the most ever in use.
-      const slots = Math.min(MAX_HOSTS, Math.max(64, this.used * 2));
-      const newest = new Float64Array(slots);
-      const last = new Float64Array(slots);
-      const count = new Uint8Array(slots);
-      newest.set(this.newest);
-      last.set(this.last);
-      count.set(this.count);
-      this.newest = newest;
-      this.last = last;
-      this.count = count;
-      const free = new Int32Array(slots);
-      free.set(this.free.subarray(0, this.freeCount));
-      this.free = free;
-    }
-    return this.used++;
+    const slot = this.pool.take();
+    if (slot >= 0) return slot;
+    // Grows by doubling up to MAX_HOSTS slots, the most ever in use.
+    const slots = Math.min(MAX_HOSTS, Math.max(64, this.pool.capacity * 2));
+    const newest = new Float64Array(slots);
+    const last = new Float64Array(slots);
+    const count = new Uint8Array(slots);
+    newest.set(this.newest);
+    last.set(this.last);
+    count.set(this.count);
+    this.newest = newest;
+    this.last = last;
+    this.count = count;
+    this.pool.grow(slots);
+    return this.pool.take();
   }
+
 }
