@@ -144,7 +144,10 @@ export class DateDetector {
       this.cacheTime = time;
       // The minute cache needs a date that ends in `:SS` (no fraction, zone or lighttpd colon) and no leap second.
       const n = end - p;
-      this.minuteLength = n > 3 && line.charCodeAt(end - 3) === 58 && this.f.s === num(line, end - 2, 2) && this.f.s < 60 ? n - 2 : 0;
+      this.minuteLength =
+        n > 3 && line.charCodeAt(end - 3) === 58 && this.f.s === num(line, end - 2, 2) && this.f.s < 60
+          ? n - 2
+          : 0;
       this.cacheSecond = this.f.s;
       return this.found(time, 0, end);
     }
@@ -154,7 +157,8 @@ export class DateDetector {
   /** `[dd/Mon/yyyy:HH:MM:SS ±zzzz]` anywhere in the line. */
   private apacheAccess(line: string): DetectedDate | undefined {
     for (let i = line.indexOf('['); i !== -1 && i + 28 <= line.length; i = line.indexOf('[', i + 1)) {
-      if (line.charCodeAt(i + 3) !== 47 || line.charCodeAt(i + 7) !== 47 || line.charCodeAt(i + 27) !== 93) continue;
+      if (line.charCodeAt(i + 3) !== 47 || line.charCodeAt(i + 7) !== 47 || line.charCodeAt(i + 27) !== 93)
+        continue;
       const f = this.f;
       f.d = num(line, i + 1, 2);
       f.mo = name3(line, i + 4, MONTHS);
@@ -189,7 +193,7 @@ export class DateDetector {
       if (f.d > daysIn(f.y, f.mo)) return Number.NaN;
       return Date.UTC(f.y, f.mo, f.d, f.h, f.mi, f.s, f.ms) - f.zone * 60_000;
     }
-    if (!f.noYear) return this.local(f.y) ;
+    if (!f.noYear) return this.local(f.y);
     const now = this.now();
     if (now < this.yearFrom || now >= this.yearTo) {
       this.yearOf = new Date(now).getFullYear();
@@ -249,7 +253,9 @@ function skipPri(line: string): number {
 /** True when the character at `i` would extend a date (a digit, fraction or zone), so a cached prefix is not the whole date. */
 function continues(line: string, i: number): boolean {
   const c = line.charCodeAt(i);
-  return (c >= 48 && c <= 57) || c === 46 || c === 44 || c === 43 || c === 45 || c === 90 || c === 58 || c === 93;
+  return (
+    (c >= 48 && c <= 57) || c === 46 || c === 44 || c === 43 || c === 45 || c === 90 || c === 58 || c === 93
+  );
 }
 
 /** `HH:MM:SS` at `i` into `f`; returns the index after it or -1. */
@@ -257,7 +263,8 @@ function parseClock(line: string, i: number, f: Fields): number {
   f.h = num(line, i, 2);
   f.mi = num(line, i + 3, 2);
   f.s = num(line, i + 6, 2);
-  if (f.h < 0 || f.mi < 0 || f.s < 0 || line.charCodeAt(i + 2) !== 58 || line.charCodeAt(i + 5) !== 58) return -1;
+  if (f.h < 0 || f.mi < 0 || f.s < 0 || line.charCodeAt(i + 2) !== 58 || line.charCodeAt(i + 5) !== 58)
+    return -1;
   return i + 8;
 }
 
@@ -332,23 +339,29 @@ const bsd: DateParser = (line, p, f) => {
   return i;
 };
 
-/** ISO 8601 / RFC 5424 / rsyslog / lighttpd: `YYYY-MM-DD[T ]HH:MM:SS[.frac][zone][:]`. */
+/**
+ * ISO 8601 / RFC 5424 / rsyslog / lighttpd: `YYYY-MM-DD[T ]HH:MM:SS[.frac][zone][:]`; also in `[…]`
+ * (Apache's `ErrorLogFormat "[%{cu}t] …"`).
+ */
 const iso: DateParser = (line, p, f) => {
-  if (line.charCodeAt(p + 4) !== 45 || line.charCodeAt(p + 7) !== 45) return -1;
-  const sep = line.charCodeAt(p + 10);
+  const bracket = line.charCodeAt(p) === 91;
+  const q = bracket ? p + 1 : p;
+  if (line.charCodeAt(q + 4) !== 45 || line.charCodeAt(q + 7) !== 45) return -1;
+  const sep = line.charCodeAt(q + 10);
   if (sep !== 84 && sep !== 32) return -1;
-  f.y = num(line, p, 4);
-  f.mo = num(line, p + 5, 2) - 1;
-  f.d = num(line, p + 8, 2);
+  f.y = num(line, q, 4);
+  f.mo = num(line, q + 5, 2) - 1;
+  f.d = num(line, q + 8, 2);
   if (f.y < 0 || f.mo < 0 || f.d < 0) return -1;
-  let i = parseClock(line, p + 11, f);
+  let i = parseClock(line, q + 11, f);
   if (i < 0) return -1;
   i = parseFraction(line, i, f);
   const z = parseZone(line, i, f);
   if (z >= 0) i = z;
+  f.noYear = false;
+  if (bracket) return line.charCodeAt(i) === 93 ? i + 1 : -1;
   // lighttpd writes `2005-02-25 13:34:10: (mod_auth.c.828) …`
   if (z < 0 && line.charCodeAt(i) === 58 && (i + 1 === line.length || line.charCodeAt(i + 1) === 32)) i++;
-  f.noYear = false;
   return i;
 };
 

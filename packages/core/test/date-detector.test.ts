@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { DateDetector } from '../src/date-detector.js';
 
-const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
+const iso = (t: number | undefined): string | undefined =>
+  t === undefined ? undefined : new Date(t).toISOString();
 
 describe('DateDetector (explicit zones)', () => {
   const d = new DateDetector({ now: () => Date.UTC(2005, 2, 1) });
@@ -14,6 +15,7 @@ describe('DateDetector (explicit zones)', () => {
     ['1108338850 rest', '2005-02-13T23:54:10.000Z', 10],
     ['1108338850.25 rest', '2005-02-13T23:54:10.250Z', 13],
     ['@4000000042a1b2c30000000a hello', '2005-06-04T13:55:05.000Z', 25],
+    ['[2005-02-25 13:34:10.123456Z] [auth_basic:error] x', '2005-02-25T13:34:10.123Z', 29],
   ])('%s', (line, want, end) => {
     const r = d.detect(line);
     expect(iso(r?.time)).toBe(want);
@@ -28,12 +30,20 @@ describe('DateDetector (explicit zones)', () => {
     expect(line.slice(r!.start, r!.end)).toBe('[10/Oct/2000:13:55:36 -0700]');
   });
 
-  test.each(['Feb 30 25:61:00 host x: y', 'Foo 25 13:34:10 x', '2005-13-01T00:00:00Z', '2005-02-29T00:00:00Z', 'no date here', '', '[10/Foo/2000:13:55:36 -0700]', '12345 x'])(
-    'no date in %j (and no throw)',
-    (line) => {
-      expect(d.detect(line)).toBeUndefined();
-    },
-  );
+  test.each([
+    'Feb 30 25:61:00 host x: y',
+    'Foo 25 13:34:10 x',
+    '2005-13-01T00:00:00Z',
+    '2005-02-29T00:00:00Z',
+    'no date here',
+    '',
+    '[10/Foo/2000:13:55:36 -0700]',
+    '12345 x',
+    '[2005-02-25 13:34:10 x',
+    '[2005-02-25 13:34:10: x',
+  ])('no date in %j (and no throw)', (line) => {
+    expect(d.detect(line)).toBeUndefined();
+  });
 
   test('a cached date string is not mistaken for the prefix of a longer date', () => {
     const c = new DateDetector();
@@ -75,6 +85,7 @@ describe('DateDetector (local time, RFC 3164 year inference)', () => {
       '[Wed Oct 11 14:32:52.123 2000] [error]',
       '2005-02-25 13:34:10: (mod_auth.c.828) x',
       '2005-07-25T13:34:10 host',
+      '[2005-02-25 13:34:10.123456] [auth_basic:error] [pid 1] x', // Apache `ErrorLogFormat "[%{cu}t] …"`
     ]);
     expect(got).toEqual([
       '2005-02-25T12:34:10.000Z',
@@ -87,15 +98,22 @@ describe('DateDetector (local time, RFC 3164 year inference)', () => {
       '2000-10-11T12:32:52.123Z',
       '2005-02-25T12:34:10.000Z',
       '2005-07-25T11:34:10.000Z',
+      '2005-02-25T12:34:10.123Z',
     ]);
   });
 
   test('TZ really changes the zone in this process', () => {
-    expect(inZone('Europe/Berlin', '2005-03-01T00:00:00Z', ['2005-01-01T00:00:00 x'])).toEqual(['2004-12-31T23:00:00.000Z']);
-    expect(inZone('America/New_York', '2005-03-01T00:00:00Z', ['2005-01-01T00:00:00 x'])).toEqual(['2005-01-01T05:00:00.000Z']);
+    expect(inZone('Europe/Berlin', '2005-03-01T00:00:00Z', ['2005-01-01T00:00:00 x'])).toEqual([
+      '2004-12-31T23:00:00.000Z',
+    ]);
+    expect(inZone('America/New_York', '2005-03-01T00:00:00Z', ['2005-01-01T00:00:00 x'])).toEqual([
+      '2005-01-01T05:00:00.000Z',
+    ]);
   });
 
   test('UTC zone gives UTC times', () => {
-    expect(inZone('UTC', '2005-03-01T00:00:00Z', ['Feb 25 13:34:10 h p: m'])).toEqual(['2005-02-25T13:34:10.000Z']);
+    expect(inZone('UTC', '2005-03-01T00:00:00Z', ['Feb 25 13:34:10 h p: m'])).toEqual([
+      '2005-02-25T13:34:10.000Z',
+    ]);
   });
 });
