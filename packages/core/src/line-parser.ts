@@ -99,7 +99,12 @@ export class LineParser {
    * Like {@link parse}, but returns `undefined`, without building the line, when its syslog header names a
    * program outside `programs` (a filter's `programs`): most lines of a shared log are for other daemons.
    */
-  parseFor(text: string, programs: ReadonlySet<string> | undefined, lineno?: number, source?: string): LogLine | undefined {
+  parseFor(
+    text: string,
+    programs: ReadonlySet<string> | undefined,
+    lineno?: number,
+    source?: string,
+  ): LogLine | undefined {
     let message = text;
     let time = Number.NaN;
     const h = this.header;
@@ -108,7 +113,16 @@ export class LineParser {
     h.hostname = undefined;
     h.message = -1;
     if (this.format === 'journal' || (this.format === 'auto' && text.charCodeAt(0) === 123)) {
-      const line: Draft = { raw: text, message: text, time, program: undefined, pid: undefined, hostname: undefined, lineno, source };
+      const line: Draft = {
+        raw: text,
+        message: text,
+        time,
+        program: undefined,
+        pid: undefined,
+        hostname: undefined,
+        lineno,
+        source,
+      };
       if (readJournal(text, line) || this.format === 'journal') return line;
       line.message = text;
     }
@@ -124,8 +138,20 @@ export class LineParser {
         text.charCodeAt(text.indexOf('>') + 1) === 49 &&
         text.charCodeAt(text.indexOf('>') + 2) === 32
       ) {
-        const line: Draft = { raw: text, message: text, time, program: undefined, pid: undefined, hostname: undefined, lineno, source };
-        if (read5424(text, date.end, line)) return programs === undefined || line.program === undefined || programs.has(line.program) ? line : undefined;
+        const line: Draft = {
+          raw: text,
+          message: text,
+          time,
+          program: undefined,
+          pid: undefined,
+          hostname: undefined,
+          lineno,
+          source,
+        };
+        if (read5424(text, date.end, line))
+          return programs === undefined || line.program === undefined || programs.has(line.program)
+            ? line
+            : undefined;
         message = messageAfter(text, date.end);
       } else if (h.pid !== undefined) {
         // Win32-OpenSSH's `pid date message` (see win32Date).
@@ -191,20 +217,35 @@ export class LineParser {
     if (!readSyslogHeader(text, at, rfc3164, h, this.hosts, this.programs)) return false;
     if (h.programEnd > at) {
       if (this.known.length >= KNOWN_HEADERS) this.known.pop();
-      this.known.unshift({ text: detach(text.slice(at, h.programEnd)), hostname: h.hostname, program: h.program! });
+      this.known.unshift({
+        text: detach(text.slice(at, h.programEnd)),
+        hostname: h.hostname,
+        program: h.program!,
+      });
     }
     return true;
   }
 
   /** What {@link readSyslogHeader} found; reused for every line. */
-  private readonly header: Header = { program: undefined, pid: undefined, hostname: undefined, message: -1, programEnd: -1 };
+  private readonly header: Header = {
+    program: undefined,
+    pid: undefined,
+    hostname: undefined,
+    message: -1,
+    programEnd: -1,
+  };
 
   /**
    * A line as a source yields it: when the source gave structured fields (journal), they are used as they
    * are and `text` is the message; otherwise the text is parsed.
    */
   fromSource(line: SourceLine, lineno?: number, source?: string): LogLine {
-    if (line.time === undefined && line.program === undefined && line.pid === undefined && line.hostname === undefined) {
+    if (
+      line.time === undefined &&
+      line.program === undefined &&
+      line.pid === undefined &&
+      line.hostname === undefined
+    ) {
       return this.parse(line.text, lineno, source);
     }
     return {
@@ -234,7 +275,14 @@ function isTagChar(c: number): boolean {
  * RFC 3164 date also busybox syslogd's `host facility.level prog[pid]: msg` (Alpine, OpenWrt) and
  * metalog's `[prog] msg` (Gentoo). Returns false when the rest is not shaped like any of them.
  */
-function readSyslogHeader(text: string, at: number, rfc3164: boolean, line: Header, hosts: string[], programs: string[]): boolean {
+function readSyslogHeader(
+  text: string,
+  at: number,
+  rfc3164: boolean,
+  line: Header,
+  hosts: string[],
+  programs: string[],
+): boolean {
   if (text.charCodeAt(at) !== 32) return false;
   let i = at + 1;
   if (rfc3164 && text.charCodeAt(i) === 91) return readMetalog(text, i, line, programs);
@@ -282,8 +330,30 @@ function readTagTail(text: string, i: number, line: Header): boolean {
   at++;
   if (at < text.length && text.charCodeAt(at) !== 32) return false;
   line.pid = pid;
-  line.message = at + 1;
+  line.message = skipSolarisId(text, at + 1);
   return true;
+}
+
+/**
+ * Solaris syslogd's message id after the tag (`sshd[1]: [ID 800047 auth.info] Failed …`) is part of the
+ * header: the message starts after it. Returns `i` when there is none.
+ */
+function skipSolarisId(text: string, i: number): number {
+  if (text.charCodeAt(i) !== 91 || !text.startsWith('[ID ', i)) return i;
+  let k = i + 4;
+  const digits = k;
+  while (k - digits <= 10 && isDigit(text.charCodeAt(k))) k++;
+  if (k === digits || k - digits > 10 || text.charCodeAt(k) !== 32) return i;
+  const word = ++k;
+  let dot = false;
+  for (; k - word <= 32; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 46) dot = true;
+    else if (!((c >= 97 && c <= 122) || isDigit(c))) break;
+  }
+  if (!dot || k === word || k - word > 32 || text.charCodeAt(k) !== 93 || text.charCodeAt(k + 1) !== 32)
+    return i;
+  return k + 2;
 }
 
 /** busybox's `facility.level` word (`authpriv.info`, `daemon.err`, `local7.notice`) in `text[start, end)`. */
