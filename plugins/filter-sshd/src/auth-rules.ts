@@ -2,6 +2,13 @@ import type { FailRule } from '@portcullis/core';
 import { END, HOSTBASED, INVALID, KEY, ON_LOCAL, PEER, PORT, SSH2, USER, USER_WORD } from './fragments.js';
 
 /**
+ * The end of a PAM `authentication failure` line: `ruser=` (empty from sshd; fail2ban's samples fill it),
+ * the peer, and the optional `user=` PAM logs with `%s` (not OpenSSH's `%.100s`, so it may be longer than
+ * 100 characters). The user is the last field, after the host, so a long one cannot move the host.
+ */
+const PAM_TAIL = `ruser=[^\\s]{0,256} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,512}?</F-USER>)?\\]? ?$`;
+
+/**
  * Authentication failures every mode counts: failed methods, unknown and refused users, PAM failures,
  * too many attempts. These rules are tried in order and the first match wins, so the publickey rule
  * comes before the generic `Failed <method>` rule.
@@ -28,9 +35,9 @@ export const authRules: readonly FailRule[] = [
     pattern: `^Failed (?!publickey )[^\\s]{1,64} for ${INVALID}${USER} from ${PEER}${PORT}${ON_LOCAL}${SSH2}${END}`,
     description: 'Failed password / keyboard-interactive / none / hostbased / other method',
   },
-  { pattern: `^Invalid user ${USER} from ${PEER}${PORT}${END}`, description: 'Invalid user' },
+  { pattern: `^Invalid user ${USER} from ${PEER}${PORT}${ON_LOCAL}${END}`, description: 'Invalid user' },
   {
-    pattern: `^Illegal user ${USER} from ${PEER}${PORT}${END}`,
+    pattern: `^Illegal user ${USER} from ${PEER}${PORT}${ON_LOCAL}${END}`,
     description: 'Illegal user (OpenSSH < 3.9)',
   },
   {
@@ -55,6 +62,17 @@ export const authRules: readonly FailRule[] = [
       'User not allowed (locked account, missing shell; old forms without host); host from the same process',
   },
   {
+    // OpenSSH ≥ 10.0 `RefuseConnection yes` in a Match block (auth2.c): the admin refused this user/source,
+    // like DenyUsers. The user is the client's text; the fixed ` port N` tail after the host ends the line.
+    pattern: `^administratively prohibited connection for ${INVALID}${USER} from ${PEER} port \\d{1,5}${END}`,
+    description: 'administratively prohibited connection for … (RefuseConnection, OpenSSH ≥ 10.0)',
+  },
+  {
+    // The same refusal by a Match on the address, before any user name (sshd-session.c).
+    pattern: `^administratively prohibited connection from ${PEER} port \\d{1,5} on [^\\s]{1,64} port \\d{1,5}${END}`,
+    description: 'administratively prohibited connection from … (RefuseConnection by address)',
+  },
+  {
     // `error: PAM: Authentication failure for … from …` (the prefix takes `error: PAM: ` off).
     pattern: `^Authentication (?:failure|error|failed) for ${INVALID}${USER} from ${PEER}(?: via [^\\s]{1,256})?${PORT}${SSH2}${END}`,
     description: 'PAM authentication failure reported by sshd',
@@ -69,17 +87,17 @@ export const authRules: readonly FailRule[] = [
   },
   {
     // The host is the first rhost= after the fixed PAM fields; user= at the end is the attacker's.
-    pattern: `^pam_[a-z0-9_]{1,32}\\(sshd(?:-session|-auth)?:auth\\): authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}?</F-USER>)?\\]? ?$`,
+    pattern: `^pam_[a-z0-9_]{1,32}\\(sshd(?:-session|-auth)?:auth\\): authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}${PAM_TAIL}`,
     literals: [':auth): authentication failure;'],
     description: 'pam_unix/pam_sss/… (sshd:auth, sshd-session:auth) authentication failure with rhost',
   },
   {
     // Old Linux-PAM (RHEL 4 era): program `sshd(pam_unix)`, message without the module prefix.
-    pattern: `^authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}?</F-USER>)?\\]? ?$`,
+    pattern: `^authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}${PAM_TAIL}`,
     description: 'old PAM format: sshd(pam_unix) authentication failure with rhost',
   },
   {
-    pattern: `^PAM \\d{1,3} more authentication failures?; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}ruser=[^\\s]{0,64} rhost=${PEER}(?: {1,2}user=<F-USER>.{0,100}?</F-USER>)?\\]? ?$`,
+    pattern: `^PAM \\d{1,3} more authentication failures?; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}${PAM_TAIL}`,
     description: 'PAM: N more authentication failures',
   },
   {

@@ -114,14 +114,24 @@ export const connectionRules: readonly FailRule[] = [
     description: 'Bad protocol version identification',
   },
   {
+    // Scanners OpenSSH recognises by their banner (compat.c `*SSH_Version_Mapper*`, `Probe-*`): the client's
+    // version string follows the host, which comes right after the fixed words.
+    pattern: `^(?:scanned|probed) from ${PEER}${PORT} with `,
+    literals: ['scanned from ', 'probed from '],
+    when: modes('ddos', 'aggressive'),
+    description: "scanned/probed from … with ….  Don't panic.",
+  },
+  {
     pattern: `^Protocol major versions differ for ${PEER}${PORT}: `,
     when: modes('ddos', 'aggressive'),
     description: 'Protocol major versions differ',
   },
   {
-    pattern: `^banner exchange: Connection from ${PEER}${PORT}: (?:invalid format|could not read protocol version)${END}`,
+    // `invalid format` / `could not read protocol version` (a client that speaks no SSH), or a system
+    // error while the banners are exchanged (`Connection timed out`, `Broken pipe`): sshd's own text.
+    pattern: `^banner exchange: Connection from ${PEER}${PORT}: [A-Za-z][A-Za-z0-9 ,'-]{0,100}${END}`,
     when: modes('ddos', 'aggressive'),
-    description: 'banner exchange: invalid format',
+    description: 'banner exchange: invalid format / could not read protocol version / system error',
   },
   {
     pattern: `^Timeout before authentication for (?:connection from )?${PEER}(?: port \\d{1,5}| to [^\\s]{1,64}, pid = \\d{1,10})?${END}`,
@@ -145,7 +155,7 @@ export const connectionRules: readonly FailRule[] = [
   {
     // OpenSSH ≥ 9.8 PerSourcePenalties, logged by the listener: the source already misbehaved.
     pattern:
-      '^drop connection #\\d{1,10} from \\[<ADDR>\\]:\\d{1,5} on \\[[^\\s\\]]{1,64}\\]:\\d{1,5} penalty: (?:failed authentication|exceeded LoginGraceTime|connections without attempting authentication|caused crash)$',
+      '^drop connection #\\d{1,10} from \\[<ADDR>\\]:\\d{1,5} on \\[[^\\s\\]]{1,64}\\]:\\d{1,5} penalty: (?:failed authentication|exceeded LoginGraceTime|connections without attempting authentication|caused crash|refused connection)$',
     when: modes('ddos', 'aggressive'),
     description: 'drop connection … penalty (PerSourcePenalties)',
   },

@@ -1,4 +1,11 @@
-import { type CustomMatcher, type Failure, type LogLine, detach, detachLine, parseAddress } from '@portcullis/core';
+import {
+  type CustomMatcher,
+  type Failure,
+  type LogLine,
+  detach,
+  detachLine,
+  parseAddress,
+} from '@portcullis/core';
 
 /**
  * `kex_exchange_identification: …` (OpenSSH ≥ 8.0, a client that connects and drops or speaks no SSH)

@@ -39,7 +39,8 @@ export const sshd: FilterDefinition = defineFilter({
   // rsyslog's `message repeated N times: [ … ]` wrapper, Solaris' `[ID 800047 auth.info] ` message id and
   // sshd's `error: ` / `fatal: ` / `error: PAM: `. (busybox, metalog and Win32-OpenSSH headers are the line
   // parser's.)
-  prefix: '(?:message repeated \\d{1,9} times: \\[ {1,2})?(?:\\[ID \\d{1,10} [a-z0-9.]{1,32}\\] )?(?:(?:error|fatal): (?:PAM: )?)?',
+  prefix:
+    '(?:message repeated \\d{1,9} times: \\[ {1,2})?(?:\\[ID \\d{1,10} [a-z0-9.]{1,32}\\] )?(?:(?:error|fatal): (?:PAM: )?)?',
   correlate: 'pid',
   failregex: [...authRules, ...connectionRules],
   match: (options) => kexMatcher(options.mode === 'ddos' || options.mode === 'aggressive'),
