@@ -10,9 +10,10 @@
 
 /**
  * `%h %l %u %t ` up to the opening quote of the request (the client as `<HOST>`). One to three fields
- * between the client and the date (`- -`, `- user`, and the `- - -` some formats write).
+ * between the client and the date (`- -`, `- user`, and the `- - -` some formats write); Apache writes an
+ * empty user name (`Authorization: Basic Og==`) as `""`.
  */
-export const ACCESS_START = '^(?:[\\w.-]+:\\d{1,5} )?<HOST> (?:[^\\s"]+ ){1,3}(?:\\[[^\\]]{1,40}\\])? "';
+export const ACCESS_START = '^(?:[\\w.-]+:\\d{1,5} )?<HOST> (?:[^\\s"]+ |"" ){1,3}(?:\\[[^\\]]{1,40}\\])? "';
 
 /** The contents of a quoted, Apache-escaped field, without its quotes. */
 export const QUOTED = '(?:[^"\\\\]|\\\\.)*';

@@ -6,8 +6,15 @@ import { APACHE_PROGRAMS } from './programs.js';
 const AUTH = '(?:Digest: |Basic: )?';
 
 /**
+ * A user name as the auth modules print it: bare (mod_auth_basic, mod_auth_digest's `user x: …`) or in
+ * single quotes (mod_auth_form: `user 'x': authentication failure`, `user 'x' not found`), never in the
+ * backquotes of the digest realm messages (their own rule). Matched lazily up to the fixed text after it.
+ */
+const USER = "(?:'<F-USER>.*?</F-USER>'|(?!`)<F-USER>.*?</F-USER>)";
+
+/**
  * Failed authentication and authorization in the Apache error log (mod_auth_basic, mod_auth_digest,
- * mod_authz_core, mod_access_compat, mod_authnz_ldap, mod_ssl SNI checks), after fail2ban's apache-auth.
+ * mod_auth_form, mod_authz_core, mod_access_compat, 2.2's mod_authz_*, mod_authnz_ldap, mod_ssl SNI checks), after fail2ban's apache-auth.
  * User names are attacker-written; they come after the client address, so they cannot move it, and each
  * is matched lazily up to the fixed text that follows it.
  */
@@ -18,8 +25,8 @@ const rules: readonly FailRule[] = [
     literals: ['client denied by server configuration'],
   }),
   ...errorRules({
-    description: 'client used wrong authentication scheme (AH01614)',
-    body: 'client used wrong authentication scheme\\b',
+    description: "client used wrong authentication scheme (AH01614; mod_auth_digest: `scheme `Basic': /uri`)",
+    body: `${AUTH}client used wrong authentication scheme\\b`,
     literals: ['client used wrong authentication scheme'],
   }),
   ...errorRules({
@@ -29,12 +36,12 @@ const rules: readonly FailRule[] = [
   }),
   ...errorRules({
     description: 'basic/digest: password mismatch (AH01617, AH01792)',
-    body: `${AUTH}user (?!\`)<F-USER>.*?</F-USER>: (?:authentication failure for "|password mismatch\\b)`,
+    body: `${AUTH}user ${USER}: (?:authentication failure for "|password mismatch\\b)`,
     literals: [': authentication failure for "', ': password mismatch'],
   }),
   ...errorRules({
     description: 'user not found / authorization failure / denied by provider (AH01618, AH01631)',
-    body: `${AUTH}user (?!\`)<F-USER>.*?</F-USER>:? (?:not found|authentication failure|authorization failure|denied by provider)\\b`,
+    body: `${AUTH}user ${USER}:? (?:not found|authentication failure|authorization failure|denied by provider)\\b`,
     literals: ['not found', 'authentication failure', 'authorization failure', 'denied by provider'],
   }),
   ...errorRules({
@@ -43,8 +50,17 @@ const rules: readonly FailRule[] = [
     literals: ['Authorization of user '],
   }),
   ...errorRules({
+    description:
+      "Apache 2.2 mod_authz_user: access to … failed, reason: user '…' does not meet 'require'ments",
+    body: "access to .*? failed, reason: user '<F-USER>[^']*</F-USER>' does not meet 'require'ments for user/valid-user\\b",
+    literals: ["' does not meet 'require'ments"],
+    only22: true,
+  }),
+  ...errorRules({
     description: 'mod_authnz_ldap: user authentication failed',
-    body: 'auth_ldap authenticate: user <F-USER>.*?</F-USER> authentication failed; URI [^\\[]*\\[(?:[^\\]]*\\]\\[)?(?:User not found|Invalid credentials|[Nn]o [Ss]uch [Oo]bject|ldap_search_ext_s\\(\\) for user failed)\\]',
+    // `[reason][LDAP error]`: only a wrong password or an unknown user, not an unreachable server
+    // (`[ldap_search_ext_s() for user failed][Can't contact LDAP server]`).
+    body: 'auth_ldap authenticate: user <F-USER>.*?</F-USER> authentication failed; URI [^\\[]*\\[[^\\]]*\\]\\[(?:Invalid credentials|[Nn]o [Ss]uch [Oo]bject)\\]',
     literals: ['auth_ldap authenticate: user '],
   }),
   ...errorRules({

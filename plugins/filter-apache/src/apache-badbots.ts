@@ -8,11 +8,11 @@ const BOTS = `(?:${BAD_BOTS.join('|')})`;
 
 /**
  * The whole `combined` line: request, status, size, referer, then a user agent that contains a bad bot
- * name and is the last field (`"$`). The user agent is checked with a look-ahead that stops at its end
+ * name and is the last field (`"$`; only numbers may follow: `combinedio`'s `%I %O`, a `%D` or `%T`). The user agent is checked with a look-ahead that stops at its end
  * (escaped quotes are skipped, a real quote ends it), then matched to the end of the line. The client is
  * the first field, written by Apache; nothing the client writes comes before it.
  */
-const pattern = `${ACCESS_START}${QUOTED}${STATUS_TO_AGENT}(?=(?:[^"\\\\]|\\\\.)*?${BOTS})${QUOTED}"\\s*$`;
+const pattern = `${ACCESS_START}${QUOTED}${STATUS_TO_AGENT}(?=(?:[^"\\\\]|\\\\.)*?${BOTS})${QUOTED}"(?: -?\\d+){0,3}\\s*$`;
 
 /**
  * `apache-badbots`: e-mail harvesters, spam bots and self-announcing vulnerability scanners, from the

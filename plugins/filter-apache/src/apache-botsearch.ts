@@ -8,7 +8,7 @@ import { APACHE_PROGRAMS } from './programs.js';
  * `apache-botsearch`: requests for well-known paths of admin tools and exploits that this server does not
  * have. As in fail2ban, from the error log: `File does not exist: <docroot>/phpmyadmin` (2.2, and 2.4's
  * AH00128 at LogLevel info), `script not found or unable to stat: …`, `script '<docroot>/wp-login.php' not
- * found or unable to stat`. In addition, from the access log: a `404` answer to `GET|POST|HEAD /<probe>`
+ * found or unable to stat`. In addition, from the access log: a `404` answer to `GET|POST|HEAD /<probe>` (scanners often write `//<probe>`)
  * (the client is the line's first field, the request is quoted and escaped by Apache).
  */
 const rules: readonly FailRule[] = [
@@ -24,7 +24,7 @@ const rules: readonly FailRule[] = [
   }),
   {
     description: 'access log: 404 for /<probe>',
-    pattern: `${ACCESS_START}(?:GET|POST|HEAD) /${BOT_PATH}[^\\s"]* HTTP/\\d(?:\\.\\d)?" 404 `,
+    pattern: `${ACCESS_START}(?:GET|POST|HEAD) /+${BOT_PATH}[^\\s"]* HTTP/\\d(?:\\.\\d)?" 404 `,
     literals: ['" 404 '],
   },
 ];

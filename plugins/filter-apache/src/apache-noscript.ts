@@ -17,7 +17,8 @@ const SCRIPT =
  * stat: /usr/lib/cgi-bin/x` (mod_cgi AH01264/mod_cgid AH01265), `script '/var/www/x.php' not found or
  * unable to stat` (mod_php), `Got error 'Primary script unknown'` (php-fpm via mod_proxy_fcgi, AH01071;
  * 2.2 with mod_fastcgi: `FastCGI: server "…" stderr: Primary script unknown`; php-cgi under mod_fcgid:
- * `mod_fcgid: stderr: Primary script unknown`),
+ * `mod_fcgid: stderr: Primary script unknown`; newer php-fpm: `Got error 'Unable to open primary script: /x.php (No
+ * such file or directory)'`),
  * and `(2)No such file or directory: exec of '/…' failed` (mod_cgi).
  */
 const rules: readonly FailRule[] = [
@@ -34,9 +35,16 @@ const rules: readonly FailRule[] = [
   ...errorRules({
     description: "php-fpm: Got error 'Primary script unknown' (mod_proxy_fcgi), FastCGI stderr (mod_fastcgi)",
     body:
-      '(?:Got error \'[Pp]rimary script unknown(?:\\\\n)?\'|FastCGI: server "[^"]*" stderr: [Pp]rimary script unknown' +
+      '(?:Got error \'(?:PHP message: .*?\\\\n)?[Pp]rimary script unknown(?:\\\\n)?\'|FastCGI: server "[^"]*" stderr: [Pp]rimary script unknown' +
       '|mod_fcgid: stderr: [Pp]rimary script unknown)',
     literals: ['rimary script unknown'],
+  }),
+  ...errorRules({
+    // php-fpm (php_fopen_primary_script) when the file is missing; `(Permission denied)` is the server's fault.
+    description: "php-fpm: Got error 'Unable to open primary script: … (No such file or directory)'",
+    body: "Got error 'Unable to open primary script: [^']*? \\(No such file or directory\\)(?:\\\\n)?'",
+    literals: ['Unable to open primary script: '],
+    only24: true,
   }),
   ...errorRules({
     description: "mod_cgi: exec of '…' failed (no such file)",

@@ -35,6 +35,8 @@ export const BAD_BOTS: readonly string[] = [
   'ISC Systems iRc Search',
   'IUPUI Research Bot',
   'LARBIN-EXPERIMENTAL',
+  'LetsCrawl\\.com/',
+  'Poirot',
   'Lincoln State Web Browser',
   'LMQueueBot/',
   'Mac Finder 1\\.0\\.xx',

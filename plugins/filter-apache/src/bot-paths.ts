@@ -3,10 +3,11 @@
  * disguises, WordPress entry points, database admin tools, `cgi-bin`, the w00tw00t (DFind) scanner,
  * router exploits (`boaform`, `HNAP1`), and leaked configuration (`.env`, `.git`).
  * Matched as the first path component below the document root; the character after the name may not
- * continue a word, so `mailbox` or `pmapper` are not probes.
+ * continue a word, so `mailbox` or `pmapper` (p.mapper) are not probes, while `pma2012` or `phpMyAdmin-4.9`
+ * are.
  */
 export const BOT_PATH =
-  '(?:(?:roundcube|horde|(?:v-?)?webmail|squirrelmail)[\\w.-]*|(?:ext)?mail|(?:typo3/|xampp/|admin/)?(?:pma|PMA|(?:php)?[Mm]y[Aa]dmin)[\\w.-]*' +
+  '(?:(?:roundcube|horde|(?:v-?)?webmail|squirrelmail)[\\w.-]*|(?:ext)?mail|(?:typo3/|xampp/|admin/)?(?:(?:pma|PMA)(?![a-zA-Z])|(?:php)?[Mm]y[Aa]dmin)[\\w.-]*' +
   '|phpmyadmin[\\w.-]*|dbadmin|mysqladmin|mysql|sqladmin|wp-(?:login|signup|admin)\\.php|xmlrpc\\.php' +
   '|cgi-bin|w00tw00t[^\\s,/]*|boaform|HNAP1|\\.env|\\.git)(?![\\w-])';
 

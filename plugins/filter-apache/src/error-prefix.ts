@@ -12,13 +12,14 @@ import type { FailRule } from '@portcullis/core';
  * the peer as well; when a
  * `[remote …]` precedes a `[client …]` (proxied setups) the client is taken. The errno text comes before
  * the client in 2.4 and after it in 2.2; a source position (`mod_x.c(123): `) appears at debug levels; a
- * second `[client …]` that some modules add after the first is skipped.
+ * second `[client …]` that some modules add after the first, or a `[remote %{c}a]` that an ErrorLogFormat
+ * puts after `[client %a]` (mod_remoteip: the client is the `useragent_ip`), is skipped.
  */
 const PREFIX_24 =
   '^DATE\\[[^\\]\\s:]*:[a-z]+[0-9]?\\](?: \\[pid \\d+(?::tid \\d+)?\\])?(?: [\\w.-]+\\.c\\(\\d+\\):)?ERRNO' +
   ' (?:\\[remote [^\\]\\s]+\\] )?\\[(?:client|remote) ' +
   '(?:<IP4>(?::\\d{1,5})?|<IP6>:\\d{1,5}|\\[<IP6>\\](?::\\d{1,5})?|<IP6>)\\]' +
-  '(?: \\[client [^\\]\\s]+\\])?ERRNO (?:AH\\d{5}: )?';
+  '(?: \\[(?:client|remote) [^\\]\\s]+\\])?ERRNO (?:AH\\d{5}: )?';
 
 /** Apache 1.3–2.2 (`[level] [client IP] `): no module, no port (IPv6 addresses unbracketed). */
 const PREFIX_22 = '^DATE\\[[a-z]+\\] \\[client <ADDR>(?::\\d{1,5})?\\]ERRNO (?:\\[\\d+\\] )?';
@@ -45,6 +46,8 @@ export interface ErrorRuleSpec {
   readonly errno?: string | undefined;
   /** Only the Apache 2.4 form, for messages that 2.2 never wrote. */
   readonly only24?: boolean | undefined;
+  /** Only the Apache 1.3–2.2 form, for messages that 2.4 no longer writes. */
+  readonly only22?: boolean | undefined;
 }
 
 /**
@@ -68,5 +71,5 @@ export function errorRules(spec: ErrorRuleSpec): FailRule[] {
       when: spec.when,
     },
   ];
-  return spec.only24 ? rules.slice(0, 1) : rules;
+  return spec.only24 ? rules.slice(0, 1) : spec.only22 ? rules.slice(1) : rules;
 }

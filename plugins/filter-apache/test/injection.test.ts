@@ -30,12 +30,19 @@ const ERROR_TEMPLATES = [
   `[Sat Jun 01 11:23:08 2013] [error] [client ${PEER}] File does not exist: /var/www/phpmyadmin{P}`,
   `[Sat Jun 01 11:23:08 2013] [error] [client ${PEER}] script '/var/www/x.php{P}' not found or unable to stat`,
   `[Wed Apr 05 12:01:02.123456 2017] [core:error] [pid 1] [client ${PEER}:40001] AH00126: Invalid URI in request GET {P} HTTP/1.1`,
+  `[Thu Jul 04 12:40:28.000000 2013] [auth_form:error] [pid 1] [client ${PEER}:5] AH01807: user '{P}': authentication failure for "{P}": password Mismatch`,
+  `[Thu Jul 04 12:40:28.000000 2013] [auth_form:error] [pid 1] [client ${PEER}:5] AH01808: user '{P}' not found: {P}`,
+  `[Sat Jun 01 11:23:08 2013] [error] [client ${PEER}] access to /{P} failed, reason: user '{P}' does not meet 'require'ments for user/valid-user to be allowed access`,
+  `[Sat Jun 01 11:23:08 2013] [error] [client ${PEER}] Digest: client used wrong authentication scheme \`{P}': {P}`,
+  `[Thu Jul 04 12:40:28.000000 2013] [proxy_fcgi:error] [pid 1] [client ${PEER}:5] AH01071: Got error 'Unable to open primary script: /var/www/{P}.php (No such file or directory)'`,
+  `[Thu Jul 04 12:40:28.000000 2013] [authz_core:error] [pid 1] [client ${PEER}:5] [remote 10.0.0.1:80] AH01630: client denied by server configuration: /{P}`,
 ];
 
 /** Access log lines with `{P}` in the request, referer or user agent, escaped as Apache escapes them. */
 const ACCESS_TEMPLATES = [
   `${PEER} - - [01/Jun/2013:02:17:42 +0000] "GET /{P} HTTP/1.1" 404 196 "{P}" "EmailCollector {P}"`,
   `${PEER} - - [01/Jun/2013:02:17:42 +0000] "GET /phpmyadmin/{P} HTTP/1.1" 404 196 "{P}" "{P} zgrab/0.x"`,
+  `${PEER} - "" [01/Jun/2013:02:17:42 +0000] "GET //wp-login.php{P} HTTP/1.1" 404 196 "{P}" "{P} EmailCollector" 123 456`,
 ];
 
 /** Apache's log escaping of request and header text: `"` and `\` get a backslash, control bytes become `\xhh`. */

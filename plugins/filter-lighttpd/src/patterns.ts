@@ -3,9 +3,12 @@ import type { FailRule } from '@portcullis/core';
 /**
  * `(http_auth.c.875) ` (lighttpd ≤ 1.4.3x), `(mod_auth.c.853) ` (1.4.4x and later) or another source file
  * of the auth modules (`mod_authn_file.c`, `mod_authn_ldap.c`, …): the log position lighttpd prints. Some
- * 1.4.5x builds lost the opening parenthesis (`mod_auth.c.828) …`).
+ * 1.4.5x builds lost the opening parenthesis (`mod_auth.c.828) …`). lighttpd writes its own date in front
+ * when it logs to a file or to stderr; with no `server.errorlog`, stderr goes to the journal and the date
+ * (`2024-03-01 09:00:05: `, `.123456789` with `server.errorlog-high-precision`) stays in `MESSAGE`.
  */
-const SOURCE = '^(?:: )?\\(?(?:http_auth|mod_auth[a-z_]*)\\.c\\.\\d+\\) ';
+const SOURCE =
+  '^(?:\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(?:\\.\\d{1,9})?: )?(?:: )?\\(?(?:http_auth|mod_auth[a-z_]*)\\.c\\.\\d+\\) ';
 
 /**
  * The failure rules of the `lighttpd-auth` filter, applied to lighttpd's error log (`server.errorlog`,
