@@ -28,8 +28,10 @@ export const ddosRules: readonly FailRule[] = [
     when: { mode: DDOS },
   },
   {
-    description: 'smtpd: anvil connection rate or concurrency limit exceeded',
-    pattern: `^warning: Connection (?:rate|concurrency) limit exceeded: \\d+ from ${CLIENT} for service [^\\s]+\\s*$`,
+    description:
+      'smtpd: anvil connection rate/concurrency or AUTH rate (smtpd_client_auth_rate_limit) exceeded',
+    pattern: `^warning: (?:Connection (?:rate|concurrency)|AUTH command rate) limit exceeded: \\d+ from ${CLIENT} for service [^\\s]+\\s*$`,
+    literals: [' limit exceeded: '],
     when: { mode: DDOS },
   },
   {
@@ -39,10 +41,20 @@ export const ddosRules: readonly FailRule[] = [
     when: { mode: DDOS },
   },
   {
-    description: 'postscreen: command limits, pipelining and non-SMTP commands in the deep protocol tests',
+    description:
+      'postscreen: command limits, pipelining, non-SMTP commands and bare newlines in the deep protocol tests',
     pattern:
-      '^(?:COMMAND (?:TIME|COUNT|LENGTH) LIMIT|COMMAND PIPELINING|NON-SMTP COMMAND) from \\[<ADDR>\\]:\\d+(?: |:|$)',
-    literals: ['COMMAND '],
+      '^(?:COMMAND (?:TIME|COUNT|LENGTH) LIMIT|COMMAND PIPELINING|NON-SMTP COMMAND|BARE NEWLINE) from \\[<ADDR>\\]:\\d+(?: |:|$)',
+    literals: ['COMMAND ', 'BARE NEWLINE'],
+    when: { mode: DDOS },
+  },
+  {
+    // postscreen's reply to a client that failed a pregreet/pipelining/non-SMTP/bare-newline test whose
+    // action is `enforce` (psc_early.c, psc_smtpd.c); the `drop` action logs no reject.
+    description: 'postscreen: enforced 550 5.5.1 Protocol error after a failed protocol test',
+    // postscreen logs only RCPT rejects; the fixed `RCPT from [` keeps smtpd's reject lines out of this rule.
+    pattern: '^NOQUEUE: reject: RCPT from \\[<ADDR>\\]:\\d+: 5\\d\\d 5\\.5\\.1 Protocol error(?:;|$)',
+    literals: ['Protocol error'],
     when: { mode: DDOS },
   },
 ];
