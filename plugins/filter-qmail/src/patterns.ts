@@ -13,6 +13,12 @@ const QMAIL_SMTPD = 'qmail-smtpd(?:\\[\\d+\\])?: (?:pid \\d+ |\\[\\d+\\] )?';
 const QMAIL_SMTPD_OPT = `(?:${QMAIL_SMTPD})?`;
 
 /**
+ * The same for spamcontrol / s/qmail lines, whose `[pid] ` may also follow a `qmail-smtpd` that the line
+ * parser already took as the program (multilog `@4000… qmail-smtpd: [5423] Reject::…`).
+ */
+const QMAIL_SMTPD_PID_OPT = '(?:qmail-smtpd(?:\\[\\d+\\])?: )?(?:pid \\d+ |\\[\\d+\\] )?';
+
+/**
  * rblsmtpd (ucspi-tcp) and the qmail-smtpd patches whose log lines name the client address.
  *
  * Covered:
@@ -44,6 +50,12 @@ export const qmailRules: readonly FailRule[] = [
     literals: ['badiprbl: ip '],
   },
   {
+    description: 'rblsmtpd (tjsi.com): `LIST blocked IP NAME -`',
+    // The list name is the administrator's; the address follows it, before anything the client wrote.
+    pattern: `${SPLOGGER}(?:rblsmtpd: )?[A-Za-z0-9][A-Za-z0-9.-]{0,252} blocked <ADDR> [^\\s]+ [^\\s]+\\s*$`,
+    literals: [' blocked '],
+  },
+  {
     description: 'qmail-smtpd patches: blocked <ip>',
     pattern: `${SPLOGGER}${QMAIL_SMTPD}(?:[45]\\d\\d )?blocked (?:ip )?<ADDR>(?: |$)`,
     literals: ['blocked '],
@@ -66,7 +78,10 @@ export const qmailRules: readonly FailRule[] = [
   {
     description: 'spamcontrol / s/qmail: Reject:: categories (S:ip:host precedes the attacker fields)',
     // DATA rejections (size, virus, content) are about the message, not a probing client.
-    pattern: `${SPLOGGER}${QMAIL_SMTPD_OPT}Reject::(?!DATA::)[A-Z]{2,8}::[A-Za-z_]{1,40}: (?:P:[^\\s]* )?(?:S:)?<ADDR>(?::[^\\s]*)?(?: |$)`,
+    // The columns may be padded with several blanks after the category (`Failed_Rcptto:   P:ESMTP`).
+    // `S:IP:host`: the host (TCPREMOTEHOST, `unknown` when not looked up) follows the LAST colon of the
+    // word, so a one-label PTR name made of hex digits (`S:2001:db8::63:cafe`) cannot extend an IPv6 address.
+    pattern: `${SPLOGGER}${QMAIL_SMTPD_PID_OPT}Reject::(?!DATA::)[A-Z]{2,8}::[A-Za-z_]{1,40}: {1,40}(?:P:[^\\s]* {1,40})?(?:S:)?<ADDR>:[^\\s:]*(?: |$)`,
     literals: ['Reject::'],
   },
   {
@@ -82,7 +97,16 @@ export const qmailRules: readonly FailRule[] = [
     // The user and password are attacker-written; the address is the text after the LAST colon.
     pattern:
       '^(?:vchkpw-[a-z0-9]{1,16}: )?(?:password fail|vpopmail user not found|null password given)\\b' +
-      '(?: .*)? <F-USER>[^\\s]*</F-USER>:<IP4>\\s*$',
+      // Lazy user: `user@domain:::ffff:192.0.2.1` (tcpserver6) gives the user without the mapped prefix;
+      // the address is still the one at the end of the line.
+      '(?: .*)? <F-USER>[^\\s]*?</F-USER>:(?:::ffff:)?<IP4>\\s*$',
     literals: ['password fail', 'user not found', 'null password given'],
+  },
+  {
+    description: 'Plesk smtp_auth (qmail on Plesk): FAILED: USER - password incorrect from …[IP]',
+    // The user name precedes the address: the address is the LAST bracketed field, at the end of the line.
+    pattern:
+      '^(?:smtp_auth: )?FAILED: <F-USER>.*</F-USER> - password incorrect from [^\\[\\]\\s]{0,300} ?\\[<ADDR>\\]\\s*$',
+    literals: [' - password incorrect from '],
   },
 ];

@@ -24,7 +24,7 @@ const compiled = compileFilter(qmail, {});
 /** Every positive sample of the fixtures, with its expected host. */
 function samples(): { line: string; host: string }[] {
   const out: { line: string; host: string }[] = [];
-  for (const name of ['qmail.log', 'qmail-multilog.log']) {
+  for (const name of ['qmail.log', 'qmail-multilog.log', 'qmail-realworld.log']) {
     const lines = readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8').split('\n');
     lines.forEach((line, i) => {
       const host = /^#= host=(\S+)/.exec(line)?.[1];
@@ -48,6 +48,8 @@ function mutations(line: string, payload: string): string[] {
     /(\(pass: ')[^']*('\))/,
     /(\) |not found |given |fail )[^\s:]*(:[\d.]+$)/,
     /(badmailfrom )<[^>]*>()/,
+    /(FAILED: )\S*( - password incorrect)/,
+    /( blocked [\d.]+ )\S*( -)$/,
   ];
   return fields
     .filter((field) => field.test(line))
@@ -80,8 +82,25 @@ describe('qmail: linear on long hostile lines', () => {
     'qmail-smtpd: badmailfrom: ',
     'rblsmtpd: ',
     '1113253242.000000 qmail-smtpd: pid 1 from ',
+    'smtp_auth: FAILED: ',
+    'smtp_auth: FAILED: x - password incorrect from ',
+    'rblsmtpd: zen.spamhaus.org blocked ',
+    'vchkpw-pop3: password fail x:::ffff:',
   ];
-  const fragments = [' ', ':', 'x:', "') ", ':192.0.2.7', '> rcpt <', ' from ', '1.2.3.', '::', 'a'];
+  const fragments = [
+    ' ',
+    ':',
+    'x:',
+    "') ",
+    ':192.0.2.7',
+    '> rcpt <',
+    ' from ',
+    '1.2.3.',
+    '::',
+    'a',
+    ' - password incorrect from x [192.0.2.7]',
+    ' [',
+  ];
   const lines: string[] = [];
   for (const start of starts) {
     for (const fragment of fragments) {

@@ -31,12 +31,13 @@ export const vsftpdRules: readonly FailRule[] = [
     description: 'vsftpd log: FAIL LOGIN of an anonymous user (with the anon password)',
     // The anon password follows the address and is the client's text. It is accepted only after the fixed
     // anonymous user names and only without quotes: a user name that fakes this start still ends in the
-    // real `Client "<address>"`, whose quotes `[^"]*"$` cannot cross.
+    // real `Client "<address>"`, whose quotes `[^"]*"$` cannot cross. vsftpd appends its log text
+    // (`, "Login incorrect"`) after the anon password, as after any address.
     pattern:
       PID +
       '\\[<F-USER>' +
       ANONYMOUS +
-      '</F-USER>\\] FAIL LOGIN: Client "<ADDR>", anon password "[^"]*"\\s*$',
+      '</F-USER>\\] FAIL LOGIN: Client "<ADDR>", anon password "[^"]*"(?:, "[^"]*")?\\s*$',
     literals: ['", anon password "'],
   },
   {
