@@ -1,4 +1,11 @@
-import { type Captures, type CompiledRule, capture, compileRule, containsLiterals, passesLiterals } from './compiled-rule.js';
+import {
+  type Captures,
+  type CompiledRule,
+  capture,
+  compileRule,
+  containsLiterals,
+  passesLiterals,
+} from './compiled-rule.js';
 import { PrefixDispatch } from './prefix-dispatch.js';
 import { CORRELATION_MAX_WAITING, type CorrelationEntry, CorrelationState } from './correlation.js';
 import { PortcullisError } from './errors.js';
@@ -50,14 +57,18 @@ export function compileFilter(
   compileOptions?: CompileOptions,
 ): CompiledFilter {
   const opts = resolveFilterOptions(definition, options);
-  const failSource = typeof definition.failregex === 'function' ? definition.failregex(opts) : definition.failregex;
+  const failSource =
+    typeof definition.failregex === 'function' ? definition.failregex(opts) : definition.failregex;
   const rules: CompiledRule[] = [];
   for (const r of failSource) {
     const rule: FailRule = typeof r === 'string' ? { pattern: r } : r;
     if (!selected(rule.when, opts)) continue;
     rules.push(compileRule(definition.id, 'failregex', rules.length, rule));
   }
-  const ignoreSource = typeof definition.ignoreregex === 'function' ? definition.ignoreregex(opts) : (definition.ignoreregex ?? []);
+  const ignoreSource =
+    typeof definition.ignoreregex === 'function'
+      ? definition.ignoreregex(opts)
+      : (definition.ignoreregex ?? []);
   const ignores = ignoreSource.map((pattern, i) => compileRule(definition.id, 'ignoreregex', i, { pattern }));
   return new RegexFilter(definition, opts, rules, ignores, compileOptions ?? {});
 }
@@ -88,7 +99,13 @@ class RegexFilter implements CompiledFilter {
   private readonly state: CorrelationState;
   private custom: CustomMatcher | undefined;
 
-  constructor(definition: FilterDefinition, options: Readonly<Record<string, string>>, rules: CompiledRule[], ignores: CompiledRule[], co: CompileOptions) {
+  constructor(
+    definition: FilterDefinition,
+    options: Readonly<Record<string, string>>,
+    rules: CompiledRule[],
+    ignores: CompiledRule[],
+    co: CompileOptions,
+  ) {
     this.definition = definition;
     this.id = definition.id;
     this.options = options;
@@ -109,9 +126,13 @@ class RegexFilter implements CompiledFilter {
         // Sticky, run with test(): lastIndex tells the length without allocating a match array per line.
         this.prefix = new RegExp(`(?:${definition.prefix})`, 'y');
       } catch (e) {
-        throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${definition.id}", prefix /${definition.prefix}/: ${(e as Error).message}`, {
-          cause: e,
-        });
+        throw new PortcullisError(
+          'FILTER_REGEX_INVALID',
+          `filter "${definition.id}", prefix /${definition.prefix}/: ${(e as Error).message}`,
+          {
+            cause: e,
+          },
+        );
       }
       this.prefixStart = leadingChars(`(?:${definition.prefix})`);
     }
@@ -129,7 +150,8 @@ class RegexFilter implements CompiledFilter {
   }
 
   match(line: LogLine): readonly Failure[] | undefined {
-    if (this.programs !== undefined && line.program !== undefined && !this.programs.has(line.program)) return undefined;
+    if (this.programs !== undefined && line.program !== undefined && !this.programs.has(line.program))
+      return undefined;
     if (this.custom) {
       const found = this.custom.match(line);
       if (found !== undefined && found.length > 0) {
@@ -147,7 +169,10 @@ class RegexFilter implements CompiledFilter {
     let message = line.message;
     if (message.length > this.maxLength) message = message.slice(0, this.maxLength);
     // Most messages start with a character no prefix can: the prefix would match empty, so it is not run.
-    if (this.prefix !== undefined && (this.prefixStart === undefined || hasChar(this.prefixStart, message.charCodeAt(0)))) {
+    if (
+      this.prefix !== undefined &&
+      (this.prefixStart === undefined || hasChar(this.prefixStart, message.charCodeAt(0)))
+    ) {
       const prefix = this.prefix;
       prefix.lastIndex = 0;
       if (prefix.test(message) && prefix.lastIndex > 0) message = message.slice(prefix.lastIndex);
@@ -178,17 +203,24 @@ class RegexFilter implements CompiledFilter {
   }
 
   private ignored(message: string): boolean {
-    for (const rule of this.ignores) if (passesLiterals(rule, message) && rule.regex.test(message)) return true;
+    for (const rule of this.ignores)
+      if (passesLiterals(rule, message) && rule.regex.test(message)) return true;
     return false;
   }
 
   /** Turns a matched rule into failures, through the correlation state when the filter correlates. */
-  private apply(rule: CompiledRule, caught: Captures, line: LogLine, sideEffectsOnly: boolean): readonly Failure[] | undefined {
+  private apply(
+    rule: CompiledRule,
+    caught: Captures,
+    line: LogLine,
+    sideEffectsOnly: boolean,
+  ): readonly Failure[] | undefined {
     const id = this.correlate?.(line);
     if (id === undefined) {
       // Without a correlation id nothing can be remembered: notes and successes do nothing, and a pending
       // failure cannot be confirmed, so it is dropped rather than risk banning a legitimate user.
-      if (sideEffectsOnly || rule.kind !== 'fail' || caught.host === undefined) return undefined;
+      if (sideEffectsOnly || (rule.kind !== 'fail' && rule.kind !== 'fallback') || caught.host === undefined)
+        return undefined;
       return [failure(rule, caught, caught.host, caught.user, line)];
     }
     const time = Number.isFinite(line.time) ? line.time : Date.now();
@@ -208,23 +240,44 @@ class RegexFilter implements CompiledFilter {
       }
       const host = caught.host ?? (rule.hasHost ? undefined : entry.host);
       const user = caught.user ?? entry.user;
-      if (!sideEffectsOnly && (rule.kind === 'fail' || rule.kind === 'pending')) {
+      // A closing line counts only for a connection whose attempts left no failure of their own.
+      const kind =
+        rule.kind === 'fallback'
+          ? entry.counted || entry.pending !== undefined || out !== undefined
+            ? 'note'
+            : 'fail'
+          : rule.kind;
+      if (!sideEffectsOnly && (kind === 'fail' || kind === 'pending')) {
         if (host !== undefined) {
           const f = failure(rule, caught, host, user, line);
-          if (rule.kind === 'fail') (out ??= []).push(f);
-          else {
+          if (kind === 'fail') {
+            (out ??= []).push(f);
+            // The attempt is counted: what it left pending (PAM's line before `Failed password`) is settled.
+            entry.pending = undefined;
+          } else {
             const pending = (entry.pending ??= []);
             pending.push({ ...f, line: detachLine(line) });
             // A connection that piles up more pending failures than any client tries keys is abuse in
             // itself: the oldest count now, and what one id holds stays bounded.
-            if (pending.length > CORRELATION_MAX_WAITING) (out ??= []).push(...pending.splice(0, pending.length - CORRELATION_MAX_WAITING));
+            if (pending.length > CORRELATION_MAX_WAITING)
+              (out ??= []).push(...pending.splice(0, pending.length - CORRELATION_MAX_WAITING));
           }
         } else if (!rule.hasHost && (entry.waiting?.length ?? 0) < CORRELATION_MAX_WAITING) {
           // No host yet: a later line of this id (e.g. `Connection closed by <host>`) may name it.
-          (entry.waiting ??= []).push({ kind: rule.kind, failure: { time: line.time, user, fields: caught.fields, line: detachLine(line), rule: rule.index } });
+          (entry.waiting ??= []).push({
+            kind,
+            failure: {
+              time: line.time,
+              user,
+              fields: caught.fields,
+              line: detachLine(line),
+              rule: rule.index,
+            },
+          });
         }
       }
     }
+    if (out !== undefined) entry.counted = true;
     if (rule.forget) {
       if (entry.pending !== undefined) out = out ? [...entry.pending, ...out] : entry.pending;
       this.state.delete(id);
@@ -245,6 +298,12 @@ function release(entry: CorrelationEntry, host: string): Failure[] | undefined {
   return out;
 }
 
-function failure(rule: CompiledRule, caught: Captures, host: string, user: string | undefined, line: LogLine): Failure {
+function failure(
+  rule: CompiledRule,
+  caught: Captures,
+  host: string,
+  user: string | undefined,
+  line: LogLine,
+): Failure {
   return { host, time: line.time, user, fields: caught.fields, line, rule: rule.index };
 }

@@ -7,6 +7,8 @@ export interface CorrelationEntry {
   user: string | undefined;
   /** `pending` failures waiting for the connection to end. */
   pending: Failure[] | undefined;
+  /** Whether a failure of this id was counted (a `fallback` line then adds none). */
+  counted: boolean;
   /**
    * Failures of host-less `fail`/`pending` lines that came before the id had a host: they wait for a later
    * line of the id that supplies one (at most {@link CORRELATION_MAX_WAITING}).
@@ -58,7 +60,15 @@ export class CorrelationState {
       if (time > entry.last) entry.last = time;
       return entry;
     }
-    entry = { host: undefined, user: undefined, pending: undefined, waiting: undefined, last: time, since: time };
+    entry = {
+      host: undefined,
+      user: undefined,
+      pending: undefined,
+      waiting: undefined,
+      counted: false,
+      last: time,
+      since: time,
+    };
     if (this.entries.size >= this.maxIds) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);

@@ -28,8 +28,15 @@ export interface Failure {
  * - `pending`: a failure that only counts if the connection ends (a `forget` line) without a `success`
  *   line in between (e.g. `Failed publickey` followed by `Accepted publickey` is not an attack). Pending
  *   failures of a correlation id that stays silent for 10 minutes are dropped.
+ * - `fallback`: a failure only when its correlation id has counted none yet and holds no pending ones —
+ *   a connection's closing line (`Too many authentication failures`, `Connection closed by authenticating
+ *   user … [preauth]`) that is the only trace of attempts not logged on their own, so that one attempt is
+ *   never counted twice. Without a correlation id it counts like `fail`.
  * - `success`: drops the pending failures of the correlation id. It never changes the remembered host or
  *   user (a user name is attacker-written text).
+ *
+ * A `fail` of a correlation id also settles its pending failures: they were traces of the same attempts
+ * (PAM's own failure line before the daemon's `Failed password`, keys a client offered before its password).
  *
  * A `fail` or `pending` rule without a host tag takes the host remembered for its correlation id. When the
  * id has none yet, the failure waits (at most 32 per id, dropped with the id after 10 silent minutes or on
@@ -37,7 +44,7 @@ export interface Failure {
  * followed by `Connection closed by <host> port N`; then a waiting `fail` counts, with its own line and time,
  * and a waiting `pending` becomes pending. Without a correlation id, a host-less line is dropped.
  */
-export type RuleKind = 'fail' | 'note' | 'pending' | 'success';
+export type RuleKind = 'fail' | 'note' | 'pending' | 'fallback' | 'success';
 
 /** One failure pattern with its role. */
 export interface FailRule {

@@ -1,11 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { compileFilter } from '../src/compile-filter.js';
 import type { PortcullisError } from '../src/errors.js';
-import type { FilterDefinition } from '../src/filter-definition.js';
+import type { FailRule, FilterDefinition } from '../src/filter-definition.js';
 import { LineParser } from '../src/line-parser.js';
 
 const parser = new LineParser({ format: 'syslog', now: () => Date.UTC(2005, 2, 1) });
-const line = (message: string, pid = '1', program = 'sshd') => parser.parse(`Feb 25 13:34:10 h ${program}[${pid}]: ${message}`);
+const line = (message: string, pid = '1', program = 'sshd') =>
+  parser.parse(`Feb 25 13:34:10 h ${program}[${pid}]: ${message}`);
 
 const sshd: FilterDefinition = {
   id: 'mini-sshd',
@@ -16,7 +17,10 @@ const sshd: FilterDefinition = {
     '^Failed (?:password|publickey) for (?:invalid user )?<F-USER>.+</F-USER> from <HOST> port \\d+(?: ssh\\d)?$',
     { pattern: '^Invalid user <F-USER>.*</F-USER> from <HOST>(?: port \\d+)?$', description: 'invalid user' },
     { pattern: '^Connection closed by <HOST> port \\d+ \\[preauth\\]$', when: { mode: ['aggressive'] } },
-    { pattern: '^maximum authentication attempts exceeded for <F-USER>.+</F-USER> from <HOST> port \\d+', literals: ['maximum'] },
+    {
+      pattern: '^maximum authentication attempts exceeded for <F-USER>.+</F-USER> from <HOST> port \\d+',
+      literals: ['maximum'],
+    },
   ],
   ignoreregex: ['for ignoreme from'],
 };
@@ -26,7 +30,11 @@ describe('compileFilter: options and rules', () => {
     expect(compileFilter(sshd).options).toEqual({ mode: 'normal' });
     expect(compileFilter(sshd).rules.length).toBe(3);
     expect(compileFilter(sshd, { mode: 'aggressive' }).rules.length).toBe(4);
-    expect(compileFilter(sshd).rules[1]).toEqual({ pattern: '^Invalid user <F-USER>.*</F-USER> from <HOST>(?: port \\d+)?$', kind: 'fail', description: 'invalid user' });
+    expect(compileFilter(sshd).rules[1]).toEqual({
+      pattern: '^Invalid user <F-USER>.*</F-USER> from <HOST>(?: port \\d+)?$',
+      kind: 'fail',
+      description: 'invalid user',
+    });
   });
 
   test.each([
@@ -62,7 +70,9 @@ describe('compileFilter: options and rules', () => {
   });
 
   test('invalid regex → FILTER_REGEX_INVALID naming filter and rule', () => {
-    expect(() => compileFilter({ id: 'bad', failregex: ['^ok <HOST>$', '^broken (<HOST>'] })).toThrow(/filter "bad", failregex #1 \/\^broken \(<HOST>\//);
+    expect(() => compileFilter({ id: 'bad', failregex: ['^ok <HOST>$', '^broken (<HOST>'] })).toThrow(
+      /filter "bad", failregex #1 \/\^broken \(<HOST>\//,
+    );
     try {
       compileFilter({ id: 'bad', failregex: ['(['] });
     } catch (e) {
@@ -77,17 +87,36 @@ describe('compileFilter: matching', () => {
   test('a failure with host, user, time, line and rule index', () => {
     const l = line('Failed password for invalid user admin from 192.0.2.1 port 22 ssh2');
     const r = f.match(l);
-    expect(r).toEqual([{ host: '192.0.2.1', user: 'admin', time: Date.parse('2005-02-25T13:34:10Z') + new Date(2005, 1, 25).getTimezoneOffset() * 60_000, fields: undefined, line: l, rule: 0 }]);
+    expect(r).toEqual([
+      {
+        host: '192.0.2.1',
+        user: 'admin',
+        time: Date.parse('2005-02-25T13:34:10Z') + new Date(2005, 1, 25).getTimezoneOffset() * 60_000,
+        fields: undefined,
+        line: l,
+        rule: 0,
+      },
+    ]);
   });
 
   test('prefix is stripped before the rules run', () => {
-    expect(f.match(line('error: maximum authentication attempts exceeded for root from 192.0.2.3 port 22 ssh2 [preauth]'))?.[0]?.host).toBe('192.0.2.3');
-    expect(f.match(line('fatal: PAM: Failed password for root from 192.0.2.4 port 22'))?.[0]?.host).toBe('192.0.2.4');
+    expect(
+      f.match(
+        line(
+          'error: maximum authentication attempts exceeded for root from 192.0.2.3 port 22 ssh2 [preauth]',
+        ),
+      )?.[0]?.host,
+    ).toBe('192.0.2.3');
+    expect(f.match(line('fatal: PAM: Failed password for root from 192.0.2.4 port 22'))?.[0]?.host).toBe(
+      '192.0.2.4',
+    );
   });
 
   test('other programs are skipped; program-less lines are tried', () => {
     expect(f.match(line('Failed password for root from 192.0.2.1 port 22', '1', 'sudo'))).toBeUndefined();
-    expect(f.match(parser.parse('Failed password for root from 192.0.2.1 port 22'))?.[0]?.host).toBe('192.0.2.1');
+    expect(f.match(parser.parse('Failed password for root from 192.0.2.1 port 22'))?.[0]?.host).toBe(
+      '192.0.2.1',
+    );
   });
 
   test('no match returns undefined', () => {
@@ -114,16 +143,25 @@ describe('compileFilter: matching', () => {
   });
 
   test('injection: a user name carrying "from <addr>" cannot choose the host', () => {
-    const r = f.match(line('Failed password for invalid user x from 203.0.113.66 port 22 ssh2 from 192.0.2.7 port 4022 ssh2'));
+    const r = f.match(
+      line('Failed password for invalid user x from 203.0.113.66 port 22 ssh2 from 192.0.2.7 port 4022 ssh2'),
+    );
     expect(r?.[0]?.host).toBe('192.0.2.7');
     expect(r?.[0]?.user).toBe('x from 203.0.113.66 port 22 ssh2');
   });
 
   test('<ADDR>/<IP6> with a port after it backtracks to the address (Apache 2.4 [client ip:port])', () => {
-    const a = compileFilter({ id: 'a', failregex: ['^\\[client <ADDR>:\\d+\\] AH01618:', '^ip4 <IP4>$', '^ip6 <IP6>$'] });
-    expect(a.match(parser.parse('[client 2001:db8::1:51234] AH01618: user x'))?.[0]?.host).toBe('2001:db8::1');
+    const a = compileFilter({
+      id: 'a',
+      failregex: ['^\\[client <ADDR>:\\d+\\] AH01618:', '^ip4 <IP4>$', '^ip6 <IP6>$'],
+    });
+    expect(a.match(parser.parse('[client 2001:db8::1:51234] AH01618: user x'))?.[0]?.host).toBe(
+      '2001:db8::1',
+    );
     expect(a.match(parser.parse('[client 2001:db8::1:5123] AH01618: user x'))?.[0]?.host).toBe('2001:db8::1');
-    expect(a.match(parser.parse('[client [2001:db8::2]:5123] AH01618: user x'))?.[0]?.host).toBe('2001:db8::2');
+    expect(a.match(parser.parse('[client [2001:db8::2]:5123] AH01618: user x'))?.[0]?.host).toBe(
+      '2001:db8::2',
+    );
     expect(a.match(parser.parse('[client 192.0.2.1:80] AH01618: x'))?.[0]?.host).toBe('192.0.2.1');
     expect(a.match(parser.parse('ip4 192.0.2.1'))?.[0]?.host).toBe('192.0.2.1');
     expect(a.match(parser.parse('ip4 example.com'))).toBeUndefined();
@@ -133,36 +171,67 @@ describe('compileFilter: matching', () => {
   });
 
   test("the pattern's own groups (numbered, named, classes with parens) do not shift the tag groups", () => {
-    const g = compileFilter({ id: 'n', failregex: ['^(a|b) (?<word>\\w+) [(]\\(? \\k<word> <F-USER>\\S+</F-USER> from (?:x )?<HOST>$'] });
-    expect(g.match(parser.parse('a hi ( hi bob from 192.0.2.8'))?.[0]).toMatchObject({ user: 'bob', host: '192.0.2.8' });
+    const g = compileFilter({
+      id: 'n',
+      failregex: ['^(a|b) (?<word>\\w+) [(]\\(? \\k<word> <F-USER>\\S+</F-USER> from (?:x )?<HOST>$'],
+    });
+    expect(g.match(parser.parse('a hi ( hi bob from 192.0.2.8'))?.[0]).toMatchObject({
+      user: 'bob',
+      host: '192.0.2.8',
+    });
   });
 
-  test.each(['::', '[::]', '0:0::0', '0.0.0.0', '::ffff:0.0.0.0', '0.1.2.3', '255.255.255.255', '224.0.0.1', '239.255.255.250', 'ff02::1', 'FF05::2'])(
-    'a failure never names the unspecified, multicast or broadcast address %s',
+  test.each([
+    '::',
+    '[::]',
+    '0:0::0',
+    '0.0.0.0',
+    '::ffff:0.0.0.0',
+    '0.1.2.3',
+    '255.255.255.255',
+    '224.0.0.1',
+    '239.255.255.250',
+    'ff02::1',
+    'FF05::2',
+  ])('a failure never names the unspecified, multicast or broadcast address %s', (addr) => {
+    const f = compileFilter({ id: 'u', failregex: ['^bad <HOST>$', '^addr <ADDR>$'] });
+    expect(f.match(parser.parse(`bad ${addr}`))).toBeUndefined();
+    expect(f.match(parser.parse(`addr ${addr}`))).toBeUndefined();
+  });
+
+  test.each(['223.255.255.255', '240.0.0.1', '1.0.0.0', '255.255.255.254', '2001:db8::1', '::1'])(
+    'ordinary address %s still matches',
     (addr) => {
-      const f = compileFilter({ id: 'u', failregex: ['^bad <HOST>$', '^addr <ADDR>$'] });
-      expect(f.match(parser.parse(`bad ${addr}`))).toBeUndefined();
-      expect(f.match(parser.parse(`addr ${addr}`))).toBeUndefined();
+      const f = compileFilter({ id: 'u', failregex: ['^bad <HOST>$'] });
+      expect(f.match(parser.parse(`bad ${addr}`))?.[0]?.host).toBe(addr);
     },
   );
 
-  test.each(['223.255.255.255', '240.0.0.1', '1.0.0.0', '255.255.255.254', '2001:db8::1', '::1'])('ordinary address %s still matches', (addr) => {
-    const f = compileFilter({ id: 'u', failregex: ['^bad <HOST>$'] });
-    expect(f.match(parser.parse(`bad ${addr}`))?.[0]?.host).toBe(addr);
-  });
-
   test('<F-ID> and any <F-NAME> go to fields', () => {
-    const g = compileFilter({ id: 'g', failregex: ['^session <F-ID>\\w+</F-ID> of <F-ANYTHING>.*?</F-ANYTHING> from <HOST>$'] });
-    expect(g.match(parser.parse('session ab12 of x y from 192.0.2.1'))?.[0]?.fields).toEqual({ id: 'ab12', anything: 'x y' });
+    const g = compileFilter({
+      id: 'g',
+      failregex: ['^session <F-ID>\\w+</F-ID> of <F-ANYTHING>.*?</F-ANYTHING> from <HOST>$'],
+    });
+    expect(g.match(parser.parse('session ab12 of x y from 192.0.2.1'))?.[0]?.fields).toEqual({
+      id: 'ab12',
+      anything: 'x y',
+    });
   });
 
   test('custom matcher runs first and its failures are returned as they are', () => {
     const custom = compileFilter({
       id: 'c',
       failregex: ['^regex <HOST>$'],
-      match: (o) => ({ match: (l) => (l.message.startsWith('custom') ? [{ host: `10.0.0.${Object.keys(o).length + 1}`, time: 1, line: l, rule: -1 }] : undefined) }),
+      match: (o) => ({
+        match: (l) =>
+          l.message.startsWith('custom')
+            ? [{ host: `10.0.0.${Object.keys(o).length + 1}`, time: 1, line: l, rule: -1 }]
+            : undefined,
+      }),
     });
-    expect(custom.match(parser.parse('custom'))).toEqual([{ host: '10.0.0.1', time: 1, line: expect.anything(), rule: -1 }]);
+    expect(custom.match(parser.parse('custom'))).toEqual([
+      { host: '10.0.0.1', time: 1, line: expect.anything(), rule: -1 },
+    ]);
     expect(custom.match(parser.parse('regex 192.0.2.2'))?.[0]?.host).toBe('192.0.2.2');
   });
 });
@@ -184,7 +253,10 @@ describe('compileFilter: multi-line correlation', () => {
   test('note gives the host to later host-less lines; pending released on forget, with its own line', () => {
     const f = compileFilter(def);
     expect(f.match(line('Connection from 192.0.2.1 port 5', '10'))).toBeUndefined();
-    expect(f.match(line('Failed password for root', '10'))?.[0]).toMatchObject({ host: '192.0.2.1', user: 'root' });
+    expect(f.match(line('Failed password for root', '10'))?.[0]).toMatchObject({
+      host: '192.0.2.1',
+      user: 'root',
+    });
     const pendingLine = line('Failed publickey for bob', '10');
     expect(f.match(pendingLine)).toBeUndefined();
     const released = f.match(line('Connection closed by x', '10'));
@@ -208,7 +280,10 @@ describe('compileFilter: multi-line correlation', () => {
 
   test('silent ids expire after 10 minutes; reset forgets everything', () => {
     const f = compileFilter(def);
-    const at = (minute: number, msg: string, pid: string) => ({ ...line(msg, pid), time: Date.UTC(2005, 1, 25, 12, minute) });
+    const at = (minute: number, msg: string, pid: string) => ({
+      ...line(msg, pid),
+      time: Date.UTC(2005, 1, 25, 12, minute),
+    });
     f.match(at(0, 'Connection from 192.0.2.1 port 5', '30'));
     f.match(at(0, 'Failed publickey for bob', '30'));
     f.match(at(12, 'Connection from 192.0.2.9 port 5', '31'));
@@ -235,6 +310,47 @@ describe('compileFilter: multi-line correlation', () => {
     const rest = f.match(line('Connection closed', '50'));
     expect(rest?.length).toBe(32);
     expect(rest?.[0]?.user).toBe('u1');
+  });
+
+  test('a fail settles the pending failures of its id: one attempt is not counted twice', () => {
+    const f = compileFilter(def);
+    f.match(line('Connection from 192.0.2.4 port 5', '60'));
+    expect(f.match(line('Failed publickey for bob', '60'))).toBeUndefined();
+    expect(f.match(line('Failed password for bob', '60'))?.map((x) => x.rule)).toEqual([3]);
+    expect(f.match(line('Connection closed', '60'))).toBeUndefined();
+  });
+
+  test('fallback counts only for an id that counted nothing and holds nothing pending', () => {
+    const fb: FilterDefinition = {
+      ...def,
+      failregex: [
+        ...(def.failregex as readonly FailRule[]),
+        { pattern: '^Too many failures for <F-USER>\\S+</F-USER>', kind: 'fallback' },
+      ],
+    };
+    const f = compileFilter(fb);
+    f.match(line('Connection from 192.0.2.5 port 5', '70'));
+    expect(f.match(line('Too many failures for root', '70'))?.[0]).toMatchObject({
+      host: '192.0.2.5',
+      user: 'root',
+      rule: 5,
+    });
+    expect(f.match(line('Too many failures for root', '70'))).toBeUndefined(); // counted once
+    f.match(line('Connection from 192.0.2.6 port 5', '71'));
+    f.match(line('Failed password for root', '71'));
+    expect(f.match(line('Too many failures for root', '71'))).toBeUndefined(); // the attempt was counted
+    f.match(line('Connection from 192.0.2.7 port 5', '72'));
+    f.match(line('Failed publickey for git', '72'));
+    expect(f.match(line('Too many failures for git', '72'))).toBeUndefined(); // the pending one will count
+    expect(f.match(line('Connection closed', '72'))?.map((x) => x.rule)).toEqual([1]);
+    // Without a correlation id it counts like fail (when the line has its host).
+    const g = compileFilter({
+      ...fb,
+      failregex: [{ pattern: '^Too many failures from <HOST>', kind: 'fallback' }],
+    });
+    expect(g.match(parser.parse('Feb 25 13:34:10 h sshd: Too many failures from 192.0.2.8'))?.[0]?.host).toBe(
+      '192.0.2.8',
+    );
   });
 
   test('without a correlation id, pending failures are dropped and fail rules need their own host', () => {
@@ -272,11 +388,18 @@ describe('compileFilter: correlation, host-less lines and custom matchers', () =
   test('a host-less pending waits for its host, then for the end of the connection', () => {
     const f = compileFilter({
       ...kex,
-      failregex: [...(kex.failregex as object[]), { pattern: '^Connection from <HOST> port \\d+$', kind: 'note' }] as FilterDefinition['failregex'],
+      failregex: [
+        ...(kex.failregex as object[]),
+        { pattern: '^Connection from <HOST> port \\d+$', kind: 'note' },
+      ] as FilterDefinition['failregex'],
     });
     expect(f.match(line('Failed publickey for bob', '50'))).toBeUndefined();
     expect(f.match(line('Connection from 192.0.2.9 port 1', '50'))).toBeUndefined();
-    expect(f.match(line('Connection closed by 192.0.2.9 port 1', '50'))?.[0]).toMatchObject({ host: '192.0.2.9', user: 'bob', rule: 1 });
+    expect(f.match(line('Connection closed by 192.0.2.9 port 1', '50'))?.[0]).toMatchObject({
+      host: '192.0.2.9',
+      user: 'bob',
+      rule: 1,
+    });
     // a success in between drops a waiting pending
     f.match(line('Failed publickey for eve', '51'));
     f.match(line('Accepted publickey for eve from 192.0.2.10', '51'));
@@ -288,7 +411,10 @@ describe('compileFilter: correlation, host-less lines and custom matchers', () =
     for (let i = 0; i < 1000; i++) f.match(line('Failed password for x', '60'));
     expect(f.match(line('Connection closed by 192.0.2.11 port 1', '60'))?.length).toBe(32);
     const g = compileFilter(kex);
-    const at = (minute: number, msg: string, pid: string) => ({ ...line(msg, pid), time: Date.UTC(2005, 1, 25, 12, minute) });
+    const at = (minute: number, msg: string, pid: string) => ({
+      ...line(msg, pid),
+      time: Date.UTC(2005, 1, 25, 12, minute),
+    });
     g.match(at(0, 'kex_exchange_identification: x', '61'));
     g.match(at(12, 'Failed password for y', '62'));
     expect(g.match(at(12, 'Connection closed by 192.0.2.12 port 1', '61'))).toBeUndefined();
@@ -307,7 +433,10 @@ describe('compileFilter: correlation, host-less lines and custom matchers', () =
     f.match(line('Connection from 192.0.2.20 port 1', '70'));
     f.match(line('Failed password for alice', '70'));
     f.match(line('Accepted password for mallory from 192.0.2.99', '70'));
-    expect(f.match(line('Too many failures', '70'))?.[0]).toMatchObject({ host: '192.0.2.20', user: 'alice' });
+    expect(f.match(line('Too many failures', '70'))?.[0]).toMatchObject({
+      host: '192.0.2.20',
+      user: 'alice',
+    });
   });
 
   test('when the custom matcher reports a line, the regex rules still note and forget', () => {
@@ -320,7 +449,12 @@ describe('compileFilter: correlation, host-less lines and custom matchers', () =
         { pattern: '^Closed <HOST> both$', kind: 'note', forget: true },
         { pattern: '^Failed password for x$' },
       ],
-      match: () => ({ match: (l) => (l.message.endsWith('both') ? [{ host: '198.51.100.1', time: l.time, line: l, rule: -1 }] : undefined) }),
+      match: () => ({
+        match: (l) =>
+          l.message.endsWith('both')
+            ? [{ host: '198.51.100.1', time: l.time, line: l, rule: -1 }]
+            : undefined,
+      }),
     });
     f.match(line('Connection from 192.0.2.30 port 1', '80'));
     const pendingLine = line('Failed publickey for bob', '80');

@@ -22,7 +22,7 @@ export function uncoveredRules(definition: FilterDefinition, files: readonly str
   for (const file of files) for (const p of checkFilterFixture(definition, file).rulesHit) hit.add(p);
   const wanted = new Set<string>();
   for (const combo of optionCombinations(definition)) {
-    for (const r of compileFilter(definition, combo).rules) if (r.kind === 'fail' || r.kind === 'pending') wanted.add(r.pattern);
+    for (const r of compileFilter(definition, combo).rules) if (r.kind === 'fail' || r.kind === 'pending' || r.kind === 'fallback') wanted.add(r.pattern);
   }
   return [...wanted].filter((p) => !hit.has(p));
 }
