@@ -367,16 +367,19 @@ function isFacilityLevel(text: string, start: number, end: number): boolean {
   return true;
 }
 
-/** metalog's `[prog] msg` (no host, no pid) at `i`. */
+/** metalog's `[prog] msg` (no host, no pid; also `[prog]: msg`) at `i`. */
 function readMetalog(text: string, i: number, line: Header, programs: string[]): boolean {
   const start = i + 1;
   let k = start;
   while (k - start < MAX_TAG && isTagChar(text.charCodeAt(k))) k++;
-  if (k === start || text.charCodeAt(k) !== 93 || text.charCodeAt(k + 1) !== 32) return false;
+  if (k === start || text.charCodeAt(k) !== 93) return false;
+  // `[prog] msg`, or `[prog]: msg` as some syslog daemons write it.
+  const colon = text.charCodeAt(k + 1) === 58 ? 1 : 0;
+  if (text.charCodeAt(k + 1 + colon) !== 32) return false;
   line.hostname = undefined;
   line.program = intern(text, start, k, programs);
   line.pid = undefined;
-  line.message = k + 2;
+  line.message = k + 2 + colon;
   return true;
 }
 

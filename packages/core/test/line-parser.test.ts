@@ -51,6 +51,13 @@ describe('LineParser (syslog)', () => {
       undefined,
       'Invalid user test from 192.0.2.191 port 40311',
     ]);
+    const b2 = p.parse(
+      'Mar  3 00:17:22 [sshd]: User root from 192.0.2.49 not allowed because not listed in AllowUsers',
+    );
+    expect([b2.program, b2.message]).toEqual([
+      'sshd',
+      'User root from 192.0.2.49 not allowed because not listed in AllowUsers',
+    ]);
     const c = p.parse(
       '4780 2019-11-19 16:21:41.459 Failed password for invalid user admin from 192.0.2.184 port 52318 ssh2',
     );
