@@ -7,8 +7,9 @@
 // systemd-logind). Every failure kind is generated in a way whose count in the sshd filter's `normal` mode
 // is unambiguous: each counted line stands for exactly one failure and its connection (pid) holds nothing
 // that a multi-line rule could merge or release (no pending publickey failures, no host-less
-// "Disconnecting: Too many authentication failures"). Uncounted noise (bare `Connection closed … [preauth]`,
-// normal logouts) follows the failures as it does in real logs.
+// "Disconnecting: Too many authentication failures"). Lines that do not count follow the failures as they
+// do in real logs: bare `Connection closed … [preauth]`, PAM's failure line before sshd's `Failed password`,
+// the closing line of a connection whose attempts were counted, normal logouts.
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -82,7 +83,11 @@ function attack() {
     out.push([sshd(`Failed password for invalid user ${user} from ${host} port ${port} ssh2`), 'failed-password-invalid-user']);
     out.push([sshd(`Connection closed by ${host} port ${port} [preauth]`), null]);
   } else if (r < 0.75) {
-    out.push([sshd(`pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${host}  user=root`), 'pam-auth-failure']);
+    // UsePAM: PAM's failure line, then sshd's own line for the same attempt (the one that counts), then the
+    // client gives up.
+    out.push([sshd(`pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${host}  user=root`), null]);
+    out.push([sshd(`Failed password for root from ${host} port ${port} ssh2`), 'failed-password-pam']);
+    out.push([sshd(`Connection closed by authenticating user root ${host} port ${port} [preauth]`), null]);
   } else if (r < 0.9) {
     out.push([sshd(`Connection closed by authenticating user ${pick(USERS)} ${host} port ${port} [preauth]`), 'closed-authenticating-user']);
   } else {

@@ -1,5 +1,17 @@
 import type { FailRule } from '@portcullis/core';
-import { END, HOSTBASED, INVALID, KEY, ON_LOCAL, PEER, PORT, SSH2, USER, USER_WORD } from './fragments.js';
+import {
+  END,
+  HOSTBASED,
+  INVALID,
+  KEY,
+  ON_LOCAL,
+  PEER,
+  PORT,
+  SSH2,
+  USER,
+  USER_NO_AUTH_INFO,
+  USER_WORD,
+} from './fragments.js';
 
 /**
  * The end of a PAM `authentication failure` line: `ruser=` (empty from sshd; fail2ban's samples fill it),
@@ -32,7 +44,10 @@ export const authRules: readonly FailRule[] = [
     description: 'Failed hostbased with key and claimed client user/host',
   },
   {
-    pattern: `^Failed (?!publickey )[^\\s]{1,64} for ${INVALID}${USER} from ${PEER}${PORT}${ON_LOCAL}${SSH2}${END}`,
+    // A user name that holds ` port N sshV: ` makes the line read two ways (`for U from A port N ssh2: from
+    // B port M ssh2` is user `U from A port N ssh2:` at B, or user U at A with auth info after it): neither
+    // host can be trusted, so such a line is not matched.
+    pattern: `^Failed (?!publickey )[^\\s]{1,64} for ${INVALID}${USER_NO_AUTH_INFO} from ${PEER}${PORT}${ON_LOCAL}${SSH2}${END}`,
     description: 'Failed password / keyboard-interactive / none / hostbased / other method',
   },
   { pattern: `^Invalid user ${USER} from ${PEER}${PORT}${ON_LOCAL}${END}`, description: 'Invalid user' },
@@ -89,29 +104,39 @@ export const authRules: readonly FailRule[] = [
     // The host is the first rhost= after the fixed PAM fields; user= at the end is the attacker's.
     pattern: `^pam_[a-z0-9_]{1,32}\\(sshd(?:-session|-auth)?:auth\\): authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}${PAM_TAIL}`,
     literals: [':auth): authentication failure;'],
+    // PAM logs the first failure of a connection before sshd logs `Failed password` for the same attempt,
+    // and a stack (pam_unix then pam_sss/pam_ldap) logs it for logins that then succeed: pending, so it
+    // counts only for a connection that ends with neither.
+    kind: 'pending',
     description: 'pam_unix/pam_sss/… (sshd:auth, sshd-session:auth) authentication failure with rhost',
   },
   {
     // Old Linux-PAM (RHEL 4 era): program `sshd(pam_unix)`, message without the module prefix.
     pattern: `^authentication failure; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}${PAM_TAIL}`,
+    kind: 'pending',
     description: 'old PAM format: sshd(pam_unix) authentication failure with rhost',
   },
   {
+    // A summary of failures sshd already logged one by one (`Failed password`): remembers the peer only.
     pattern: `^PAM \\d{1,3} more authentication failures?; (?:(?:logname|uid|euid|tty)=[^\\s]{0,64} ){0,4}${PAM_TAIL}`,
-    description: 'PAM: N more authentication failures',
+    kind: 'note',
+    description: 'PAM: N more authentication failures (summary; not counted again)',
   },
   {
     pattern: `^maximum authentication attempts exceeded for ${INVALID}${USER} from ${PEER}${PORT}${SSH2}${END}`,
-    description: 'maximum authentication attempts exceeded',
+    kind: 'fallback',
+    description: 'maximum authentication attempts exceeded (counts when the attempts were not logged)',
   },
   {
     pattern: `^Disconnecting (?:invalid|authenticating) user ${USER} ${PEER} port \\d{1,5}: Too many authentication failures${END}`,
+    kind: 'fallback',
     forget: true,
     description: 'Disconnecting … user …: Too many authentication failures (OpenSSH ≥ 7.5)',
   },
   {
     // Old form (OpenSSH < 7.5) without a host: the host comes from the same process's earlier lines.
     pattern: `^Disconnecting: Too many authentication failures(?: for ${INVALID}${USER})?${END}`,
+    kind: 'fallback',
     forget: true,
     description: 'Disconnecting: Too many authentication failures (host from the same process)',
   },
@@ -137,6 +162,7 @@ export const authRules: readonly FailRule[] = [
   {
     // The client's reason text follows the host; the host is the first thing after the fixed words.
     pattern: `^Received disconnect from ${PEER}${PORT}: ?3: .{0,512}?Auth fail${END}`,
+    kind: 'fallback',
     forget: true,
     description: 'Received disconnect 3: … Auth fail (JSch and other brute-forcers)',
   },

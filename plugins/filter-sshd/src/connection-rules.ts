@@ -28,12 +28,15 @@ export const connectionRules: readonly FailRule[] = [
     description: 'SSH: Server;Ltype: … (remembers the peer)',
   },
   {
+    // The only trace of failed keys at LogLevel INFO; after logged failures it adds nothing.
     pattern: `^Connection (?:closed|reset) by authenticating user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
+    kind: 'fallback',
     forget: true,
     description: 'Connection closed by authenticating user … [preauth]',
   },
   {
     pattern: `^Connection (?:closed|reset) by invalid user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
+    kind: 'fallback',
     forget: true,
     when: modes('ddos', 'aggressive'),
     description: 'Connection closed by invalid user … [preauth]',
@@ -47,6 +50,7 @@ export const connectionRules: readonly FailRule[] = [
   },
   {
     pattern: `^Disconnected from (?:invalid|authenticating) user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
+    kind: 'fallback',
     forget: true,
     when: modesExcept('normal'),
     description: 'Disconnected from invalid/authenticating user … [preauth]',
@@ -61,6 +65,7 @@ export const connectionRules: readonly FailRule[] = [
   {
     pattern: `^(?:Connection (?:closed|reset) by|Disconnected from) ${PEER}${PORT}${END_PREAUTH}`,
     literals: ['Connection closed by ', 'Connection reset by ', 'Disconnected from '],
+    kind: 'fallback',
     forget: true,
     when: modes('ddos', 'aggressive'),
     description: 'Connection closed by … [preauth] (no authentication attempt)',
@@ -75,6 +80,7 @@ export const connectionRules: readonly FailRule[] = [
   },
   {
     pattern: `^Received disconnect from ${PEER}${PORT}: ?14: No(?: supported)? authentication methods available(?: \\(server sent: [A-Za-z0-9@.,-]{0,200}\\))?${END}`,
+    kind: 'fallback',
     forget: true,
     when: modes('extra', 'aggressive'),
     description: 'Received disconnect 14: No supported authentication methods available',

@@ -8,6 +8,12 @@
 /** A user name as OpenSSH logs it (`%.100s`; may hold spaces and other attacker-written text). */
 export const USER = '<F-USER>.{0,100}?</F-USER>';
 
+/**
+ * A user name that does not hold ` port N sshV: `: for `Failed <method>` lines, where sshd may append auth
+ * info (`: RSA SHA256:…`, hostbased's client user and host) after the peer.
+ */
+export const USER_NO_AUTH_INFO = '<F-USER>(?:(?! port \\d{1,5} ssh\\d: ).){0,100}?</F-USER>';
+
 /** A user name without blanks: for lines where attacker text follows the host, so the host must come right after. */
 export const USER_WORD = '<F-USER>[^\\s]{0,100}</F-USER>';
 
@@ -40,8 +46,7 @@ export const END = '(?: \\[preauth\\])?\\]? ?$';
 export const END_PREAUTH = ' \\[preauth\\]\\]? ?$';
 
 /** A key type and fingerprint, e.g. `RSA SHA256:…` or the MD5 form of OpenSSH < 6.8. */
-const KEY_FP =
-  '[A-Z][A-Z0-9-]{1,30} (?:SHA256:[A-Za-z0-9+/]{40,88}|(?:MD5:)?[0-9a-f]{2}(?::[0-9a-f]{2}){15})';
+const KEY_FP = '[A-Z][A-Z0-9-]{1,30} (?:SHA256:[^\\s]{1,88}|(?:MD5:)?[0-9a-f]{2}(?::[0-9a-f]{2}){15})';
 
 /**
  * A public-key description after `ssh2: `: `RSA SHA256:…`, or a certificate's `ED25519-CERT SHA256:… ID
@@ -56,8 +61,11 @@ export const KEY = `(?:: ${KEY_FP}(?: ID (?:(?! from )[^()]){0,256} \\(serial \\
  */
 export const HOSTBASED = `: ${KEY_FP}, client user "[^"]{0,100}", client host "[^"]{0,100}"`;
 
-/** Algorithm classes in `no matching … found` negotiation failures. */
-export const ALG = '(?:key exchange method|host key type|cipher|MAC|compression method)';
+/**
+ * Algorithm classes in `no matching … found` negotiation failures (`key exchange method`, `host key type`,
+ * `cipher`, `MAC`, `mac`, `compression method`, and whatever later releases add): sshd's own words.
+ */
+export const ALG = '(?:MAC|[a-z][a-z ]{0,40}?)';
 
 /** Mode values in which a rule applies. */
 export type Mode = 'normal' | 'ddos' | 'extra' | 'aggressive';

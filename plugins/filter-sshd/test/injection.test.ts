@@ -60,11 +60,19 @@ const TEMPLATES: string[][] = [
   ['Illegal user {U} from 192.0.2.10'],
   ['User {U} from 192.0.2.10 not allowed because not listed in AllowUsers'],
   ["User {U} from 192.0.2.10 not allowed because none of user's groups are listed in AllowGroups"],
+  // PAM's lines count when the connection ends without sshd's own failure line for the attempt.
   [
     'pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.10  user={U}',
+    'Received disconnect from 192.0.2.10 port 4242:11: Bye Bye [preauth]',
   ],
-  ['error: PAM: Authentication failure for {U} from 192.0.2.10'],
-  ['error: PAM: User not known to the underlying authentication module for illegal user {U} from 192.0.2.10'],
+  [
+    'error: PAM: Authentication failure for {U} from 192.0.2.10',
+    'Received disconnect from 192.0.2.10 port 4242:11: Bye Bye [preauth]',
+  ],
+  [
+    'error: PAM: User not known to the underlying authentication module for illegal user {U} from 192.0.2.10',
+    'Received disconnect from 192.0.2.10 port 4242:11: Bye Bye [preauth]',
+  ],
   [
     'error: maximum authentication attempts exceeded for invalid user {U} from 192.0.2.10 port 4242 ssh2 [preauth]',
   ],
