@@ -2,12 +2,12 @@
  * Paths bots probe for (fail2ban's botsearch-common, extended): webmail, phpMyAdmin and its usual
  * disguises, WordPress entry points, database admin tools, `cgi-bin`, the w00tw00t (DFind) scanner,
  * router exploits (`boaform`, `HNAP1`), and leaked configuration (`.env`, `.git`).
- * Matched as the first path component below the document root; the character after the name may not
- * continue a word, so `mailbox` or `pmapper` (p.mapper) are not probes, while `pma2012` or `phpMyAdmin-4.9`
- * are.
+ * Matched as the first path component below the document root, as fail2ban does: a name may go on
+ * (`mails`, `mail_this_entry`, `pma2012`, `pmapper-3.2`, `phpMyAdmin-4.9`), but `mail` may not be a
+ * script's name (`/var/www/forum/mail.php` is a site's own page, not a probe).
  */
 export const BOT_PATH =
-  '(?:(?:roundcube|horde|(?:v-?)?webmail|squirrelmail)[\\w.-]*|(?:ext)?mail|(?:typo3/|xampp/|admin/)?(?:(?:pma|PMA)(?![a-zA-Z])|(?:php)?[Mm]y[Aa]dmin)[\\w.-]*' +
+  '(?:(?:roundcube|horde|(?:v-?)?webmail|squirrelmail)[\\w.-]*|(?:ext)?mail[\\w-]*(?!\\.)|(?:typo3/|xampp/|admin/)?(?:pma|PMA|(?:php)?[Mm]y[Aa]dmin)[\\w.-]*' +
   '|phpmyadmin[\\w.-]*|dbadmin|mysqladmin|mysql|sqladmin|wp-(?:login|signup|admin)\\.php|xmlrpc\\.php' +
   '|cgi-bin|w00tw00t[^\\s,/]*|boaform|HNAP1|\\.env|\\.git)(?![\\w-])';
 
