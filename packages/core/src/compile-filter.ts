@@ -253,7 +253,8 @@ class RegexFilter implements CompiledFilter {
           if (kind === 'fail') {
             (out ??= []).push(f);
             // The attempt is counted: what it left pending (PAM's line before `Failed password`) is settled.
-            entry.pending = undefined;
+            // (A closing line releases them instead: `Too many authentication failures` after failed keys.)
+            if (!rule.forget) entry.pending = undefined;
           } else {
             const pending = (entry.pending ??= []);
             pending.push({ ...f, line: detachLine(line) });
@@ -280,7 +281,13 @@ class RegexFilter implements CompiledFilter {
     if (out !== undefined) entry.counted = true;
     if (rule.forget) {
       if (entry.pending !== undefined) out = out ? [...entry.pending, ...out] : entry.pending;
-      this.state.delete(id);
+      // Host-less failures still wait for the line that names the host: old sshd logs `Disconnecting: Too
+      // many authentication failures` before `Connection closed by <host>`.
+      if (entry.waiting === undefined) this.state.delete(id);
+      else {
+        entry.pending = undefined;
+        entry.counted = false;
+      }
     }
     return out;
   }

@@ -29,20 +29,22 @@ export interface Failure {
  *   line in between (e.g. `Failed publickey` followed by `Accepted publickey` is not an attack). Pending
  *   failures of a correlation id that stays silent for 10 minutes are dropped.
  * - `fallback`: a failure only when its correlation id has counted none yet and holds no pending ones —
- *   a connection's closing line (`Too many authentication failures`, `Connection closed by authenticating
- *   user … [preauth]`) that is the only trace of attempts not logged on their own, so that one attempt is
- *   never counted twice. Without a correlation id it counts like `fail`.
+ *   a connection's closing line (`Connection closed by authenticating user … [preauth]`) that is the only
+ *   trace of attempts not logged on their own, so that one attempt is never counted twice. Without a
+ *   correlation id it counts like `fail`.
  * - `success`: drops the pending failures of the correlation id. It never changes the remembered host or
  *   user (a user name is attacker-written text).
  *
  * A `fail` of a correlation id also settles its pending failures: they were traces of the same attempts
  * (PAM's own failure line before the daemon's `Failed password`, keys a client offered before its password).
+ * A `fail` that also `forget`s (a closing line such as `Too many authentication failures`) releases them.
  *
  * A `fail` or `pending` rule without a host tag takes the host remembered for its correlation id. When the
- * id has none yet, the failure waits (at most 32 per id, dropped with the id after 10 silent minutes or on
- * `forget`) for a later line of the same id that captures a host — e.g. sshd's `kex_exchange_identification`
- * followed by `Connection closed by <host> port N`; then a waiting `fail` counts, with its own line and time,
- * and a waiting `pending` becomes pending. Without a correlation id, a host-less line is dropped.
+ * id has none yet, the failure waits (at most 32 per id, dropped with the id after 10 silent minutes, also
+ * past a `forget` line) for a later line of the same id that captures a host — e.g. sshd's
+ * `kex_exchange_identification` or old `Disconnecting: Too many authentication failures` followed by
+ * `Connection closed by <host> …`; then a waiting `fail` counts, with its own line and time, and a waiting
+ * `pending` becomes pending. Without a correlation id, a host-less line is dropped.
  */
 export type RuleKind = 'fail' | 'note' | 'pending' | 'fallback' | 'success';
 

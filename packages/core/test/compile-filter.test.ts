@@ -320,6 +320,30 @@ describe('compileFilter: multi-line correlation', () => {
     expect(f.match(line('Connection closed', '60'))).toBeUndefined();
   });
 
+  test('a host-less failure on a closing line waits for the line that names the host', () => {
+    const f = compileFilter({
+      ...def,
+      failregex: [
+        ...(def.failregex as readonly FailRule[]),
+        { pattern: '^Too many failures$', forget: true },
+      ],
+    });
+    expect(f.match(line('Too many failures', '80'))).toBeUndefined();
+    expect(f.match(line('Connection closed by 192.0.2.9', '80'))).toBeUndefined(); // note: names no <HOST>
+    const g = compileFilter({
+      ...def,
+      failregex: [
+        { pattern: '^Too many failures$', forget: true },
+        { pattern: '^Closed by <HOST>', kind: 'note', forget: true },
+      ],
+    });
+    expect(g.match(line('Too many failures', '81'))).toBeUndefined();
+    expect(g.match(line('Closed by 192.0.2.9', '81'))?.map((x) => [x.host, x.line.message])).toEqual([
+      ['192.0.2.9', 'Too many failures'],
+    ]);
+    expect(g.match(line('Closed by 192.0.2.9', '81'))).toBeUndefined(); // forgotten now
+  });
+
   test('fallback counts only for an id that counted nothing and holds nothing pending', () => {
     const fb: FilterDefinition = {
       ...def,

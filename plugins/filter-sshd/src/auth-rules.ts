@@ -124,19 +124,16 @@ export const authRules: readonly FailRule[] = [
   },
   {
     pattern: `^maximum authentication attempts exceeded for ${INVALID}${USER} from ${PEER}${PORT}${SSH2}${END}`,
-    kind: 'fallback',
-    description: 'maximum authentication attempts exceeded (counts when the attempts were not logged)',
+    description: 'maximum authentication attempts exceeded',
   },
   {
     pattern: `^Disconnecting (?:invalid|authenticating) user ${USER} ${PEER} port \\d{1,5}: Too many authentication failures${END}`,
-    kind: 'fallback',
     forget: true,
     description: 'Disconnecting … user …: Too many authentication failures (OpenSSH ≥ 7.5)',
   },
   {
     // Old form (OpenSSH < 7.5) without a host: the host comes from the same process's earlier lines.
     pattern: `^Disconnecting: Too many authentication failures(?: for ${INVALID}${USER})?${END}`,
-    kind: 'fallback',
     forget: true,
     description: 'Disconnecting: Too many authentication failures (host from the same process)',
   },
@@ -162,7 +159,6 @@ export const authRules: readonly FailRule[] = [
   {
     // The client's reason text follows the host; the host is the first thing after the fixed words.
     pattern: `^Received disconnect from ${PEER}${PORT}: ?3: .{0,512}?Auth fail${END}`,
-    kind: 'fallback',
     forget: true,
     description: 'Received disconnect 3: … Auth fail (JSch and other brute-forcers)',
   },

@@ -36,7 +36,6 @@ export const connectionRules: readonly FailRule[] = [
   },
   {
     pattern: `^Connection (?:closed|reset) by invalid user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
-    kind: 'fallback',
     forget: true,
     when: modes('ddos', 'aggressive'),
     description: 'Connection closed by invalid user … [preauth]',
@@ -50,7 +49,6 @@ export const connectionRules: readonly FailRule[] = [
   },
   {
     pattern: `^Disconnected from (?:invalid|authenticating) user ${USER} ${PEER} port \\d{1,5}${END_PREAUTH}`,
-    kind: 'fallback',
     forget: true,
     when: modesExcept('normal'),
     description: 'Disconnected from invalid/authenticating user … [preauth]',
@@ -65,7 +63,6 @@ export const connectionRules: readonly FailRule[] = [
   {
     pattern: `^(?:Connection (?:closed|reset) by|Disconnected from) ${PEER}${PORT}${END_PREAUTH}`,
     literals: ['Connection closed by ', 'Connection reset by ', 'Disconnected from '],
-    kind: 'fallback',
     forget: true,
     when: modes('ddos', 'aggressive'),
     description: 'Connection closed by … [preauth] (no authentication attempt)',
@@ -80,7 +77,6 @@ export const connectionRules: readonly FailRule[] = [
   },
   {
     pattern: `^Received disconnect from ${PEER}${PORT}: ?14: No(?: supported)? authentication methods available(?: \\(server sent: [A-Za-z0-9@.,-]{0,200}\\))?${END}`,
-    kind: 'fallback',
     forget: true,
     when: modes('extra', 'aggressive'),
     description: 'Received disconnect 14: No supported authentication methods available',
