@@ -113,16 +113,7 @@ export class LineParser {
     h.hostname = undefined;
     h.message = -1;
     if (this.format === 'journal' || (this.format === 'auto' && text.charCodeAt(0) === 123)) {
-      const line: Draft = {
-        raw: text,
-        message: text,
-        time,
-        program: undefined,
-        pid: undefined,
-        hostname: undefined,
-        lineno,
-        source,
-      };
+      const line = draft(text, time, lineno, source);
       if (readJournal(text, line) || this.format === 'journal') return line;
       line.message = text;
     }
@@ -138,16 +129,7 @@ export class LineParser {
         text.charCodeAt(text.indexOf('>') + 1) === 49 &&
         text.charCodeAt(text.indexOf('>') + 2) === 32
       ) {
-        const line: Draft = {
-          raw: text,
-          message: text,
-          time,
-          program: undefined,
-          pid: undefined,
-          hostname: undefined,
-          lineno,
-          source,
-        };
+        const line = draft(text, time, lineno, source);
         if (read5424(text, date.end, line))
           return programs === undefined || line.program === undefined || programs.has(line.program)
             ? line
@@ -263,6 +245,20 @@ export class LineParser {
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
+}
+
+/** A line with only its text, time and place: the journal and RFC 5424 readers fill in the rest. */
+function draft(text: string, time: number, lineno: number | undefined, source: string | undefined): Draft {
+  return {
+    raw: text,
+    message: text,
+    time,
+    program: undefined,
+    pid: undefined,
+    hostname: undefined,
+    lineno,
+    source,
+  };
 }
 
 function isTagChar(c: number): boolean {
