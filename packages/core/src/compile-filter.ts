@@ -12,7 +12,7 @@ import { PortcullisError } from './errors.js';
 import type { CustomMatcher, FailRule, Failure, FilterDefinition, RuleKind } from './filter-definition.js';
 import { resolveFilterOptions, selected } from './filter-options.js';
 import { type CharSet, hasChar, leadingChars } from './regex-shape.js';
-import type { LogLine } from './log-line.js';
+import { type LogLine, readsProgram } from './log-line.js';
 import { MAX_LINE_LENGTH } from './line-splitter.js';
 import { detach, detachLine } from './detach-string.js';
 
@@ -150,7 +150,11 @@ class RegexFilter implements CompiledFilter {
   }
 
   match(line: LogLine): readonly Failure[] | undefined {
-    if (this.programs !== undefined && line.program !== undefined && !this.programs.has(line.program))
+    if (
+      this.programs !== undefined &&
+      line.program !== undefined &&
+      !readsProgram(this.programs, line.program)
+    )
       return undefined;
     if (this.custom) {
       const found = this.custom.match(line);

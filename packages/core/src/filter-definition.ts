@@ -100,7 +100,8 @@ export interface FilterDefinition {
   /**
    * Syslog program names (tags / `SYSLOG_IDENTIFIER`) this filter reads, e.g. `['sshd', 'sshd-session']`.
    * Lines that carry another program name are skipped without running any regex; lines without a
-   * program (a daemon's own log file) are always tried. Omit to try every line.
+   * program (a daemon's own log file) are always tried; `name/instance` tags count as `name`'s. Omit to try
+   * every line.
    */
   readonly programs?: readonly string[] | undefined;
   /** journald matches for the journal backend, e.g. `['_SYSTEMD_UNIT=sshd.service', '+', '_COMM=sshd']`. */

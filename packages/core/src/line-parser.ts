@@ -1,6 +1,6 @@
 import { DateDetector } from './date-detector.js';
 import { detach } from './detach-string.js';
-import type { LogLine } from './log-line.js';
+import { type LogLine, readsProgram } from './log-line.js';
 import type { SourceLine } from './log-source.js';
 
 /**
@@ -131,7 +131,7 @@ export class LineParser {
       ) {
         const line = draft(text, time, lineno, source);
         if (read5424(text, date.end, line))
-          return programs === undefined || line.program === undefined || programs.has(line.program)
+          return programs === undefined || line.program === undefined || readsProgram(programs, line.program)
             ? line
             : undefined;
         message = messageAfter(text, date.end);
@@ -143,7 +143,7 @@ export class LineParser {
         (this.knownHeader(text, date.end, h) || this.newHeader(text, date.end, date.rfc3164, h))
       ) {
         // (A date ending in `:` is lighttpd's `YYYY-MM-DD HH:MM:SS: `, which no syslog header follows.)
-        if (programs !== undefined && !programs.has(h.program!)) return undefined;
+        if (programs !== undefined && !readsProgram(programs, h.program!)) return undefined;
         message = text.slice(h.message);
       } else {
         message = messageAfter(text, date.end);

@@ -23,3 +23,13 @@ export interface LogLine {
   /** Where the line came from (file path, `journal`, `stdin`). */
   readonly source?: string | undefined;
 }
+
+/**
+ * Whether a line of `program` is for a filter that reads `programs`: the name itself, or its part before
+ * a `/` (`httpd/backend1`, an instance tag chosen by the admin, is `httpd`'s).
+ */
+export function readsProgram(programs: ReadonlySet<string>, program: string): boolean {
+  if (programs.has(program)) return true;
+  const slash = program.indexOf('/');
+  return slash > 0 && programs.has(program.slice(0, slash));
+}

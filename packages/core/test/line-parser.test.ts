@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { LineParser } from '../src/line-parser.js';
+import { readsProgram } from '../src/log-line.js';
 
 const now = (): number => Date.UTC(2005, 2, 1);
 const iso = (t: number): string | null => (Number.isFinite(t) ? new Date(t).toISOString() : null);
@@ -260,4 +261,19 @@ describe('LineParser.fromSource', () => {
   test('text-only lines are parsed', () => {
     expect(p.fromSource({ text: 'Feb 25 13:34:10 h sshd[1]: x' }).program).toBe('sshd');
   });
+});
+
+test('a filter reads its programs and their name/instance tags, nothing else', () => {
+  const programs = new Set(['httpd', 'postfix/smtpd']);
+  expect(['httpd', 'httpd/backend1', 'postfix/smtpd'].map((p) => readsProgram(programs, p))).toEqual([
+    true,
+    true,
+    true,
+  ]);
+  expect(
+    ['httpd2', 'nginx/httpd', '/httpd', 'postfix/qmgr', 'postfix'].map((p) => readsProgram(programs, p)),
+  ).toEqual([false, false, false, false, false]);
+  const p = new LineParser({ format: 'syslog', now });
+  expect(p.parseFor('Feb 25 13:34:10 h httpd/backend1[1]: x', programs)?.program).toBe('httpd/backend1');
+  expect(p.parseFor('Feb 25 13:34:10 h nginx[1]: x', programs)).toBeUndefined();
 });
