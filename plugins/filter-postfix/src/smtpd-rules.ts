@@ -19,7 +19,7 @@ export const NORMAL_MODES = ['normal', 'more', 'extra', 'aggressive'] as const;
 
 /**
  * Reject replies that mean the client is probing or spamming (fail2ban's `mdre-normal`): relay attempts,
- * unknown users, unresolvable sender/HELO domains, clients without reverse DNS, access maps, RBL hits
+ * unknown users, unresolvable sender/recipient/HELO domains, clients without reverse DNS, access maps, RBL hits
  * (`Service unavailable; Client host [..] blocked using ..`). Greylisting, quota and temporary lookup
  * failures are not in the list; nor is `451 4.7.1 Service unavailable - try again later`, Postfix's own
  * text for a milter that answers tempfail or is unreachable (milter8.c), which every client gets while a
@@ -27,7 +27,7 @@ export const NORMAL_MODES = ['normal', 'more', 'extra', 'aggressive'] as const;
  * Greylisted`). Postfix 2.x sometimes logged an empty reply name (`450 4.7.1 : Helo command rejected`).
  */
 const REJECT_REASONS =
-  '(?!Recipient address rejected: Domain not found)(?:(?:Helo command|Sender address|Recipient address) rejected: )?' +
+  '(?:(?:Helo command|Sender address|Recipient address) rejected: )?' +
   '(?:Service unavailable(?! - try again)|Access denied|Client host rejected(?!: [Gg]reylist)|(?:Command|Data command) rejected' +
   '|Relay access denied' +
   '|(?:Host|Domain) not found|need fully-qualified (?:hostname|address)|[Uu]ser unknown|[Uu]ndeliverable address)\\b';
