@@ -287,11 +287,9 @@ class RegexFilter implements CompiledFilter {
       if (entry.pending !== undefined) out = out ? [...entry.pending, ...out] : entry.pending;
       // Host-less failures still wait for the line that names the host: old sshd logs `Disconnecting: Too
       // many authentication failures` before `Connection closed by <host>`.
+      // (Nothing was counted for it then: a failure is only counted once the id has a host.)
       if (entry.waiting === undefined) this.state.delete(id);
-      else {
-        entry.pending = undefined;
-        entry.counted = false;
-      }
+      else entry.pending = undefined;
     }
     return out;
   }
