@@ -339,50 +339,50 @@ const bsd: DateParser = (line, p, f) => {
   return i;
 };
 
+/** `parse`, or `parse` inside `[…]` (Apache error logs put their date in brackets). */
+function orInBrackets(parse: DateParser): DateParser {
+  return (line, p, f) => {
+    if (line.charCodeAt(p) !== 91) return parse(line, p, f);
+    const end = parse(line, p + 1, f);
+    return end >= 0 && line.charCodeAt(end) === 93 ? end + 1 : -1;
+  };
+}
+
 /**
  * ISO 8601 / RFC 5424 / rsyslog / lighttpd: `YYYY-MM-DD[T ]HH:MM:SS[.frac][zone][:]`; also in `[…]`
  * (Apache's `ErrorLogFormat "[%{cu}t] …"`).
  */
-const iso: DateParser = (line, p, f) => {
-  const bracket = line.charCodeAt(p) === 91;
-  const q = bracket ? p + 1 : p;
-  if (line.charCodeAt(q + 4) !== 45 || line.charCodeAt(q + 7) !== 45) return -1;
-  const sep = line.charCodeAt(q + 10);
+const iso: DateParser = orInBrackets((line, p, f) => {
+  if (line.charCodeAt(p + 4) !== 45 || line.charCodeAt(p + 7) !== 45) return -1;
+  const sep = line.charCodeAt(p + 10);
   if (sep !== 84 && sep !== 32) return -1;
-  f.y = num(line, q, 4);
-  f.mo = num(line, q + 5, 2) - 1;
-  f.d = num(line, q + 8, 2);
+  f.y = num(line, p, 4);
+  f.mo = num(line, p + 5, 2) - 1;
+  f.d = num(line, p + 8, 2);
   if (f.y < 0 || f.mo < 0 || f.d < 0) return -1;
-  let i = parseClock(line, q + 11, f);
+  let i = parseClock(line, p + 11, f);
   if (i < 0) return -1;
   i = parseFraction(line, i, f);
   const z = parseZone(line, i, f);
   if (z >= 0) i = z;
   f.noYear = false;
-  if (bracket) return line.charCodeAt(i) === 93 ? i + 1 : -1;
   // lighttpd writes `2005-02-25 13:34:10: (mod_auth.c.828) …`
   if (z < 0 && line.charCodeAt(i) === 58 && (i + 1 === line.length || line.charCodeAt(i + 1) === 32)) i++;
   return i;
-};
+});
 
 /** ctime `Www Mmm dd HH:MM:SS[.frac] YYYY` (vsftpd), also in `[…]` (Apache error log). */
-const ctime: DateParser = (line, p, f) => {
-  const bracket = line.charCodeAt(p) === 91;
-  let i = bracket ? p + 1 : p;
-  if (name3(line, i, DAYS) < 0 || line.charCodeAt(i + 3) !== 32) return -1;
-  i = monthDayClock(line, i + 4, f);
+const ctime: DateParser = orInBrackets((line, p, f) => {
+  if (name3(line, p, DAYS) < 0 || line.charCodeAt(p + 3) !== 32) return -1;
+  let i = monthDayClock(line, p + 4, f);
   if (i < 0 || line.charCodeAt(i) !== 32) return -1;
   f.y = num(line, i + 1, 4);
   if (f.y < 0) return -1;
   i += 5;
-  if (bracket) {
-    if (line.charCodeAt(i) !== 93) return -1;
-    i++;
-  }
   f.zone = Number.NaN;
   f.noYear = false;
   return i;
-};
+});
 
 /** Fills the calendar fields from whole epoch seconds, in UTC (zone 0, year known). */
 function utcFields(seconds: number, f: Fields): void {
