@@ -48,7 +48,7 @@ if (process.argv[2] === 'writer') {
   const dir = mkdtempSync(join(tmpdir(), 'pcl-bench-tail-'));
   const bundle = join(dir, 'file-source.mjs');
   await esbuild.build({
-    entryPoints: [join(root, 'packages/core/src/file-source.ts')],
+    entryPoints: [join(root, 'packages/core/src/sources/file-source.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import type { ClientOptions } from './client-commands.js';
-import { reportError } from './report-error.js';
-import { version } from './version.js';
+import type { ClientOptions } from './commands/client-commands.js';
+import { reportError } from './output/report-error.js';
+import { version } from './output/version.js';
 
 // Each command loads its own modules when it runs: `test-filter` never pays for the daemon's SQLite,
 // logging and metrics, nor a client command for the filter engine.
@@ -23,7 +23,7 @@ program
   .option('--json', 'one JSON object per matched line on stdout')
   .option('-c, --config <path>', 'config file (its plugins folder is searched for the filter)')
   .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; config?: string }) => {
-    const { runTestFilterCommand } = await import('./test-filter-command.js');
+    const { runTestFilterCommand } = await import('./commands/test-filter-command.js');
     process.exitCode = await runTestFilterCommand({ filterId, file, ...opts, json: opts.json ?? false });
   });
 
@@ -33,7 +33,7 @@ program
   .option('-c, --config <path>', 'config file')
   .option('--json', 'machine-readable output')
   .action(async (opts: { config?: string; json?: boolean }) => {
-    const { runCheckConfig } = await import('./check-config.js');
+    const { runCheckConfig } = await import('./commands/check-config.js');
     process.exitCode = await runCheckConfig({ configPath: opts.config, json: opts.json ?? false });
   });
 
@@ -43,7 +43,7 @@ program
   .option('-c, --config <path>', 'config file')
   .option('--json', 'machine-readable output')
   .action(async (opts: { config?: string; json?: boolean }) => {
-    const { runPluginsCommand } = await import('./plugins-command.js');
+    const { runPluginsCommand } = await import('./commands/plugins-command.js');
     process.exitCode = await runPluginsCommand({ configPath: opts.config, json: opts.json ?? false });
   });
 
@@ -53,8 +53,8 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   process.exitCode = reportError(error);
 });
 
-async function runClient(...args: Parameters<typeof import('./client-commands.js').runClientCommand>): Promise<number> {
-  const { runClientCommand } = await import('./client-commands.js');
+async function runClient(...args: Parameters<typeof import('./commands/client-commands.js').runClientCommand>): Promise<number> {
+  const { runClientCommand } = await import('./commands/client-commands.js');
   return runClientCommand(...args);
 }
 
@@ -71,7 +71,7 @@ function registerDaemonCommands(cli: Command): void {
     .addOption(new Option('--log-format <format>', 'log output').choices(['text', 'json']).default('text'))
     .addOption(new Option('--log-level <level>', 'log level (default: the config\'s loglevel)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
     .action(async (opts: { config?: string; logFormat: 'text' | 'json'; logLevel?: string }) => {
-      const { runDaemon } = await import('./daemon.js');
+      const { runDaemon } = await import('./daemon/daemon.js');
       process.exitCode = await runDaemon({ configPath: opts.config, logFormat: opts.logFormat, logLevel: opts.logLevel });
     });
 
@@ -99,7 +99,7 @@ function registerDaemonCommands(cli: Command): void {
     .option('--all', 'lift every ban')
     .option('-j, --jail <jail>', 'only in this jail')
     .action(async (ips: string[], opts: ClientOptions & { all?: boolean; jail?: string }) => {
-      const { runUnban } = await import('./client-commands.js');
+      const { runUnban } = await import('./commands/client-commands.js');
       process.exitCode = await runUnban(ips, opts);
     });
   client('banned', 'list current bans (of one address)')

@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { PortcullisError, silentLogger } from '@portcullis/core';
 import { MemoryBanStore, Runtime, parseConfig } from '@portcullis/core/engine';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT, runBan, runBanned, runClientCommand, runPing, runReload, runStatus, runUnban } from '../src/client-commands.js';
-import { request } from '../src/control-client.js';
-import { startControlServer } from '../src/control-server.js';
+import { EXIT, runBan, runBanned, runClientCommand, runPing, runReload, runStatus, runUnban } from '../src/commands/client-commands.js';
+import { request } from '../src/control/control-client.js';
+import { startControlServer } from '../src/control/control-server.js';
 
 const plugin = resolve(import.meta.dirname, '../../../packages/core/test/fixtures/config/test-plugin.mjs');
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { JsonLinesOutput } from '../src/json-lines-output.js';
+import { JsonLinesOutput } from '../src/output/json-lines-output.js';
 
 /** Collects what a JsonLinesOutput writes. */
 function sink(): { stream: Writable; text: () => string } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logging.js';
+import { createLogger } from '../src/daemon/logging.js';
 
 function capture() {
   const lines: string[] = [];

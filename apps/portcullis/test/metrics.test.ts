@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@portcullis/core';
 import { MemoryBanStore, Runtime, parseConfig } from '@portcullis/core/engine';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetrics } from '../src/metrics.js';
+import { createMetrics } from '../src/daemon/metrics.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FilterDefinition } from '@portcullis/core';
 import { afterAll, describe, expect, test } from 'vitest';
-import { runTestFilter } from '../src/test-filter.js';
+import { runTestFilter } from '../src/commands/test-filter.js';
 
 const filter: FilterDefinition = {
   id: 'mini-sshd',

@@ -1,6 +1,6 @@
 // The plugin contract: everything a filter or action package needs, from one entry.
-export { definePlugin, defineFilter, defineAction, PLUGIN_API_VERSION } from './plugin-api.js';
-export type { Plugin, PluginInput } from './plugin-api.js';
+export { definePlugin, defineFilter, defineAction, PLUGIN_API_VERSION } from './contract/plugin-api.js';
+export type { Plugin, PluginInput } from './contract/plugin-api.js';
 export type {
   FilterDefinition,
   FilterOption,
@@ -8,17 +8,17 @@ export type {
   RuleKind,
   Failure,
   CustomMatcher,
-} from './filter-definition.js';
-export type { ActionDefinition, ActionInstance, ActionContext, JailInfo } from './action-definition.js';
-export type { BanTicket } from './ban-ticket.js';
-export type { LogLine } from './log-line.js';
-export type { Logger } from './logger.js';
-export { silentLogger } from './logger.js';
-export type { StandardSchemaV1 } from './standard-schema.js';
-export type { LogSource, LineSink, SourceLine, SourcePosition, PositionStore, LogSourceContext } from './log-source.js';
-export type { BanStore, StoredBan } from './ban-store.js';
-export { parseAddress, type ParsedAddress } from './ip-address.js';
-export { detach, detachLine } from './detach-string.js';
-export { PortcullisError, type ErrorCode } from './errors.js';
-export { parseDuration, formatDuration } from './duration.js';
-export { findProgram } from './embedded-config.js';
+} from './contract/filter-definition.js';
+export type { ActionDefinition, ActionInstance, ActionContext, JailInfo } from './contract/action-definition.js';
+export type { BanTicket } from './contract/ban-ticket.js';
+export type { LogLine } from './contract/log-line.js';
+export type { Logger } from './util/logger.js';
+export { silentLogger } from './util/logger.js';
+export type { StandardSchemaV1 } from './contract/standard-schema.js';
+export type { LogSource, LineSink, SourceLine, SourcePosition, PositionStore, LogSourceContext } from './contract/log-source.js';
+export type { BanStore, StoredBan } from './contract/ban-store.js';
+export { parseAddress, type ParsedAddress } from './util/ip-address.js';
+export { detach, detachLine } from './parsing/detach-string.js';
+export { PortcullisError, type ErrorCode } from './util/errors.js';
+export { parseDuration, formatDuration } from './util/duration.js';
+export { findProgram } from './config/embedded-config.js';

@@ -2,4 +2,4 @@
 // options with it (actions), so reading logs (`test-filter`, filter plugins) never pays for it.
 /** zod, re-exported so plugin option schemas use the same copy as core. */
 export { z } from 'zod';
-export { durationOption } from './duration-option.js';
+export { durationOption } from './config/duration-option.js';

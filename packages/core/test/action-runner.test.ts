@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ActionRunner } from '../src/action-runner.js';
-import type { BanTicket } from '../src/ban-ticket.js';
-import { silentLogger } from '../src/logger.js';
+import { ActionRunner } from '../src/actions/action-runner.js';
+import type { BanTicket } from '../src/contract/ban-ticket.js';
+import { silentLogger } from '../src/util/logger.js';
 
 function ticket(ip: string): BanTicket {
   return { ip, family: 4, jail: 'j', time: 0, bantime: 1000, expires: 1000, failures: 1, banCount: 1, matches: [] };

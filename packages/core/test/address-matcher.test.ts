@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { AddressMatcher } from '../src/address-matcher.js';
-import { PortcullisError } from '../src/errors.js';
-import { parseAddress } from '../src/ip-address.js';
+import { AddressMatcher } from '../src/jail/address-matcher.js';
+import { PortcullisError } from '../src/util/errors.js';
+import { parseAddress } from '../src/util/ip-address.js';
 
 describe('AddressMatcher', () => {
   const m = new AddressMatcher(['127.0.0.1/8', '::1', '2001:db8::/32', '192.0.2.7', '10.1.2.3/32', '198.51.100.0/25', '2001:db8:ffff::/128', '203.0.113.0/24']);

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { compileFilter } from '../src/compile-filter.js';
-import type { PortcullisError } from '../src/errors.js';
-import type { FailRule, FilterDefinition } from '../src/filter-definition.js';
-import { LineParser } from '../src/line-parser.js';
+import { compileFilter } from '../src/filters/compile-filter.js';
+import type { PortcullisError } from '../src/util/errors.js';
+import type { FailRule, FilterDefinition } from '../src/contract/filter-definition.js';
+import { LineParser } from '../src/parsing/line-parser.js';
 
 const parser = new LineParser({ format: 'syslog', now: () => Date.UTC(2005, 2, 1) });
 const line = (message: string, pid = '1', program = 'sshd') =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BanTicket } from '../src/ban-ticket.js';
-import { CurrentBans } from '../src/current-bans.js';
+import type { BanTicket } from '../src/contract/ban-ticket.js';
+import { CurrentBans } from '../src/jail/current-bans.js';
 
 function ticket(ip: string, over: Partial<BanTicket> = {}): BanTicket {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DateDetector } from '../src/date-detector.js';
+import { DateDetector } from '../src/parsing/date-detector.js';
 
 const iso = (t: number | undefined): string | undefined =>
   t === undefined ? undefined : new Date(t).toISOString();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FailureTracker } from '../src/failure-tracker.js';
+import { FailureTracker } from '../src/jail/failure-tracker.js';
 
 describe('FailureTracker', () => {
   it('bans on the maxretry-th failure inside findtime and clears the host', () => {

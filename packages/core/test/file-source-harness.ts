@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { createFileSource, type FileSourceOptions } from '../src/file-source.js';
-import type { LogSource, PositionStore, SourceLine, SourcePosition } from '../src/log-source.js';
-import type { Logger } from '../src/logger.js';
+import { createFileSource, type FileSourceOptions } from '../src/sources/file-source.js';
+import type { LogSource, PositionStore, SourceLine, SourcePosition } from '../src/contract/log-source.js';
+import type { Logger } from '../src/util/logger.js';
 
 /** Shared set-up of the file source tests: real files in a temp folder, a recording logger, a position map. */
 

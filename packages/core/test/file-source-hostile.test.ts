@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_LENGTH } from '../src/line-splitter.js';
+import { MAX_LINE_LENGTH } from '../src/sources/line-splitter.js';
 import { follow, recordingLogger, sleep, tempDir, waitFor } from './file-source-harness.js';
 
 describe('file source: hostile content and unreadable paths', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseAddress } from '../src/ip-address.js';
+import { parseAddress } from '../src/util/ip-address.js';
 
 describe('parseAddress', () => {
   test.each([

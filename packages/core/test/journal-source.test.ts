@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseJournalRecord } from '../src/journal-record.js';
-import { createJournalSource } from '../src/journal-source.js';
+import { parseJournalRecord } from '../src/sources/journal-record.js';
+import { createJournalSource } from '../src/sources/journal-source.js';
 import { bundleForChild } from '../../../test/bundle-for-child.js';
 import { recordingLogger } from './file-source-harness.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { LineParser } from '../src/line-parser.js';
-import { readsProgram } from '../src/log-line.js';
+import { LineParser } from '../src/parsing/line-parser.js';
+import { readsProgram } from '../src/contract/log-line.js';
 
 const now = (): number => Date.UTC(2005, 2, 1);
 const iso = (t: number): string | null => (Number.isFinite(t) ? new Date(t).toISOString() : null);

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { expandTags } from '../src/filter-tags.js';
-import { deriveLiterals } from '../src/literal-prefilter.js';
+import { expandTags } from '../src/filters/filter-tags.js';
+import { deriveLiterals } from '../src/filters/literal-prefilter.js';
 
 test.each([
   ['^Failed password for <F-USER>.+</F-USER> from <HOST> port \\d+', ['Failed password for ', ' from ', ' port ']],

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PortcullisError } from '../src/errors.js';
-import { loadConfig, parseConfig } from '../src/load-config.js';
+import { PortcullisError } from '../src/util/errors.js';
+import { loadConfig, parseConfig } from '../src/compose/load-config.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures/config');
 

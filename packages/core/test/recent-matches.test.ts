@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { MatchRing, RecentMatches } from '../src/recent-matches.js';
+import { MatchRing, RecentMatches } from '../src/jail/recent-matches.js';
 
 describe('RecentMatches', () => {
   test('lines oldest first, at most six per host, users once each, hosts apart', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { expandTags } from '../src/filter-tags.js';
-import { hasChar, leadingChars, literalPrefixes } from '../src/regex-shape.js';
+import { expandTags } from '../src/filters/filter-tags.js';
+import { hasChar, leadingChars, literalPrefixes } from '../src/filters/regex-shape.js';
 
 const chars = (source: string): string | undefined => {
   const set = leadingChars(source);

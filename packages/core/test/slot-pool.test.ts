@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlotPool } from '../src/slot-pool.js';
+import { SlotPool } from '../src/util/slot-pool.js';
 
 describe('SlotPool', () => {
   it('asks for room when empty, then hands out fresh slots in order', () => {

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_LENGTH } from '../src/line-splitter.js';
-import type { SourceLine } from '../src/log-source.js';
-import { createStdinSource } from '../src/stdin-source.js';
+import { MAX_LINE_LENGTH } from '../src/sources/line-splitter.js';
+import type { SourceLine } from '../src/contract/log-source.js';
+import { createStdinSource } from '../src/sources/stdin-source.js';
 import { recordingLogger } from './file-source-harness.js';
 
 function collect() {

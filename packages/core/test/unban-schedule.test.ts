@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UnbanSchedule } from '../src/unban-schedule.js';
+import { UnbanSchedule } from '../src/jail/unban-schedule.js';
 
 describe('UnbanSchedule', () => {
   it('fires each entry once, in time order, and skips infinite ones', async () => {

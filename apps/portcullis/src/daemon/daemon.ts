@@ -1,0 +1,190 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Server } from 'node:net';
+import { type Logger, PortcullisError } from '@portcullis/core';
+import { type LoadedConfig, Runtime, loadConfig } from '@portcullis/core/engine';
+import { SqliteBanStore } from '@portcullis/store-sqlite';
+import { claimSocketPath, startControlServer } from '../control/control-server.js';
+import { type LogFormat, type LogLevel, createLogger } from './logging.js';
+import { reportError } from '../output/report-error.js';
+import { version } from '../output/version.js';
+
+/** Options of `portcullis start`. */
+export interface DaemonOptions {
+  /** `--config PATH`; else the config found in the current folder, else the embedded defaults. */
+  readonly configPath?: string | undefined;
+  /** `--log-format`: `text` (default) or `json`. */
+  readonly logFormat?: LogFormat | undefined;
+  /** `--log-level`, one of LOG_LEVELS (trace … fatal); default: the config's `loglevel`. */
+  readonly logLevel?: LogLevel | string | undefined;
+  /** Where logs go (default stderr); for tests. */
+  readonly logStream?: NodeJS.WritableStream | undefined;
+}
+
+/**
+ * `portcullis start`: load the config, open the store, start the jails, serve the control socket (and
+ * metrics), then run until SIGTERM/SIGINT or `portcullis stop`; resolves with the exit code. SIGHUP
+ * reloads the config; a config that does not validate leaves the running one in place and says why. A
+ * second SIGINT exits at once. Start errors are printed without a stack trace (exit 2 for config errors).
+ */
+export async function runDaemon(options: DaemonOptions): Promise<number> {
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig({ configPath: options.configPath });
+  } catch (error) {
+    return reportStartError(error);
+  }
+  const logger = createLogger({ format: options.logFormat ?? 'text', level: options.logLevel ?? loaded.config.loglevel, stream: options.logStream });
+  if (loaded.embedded) {
+    const actions = loaded.jails.flatMap((j) => j.actions.map((a) => a.id)).join(', ');
+    logger.warn(`no config file found: running on the embedded defaults (jail sshd, actions: ${actions}); see README to configure`);
+  }
+  const { socket, database } = loaded.config;
+  // Signals are handled from here on: a SIGTERM during start stops cleanly once the jails are up.
+  const lifecycle = new Lifecycle(logger);
+  let store: SqliteBanStore | undefined;
+  let runtime: Runtime | undefined;
+  let control: Server | undefined;
+  let http: HttpServer | undefined;
+  try {
+    // Before anything touches a firewall: a second daemon on the same socket must not start.
+    await claimSocketPath(socket);
+    store = SqliteBanStore.open(database, { logger });
+    // prom-client (and what it loads) only when metrics are configured: a few MB a daemon without them does not need.
+    const metrics = loaded.config.metrics ? (await import('./metrics.js')).createMetrics() : undefined;
+    const rt = new Runtime({ config: loaded, store, logger, hooks: metrics?.hooks });
+    runtime = rt;
+    await rt.start();
+    // Reloads run one at a time (SIGHUP and the command may cross), and never once stopping began.
+    let reloading: Promise<unknown> = Promise.resolve();
+    const reload = (jail?: string): Promise<void> => {
+      const run = reloading.then(async () => {
+        if (lifecycle.isStopping) throw new Error('the daemon is stopping');
+        const next = await loadConfig({ configPath: loaded.file });
+        warnRestartOnly(loaded, next, logger);
+        await rt.reload(next, jail);
+        loaded = next;
+      });
+      reloading = run.catch(() => {});
+      return run;
+    };
+    control = await startControlServer(socket, () => rt, { reload, stop: () => void lifecycle.stop('stop command'), version }, logger);
+    if (metrics && loaded.config.metrics) http = await metrics.listen(loaded.config.metrics.listen, () => rt, logger);
+    logger.info({ socket, database, pid: process.pid }, `portcullis ${version} started`);
+    const servers = [control, http];
+    return await lifecycle.started({ runtime: rt, store, servers }, reload);
+  } catch (error) {
+    lifecycle.dispose();
+    control?.close();
+    http?.close();
+    await runtime?.stop().catch((e: unknown) => logger.error({ err: e }, 'stopping after a failed start'));
+    store?.close();
+    return reportStartError(error);
+  }
+}
+
+/** What a started daemon stops. */
+interface Running {
+  readonly runtime: Runtime;
+  readonly store: SqliteBanStore;
+  readonly servers: readonly ({ close(): unknown } | undefined)[];
+}
+
+/**
+ * Signals and the stop sequence. SIGTERM/SIGINT stop cleanly (a second SIGINT exits at once), SIGHUP
+ * reloads; a stop asked for while the daemon is still starting happens as soon as it has started.
+ */
+class Lifecycle {
+  private running: Running | undefined;
+  private reload: (() => Promise<void>) | undefined;
+  private requested: string | undefined;
+  private stopping: Promise<number> | undefined;
+  private resolveExit: (code: number) => void = () => {};
+  private interrupts = 0;
+  private readonly onStop = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGINT' && ++this.interrupts > 1) {
+      this.logger.warn('second SIGINT: exiting without a clean stop');
+      process.exit(130);
+    }
+    if (this.running) void this.stop(signal);
+    else this.requested = signal;
+  };
+  private readonly onHup = () => {
+    if (!this.reload) return this.logger.warn('SIGHUP ignored: still starting');
+    this.reload().then(
+      () => this.logger.info('configuration reloaded (SIGHUP)'),
+      (error: unknown) => {
+        const problems = error instanceof PortcullisError && error.problems.length ? error.problems : undefined;
+        this.logger.error({ problems }, `reload failed, keeping the running configuration: ${(error as Error).message}`);
+      },
+    );
+  };
+
+  constructor(private readonly logger: Logger) {
+    process.on('SIGTERM', this.onStop);
+    process.on('SIGINT', this.onStop);
+    process.on('SIGHUP', this.onHup);
+  }
+
+  /** The daemon is up: resolves with the exit code once it has stopped. */
+  started(running: Running, reload: () => Promise<void>): Promise<number> {
+    this.running = running;
+    this.reload = reload;
+    const exit = new Promise<number>((r) => {
+      this.resolveExit = r;
+    });
+    if (this.requested) void this.stop(this.requested);
+    return exit;
+  }
+
+  /** True once a stop has begun. */
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  /** Stop once: close the sockets, stop the jails (actions' stop), close the store. */
+  stop(why: string): Promise<number> {
+    const running = this.running;
+    if (!running) return Promise.resolve(0);
+    this.stopping ??= (async () => {
+      this.logger.info(`stopping (${why})`);
+      for (const s of running.servers) s?.close();
+      let code = 0;
+      try {
+        await running.runtime.stop();
+      } catch (error) {
+        this.logger.error({ err: error }, 'error while stopping the jails');
+        code = 1;
+      }
+      running.store.close();
+      this.logger.info('stopped');
+      this.dispose();
+      this.resolveExit(code);
+      return code;
+    })();
+    return this.stopping;
+  }
+
+  /** Remove the handlers; SIGINT stays handled so a second one still forces the exit while winding down. */
+  dispose(): void {
+    process.off('SIGTERM', this.onStop);
+    process.off('SIGHUP', this.onHup);
+    if (!this.running) process.off('SIGINT', this.onStop);
+  }
+}
+
+/** Settings read only at start: changing them needs a restart, which a reload says. */
+function warnRestartOnly(current: LoadedConfig, next: LoadedConfig, logger: Logger): void {
+  const changed: string[] = (['socket', 'database'] as const).filter((k) => current.config[k] !== next.config[k]);
+  if (current.config.metrics?.listen !== next.config.metrics?.listen) changed.push('metrics');
+  if (changed.length) logger.warn(`changes to ${changed.join(', ')} take effect at the next restart`);
+}
+
+/** Print a start error (message, problems not already in the message, hint) and return the exit code. */
+function reportStartError(error: unknown): number {
+  const code = reportError(error);
+  if (error instanceof PortcullisError) {
+    const missing = error.problems.filter((p) => !error.message.includes(p));
+    for (const p of missing) process.stderr.write(`  ${p}\n`);
+  }
+  return code;
+}

@@ -1,0 +1,90 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { BanTicket } from '../contract/ban-ticket.js';
+import { defineAction } from '../contract/plugin-api.js';
+import type { StandardSchemaV1 } from '../contract/standard-schema.js';
+
+/** Options of the dry-run action. */
+interface DryRunOptions {
+  /** JSON-lines file to append events to; stdout when absent. Relative paths resolve from the config folder. */
+  readonly file?: string | undefined;
+  /** fsync after every batch (default false: a write(2) per batch is already visible to readers). */
+  readonly fsync: boolean;
+}
+
+/**
+ * The options schema, written out: two fields do not justify loading zod into every process that only
+ * reads logs. Same contract as a zod schema: unknown keys and wrong types are issues with their path.
+ */
+const dryRunOptions: StandardSchemaV1<unknown, DryRunOptions> = {
+  '~standard': {
+    version: 1,
+    vendor: 'portcullis',
+    validate(value) {
+      if (value === undefined) return { value: { fsync: false } };
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return { issues: [{ message: 'expected an object' }] };
+      const issues: StandardSchemaV1.Issue[] = [];
+      const { file, fsync, ...rest } = value as Record<string, unknown>;
+      if (file !== undefined && (typeof file !== 'string' || file.length === 0)) {
+        issues.push({ message: 'expected a non-empty string (a file path)', path: ['file'] });
+      }
+      if (fsync !== undefined && typeof fsync !== 'boolean') issues.push({ message: 'expected a boolean', path: ['fsync'] });
+      for (const key of Object.keys(rest)) issues.push({ message: `unknown option "${key}"; known: file, fsync`, path: [key] });
+      if (issues.length > 0) return { issues };
+      return { value: { file: file as string | undefined, fsync: (fsync as boolean | undefined) ?? false } };
+    },
+  },
+};
+
+/**
+ * The built-in `dry-run` action: touches nothing, appends one JSON line per event
+ * (`{"event":"ban","jail","ip","time","bantime","failures"}`) to `options.file` or stdout.
+ * Each batch is written with one synchronous write as it happens, so a reader sees events at once.
+ */
+export const dryRunAction = defineAction({
+  id: 'dry-run',
+  description: 'Write ban/unban events as JSON lines instead of touching the system.',
+  options: dryRunOptions,
+  create(options, ctx) {
+    const path = options.file === undefined ? undefined : resolve(ctx.configDir, options.file);
+    let fd: number | undefined;
+    const write = (event: string, tickets: readonly BanTicket[]) => {
+      if (tickets.length === 0) return;
+      let text = '';
+      for (const t of tickets) {
+        text += `${JSON.stringify({
+          event,
+          jail: t.jail,
+          ip: t.ip,
+          time: new Date(event === 'ban' ? t.time : Date.now()).toISOString(),
+          bantime: t.bantime < 0 ? -1 : Math.round(t.bantime / 1000),
+          failures: t.failures,
+          ...(t.reason && t.reason !== 'failures' ? { reason: t.reason } : {}),
+        })}\n`;
+      }
+      if (path === undefined) {
+        process.stdout.write(text);
+        return;
+      }
+      if (fd === undefined) {
+        mkdirSync(dirname(path), { recursive: true });
+        fd = openSync(path, 'a', 0o640);
+      }
+      writeSync(fd, text);
+      if (options.fsync) fsyncSync(fd);
+    };
+    return {
+      async start() {},
+      async ban(tickets) {
+        write('ban', tickets);
+      },
+      async unban(tickets) {
+        write('unban', tickets);
+      },
+      async stop() {
+        if (fd !== undefined) closeSync(fd);
+        fd = undefined;
+      },
+    };
+  },
+});

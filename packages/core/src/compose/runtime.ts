@@ -1,0 +1,368 @@
+import { lookup } from 'node:dns/promises';
+import { networkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { AddressMatcher } from '../jail/address-matcher.js';
+import type { BanStore } from '../contract/ban-store.js';
+import type { BanTicket } from '../contract/ban-ticket.js';
+import { PortcullisError } from '../util/errors.js';
+import type { Failure } from '../contract/filter-definition.js';
+import { parseAddress } from '../util/ip-address.js';
+import { Jail } from '../jail/jail.js';
+import { MatchRing } from '../jail/recent-matches.js';
+import { LineParser } from '../parsing/line-parser.js';
+import { MAX_LINE_LENGTH } from '../contract/limits.js';
+import type { ComposedJail, LoadedConfig } from './load-config.js';
+import type { LogLine } from '../contract/log-line.js';
+import type { LogSource, SourceLine } from '../contract/log-source.js';
+import type { Logger } from '../util/logger.js';
+import { parseDuration } from '../util/duration.js';
+import { createSourceFor, sourceKey } from './source-for-jail.js';
+
+/** Callbacks for metrics and tests; all optional and synchronous. */
+export interface RuntimeHooks {
+  onLines?(jail: string, count: number): void;
+  onFailure?(jail: string, failure: Failure): void;
+  onBan?(ticket: BanTicket): void;
+  onUnban?(ticket: BanTicket): void;
+  onActionError?(jail: string, action: string, operation: string, error: unknown): void;
+  /** From the batch of lines being read to every action having applied the ban. */
+  onBanApplied?(jail: string, latencyMs: number): void;
+  onTruncatedLine?(jail: string): void;
+}
+
+/** Options of a {@link Runtime}. */
+export interface RuntimeOptions {
+  readonly config: LoadedConfig;
+  readonly store: BanStore;
+  readonly logger: Logger;
+  readonly hooks?: RuntimeHooks | undefined;
+  readonly now?: (() => number) | undefined;
+  /** How often to expire failure state and run action checks (ms). */
+  readonly housekeepingInterval?: number | undefined;
+}
+
+/** A current ban as the control API shows it. */
+export interface BanInfo {
+  readonly jail: string;
+  readonly ip: string;
+  readonly time: number;
+  readonly expires: number;
+  readonly bantime: number;
+  readonly banCount: number;
+  readonly failures: number;
+}
+
+/** A jail's state for `status <jail>`. */
+export interface JailStatus {
+  readonly name: string;
+  readonly filter: string;
+  readonly sources: string[];
+  readonly currentlyFailed: number;
+  readonly totalFailed: number;
+  readonly currentlyBanned: number;
+  readonly totalBanned: number;
+  readonly banned: BanInfo[];
+}
+
+interface RunningSource {
+  readonly key: string;
+  readonly source: LogSource;
+  jails: Jail[];
+  readonly parsers: Map<string, LineParser>;
+  lines: number;
+}
+
+/**
+ * All jails of a configuration, their log sources (one per distinct source, shared by the jails that
+ * read it, so a line is read and parsed once), housekeeping timers, and the control API.
+ */
+export class Runtime {
+  private loaded: LoadedConfig;
+  private readonly jails = new Map<string, Jail>();
+  /** Matched lines waiting for bans, for every jail: one fixed-size ring however many jails there are. */
+  private readonly matchRing = new MatchRing();
+  private sources: RunningSource[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private readonly now: () => number;
+  private readonly logger: Logger;
+  private readonly dnsCache = new Map<string, { at: number; addresses: Promise<string[]> }>();
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.loaded = options.config;
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger;
+  }
+
+  get jailNames(): string[] {
+    return [...this.jails.keys()];
+  }
+
+  get config(): LoadedConfig {
+    return this.loaded;
+  }
+
+  /** Start actions, restore bans, start reading. */
+  async start(): Promise<void> {
+    for (const settings of this.loaded.jails) {
+      if (!settings.enabled) continue;
+      await this.addJail(settings);
+    }
+    await this.syncSources();
+    const every = this.options.housekeepingInterval ?? 30_000;
+    const purgeAge = parseDuration(this.loaded.config.dbpurgeage);
+    this.timers.push(
+      setInterval(() => {
+        for (const jail of this.jails.values()) {
+          jail.sweep();
+          jail.check().catch((error: unknown) => this.logger.error({ err: error, jail: jail.name }, 'action check failed'));
+        }
+      }, every),
+      setInterval(() => this.safely('purge', () => this.options.store.purge(this.now() - purgeAge)), 3_600_000),
+    );
+    for (const t of this.timers) t.unref();
+    this.logger.info({ jails: this.jailNames }, `started ${this.jails.size} jail(s)`);
+  }
+
+  /** Stop reading, then stop every jail's actions. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await Promise.all(this.sources.map((s) => s.source.stop()));
+    this.sources = [];
+    await Promise.all([...this.jails.values()].map((j) => j.stop()));
+    this.jails.clear();
+  }
+
+  /**
+   * Apply a new configuration: changed jails are reconfigured in place (bans and positions kept), removed
+   * jails stop and lift their bans, new jails start. With `only`, just that jail is touched.
+   */
+  async reload(config: LoadedConfig, only?: string): Promise<void> {
+    if (only !== undefined && !this.jails.has(only) && !config.jails.some((j) => j.name === only)) {
+      throw new PortcullisError('JAIL_UNKNOWN', `no jail named "${only}"`);
+    }
+    const wanted = new Map(config.jails.filter((j) => j.enabled).map((j) => [j.name, j]));
+    for (const [name, jail] of this.jails) {
+      if (only !== undefined && name !== only) continue;
+      const next = wanted.get(name);
+      if (next) {
+        await jail.reconfigure(next);
+      } else {
+        jail.unbanAll();
+        await jail.idle();
+        await jail.stop();
+        this.jails.delete(name);
+      }
+    }
+    for (const [name, settings] of wanted) {
+      if (only !== undefined && name !== only) continue;
+      if (!this.jails.has(name)) await this.addJail(settings);
+    }
+    this.loaded = config;
+    await this.syncSources();
+    this.logger.info({ jails: this.jailNames }, 'configuration reloaded');
+  }
+
+  jailStatus(name: string): JailStatus {
+    return { ...this.jailSummary(name), banned: this.getJail(name).currentBans().map(info) };
+  }
+
+  /** A jail's status without the list of its bans: counts only, however many bans there are. */
+  jailSummary(name: string): Omit<JailStatus, 'banned'> {
+    const jail = this.getJail(name);
+    return {
+      name,
+      filter: jail.filterDefinition.id,
+      sources: this.sources.filter((s) => s.jails.includes(jail)).map((s) => s.source.id),
+      currentlyFailed: jail.currentlyFailed,
+      totalFailed: jail.totalFailed,
+      currentlyBanned: jail.currentlyBanned,
+      totalBanned: jail.totalBanned,
+    };
+  }
+
+  /** Ban addresses by hand in one jail. */
+  async ban(jailName: string, ips: string[]): Promise<{ banned: string[]; already: string[]; invalid: string[]; ignored: string[] }> {
+    const jail = this.getJail(jailName);
+    const result = { banned: [] as string[], already: [] as string[], invalid: [] as string[], ignored: [] as string[] };
+    for (const text of ips) {
+      const ip = parseAddress(text);
+      if (!ip) {
+        result.invalid.push(text);
+        continue;
+      }
+      const outcome = jail.banManually(ip);
+      result[outcome].push(ip.canonical);
+    }
+    return result;
+  }
+
+  /** Lift bans: given addresses (in one jail or all), or every ban. */
+  async unban(ips: string[] | 'all', jailName?: string): Promise<{ unbanned: { jail: string; ip: string }[]; notBanned: string[] }> {
+    const jails = jailName === undefined ? [...this.jails.values()] : [this.getJail(jailName)];
+    const unbanned: { jail: string; ip: string }[] = [];
+    const notBanned: string[] = [];
+    if (ips === 'all') {
+      for (const j of jails) for (const t of j.currentBans()) if (j.unban(t.ip)) unbanned.push({ jail: j.name, ip: t.ip });
+      return { unbanned, notBanned };
+    }
+    for (const text of ips) {
+      const ip = parseAddress(text)?.canonical ?? text;
+      let any = false;
+      for (const j of jails) {
+        if (j.unban(ip)) {
+          unbanned.push({ jail: j.name, ip });
+          any = true;
+        }
+      }
+      if (!any) notBanned.push(text);
+    }
+    return { unbanned, notBanned };
+  }
+
+  /** Current bans, optionally only those of one address. */
+  banned(ip?: string): BanInfo[] {
+    const want = ip === undefined ? undefined : (parseAddress(ip)?.canonical ?? ip);
+    const out: BanInfo[] = [];
+    for (const j of this.jails.values()) for (const t of j.currentBans()) if (want === undefined || t.ip === want) out.push(info(t));
+    return out;
+  }
+
+  /** Resolves once every action of every jail has applied what it was given. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.jails.values()].map((j) => j.idle()));
+  }
+
+  private getJail(name: string): Jail {
+    const jail = this.jails.get(name);
+    if (!jail) throw new PortcullisError('JAIL_UNKNOWN', `no jail named "${name}"; jails: ${this.jailNames.join(', ') || '(none)'}`);
+    return jail;
+  }
+
+  private async addJail(settings: ComposedJail): Promise<void> {
+    const hooks = this.options.hooks ?? {};
+    const jail = new Jail(settings, {
+      store: this.options.store,
+      logger: this.logger,
+      events: hooks,
+      now: this.now,
+      configDir: this.loaded.dir,
+      ignore: new AddressMatcher([...settings.ignoreip, ...(settings.ignoreself ? selfAddresses() : [])]),
+      resolveHost: (host) => this.resolve(host),
+      historyWindow: parseDuration(this.loaded.config.dbpurgeage),
+      matchRing: this.matchRing,
+    });
+    await jail.start();
+    this.jails.set(settings.name, jail);
+  }
+
+  /** Start sources newly needed, stop those no longer needed, regroup jails on the ones kept. */
+  private async syncSources(): Promise<void> {
+    const groups = new Map<string, Jail[]>();
+    for (const jail of this.jails.values()) {
+      const key = sourceKey(jail.config);
+      groups.set(key, [...(groups.get(key) ?? []), jail]);
+    }
+    const keep: RunningSource[] = [];
+    for (const s of this.sources) {
+      const jails = groups.get(s.key);
+      if (jails) {
+        s.jails = jails;
+        keep.push(s);
+        groups.delete(s.key);
+      } else {
+        await s.source.stop();
+      }
+    }
+    this.sources = keep;
+    for (const [key, jails] of groups) {
+      const running: RunningSource = {
+        key,
+        source: createSourceFor(jails[0]!.config, { logger: this.logger, positions: this.options.store }),
+        jails,
+        parsers: new Map(),
+        lines: 0,
+      };
+      this.sources.push(running);
+      try {
+        await running.source.start((lines, origin) => this.deliver(running, lines, origin));
+        this.logger.info({ source: running.source.id, jails: jails.map((j) => j.name) }, 'reading');
+      } catch (error) {
+        this.logger.error({ err: error, source: running.source.id }, `cannot start source ${running.source.id}`);
+      }
+    }
+  }
+
+  private deliver(s: RunningSource, lines: readonly SourceLine[], origin: string): void {
+    const t0 = performance.now();
+    let parser = s.parsers.get(origin);
+    if (!parser) {
+      parser = new LineParser({ format: 'auto', now: this.now });
+      s.parsers.set(origin, parser);
+    }
+    const hooks = this.options.hooks;
+    let cut = 0;
+    // The splitter cuts over-long lines to exactly MAX_LINE_LENGTH: a line that long was (almost surely) cut.
+    if (hooks?.onTruncatedLine) for (const raw of lines) if (raw.text.length >= MAX_LINE_LENGTH) cut++;
+    // Each line is parsed once for all the jails of the source, and not built at all when it belongs to a
+    // program none of them reads (a jail without `programs` reads every line).
+    let programs: Set<string> | undefined = new Set();
+    for (const jail of s.jails) {
+      const own = jail.programs;
+      if (own === undefined) {
+        programs = undefined;
+        break;
+      }
+      for (const p of own) programs.add(p);
+    }
+    const parsed: LogLine[] = [];
+    for (const raw of lines) {
+      const line = isText(raw) ? parser.parseFor(raw.text, programs, undefined, origin) : parser.fromSource(raw, undefined, origin);
+      if (line !== undefined) parsed.push(line);
+    }
+    for (const jail of s.jails) {
+      for (let i = 0; i < cut; i++) hooks?.onTruncatedLine?.(jail.name);
+      try {
+        for (const line of parsed) jail.process(line, t0);
+      } catch (error) {
+        // One jail's failure (a filter bug on a strange line) must not stop the others.
+        this.logger.error({ err: error, jail: jail.name }, 'error while matching lines');
+      }
+      hooks?.onLines?.(jail.name, lines.length);
+    }
+    s.lines += lines.length;
+  }
+
+  private resolve(host: string): Promise<string[]> {
+    const cached = this.dnsCache.get(host);
+    if (cached && this.now() - cached.at < 300_000) return cached.addresses;
+    const addresses = lookup(host, { all: true }).then((r) => r.map((a) => a.address));
+    this.dnsCache.set(host, { at: this.now(), addresses });
+    if (this.dnsCache.size > 10_000) this.dnsCache.delete(this.dnsCache.keys().next().value!);
+    return addresses;
+  }
+
+  private safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.logger.error({ err: error }, `${what} failed`);
+    }
+  }
+}
+
+function info(t: BanTicket): BanInfo {
+  return { jail: t.jail, ip: t.ip, time: t.time, expires: t.expires, bantime: t.bantime, banCount: t.banCount, failures: t.failures };
+}
+
+/** A source line that is only text (no fields a source such as the journal gave). */
+function isText(line: SourceLine): boolean {
+  return line.time === undefined && line.program === undefined && line.pid === undefined && line.hostname === undefined;
+}
+
+/** This machine's own addresses, for `ignoreself`. */
+function selfAddresses(): string[] {
+  const out = ['127.0.0.0/8', '::1'];
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.push(a.address.split('%')[0]!);
+  return out;
+}

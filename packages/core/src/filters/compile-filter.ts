@@ -1,0 +1,318 @@
+import {
+  type Captures,
+  type CompiledRule,
+  capture,
+  compileRule,
+  containsLiterals,
+  passesLiterals,
+} from './compiled-rule.js';
+import { PrefixDispatch } from './prefix-dispatch.js';
+import { CORRELATION_MAX_WAITING, type CorrelationEntry, CorrelationState } from './correlation.js';
+import { PortcullisError } from '../util/errors.js';
+import type { CustomMatcher, FailRule, Failure, FilterDefinition, RuleKind } from '../contract/filter-definition.js';
+import { resolveFilterOptions, selected } from './filter-options.js';
+import { type CharSet, hasChar, leadingChars } from './regex-shape.js';
+import { type LogLine, readsProgram } from '../contract/log-line.js';
+import { MAX_LINE_LENGTH } from '../contract/limits.js';
+import { detach, detachLine } from '../parsing/detach-string.js';
+
+/** Options of {@link compileFilter}. */
+export interface CompileOptions {
+  /**
+   * Messages longer than this are cut before any regex runs (default {@link MAX_LINE_LENGTH}, which the
+   * line splitter already enforces). The hostile-input checks raise it to time the regexes on longer lines.
+   */
+  readonly maxLineLength?: number | undefined;
+  /** Most correlation ids remembered at once (default 100,000; the least recently seen are evicted). */
+  readonly maxCorrelationIds?: number | undefined;
+}
+
+/** A filter ready to match lines, with one set of options. */
+export interface CompiledFilter {
+  readonly id: string;
+  /** Resolved options (defaults filled in). */
+  readonly options: Readonly<Record<string, string>>;
+  /** The failregexes in effect, in order; {@link Failure.rule} indexes this. */
+  readonly rules: readonly { pattern: string; kind: RuleKind; description?: string | undefined }[];
+  /**
+   * The filter's `programs`: a line whose program is known and not in here never matches, so a reader may
+   * skip it before building it ({@link LineParser.parseFor}).
+   */
+  readonly programs: ReadonlySet<string> | undefined;
+  /** Failures carried by this line (and pending failures it releases); `undefined`, allocation-free, when none. */
+  match(line: LogLine): readonly Failure[] | undefined;
+  /** Forgets correlation state (and recreates the custom matcher). */
+  reset(): void;
+}
+
+/**
+ * Compiles a filter definition with options: selects the rules (`when`, function-valued `failregex`),
+ * expands tags, derives literal pre-checks and builds a trie of the rules' literal prefixes, so most
+ * lines are rejected, or given the one rule they can match, by one walk over their first characters.
+ * @throws PortcullisError `FILTER_OPTION_INVALID` or `FILTER_REGEX_INVALID`.
+ */
+export function compileFilter(
+  definition: FilterDefinition,
+  options?: Readonly<Record<string, string>>,
+  compileOptions?: CompileOptions,
+): CompiledFilter {
+  const opts = resolveFilterOptions(definition, options);
+  const failSource =
+    typeof definition.failregex === 'function' ? definition.failregex(opts) : definition.failregex;
+  const rules: CompiledRule[] = [];
+  for (const r of failSource) {
+    const rule: FailRule = typeof r === 'string' ? { pattern: r } : r;
+    if (!selected(rule.when, opts)) continue;
+    rules.push(compileRule(definition.id, 'failregex', rules.length, rule));
+  }
+  const ignoreSource =
+    typeof definition.ignoreregex === 'function'
+      ? definition.ignoreregex(opts)
+      : (definition.ignoreregex ?? []);
+  const ignores = ignoreSource.map((pattern, i) => compileRule(definition.id, 'ignoreregex', i, { pattern }));
+  return new RegexFilter(definition, opts, rules, ignores, compileOptions ?? {});
+}
+
+class RegexFilter implements CompiledFilter {
+  readonly id: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly rules: readonly { pattern: string; kind: RuleKind; description?: string | undefined }[];
+  private readonly definition: FilterDefinition;
+  private readonly ignores: readonly CompiledRule[];
+  private readonly dispatch: PrefixDispatch;
+  /** Filled by every match (see {@link capture}); only read before the next one. */
+  private readonly caught: Captures = { host: undefined, user: undefined, fields: undefined };
+  /**
+   * Rules with the same literal checks (a rule per log format, say) share a group: per message each
+   * group's `includes` runs once. `groupSeen[g] === generation` when group g was checked for this message.
+   */
+  private readonly groupOf: Int32Array;
+  private readonly groupSeen: Uint32Array;
+  private readonly groupPassed: Uint8Array;
+  private generation = 0;
+  readonly programs: ReadonlySet<string> | undefined;
+  private readonly prefix: RegExp | undefined;
+  /** First characters a non-empty prefix can start with (undefined: unknown, always run the prefix). */
+  private readonly prefixStart: CharSet | undefined;
+  private readonly maxLength: number;
+  private readonly correlate: ((line: LogLine) => string | undefined) | undefined;
+  private readonly state: CorrelationState;
+  private custom: CustomMatcher | undefined;
+
+  constructor(
+    definition: FilterDefinition,
+    options: Readonly<Record<string, string>>,
+    rules: CompiledRule[],
+    ignores: CompiledRule[],
+    co: CompileOptions,
+  ) {
+    this.definition = definition;
+    this.id = definition.id;
+    this.options = options;
+    this.rules = rules.map((r) => ({ pattern: r.pattern, kind: r.kind, description: r.description }));
+    this.ignores = ignores;
+    this.dispatch = new PrefixDispatch(rules);
+    const groups = new Map<string, number>();
+    this.groupOf = Int32Array.from(rules, (r) => {
+      const key = JSON.stringify(r.literals ?? []);
+      if (!groups.has(key)) groups.set(key, groups.size);
+      return groups.get(key)!;
+    });
+    this.groupSeen = new Uint32Array(groups.size);
+    this.groupPassed = new Uint8Array(groups.size);
+    this.programs = definition.programs ? new Set(definition.programs) : undefined;
+    if (definition.prefix) {
+      try {
+        // Sticky, run with test(): lastIndex tells the length without allocating a match array per line.
+        this.prefix = new RegExp(`(?:${definition.prefix})`, 'y');
+      } catch (e) {
+        throw new PortcullisError(
+          'FILTER_REGEX_INVALID',
+          `filter "${definition.id}", prefix /${definition.prefix}/: ${(e as Error).message}`,
+          {
+            cause: e,
+          },
+        );
+      }
+      this.prefixStart = leadingChars(`(?:${definition.prefix})`);
+    }
+    this.maxLength = co.maxLineLength ?? MAX_LINE_LENGTH;
+    const c = definition.correlate;
+    // By pid alone: a log that mixes hosts with colliding pids is rare, and a key string per line is not.
+    this.correlate = c === 'pid' ? (line) => line.pid : c;
+    this.state = new CorrelationState(co.maxCorrelationIds);
+    this.custom = definition.match?.(options);
+  }
+
+  reset(): void {
+    this.state.clear();
+    this.custom = this.definition.match?.(this.options);
+  }
+
+  match(line: LogLine): readonly Failure[] | undefined {
+    if (
+      this.programs !== undefined &&
+      line.program !== undefined &&
+      !readsProgram(this.programs, line.program)
+    )
+      return undefined;
+    if (this.custom) {
+      const found = this.custom.match(line);
+      if (found !== undefined && found.length > 0) {
+        // The regex rules still run for their correlation side effects (note, forget); what a forget releases
+        // from earlier lines counts too, but this line's own failure is the custom matcher's.
+        const released = this.correlate !== undefined ? this.matchRules(line, true) : undefined;
+        return released === undefined ? found : [...found, ...released];
+      }
+    }
+    return this.matchRules(line, false);
+  }
+
+  /** Runs the regex rules; `sideEffectsOnly`: this line's own failure is not reported (see {@link match}). */
+  private matchRules(line: LogLine, sideEffectsOnly: boolean): readonly Failure[] | undefined {
+    let message = line.message;
+    if (message.length > this.maxLength) message = message.slice(0, this.maxLength);
+    // Most messages start with a character no prefix can: the prefix would match empty, so it is not run.
+    if (
+      this.prefix !== undefined &&
+      (this.prefixStart === undefined || hasChar(this.prefixStart, message.charCodeAt(0)))
+    ) {
+      const prefix = this.prefix;
+      prefix.lastIndex = 0;
+      if (prefix.test(message) && prefix.lastIndex > 0) message = message.slice(prefix.lastIndex);
+    }
+    const candidates = this.dispatch.candidates(message);
+    if (this.generation === 0xffffffff) {
+      // After 2^32 messages: forget every group's last check rather than let an old one look current.
+      this.groupSeen.fill(0);
+      this.generation = 0;
+    }
+    const generation = ++this.generation;
+    for (let i = 0; i < candidates.length; i++) {
+      const rule = candidates[i]!;
+      if (rule.literals !== undefined) {
+        const g = this.groupOf[rule.index]!;
+        if (this.groupSeen[g] !== generation) {
+          this.groupSeen[g] = generation;
+          this.groupPassed[g] = containsLiterals(rule, message) ? 1 : 0;
+        }
+        if (this.groupPassed[g] === 0) continue;
+      }
+      const caught = capture(rule, message, this.caught);
+      if (caught === undefined) continue;
+      if (this.ignored(message)) return undefined;
+      return this.apply(rule, caught, line, sideEffectsOnly);
+    }
+    return undefined;
+  }
+
+  private ignored(message: string): boolean {
+    for (const rule of this.ignores)
+      if (passesLiterals(rule, message) && rule.regex.test(message)) return true;
+    return false;
+  }
+
+  /** Turns a matched rule into failures, through the correlation state when the filter correlates. */
+  private apply(
+    rule: CompiledRule,
+    caught: Captures,
+    line: LogLine,
+    sideEffectsOnly: boolean,
+  ): readonly Failure[] | undefined {
+    const id = this.correlate?.(line);
+    if (id === undefined) {
+      // Without a correlation id nothing can be remembered: notes and successes do nothing, and a pending
+      // failure cannot be confirmed, so it is dropped rather than risk banning a legitimate user.
+      if (sideEffectsOnly || (rule.kind !== 'fail' && rule.kind !== 'fallback') || caught.host === undefined)
+        return undefined;
+      return [failure(rule, caught, caught.host, caught.user, line)];
+    }
+    const time = Number.isFinite(line.time) ? line.time : Date.now();
+    const entry = this.state.touch(id, time);
+    let out: Failure[] | undefined;
+    if (rule.kind === 'success') {
+      // A success only ends pending failures: its host and (attacker-written) user are not remembered.
+      entry.pending = undefined;
+      if (entry.waiting !== undefined) entry.waiting = entry.waiting.filter((w) => w.kind === 'fail');
+    } else {
+      // Remembered values outlive their line: detach them from the read buffer they were cut from.
+      // (Unchanged values, the common case on a connection's later lines, are not copied again.)
+      if (caught.user !== undefined && caught.user !== entry.user) entry.user = detach(caught.user);
+      if (caught.host !== undefined) {
+        if (caught.host !== entry.host) entry.host = detach(caught.host);
+        if (entry.waiting !== undefined) out = release(entry, caught.host);
+      }
+      const host = caught.host ?? (rule.hasHost ? undefined : entry.host);
+      const user = caught.user ?? entry.user;
+      // A closing line counts only for a connection whose attempts left no failure of their own.
+      const kind =
+        rule.kind === 'fallback'
+          ? entry.counted || entry.pending !== undefined || out !== undefined
+            ? 'note'
+            : 'fail'
+          : rule.kind;
+      if (!sideEffectsOnly && (kind === 'fail' || kind === 'pending')) {
+        if (host !== undefined) {
+          const f = failure(rule, caught, host, user, line);
+          if (kind === 'fail') {
+            (out ??= []).push(f);
+            // The attempt is counted: what it left pending (PAM's line before `Failed password`) is settled.
+            // (A closing line releases them instead: `Too many authentication failures` after failed keys.)
+            if (!rule.forget) entry.pending = undefined;
+          } else {
+            const pending = (entry.pending ??= []);
+            pending.push({ ...f, line: detachLine(line) });
+            // A connection that piles up more pending failures than any client tries keys is abuse in
+            // itself: the oldest count now, and what one id holds stays bounded.
+            if (pending.length > CORRELATION_MAX_WAITING)
+              (out ??= []).push(...pending.splice(0, pending.length - CORRELATION_MAX_WAITING));
+          }
+        } else if (!rule.hasHost && (entry.waiting?.length ?? 0) < CORRELATION_MAX_WAITING) {
+          // No host yet: a later line of this id (e.g. `Connection closed by <host>`) may name it.
+          (entry.waiting ??= []).push({
+            kind,
+            failure: {
+              time: line.time,
+              user,
+              fields: caught.fields,
+              line: detachLine(line),
+              rule: rule.index,
+            },
+          });
+        }
+      }
+    }
+    if (out !== undefined) entry.counted = true;
+    if (rule.forget) {
+      if (entry.pending !== undefined) out = out ? [...entry.pending, ...out] : entry.pending;
+      // Host-less failures still wait for the line that names the host: old sshd logs `Disconnecting: Too
+      // many authentication failures` before `Connection closed by <host>`.
+      // (Nothing was counted for it then: a failure is only counted once the id has a host.)
+      if (entry.waiting === undefined) this.state.delete(id);
+      else entry.pending = undefined;
+    }
+    return out;
+  }
+}
+
+/** Gives the waiting failures of `entry` their host: fails are returned, pendings join the pending list. */
+function release(entry: CorrelationEntry, host: string): Failure[] | undefined {
+  let out: Failure[] | undefined;
+  for (const w of entry.waiting!) {
+    const f: Failure = { ...w.failure, host, user: w.failure.user ?? entry.user };
+    if (w.kind === 'fail') (out ??= []).push(f);
+    else (entry.pending ??= []).push(f);
+  }
+  entry.waiting = undefined;
+  return out;
+}
+
+function failure(
+  rule: CompiledRule,
+  caught: Captures,
+  host: string,
+  user: string | undefined,
+  line: LogLine,
+): Failure {
+  return { host, time: line.time, user, fields: caught.fields, line, rule: rule.index };
+}

@@ -1,0 +1,185 @@
+import { PortcullisError } from '../util/errors.js';
+import type { RuleKind } from '../contract/filter-definition.js';
+import { type TagGroup, expandTags } from './filter-tags.js';
+import { addressBytes } from '../util/ip-address.js';
+import { deriveLiterals } from './literal-prefilter.js';
+import { literalPrefixes } from './regex-shape.js';
+
+/** One failregex or ignoreregex ready to run. */
+export interface CompiledRule {
+  readonly index: number;
+  readonly pattern: string;
+  readonly kind: RuleKind;
+  readonly forget: boolean;
+  readonly description: string | undefined;
+  readonly regex: RegExp;
+  readonly groups: readonly TagGroup[];
+  /** At least one must occur in the message (undefined: no pre-check). */
+  readonly literals: readonly string[] | undefined;
+  /** The message must start with one of these (from a `^`-anchored pattern; undefined: no such check). */
+  readonly prefixes: readonly string[] | undefined;
+  readonly hasHost: boolean;
+}
+
+/** What a matching rule captured. */
+export interface Captures {
+  host: string | undefined;
+  user: string | undefined;
+  fields: Record<string, string> | undefined;
+}
+
+/** Compiles one pattern; a syntax error becomes `FILTER_REGEX_INVALID` naming the filter and the rule. */
+export function compileRule(
+  filterId: string,
+  what: string,
+  index: number,
+  rule: { pattern: string; kind?: RuleKind | undefined; forget?: boolean | undefined; literals?: readonly string[] | undefined; description?: string | undefined },
+): CompiledRule {
+  const expanded = expandTags(rule.pattern);
+  let regex: RegExp;
+  try {
+    regex = new RegExp(expanded.source);
+  } catch (e) {
+    throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${filterId}", ${what} #${index} /${rule.pattern}/: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  const derived = deriveLiterals(expanded.source);
+  const prefixes = literalPrefixes(expanded.source, derived.alternation);
+  let literals = rule.literals && rule.literals.length > 0 ? rule.literals : undefined;
+  // A literal every prefix already contains tells nothing more once the prefix matched.
+  if (literals !== undefined && prefixes !== undefined && prefixes.every((p) => literals!.some((l) => p.includes(l)))) literals = undefined;
+  if (literals === undefined) {
+    // Derived: the longest mandatory run the prefixes do not already check (`Auth fail` at the end of
+    // `^Received disconnect from <HOST>…Auth fail$`, rather than the prefix itself).
+    let best: string | undefined;
+    for (const run of derived.runs) {
+      if (prefixes?.some((p) => p.includes(run))) continue;
+      if (best === undefined || run.length > best.length) best = run;
+    }
+    if (best !== undefined) literals = [best];
+  }
+  return {
+    index,
+    pattern: rule.pattern,
+    kind: rule.kind ?? 'fail',
+    forget: rule.forget ?? false,
+    description: rule.description,
+    regex,
+    groups: expanded.groups,
+    literals,
+    prefixes,
+    hasHost: expanded.groups.some((g) => g.field === 'host'),
+  };
+}
+
+/** True when the rule's literal pre-checks let the message through. */
+export function passesLiterals(rule: CompiledRule, message: string): boolean {
+  const pre = rule.prefixes;
+  if (pre !== undefined) {
+    let i = 0;
+    while (i < pre.length && !message.startsWith(pre[i]!)) i++;
+    if (i === pre.length) return false;
+  }
+  return containsLiterals(rule, message);
+}
+
+/** The second half of {@link passesLiterals}, for a message already known to start with a prefix of the rule. */
+export function containsLiterals(rule: CompiledRule, message: string): boolean {
+  const lits = rule.literals;
+  if (lits === undefined) return true;
+  for (let i = 0; i < lits.length; i++) if (message.includes(lits[i]!)) return true;
+  return false;
+}
+
+/**
+ * Runs the rule's regex; undefined when it does not match, when a captured address does not parse
+ * (`999.1.1.1`) or when it is one no failure may name ({@link isUnreportable}: `::`, `0.0.0.0`, multicast,
+ * broadcast). Hosts: IPv4-mapped IPv6 becomes the IPv4, other IPv6 is lower-cased, names stay as logged.
+ * With `into`, that object is filled and returned (its fields are overwritten whenever the regex matches).
+ */
+export function capture(rule: CompiledRule, message: string, into?: Captures): Captures | undefined {
+  const m = rule.regex.exec(message);
+  if (m === null) return undefined;
+  // `into`: a caller's object, filled instead of a new one per match.
+  const out: Captures = into ?? { host: undefined, user: undefined, fields: undefined };
+  out.host = undefined;
+  out.user = undefined;
+  out.fields = undefined;
+  const groups = rule.groups;
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!;
+    const value = m[g.index];
+    if (value === undefined) continue;
+    if (g.field === 'host') {
+      if (out.host !== undefined) continue;
+      const host = reportHost(value, g.addressOnly);
+      if (host === undefined) return undefined;
+      out.host = host;
+    } else if (g.field === 'user') {
+      out.user ??= value;
+    } else {
+      out.fields ??= {};
+      out.fields[g.field] ??= value;
+    }
+  }
+  return out;
+}
+
+/** True when `text` is a dotted quad in canonical form (no leading zeros, octets ≤ 255): checked without allocating. */
+function isPlainIPv4(text: string): boolean {
+  let octets = 0;
+  let value = -1;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i === text.length ? 46 : text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || value > 255 || ++octets > 4) return false;
+      value = -1;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false;
+      value = Math.max(value, 0) * 10 + (c - 48);
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return octets === 4;
+}
+
+/**
+ * True for addresses no failure may name: no peer sends from them, and banning one is either useless or
+ * harmful. IPv4: `0.0.0.0/8` (this network, incl. the unspecified `0.0.0.0`), multicast `224.0.0.0/4` and
+ * the broadcast `255.255.255.255`; IPv6: the unspecified `::` and multicast `ff00::/8`.
+ */
+export function isUnreportable(bytes: Uint8Array): boolean {
+  if (bytes.length === 4) {
+    const a = bytes[0]!;
+    return a === 0 || (a >= 224 && a <= 239) || (a === 255 && bytes[1] === 255 && bytes[2] === 255 && bytes[3] === 255);
+  }
+  if (bytes[0] === 0xff) return true;
+  for (let i = 0; i < 16; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** {@link isUnreportable} for a canonical dotted quad, read from its text without allocating. */
+function isUnreportableQuad(text: string): boolean {
+  const c0 = text.charCodeAt(0) - 48;
+  if (c0 === 0) return true;
+  if (c0 !== 2 || text.charCodeAt(1) === 46 || text.charCodeAt(2) === 46) return false;
+  const first = 200 + (text.charCodeAt(1) - 48) * 10 + (text.charCodeAt(2) - 48);
+  return (first >= 224 && first <= 239) || text === '255.255.255.255';
+}
+
+function reportHost(value: string, addressOnly: boolean): string | undefined {
+  if (isPlainIPv4(value)) return isUnreportableQuad(value) ? undefined : value;
+  const text = value.charCodeAt(0) === 91 ? value.slice(1, -1) : value;
+  const bytes = addressBytes(text);
+  if (bytes !== undefined) {
+    if (isUnreportable(bytes)) return undefined;
+    return bytes.length === 4 ? `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}` : text.toLowerCase();
+  }
+  if (addressOnly || text.includes(':') || /^[\d.]+$/.test(text)) return undefined;
+  return text;
+}

@@ -1,0 +1,111 @@
+import { detach } from '../parsing/detach-string.js';
+import type { Failure } from '../contract/filter-definition.js';
+
+/** What is remembered for one correlation id (e.g. one sshd process). */
+export interface CorrelationEntry {
+  host: string | undefined;
+  user: string | undefined;
+  /** `pending` failures waiting for the connection to end. */
+  pending: Failure[] | undefined;
+  /** Whether a failure of this id was counted (a `fallback` line then adds none). */
+  counted: boolean;
+  /**
+   * Failures of host-less `fail`/`pending` lines that came before the id had a host: they wait for a later
+   * line of the id that supplies one (at most {@link CORRELATION_MAX_WAITING}).
+   */
+  waiting: Waiting[] | undefined;
+  /** Time of the last line of this id (ms). */
+  last: number;
+  /** When the entry was (re)inserted into the map: entries sit in this order. */
+  since: number;
+}
+
+/** A host-less failure waiting for its host; `host` is filled in once known. */
+export interface Waiting {
+  readonly kind: 'fail' | 'pending';
+  readonly failure: Omit<Failure, 'host'>;
+}
+
+/** Most host-less (waiting) and most pending failures one id may hold: attacker-driven lines must stay bounded. */
+export const CORRELATION_MAX_WAITING = 32;
+
+/** Ids silent for this long are dropped with their pending and waiting failures. */
+export const CORRELATION_EXPIRY_MS = 10 * 60_000;
+/** At most this many ids are remembered; the least recently seen go first. */
+export const CORRELATION_MAX_IDS = 100_000;
+
+/**
+ * Per-id state for multi-line correlation. A Map keeps ids in insertion order, so eviction (when full)
+ * drops the oldest id and expiry only looks at the front: a front entry that was touched since is moved to
+ * the back instead of dropped, so each sweep costs what it removes or moves, never a scan of every id.
+ */
+export class CorrelationState {
+  private readonly entries = new Map<string, CorrelationEntry>();
+  private readonly maxIds: number;
+  private nextSweep = 0;
+
+  constructor(maxIds = CORRELATION_MAX_IDS) {
+    this.maxIds = maxIds;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The entry of `id`, created when missing, marked as seen at `time`. */
+  touch(id: string, time: number): CorrelationEntry {
+    this.expire(time);
+    let entry = this.entries.get(id);
+    if (entry) {
+      if (time > entry.last) entry.last = time;
+      return entry;
+    }
+    entry = {
+      host: undefined,
+      user: undefined,
+      pending: undefined,
+      waiting: undefined,
+      counted: false,
+      last: time,
+      since: time,
+    };
+    if (this.entries.size >= this.maxIds) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    // Keys outlive their line: detach them from the read buffer they were cut from.
+    this.entries.set(detach(id), entry);
+    return entry;
+  }
+
+  /** The entry of `id` without creating or touching it. */
+  peek(id: string): CorrelationEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  delete(id: string): void {
+    this.entries.delete(id);
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.nextSweep = 0;
+  }
+
+  /** Drops ids silent for {@link CORRELATION_EXPIRY_MS}; runs at most once a minute of log time. */
+  private expire(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + 60_000;
+    const limit = now - CORRELATION_EXPIRY_MS;
+    const moved: [string, CorrelationEntry][] = [];
+    for (const [id, entry] of this.entries) {
+      if (entry.since >= limit) break;
+      this.entries.delete(id);
+      if (entry.last >= limit) {
+        entry.since = entry.last;
+        moved.push([id, entry]);
+      }
+    }
+    for (const [id, entry] of moved) this.entries.set(id, entry);
+  }
+}

@@ -1,0 +1,78 @@
+import { PortcullisError } from '../util/errors.js';
+import { type ParsedAddress, parseAddress } from '../util/ip-address.js';
+
+/** A network as a prefix of an address's bytes. */
+interface Network {
+  readonly family: 4 | 6;
+  readonly bytes: Uint8Array;
+  readonly prefix: number;
+}
+
+function within(ip: Uint8Array, net: Network): boolean {
+  const whole = net.prefix >> 3;
+  for (let i = 0; i < whole; i++) if (ip[i] !== net.bytes[i]) return false;
+  const rest = net.prefix & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (ip[whole]! & mask) === (net.bytes[whole]! & mask);
+}
+
+/**
+ * A set of addresses and CIDR networks (IPv4 and IPv6) asked "does this address belong?" for every
+ * failure, so single addresses go into a Set of canonical strings and only real networks are scanned,
+ * longest prefix first. IPv4-mapped IPv6 input is parsed to IPv4 and so matches IPv4 networks.
+ */
+export class AddressMatcher {
+  private readonly exact = new Set<string>();
+  private readonly networks: Network[] = [];
+
+  /**
+   * @param entries addresses (`192.0.2.1`, `::1`) and networks (`127.0.0.1/8`, `2001:db8::/32`); host names
+   *   are not allowed.
+   * @throws PortcullisError `ADDRESS_INVALID` naming the first entry that is neither.
+   */
+  constructor(entries: Iterable<string>) {
+    for (const raw of entries) {
+      const entry = raw.trim();
+      const slash = entry.indexOf('/');
+      const ip = parseAddress(slash === -1 ? entry : entry.slice(0, slash));
+      if (!ip) throw invalid(raw);
+      if (slash === -1) {
+        this.exact.add(ip.canonical);
+        continue;
+      }
+      const bits = entry.slice(slash + 1);
+      let prefix = /^\d{1,3}$/.test(bits) ? Number(bits) : -1;
+      // `::ffff:10.0.0.0/104` parses to IPv4: its prefix counts the 96 mapped bits too.
+      const mappedV6 = ip.family === 4 && entry.indexOf(':') !== -1;
+      if (mappedV6) prefix -= 96;
+      const max = ip.family === 4 ? 32 : 128;
+      if (prefix < 0 || prefix > max) throw invalid(raw);
+      if (prefix === max) this.exact.add(ip.canonical);
+      else this.networks.push({ family: ip.family, bytes: ip.bytes, prefix });
+    }
+    this.networks.sort((a, b) => b.prefix - a.prefix);
+  }
+
+  /** Number of entries (addresses plus networks). */
+  get size(): number {
+    return this.exact.size + this.networks.length;
+  }
+
+  /** True when `ip` equals one of the addresses or lies in one of the networks; false for unparsable text. */
+  has(ip: string | ParsedAddress): boolean {
+    const parsed = typeof ip === 'string' ? parseAddress(ip) : ip;
+    if (!parsed) return false;
+    if (this.exact.has(parsed.canonical)) return true;
+    for (const net of this.networks) {
+      if (net.family === parsed.family && within(parsed.bytes, net)) return true;
+    }
+    return false;
+  }
+}
+
+function invalid(entry: string): PortcullisError {
+  return new PortcullisError('ADDRESS_INVALID', `"${entry}" is not an IP address or CIDR network`, {
+    hint: 'use addresses like 192.0.2.1 or 2001:db8::1 and networks like 10.0.0.0/8; host names are not allowed',
+  });
+}

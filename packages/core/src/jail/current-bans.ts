@@ -1,0 +1,133 @@
+import type { BanTicket } from '../contract/ban-ticket.js';
+import { SlotPool } from '../util/slot-pool.js';
+
+/** Slots the table starts with, and below which it is not shrunk. */
+const MIN_SLOTS = 64;
+const REASONS = [undefined, 'failures', 'manual', 'restore'] as const;
+const NO_LINES: readonly string[] = Object.freeze([]);
+
+/**
+ * The bans a jail holds while they last, as the runtime needs them: address, times, length, counts,
+ * family and reason — not the matched lines (those went to the store and to the actions with the ticket
+ * of the new ban). Each address maps to a slot in typed arrays, so a ban costs its map entry, its address
+ * string and ~40 bytes, and no object the garbage collector has to trace; a {@link BanTicket} is built
+ * when one is asked for (status, unban, action check).
+ */
+export class CurrentBans {
+  private readonly slots = new Map<string, number>();
+  private time = new Float64Array(0);
+  private expiry = new Float64Array(0);
+  private bantime = new Float64Array(0);
+  private failures = new Uint32Array(0);
+  private banCount = new Uint32Array(0);
+  private family = new Uint8Array(0);
+  private reason = new Uint8Array(0);
+  private readonly pool = new SlotPool();
+
+  constructor(private readonly jail: string) {}
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  has(ip: string): boolean {
+    return this.slots.has(ip);
+  }
+
+  /** When the ban of `ip` ends (`Infinity`: never), or undefined when it is not banned. */
+  expires(ip: string): number | undefined {
+    const slot = this.slots.get(ip);
+    return slot === undefined ? undefined : this.expiry[slot];
+  }
+
+  /** Keep a ban (replacing the one of the same address). */
+  set(t: BanTicket): void {
+    let slot = this.slots.get(t.ip);
+    if (slot === undefined) {
+      slot = this.allocate();
+      this.slots.set(t.ip, slot);
+    }
+    this.time[slot] = t.time;
+    this.expiry[slot] = t.expires;
+    this.bantime[slot] = t.bantime;
+    this.failures[slot] = t.failures;
+    this.banCount[slot] = t.banCount;
+    this.family[slot] = t.family;
+    this.reason[slot] = Math.max(0, REASONS.indexOf(t.reason));
+  }
+
+  /** The ban of `ip` as a ticket without matched lines, or undefined. */
+  get(ip: string): BanTicket | undefined {
+    const slot = this.slots.get(ip);
+    return slot === undefined ? undefined : this.ticket(ip, slot);
+  }
+
+  delete(ip: string): boolean {
+    const slot = this.slots.get(ip);
+    if (slot === undefined) return false;
+    this.slots.delete(ip);
+    this.pool.give(slot);
+    // After a flood of bans has been lifted, give the memory back.
+    const capacity = this.time.length;
+    if (capacity > MIN_SLOTS && this.slots.size < capacity / 4)
+      this.rebuild(Math.max(MIN_SLOTS, this.slots.size * 2));
+    return true;
+  }
+
+  /** Every ban as a ticket without matched lines, in the order they were first made. */
+  all(): BanTicket[] {
+    const out: BanTicket[] = [];
+    for (const [ip, slot] of this.slots) out.push(this.ticket(ip, slot));
+    return out;
+  }
+
+  private ticket(ip: string, slot: number): BanTicket {
+    return {
+      ip,
+      family: this.family[slot] === 6 ? 6 : 4,
+      jail: this.jail,
+      time: this.time[slot]!,
+      bantime: this.bantime[slot]!,
+      expires: this.expiry[slot]!,
+      failures: this.failures[slot]!,
+      banCount: this.banCount[slot]!,
+      matches: NO_LINES,
+      users: undefined,
+      reason: REASONS[this.reason[slot]!],
+    };
+  }
+
+  private allocate(): number {
+    const slot = this.pool.take();
+    if (slot >= 0) return slot;
+    this.resize(Math.max(MIN_SLOTS, this.pool.capacity * 2));
+    this.pool.grow(this.time.length);
+    return this.pool.take();
+  }
+
+  /** Move every ban into arrays of `slots` slots, numbered from 0 in map order. */
+  private rebuild(slots: number): void {
+    const order = Int32Array.from(this.slots.values());
+    this.resize(slots, order);
+    let next = 0;
+    for (const ip of this.slots.keys()) this.slots.set(ip, next++);
+    this.pool.reset(slots, next);
+  }
+
+  /** Replace each array by one of `slots` slots: the old slots `order` (default: all of them, in place). */
+  private resize(slots: number, order?: Int32Array): void {
+    const to = <T extends Float64Array | Uint32Array | Uint8Array>(make: new (n: number) => T, old: T): T => {
+      const a = new make(slots);
+      if (order === undefined) a.set(old);
+      else for (let i = 0; i < order.length; i++) a[i] = old[order[i]!]!;
+      return a;
+    };
+    this.time = to(Float64Array, this.time);
+    this.expiry = to(Float64Array, this.expiry);
+    this.bantime = to(Float64Array, this.bantime);
+    this.failures = to(Uint32Array, this.failures);
+    this.banCount = to(Uint32Array, this.banCount);
+    this.family = to(Uint8Array, this.family);
+    this.reason = to(Uint8Array, this.reason);
+  }
+}

@@ -1,0 +1,202 @@
+import { SlotPool } from '../util/slot-pool.js';
+
+/** What {@link FailureTracker.add} decided for a failure. */
+export interface TrackResult {
+  /** Failures of this host inside the window, this one included. */
+  readonly count: number;
+  /** True when the count reached maxretry: the caller bans, and the host's state is cleared. */
+  readonly ban: boolean;
+}
+
+/** Slots the slab starts with, and below which it is not shrunk. */
+const MIN_SLOTS = 64;
+
+/**
+ * Counts failures per host inside a sliding window of `findtime`. Memory is the point here: an attack
+ * from a million hosts that fail once each must not keep a million arrays alive, and hosts that fail a few
+ * times before their ban must not leave arrays behind for the garbage collector. A host with one failure
+ * costs one Map entry holding its time; a host with several holds a slot of `maxretry` times in one shared
+ * `Float64Array` (the Map holds `-1 - slot`). Expiry is one pass over the map, which also gives the slab
+ * back when a flood is over.
+ */
+export class FailureTracker {
+  /** Total failures ever added (for status and metrics). */
+  total = 0;
+  /** Per host: the time of its only failure (≥ 0), or `-1 - slot` when it has several. */
+  private readonly hosts = new Map<string, number>();
+  private findtime: number;
+  private maxretry: number;
+  /** `maxretry` times per slot, oldest first; a slot holds `counts[slot]` of them. */
+  private times = new Float64Array(0);
+  private counts = new Uint32Array(0);
+  private readonly pool = new SlotPool();
+
+  constructor(options: { findtime: number; maxretry: number }) {
+    this.findtime = options.findtime;
+    this.maxretry = options.maxretry;
+  }
+
+  /** Change the limits (config reload); existing state is kept (a host keeps its newest maxretry times). */
+  configure(options: { findtime: number; maxretry: number }): void {
+    this.findtime = options.findtime;
+    if (options.maxretry === this.maxretry) return;
+    const old = this.maxretry;
+    this.maxretry = options.maxretry;
+    this.rebuild(Math.max(MIN_SLOTS, this.slotsInUse), old);
+  }
+
+  /** Hosts with at least one failure inside the window (approximate until the next `expire`). */
+  get size(): number {
+    return this.hosts.size;
+  }
+
+  /** Record a failure of `host` at `time` (ms). Failures older than findtime relative to `time` drop out. */
+  add(host: string, at: number): TrackResult {
+    this.total++;
+    // A time the map could mistake for a slot (negative, NaN) counts as the epoch.
+    const time = Number.isNaN(at) ? 0 : Math.max(0, at);
+    const max = this.maxretry;
+    const since = time - this.findtime;
+    const prev = this.hosts.get(host);
+    if (prev === undefined || prev >= 0) {
+      const count = prev !== undefined && prev > since ? 2 : 1;
+      if (count >= max) {
+        this.hosts.delete(host);
+        return { count, ban: true };
+      }
+      // Set in place: the map keeps first-seen order. (Moving the host to the end on every failure churned
+      // the map's tables, tens of MB a second under a flood.)
+      if (count === 1) {
+        this.hosts.set(host, time);
+        return { count, ban: false };
+      }
+      const slot = this.allocate();
+      this.times[slot * max] = prev!;
+      this.times[slot * max + 1] = time;
+      this.counts[slot] = 2;
+      this.hosts.set(host, -1 - slot);
+      return { count, ban: false };
+    }
+    const slot = -1 - prev;
+    const base = slot * max;
+    const times = this.times;
+    let n = this.counts[slot]!;
+    let drop = 0;
+    while (drop < n && times[base + drop]! <= since) drop++;
+    // A slot is full only after maxretry was lowered: the oldest time makes room.
+    if (n - drop === max) drop++;
+    if (drop) {
+      times.copyWithin(base, base + drop, base + n);
+      n -= drop;
+    }
+    times[base + n] = time;
+    n++;
+    if (n >= max) {
+      this.hosts.delete(host);
+      this.release(slot);
+      return { count: n, ban: true };
+    }
+    if (n === 1) {
+      this.release(slot);
+      this.hosts.set(host, time);
+    } else {
+      this.counts[slot] = n;
+    }
+    return { count: n, ban: false };
+  }
+
+  /** Failures of `host` inside the window ending at `now`. */
+  count(host: string, now: number): number {
+    const entry = this.hosts.get(host);
+    if (entry === undefined) return 0;
+    const since = now - this.findtime;
+    if (entry >= 0) return entry > since ? 1 : 0;
+    const slot = -1 - entry;
+    const base = slot * this.maxretry;
+    let n = 0;
+    for (let k = 0; k < this.counts[slot]!; k++) if (this.times[base + k]! > since) n++;
+    return n;
+  }
+
+  /** Forget a host (after a ban, or an unban by hand). */
+  forget(host: string): void {
+    const entry = this.hosts.get(host);
+    if (entry === undefined) return;
+    this.hosts.delete(host);
+    if (entry < 0) this.release(-1 - entry);
+  }
+
+  /** Drop hosts whose newest failure is older than findtime: one pass over the hosts (run every ~30 s). */
+  expire(now: number): number {
+    const since = now - this.findtime;
+    let removed = 0;
+    for (const [host, entry] of this.hosts) {
+      const slot = -1 - entry;
+      const newest = entry >= 0 ? entry : this.times[slot * this.maxretry + this.counts[slot]! - 1]!;
+      if (newest > since) continue;
+      this.hosts.delete(host);
+      if (entry < 0) this.release(slot);
+      removed++;
+    }
+    // After a flood, give the slab back once most of it is free.
+    const capacity = this.counts.length;
+    if (capacity > MIN_SLOTS && this.slotsInUse < capacity / 4)
+      this.rebuild(Math.max(MIN_SLOTS, this.slotsInUse * 2), this.maxretry);
+    return removed;
+  }
+
+  clear(): void {
+    this.hosts.clear();
+    this.times = new Float64Array(0);
+    this.counts = new Uint32Array(0);
+    this.pool.reset(0, 0);
+  }
+
+  private get slotsInUse(): number {
+    return this.pool.inUse;
+  }
+
+  private allocate(): number {
+    const slot = this.pool.take();
+    if (slot >= 0) return slot;
+    this.grow(Math.max(MIN_SLOTS, this.pool.capacity * 2));
+    return this.pool.take();
+  }
+
+  private release(slot: number): void {
+    this.counts[slot] = 0;
+    this.pool.give(slot);
+  }
+
+  private grow(slots: number): void {
+    const times = new Float64Array(slots * this.maxretry);
+    times.set(this.times);
+    const counts = new Uint32Array(slots);
+    counts.set(this.counts);
+    this.times = times;
+    this.counts = counts;
+    this.pool.grow(slots);
+  }
+
+  /** Copy every host's slot into a new slab of `slots` slots, numbered from 0 (slots were `width` times wide). */
+  private rebuild(slots: number, width: number): void {
+    const max = this.maxretry;
+    const times = new Float64Array(slots * max);
+    const counts = new Uint32Array(slots);
+    let next = 0;
+    for (const [host, entry] of this.hosts) {
+      if (entry >= 0) continue;
+      const slot = -1 - entry;
+      const n = this.counts[slot]!;
+      const keep = Math.min(n, max);
+      const from = slot * width + n - keep;
+      times.set(this.times.subarray(from, from + keep), next * max);
+      counts[next] = keep;
+      this.hosts.set(host, -1 - next);
+      next++;
+    }
+    this.times = times;
+    this.counts = counts;
+    this.pool.reset(slots, next);
+  }
+}

@@ -1,0 +1,325 @@
+import { performance } from 'node:perf_hooks';
+import { ActionRunner } from '../actions/action-runner.js';
+import type { AddressMatcher } from './address-matcher.js';
+import type { BanStore } from '../contract/ban-store.js';
+import type { BanTicket } from '../contract/ban-ticket.js';
+import { type CompiledFilter, compileFilter } from '../filters/compile-filter.js';
+import { CurrentBans } from './current-bans.js';
+import type { Failure, FilterDefinition } from '../contract/filter-definition.js';
+import { FailureTracker } from './failure-tracker.js';
+import { type ParsedAddress, parseAddress } from '../util/ip-address.js';
+import type { ComposedAction, ComposedJail } from '../contract/composed-jail.js';
+import type { LogLine } from '../contract/log-line.js';
+import type { Logger } from '../util/logger.js';
+import { type MatchRing, RecentMatches } from './recent-matches.js';
+import { UnbanSchedule } from './unban-schedule.js';
+
+/** Callbacks a jail reports through (metrics, tests). */
+export interface JailEvents {
+  onFailure?(jail: string, failure: Failure): void;
+  onBan?(ticket: BanTicket): void;
+  onUnban?(ticket: BanTicket): void;
+  onActionError?(jail: string, action: string, operation: string, error: unknown): void;
+  onBanApplied?(jail: string, latencyMs: number): void;
+}
+
+/** What a jail needs from the runtime. */
+export interface JailDeps {
+  readonly store: BanStore;
+  readonly logger: Logger;
+  readonly events: JailEvents;
+  readonly now: () => number;
+  readonly configDir: string;
+  readonly ignore: AddressMatcher;
+  readonly resolveHost: (host: string) => Promise<string[]>;
+  /** Window over which earlier bans of an address count for `increment`. */
+  readonly historyWindow: number;
+  /** Where matched lines wait for a ban; a daemon shares one between its jails (default: the jail's own). */
+  readonly matchRing?: MatchRing | undefined;
+}
+
+/**
+ * One jail: a compiled filter, a failure tracker, the current bans with their unban schedule, and one
+ * runner per action. Bans are written to the store before the actions are asked to apply them.
+ */
+export class Jail {
+  readonly name: string;
+  totalFailed = 0;
+  totalBanned = 0;
+  private settings: ComposedJail;
+  private filter: CompiledFilter;
+  private readonly tracker: FailureTracker;
+  private readonly bans: CurrentBans;
+  private readonly schedule: UnbanSchedule;
+  private runners: { key: string; runner: ActionRunner }[] = [];
+  private readonly matches: RecentMatches;
+  /** When the line that caused a ban was read, and how many runners still have to apply it. */
+  private readonly pendingLatency = new WeakMap<BanTicket, { t0: number; left: number }>();
+  private readonly logger: Logger;
+
+  constructor(
+    settings: ComposedJail,
+    private readonly deps: JailDeps,
+  ) {
+    this.name = settings.name;
+    this.settings = settings;
+    this.logger = deps.logger.child({ jail: settings.name });
+    this.filter = compileFilter(settings.filter, settings.filterOptions);
+    this.tracker = new FailureTracker(settings);
+    this.matches = new RecentMatches(deps.matchRing);
+    this.bans = new CurrentBans(settings.name);
+    this.schedule = new UnbanSchedule((ip, at) => this.expire(ip, at), deps.now);
+    this.runners = settings.actions.map((a) => ({ key: actionKey(a), runner: this.makeRunner(a) }));
+  }
+
+  get config(): ComposedJail {
+    return this.settings;
+  }
+
+  get filterDefinition(): FilterDefinition {
+    return this.settings.filter;
+  }
+
+  /** The programs the jail's filter reads (undefined: every line). */
+  get programs(): ReadonlySet<string> | undefined {
+    return this.filter.programs;
+  }
+
+  get currentlyFailed(): number {
+    return this.tracker.size;
+  }
+
+  get currentlyBanned(): number {
+    return this.bans.size;
+  }
+
+  /** Start the actions and re-apply the bans recorded in the store (expired ones are dropped). */
+  async start(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.runner.start()));
+    const now = this.deps.now();
+    for (const ban of this.deps.store.currentBans(this.name, { lines: false })) {
+      if (ban.expires <= now) {
+        this.deps.store.removeBan(this.name, ban.ip);
+        continue;
+      }
+      this.bans.set({ ...ban, reason: 'restore' });
+      this.schedule.add(ban.ip, ban.expires);
+      const ticket = this.bans.get(ban.ip)!;
+      for (const { runner } of this.runners) runner.ban(ticket);
+    }
+    if (this.bans.size) this.logger.info({ restored: this.bans.size }, `restored ${this.bans.size} ban(s)`);
+  }
+
+  /** Stop the actions (their `stop` removes what they created unless they keep bans). */
+  async stop(): Promise<void> {
+    this.schedule.clear();
+    await Promise.all(this.runners.map((r) => r.runner.stop()));
+  }
+
+  /** Feed one parsed line; `t0` is when its batch was read (for latency). */
+  process(line: LogLine, t0: number): void {
+    const failures = this.filter.match(line);
+    if (failures === undefined) return;
+    for (const f of failures) this.onFailure(f, t0);
+  }
+
+  /** Periodic housekeeping: forget hosts whose failures left the window. */
+  sweep(): void {
+    this.tracker.expire(this.deps.now());
+    this.matches.expire(this.deps.now() - this.settings.findtime);
+  }
+
+  /** Ask every action to verify its rules; restore them with the current bans when they are gone. */
+  async check(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.runner.check(() => this.bans.all())));
+  }
+
+  /** Apply a new configuration of this jail without losing bans; unchanged actions keep running. */
+  async reconfigure(settings: ComposedJail): Promise<void> {
+    const old = this.settings;
+    this.settings = settings;
+    this.tracker.configure(settings);
+    if (old.filter !== settings.filter || JSON.stringify(old.filterOptions) !== JSON.stringify(settings.filterOptions)) {
+      this.filter = compileFilter(settings.filter, settings.filterOptions);
+    }
+    const wanted = settings.actions.map((a) => ({ key: actionKey(a), action: a }));
+    const keep = this.runners.filter((r) => wanted.some((w) => w.key === r.key));
+    const drop = this.runners.filter((r) => !keep.includes(r));
+    await Promise.all(drop.map((r) => r.runner.stop()));
+    const next: { key: string; runner: ActionRunner }[] = [];
+    for (const w of wanted) {
+      const existing = keep.find((r) => r.key === w.key);
+      if (existing) {
+        next.push(existing);
+        continue;
+      }
+      const runner = this.makeRunner(w.action);
+      await runner.start();
+      for (const t of this.bans.all()) runner.ban(t);
+      next.push({ key: w.key, runner });
+    }
+    this.runners = next;
+  }
+
+  /** Ban by hand (control socket). */
+  banManually(ip: ParsedAddress): 'banned' | 'already' | 'ignored' {
+    if (this.deps.ignore.has(ip)) return 'ignored';
+    if (this.bans.has(ip.canonical)) return 'already';
+    this.ban(ip, { failures: 0, matches: [], users: [], reason: 'manual', t0: undefined });
+    return 'banned';
+  }
+
+  /** Lift a ban now. Returns false when the address was not banned here. */
+  unban(ip: string): boolean {
+    const ticket = this.bans.get(ip);
+    if (!ticket) return false;
+    this.lift(ticket);
+    return true;
+  }
+
+  /** Lift every ban of the jail. */
+  unbanAll(): number {
+    const all = this.bans.all();
+    for (const t of all) this.lift(t);
+    return all.length;
+  }
+
+  isBanned(ip: string): boolean {
+    return this.bans.has(ip);
+  }
+
+  currentBans(): BanTicket[] {
+    return this.bans.all();
+  }
+
+  /** Wait until every action has applied what it was given (tests, shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.runner.idle()));
+  }
+
+  private onFailure(f: Failure, t0: number): void {
+    const now = this.deps.now();
+    const time = Number.isNaN(f.time) ? now : f.time;
+    // Old lines (a restart reading a backlog, a log replayed) do not count: the window is relative to now.
+    if (time < now - this.settings.findtime) return;
+    const ip = parseAddress(f.host);
+    if (ip) {
+      this.count(ip, f, time, t0);
+      return;
+    }
+    if (this.settings.usedns === 'no') {
+      this.logger.debug({ host: f.host }, 'failure from a host name ignored (usedns: no)');
+      return;
+    }
+    this.deps.resolveHost(f.host).then(
+      (addresses) => {
+        if (this.settings.usedns === 'warn') this.logger.warn({ host: f.host, addresses }, `resolved host name ${f.host}; better log addresses`);
+        for (const a of addresses) {
+          const parsed = parseAddress(a);
+          if (parsed) this.count(parsed, f, time, performance.now());
+        }
+      },
+      (error: unknown) => this.logger.warn({ host: f.host, err: error }, `cannot resolve ${f.host}`),
+    );
+  }
+
+  private count(ip: ParsedAddress, f: Failure, time: number, t0: number): void {
+    const key = ip.canonical;
+    if (this.deps.ignore.has(ip)) return;
+    if (this.bans.has(key)) return;
+    this.totalFailed++;
+    this.deps.events.onFailure?.(this.name, f);
+    this.matches.add(key, f.line.raw, f.user, time);
+    const result = this.tracker.add(key, time);
+    if (!result.ban) return;
+    const seen = this.matches.take(key);
+    this.ban(ip, { failures: result.count, matches: seen.lines, users: seen.users, reason: 'failures', t0 });
+  }
+
+  private ban(
+    ip: ParsedAddress,
+    why: { failures: number; matches: string[]; users: string[]; reason: BanTicket['reason']; t0: number | undefined },
+  ): void {
+    const now = this.deps.now();
+    const s = this.settings;
+    let bantime = s.bantime;
+    const scope = s.increment?.overalljails ? undefined : this.name;
+    const banCount = this.deps.store.banCount(ip.canonical, scope, now - this.deps.historyWindow) + 1;
+    if (s.increment && bantime > 0) bantime = Math.min(bantime * s.increment.factor ** (banCount - 1), s.increment.maxtime);
+    const ticket: BanTicket = {
+      ip: ip.canonical,
+      family: ip.family,
+      jail: this.name,
+      time: now,
+      bantime,
+      expires: bantime < 0 ? Number.POSITIVE_INFINITY : now + bantime,
+      failures: why.failures,
+      banCount,
+      matches: why.matches,
+      users: why.users,
+      reason: why.reason,
+    };
+    try {
+      this.deps.store.addBan(ticket);
+    } catch (error) {
+      // Still ban: a host that must be blocked now matters more than the record; say it loudly.
+      this.logger.error({ err: error, ip: ticket.ip }, 'could not record the ban in the store');
+    }
+    // Memory keeps the ban without its matched lines: they went to the store and go to the actions with
+    // this ticket; under a long attack they would be most of what the daemon holds.
+    this.bans.set(ticket);
+    this.tracker.forget(ticket.ip);
+    this.schedule.add(ticket.ip, ticket.expires);
+    this.totalBanned++;
+    if (why.t0 !== undefined && this.runners.length) this.pendingLatency.set(ticket, { t0: why.t0, left: this.runners.length });
+    this.logger.info({ ip: ticket.ip, failures: ticket.failures, bantime: ticket.bantime, banCount }, `ban ${ticket.ip}`);
+    for (const { runner } of this.runners) runner.ban(ticket);
+    this.deps.events.onBan?.(ticket);
+  }
+
+  /** An unban is due: lift the ban of `ip` when it still ends at `at` (not lifted early, not replaced). */
+  private expire(ip: string, at: number): void {
+    if (this.bans.expires(ip) !== at) return;
+    const ticket = this.bans.get(ip);
+    if (ticket) this.lift(ticket);
+  }
+
+  private lift(ticket: BanTicket): void {
+    this.bans.delete(ticket.ip);
+    try {
+      this.deps.store.removeBan(this.name, ticket.ip);
+    } catch (error) {
+      this.logger.error({ err: error, ip: ticket.ip }, 'could not remove the ban from the store');
+    }
+    this.logger.info({ ip: ticket.ip }, `unban ${ticket.ip}`);
+    for (const { runner } of this.runners) runner.unban(ticket);
+    this.deps.events.onUnban?.(ticket);
+  }
+
+  private makeRunner(a: ComposedAction): ActionRunner {
+    const logger = this.logger.child({ action: a.id });
+    const instance = a.definition.create(a.options, {
+      jail: { name: this.name, ports: this.settings.ports, protocol: this.settings.protocol, bantime: this.settings.bantime },
+      logger,
+      configDir: this.deps.configDir,
+      dryRun: false,
+    });
+    return new ActionRunner(a.id, instance, logger, {
+      onError: (op, error) => this.deps.events.onActionError?.(this.name, a.id, op, error),
+      onApplied: (op, tickets) => {
+        if (op !== 'ban') return;
+        for (const t of tickets) {
+          const p = this.pendingLatency.get(t);
+          if (p && --p.left === 0) {
+            this.pendingLatency.delete(t);
+            this.deps.events.onBanApplied?.(this.name, performance.now() - p.t0);
+          }
+        }
+      },
+    });
+  }
+}
+
+function actionKey(a: ComposedAction): string {
+  return `${a.id}\0${JSON.stringify(a.options)}`;
+}

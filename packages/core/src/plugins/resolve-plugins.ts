@@ -1,0 +1,107 @@
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ActionDefinition } from '../contract/action-definition.js';
+import { dryRunAction } from '../actions/dry-run-action.js';
+import { PortcullisError } from '../util/errors.js';
+import type { FilterDefinition } from '../contract/filter-definition.js';
+import { PLUGIN_API_VERSION, type Plugin } from '../contract/plugin-api.js';
+
+/** Filters and actions of the loaded plugins, by id, plus which package gave each. */
+export interface PluginRegistry {
+  readonly plugins: readonly Plugin[];
+  readonly filters: ReadonlyMap<string, { definition: FilterDefinition; plugin: string }>;
+  // biome-ignore lint/suspicious/noExplicitAny: options types differ per action
+  readonly actions: ReadonlyMap<string, { definition: ActionDefinition<any>; plugin: string }>;
+}
+
+/**
+ * Load plugins by package name (or path) from `dir`, the config file's folder, the way Node would
+ * resolve them from a file there; check their shape and plugin API version; index their ids.
+ * The built-in `dry-run` action is always present.
+ */
+export async function resolvePlugins(names: readonly string[], dir: string): Promise<PluginRegistry> {
+  const plugins: Plugin[] = [];
+  for (const name of names) plugins.push(await loadPlugin(name, dir));
+  return indexPlugins(plugins);
+}
+
+/** Build a registry from plugin objects already in hand (tests, embedding). */
+export function indexPlugins(plugins: readonly Plugin[]): PluginRegistry {
+  const filters = new Map<string, { definition: FilterDefinition; plugin: string }>();
+  // biome-ignore lint/suspicious/noExplicitAny: options types differ per action
+  const actions = new Map<string, { definition: ActionDefinition<any>; plugin: string }>();
+  actions.set(dryRunAction.id, { definition: dryRunAction, plugin: '@portcullis/core' });
+  for (const plugin of plugins) {
+    for (const f of plugin.filters) {
+      const prev = filters.get(f.id);
+      if (prev) throw duplicate('filter', f.id, prev.plugin, plugin.name);
+      filters.set(f.id, { definition: f, plugin: plugin.name });
+    }
+    for (const a of plugin.actions) {
+      const prev = actions.get(a.id);
+      if (prev) throw duplicate('action', a.id, prev.plugin, plugin.name);
+      actions.set(a.id, { definition: a, plugin: plugin.name });
+    }
+  }
+  return { plugins, filters, actions };
+}
+
+/** Import one plugin package (or file) as seen from `dir` and validate it. */
+export async function loadPlugin(name: string, dir: string): Promise<Plugin> {
+  const isPath = name.startsWith('.') || isAbsolute(name);
+  let file: string;
+  try {
+    file = isPath ? resolve(dir, name) : createRequire(join(dir, 'noop.js')).resolve(name);
+  } catch (error) {
+    throw new PortcullisError('PLUGIN_NOT_INSTALLED', `plugin ${name} is not installed (looked from ${dir})`, {
+      hint: `npm install ${name}`,
+      cause: error,
+    });
+  }
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (error) {
+    throw new PortcullisError('PLUGIN_INVALID', `plugin ${name} failed to load: ${(error as Error).message}`, { cause: error });
+  }
+  return checkPlugin(mod.default, name);
+}
+
+/** Check a module's default export is a plugin built for a compatible plugin API. */
+export function checkPlugin(value: unknown, name: string): Plugin {
+  const p = value as Partial<Plugin> | undefined;
+  if (!p || typeof p !== 'object' || typeof p.name !== 'string' || !Array.isArray(p.filters) || !Array.isArray(p.actions)) {
+    throw new PortcullisError('PLUGIN_INVALID', `${name} is not a Portcullis plugin: its default export must be definePlugin({ name, filters, actions })`);
+  }
+  const wanted = major(PLUGIN_API_VERSION);
+  const got = typeof p.apiVersion === 'string' ? major(p.apiVersion) : Number.NaN;
+  if (got !== wanted) {
+    throw new PortcullisError(
+      'PLUGIN_API_MISMATCH',
+      `${name} was built for plugin API ${p.apiVersion ?? '(none)'}, but this Portcullis implements plugin API ${PLUGIN_API_VERSION}`,
+      { hint: `install a version of ${name} made for plugin API ${wanted}.x` },
+    );
+  }
+  for (const f of p.filters) {
+    if (!f || typeof f.id !== 'string' || (!f.failregex && !f.match)) {
+      throw new PortcullisError('PLUGIN_INVALID', `${name}: a filter needs an id and failregex or match`);
+    }
+  }
+  for (const a of p.actions) {
+    if (!a || typeof a.id !== 'string' || typeof a.create !== 'function') {
+      throw new PortcullisError('PLUGIN_INVALID', `${name}: an action needs an id and a create function`);
+    }
+  }
+  return p as Plugin;
+}
+
+function major(version: string): number {
+  return Number.parseInt(version.split('.')[0] ?? '', 10);
+}
+
+function duplicate(kind: string, id: string, first: string, second: string): PortcullisError {
+  return new PortcullisError('PLUGIN_INVALID', `${kind} id "${id}" is provided by both ${first} and ${second}`, {
+    hint: 'remove one of the two plugins from "plugins"',
+  });
+}
