@@ -1,5 +1,5 @@
 // The plugin contract: everything a filter or action package needs, from one entry.
-export { definePlugin, defineFilter, defineAction, PLUGIN_API_VERSION } from './contract/plugin-api.js';
+export { definePlugin, defineFilter, defineAction, defineFleet, PLUGIN_API_VERSION } from './contract/plugin-api.js';
 export type { Plugin, PluginInput } from './contract/plugin-api.js';
 export type {
   FilterDefinition,
@@ -11,6 +11,17 @@ export type {
 } from './contract/filter-definition.js';
 export type { ActionDefinition, ActionInstance, ActionContext, JailInfo } from './contract/action-definition.js';
 export type { BanTicket } from './contract/ban-ticket.js';
+export type {
+  FleetBan,
+  FleetContext,
+  FleetCount,
+  FleetDefinition,
+  FleetFailure,
+  FleetInstance,
+  FleetNode,
+  FleetShare,
+  FleetStatus,
+} from './contract/fleet.js';
 export type { LogLine } from './contract/log-line.js';
 export type { Logger } from './util/logger.js';
 export { silentLogger } from './util/logger.js';

@@ -1,11 +1,12 @@
 import type { ActionDefinition } from './action-definition.js';
 import type { FilterDefinition } from './filter-definition.js';
+import type { FleetDefinition } from './fleet.js';
 
 /**
  * The plugin API version this core implements. A plugin records the version it was built for
  * (`definePlugin` stamps it); the loader refuses a plugin whose major differs.
  */
-export const PLUGIN_API_VERSION = '1.0.0';
+export const PLUGIN_API_VERSION = '1.1.0';
 
 /** A plugin: one package's contribution of filters and actions. */
 export interface Plugin {
@@ -16,6 +17,9 @@ export interface Plugin {
   readonly filters: readonly FilterDefinition[];
   // biome-ignore lint/suspicious/noExplicitAny: options types differ per action
   readonly actions: readonly ActionDefinition<any>[];
+  /** Fleet backends (shared failures and bans across hosts), e.g. `redis`. */
+  // biome-ignore lint/suspicious/noExplicitAny: options types differ per backend
+  readonly fleets: readonly FleetDefinition<any>[];
 }
 
 /** What a plugin author writes; `apiVersion` is filled in. */
@@ -24,6 +28,8 @@ export interface PluginInput {
   readonly filters?: readonly FilterDefinition[] | undefined;
   // biome-ignore lint/suspicious/noExplicitAny: options types differ per action
   readonly actions?: readonly ActionDefinition<any>[] | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: options types differ per backend
+  readonly fleets?: readonly FleetDefinition<any>[] | undefined;
   /** Override only to declare an older API version the plugin was written for. */
   readonly apiVersion?: string | undefined;
 }
@@ -35,6 +41,7 @@ export function definePlugin(input: PluginInput): Plugin {
     apiVersion: input.apiVersion ?? PLUGIN_API_VERSION,
     filters: input.filters ?? [],
     actions: input.actions ?? [],
+    fleets: input.fleets ?? [],
   };
 }
 
@@ -45,5 +52,10 @@ export function defineFilter(definition: FilterDefinition): FilterDefinition {
 
 /** Declare an action (identity function that types `create`'s options from the schema). */
 export function defineAction<O>(definition: ActionDefinition<O>): ActionDefinition<O> {
+  return definition;
+}
+
+/** Declare a fleet backend (identity function that types `create`'s options from the schema). */
+export function defineFleet<O>(definition: FleetDefinition<O>): FleetDefinition<O> {
   return definition;
 }

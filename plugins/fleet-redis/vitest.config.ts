@@ -1,0 +1,3 @@
+import { portcullisProject } from '../../vitest.shared.js';
+
+export default portcullisProject('fleet-redis');
