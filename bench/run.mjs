@@ -84,6 +84,22 @@ if (expectedFile && existsSync(expectedFile)) {
   comparison = { checked: true, expectedFailures: expected.failures, hostsDiffering: diffs.length, sample: diffs.slice(0, 10) };
 }
 
+// The floor: the simplest Node program (bench/floor.mjs) on the same log, in the same run, same RSS hook.
+async function runFloor() {
+  const floorRss = `${rssFile}-floor`;
+  const t0 = process.hrtime.bigint();
+  const proc = spawn(process.execPath, ['--require', join(root, 'bench/rss-hook.cjs'), join(root, 'bench/floor.mjs'), log], { env: { ...process.env, BENCH_RSS_FILE: floorRss }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  const status = await new Promise((resolve) => proc.on('close', resolve));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const kib = existsSync(floorRss) ? Number(readFileSync(floorRss, 'utf8')) : Number.NaN;
+  rmSync(floorRss, { force: true });
+  if (status !== 0) throw new Error(`bench/floor.mjs exited with ${status}`);
+  return { seconds: Number(secs.toFixed(3)), linesPerSecond: Math.round(total / secs), peakRssMiB: Number((kib / 1024).toFixed(1)), ...JSON.parse(out) };
+}
+const floor = await runFloor();
+
 const result = {
   filter,
   mode: mode ?? 'default',
@@ -96,6 +112,9 @@ const result = {
   badJsonLines: badJson,
   node: process.version,
   ...comparison,
+  floor,
+  /** Portcullis's speed as a multiple of the floor's (> 1: faster than the simplest Node program). */
+  floorRatio: Number((floor.seconds / seconds).toFixed(2)),
 };
 const rows = [
   ['filter', `${filter} (${result.mode})`],
@@ -105,6 +124,8 @@ const rows = [
   ['peak RSS', `${result.peakRssMiB} MiB`],
   ['failures', `${failures.toLocaleString('en')}${comparison.checked ? ` (expected ${comparison.expectedFailures.toLocaleString('en')})` : ''}`],
   ['hosts', perHost.size.toLocaleString('en')],
+  ['floor (readline + regex + Map)', `${floor.seconds} s, ${floor.linesPerSecond.toLocaleString('en')} lines/s, ${floor.peakRssMiB} MiB`],
+  ['speed vs floor', `${result.floorRatio}×`],
 ];
 if (comparison.checked) rows.push(['hosts differing', String(comparison.hostsDiffering)]);
 const width = Math.max(...rows.map((r) => r[0].length));
