@@ -29,21 +29,41 @@ export function repoTempDir(name: string): string {
   return mkdtempSync(join(parent, `${name}-`));
 }
 
+/** How a {@link DaemonProcess} is run, beyond its config and arguments. */
+export interface DaemonSpawnOptions {
+  /** argv put before `node` (e.g. `nsenter -t PID -m -n --`), to run the daemon inside a namespace. */
+  readonly wrap?: readonly string[] | undefined;
+  /** Working folder (where a config is looked for without `--config`). */
+  readonly cwd?: string | undefined;
+  /** Give the daemon a stdin pipe (`backend: stdin`), written through {@link DaemonProcess.stdin}. */
+  readonly stdin?: boolean | undefined;
+}
+
 /** `portcullis start` as a child process, with its output kept for diagnostics. */
 export class DaemonProcess {
   /** Everything the daemon wrote to stdout and stderr since the last start. */
   output = '';
   private child: ChildProcess | undefined;
 
+  /** @param configPath `--config`; undefined starts without one (a config in `cwd`, else the embedded defaults). */
   constructor(
-    readonly configPath: string,
+    readonly configPath: string | undefined,
     private readonly extraArgs: readonly string[] = [],
+    private readonly spawnOptions: DaemonSpawnOptions = {},
   ) {}
+
+  /** The daemon's stdin, when started with `stdin: true`. */
+  get stdin(): NodeJS.WritableStream | undefined {
+    return this.child?.stdin ?? undefined;
+  }
 
   /** Start and wait for the "started" log line; rejects with the output when the daemon exits first. */
   async start(timeoutMs = 20_000): Promise<void> {
     this.output = '';
-    const child = spawn(process.execPath, [cliPath, 'start', '--config', this.configPath, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { wrap = [], cwd, stdin } = this.spawnOptions;
+    const config = this.configPath === undefined ? [] : ['--config', this.configPath];
+    const argv = [...wrap, process.execPath, cliPath, 'start', ...config, ...this.extraArgs];
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d));
     child.stderr?.on('data', (d: Buffer) => (this.output += d));
@@ -71,7 +91,7 @@ export class DaemonProcess {
 
   /** Run a client command (`--config` of this daemon); resolves with its exit code, stdout and stderr. */
   client(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return runCli([...args, '--config', this.configPath]);
+    return runCli([...args, ...(this.configPath === undefined ? [] : ['--config', this.configPath])]);
   }
 
   /** Run a client command with `--json` and parse what it prints; rejects when it exits non-zero. */

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseJournalRecord } from '../src/sources/journal-record.js';
+import { decodeJournalRecord } from '../src/sources/journal-record.js';
+import { MAX_LINE_LENGTH } from '../src/contract/limits.js';
 import { createJournalSource } from '../src/sources/journal-source.js';
 import { bundleForChild } from '../../../test/bundle-for-child.js';
 import { recordingLogger } from './file-source-harness.js';
@@ -18,7 +19,7 @@ const skip = why !== undefined && process.env.CI !== 'true';
 if (skip) console.warn(`skipping journal source test against journald: ${why}`);
 
 describe('journal records', () => {
-  it('builds program[pid]: message lines, decodes byte-array fields, rejects non-records', () => {
+  it('gives MESSAGE as the message, decodes byte-array fields, rejects non-records', () => {
     const record = {
       __CURSOR: 's=1;i=2',
       __REALTIME_TIMESTAMP: '1700000000123456',
@@ -28,19 +29,25 @@ describe('journal records', () => {
       _HOSTNAME: 'gate',
       MESSAGE: [...Buffer.from('Invalid user \xff from 192.0.2.1', 'latin1')],
     };
-    expect(parseJournalRecord(JSON.stringify(record))).toEqual({
+    expect(decodeJournalRecord(JSON.stringify(record))).toEqual({
       line: {
         text: 'sshd[4242]: Invalid user \uFFFD from 192.0.2.1',
-        time: 1_700_000_000_123.456,
+        message: 'Invalid user \uFFFD from 192.0.2.1',
+        time: 1_700_000_000_123,
         program: 'sshd',
         pid: '4242',
         hostname: 'gate',
       },
       cursor: 's=1;i=2',
     });
-    expect(parseJournalRecord('{"MESSAGE":null,"_COMM":"cron"}')?.line.text).toBe('cron: ');
-    expect(parseJournalRecord('not json')).toBeUndefined();
-    expect(parseJournalRecord('42')).toBeUndefined();
+    expect(decodeJournalRecord('{"MESSAGE":null,"_COMM":"cron"}')?.line).toMatchObject({ text: 'cron: ', message: '' });
+    expect(decodeJournalRecord('{"__REALTIME_TIMESTAMP":"1e9"}')?.line.time).toBeUndefined();
+    for (const bad of ['not json', '42', 'null', '[1]', '{"level":"warn"}']) expect(decodeJournalRecord(bad)).toBeUndefined();
+  });
+
+  it('cuts a message longer than any file line to MAX_LINE_LENGTH', () => {
+    const line = decodeJournalRecord(JSON.stringify({ MESSAGE: 'x'.repeat(1_000_000) }))?.line;
+    expect(line?.message?.length).toBe(MAX_LINE_LENGTH);
   });
 
   it('fails to start with a clear error when journalctl is missing', async () => {
@@ -64,7 +71,7 @@ describe('journal records', () => {
 describe.skipIf(skip)('journal source (real journald)', () => {
   let bundle = '';
   beforeAll(async () => {
-    bundle = await bundleForChild(join(import.meta.dirname, '../src/journal-source.ts'));
+    bundle = await bundleForChild(join(import.meta.dirname, '../src/sources/journal-source.ts'));
   });
 
   it('follows new records only, and resumes after the stored cursor', () => {
@@ -94,7 +101,7 @@ describe.skipIf(skip)('journal source (real journald)', () => {
       },
     });
     expect(out.status, out.stderr).toBe(0);
-    type Seen = { text: string; program?: string; pid?: string; time?: number; origin?: string };
+    type Seen = { text: string; message?: string; program?: string; pid?: string; time?: number; origin?: string };
     const result = JSON.parse(out.stdout.trim().split('\n').pop() ?? '') as {
       first: { seen: Seen[]; latency: number };
       second: { seen: Seen[] };
@@ -107,6 +114,7 @@ describe.skipIf(skip)('journal source (real journald)', () => {
       'sshd[PID]: Invalid user \uFFFD\u0001 from 2001:db8::44 port 22',
     ]);
     expect(result.first.seen[0]).toMatchObject({
+      message: 'Failed password for root from 192.0.2.44 port 22 ssh2',
       program: 'sshd',
       origin: 'journal',
       pid: expect.stringMatching(/^\d+$/),

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { LineParser } from '../src/parsing/line-parser.js';
 import { readsProgram } from '../src/contract/log-line.js';
+import { decodeJournalRecord } from '../src/sources/journal-record.js';
 
 const now = (): number => Date.UTC(2005, 2, 1);
 const iso = (t: number): string | null => (Number.isFinite(t) ? new Date(t).toISOString() : null);
@@ -245,10 +246,10 @@ describe('LineParser (journal)', () => {
 
 describe('LineParser.fromSource', () => {
   const p = new LineParser({ now });
-  test('structured fields are used as given', () => {
-    const l = p.fromSource({ text: 'Failed password', time: 5, program: 'sshd', pid: '3' }, 2, 'journal');
+  test('a decoded line (message set) is used as given: no header is looked for', () => {
+    const l = p.fromSource({ text: 'sshd[3]: Failed password', message: 'Failed password', time: 5, program: 'sshd', pid: '3' }, undefined, 2, 'journal');
     expect(l).toEqual({
-      raw: 'Failed password',
+      raw: 'sshd[3]: Failed password',
       message: 'Failed password',
       time: 5,
       program: 'sshd',
@@ -258,8 +259,21 @@ describe('LineParser.fromSource', () => {
       source: 'journal',
     });
   });
-  test('text-only lines are parsed', () => {
-    expect(p.fromSource({ text: 'Feb 25 13:34:10 h sshd[1]: x' }).program).toBe('sshd');
+  test('raw lines are parsed, structured fields or not', () => {
+    expect(p.fromSource({ text: 'Feb 25 13:34:10 h sshd[1]: x' })).toMatchObject({ program: 'sshd', message: 'x' });
+  });
+  test('lines of programs outside the filter\'s are skipped on both paths', () => {
+    const programs = new Set(['sshd']);
+    expect(p.fromSource({ text: 'cron: x', message: 'x', program: 'cron' }, programs)).toBeUndefined();
+    expect(p.fromSource({ text: 'Feb 25 13:34:10 h cron[1]: x' }, programs)).toBeUndefined();
+    expect(p.fromSource({ text: 'sshd: x', message: 'x', program: 'sshd' }, programs)?.message).toBe('x');
+  });
+  test('a journalctl -o json line (test-filter) and the journal source give the same LogLine', () => {
+    const json = JSON.stringify({ __REALTIME_TIMESTAMP: '1109338450123456', MESSAGE: 'Failed password for root from 192.0.2.1', SYSLOG_IDENTIFIER: 'sshd', _PID: '77', _HOSTNAME: 'h' });
+    const fromFile = new LineParser({ format: 'journal', now }).parse(json, 1, 'journal');
+    const fromSource = p.fromSource(decodeJournalRecord(json)!.line, undefined, 1, 'journal');
+    expect(fromFile).toEqual(fromSource);
+    expect(fromSource?.message).toBe('Failed password for root from 192.0.2.1');
   });
 });
 

@@ -18,6 +18,8 @@ export const sshd: FilterDefinition = defineFilter({
   description: 'OpenSSH server authentication failures and pre-authentication abuse',
   // `sshd(pam_unix)` is how old Linux-PAM (RHEL 4 era) tagged its sshd lines.
   programs: ['sshd', 'sshd-session', 'sshd-auth', 'sshd(pam_unix)'],
+  // The units, the processes, and the syslog tags of the programs above: sshd outside a unit (a container,
+  // an init script) reaches the journal through syslog with its own tag and the same trust as in auth.log.
   journalmatch: [
     '_SYSTEMD_UNIT=sshd.service',
     '+',
@@ -26,6 +28,12 @@ export const sshd: FilterDefinition = defineFilter({
     '_COMM=sshd',
     '+',
     '_COMM=sshd-session',
+    '+',
+    'SYSLOG_IDENTIFIER=sshd',
+    '+',
+    'SYSLOG_IDENTIFIER=sshd-session',
+    '+',
+    'SYSLOG_IDENTIFIER=sshd-auth',
   ],
   options: {
     mode: {

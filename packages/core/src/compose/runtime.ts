@@ -303,7 +303,7 @@ export class Runtime {
     const hooks = this.options.hooks;
     let cut = 0;
     // The splitter cuts over-long lines to exactly MAX_LINE_LENGTH: a line that long was (almost surely) cut.
-    if (hooks?.onTruncatedLine) for (const raw of lines) if (raw.text.length >= MAX_LINE_LENGTH) cut++;
+    if (hooks?.onTruncatedLine) for (const raw of lines) if ((raw.message ?? raw.text).length >= MAX_LINE_LENGTH) cut++;
     // Each line is parsed once for all the jails of the source, and not built at all when it belongs to a
     // program none of them reads (a jail without `programs` reads every line).
     let programs: Set<string> | undefined = new Set();
@@ -317,7 +317,7 @@ export class Runtime {
     }
     const parsed: LogLine[] = [];
     for (const raw of lines) {
-      const line = isText(raw) ? parser.parseFor(raw.text, programs, undefined, origin) : parser.fromSource(raw, undefined, origin);
+      const line = parser.fromSource(raw, programs, undefined, origin);
       if (line !== undefined) parsed.push(line);
     }
     for (const jail of s.jails) {
@@ -353,11 +353,6 @@ export class Runtime {
 
 function info(t: BanTicket): BanInfo {
   return { jail: t.jail, ip: t.ip, time: t.time, expires: t.expires, bantime: t.bantime, banCount: t.banCount, failures: t.failures };
-}
-
-/** A source line that is only text (no fields a source such as the journal gave). */
-function isText(line: SourceLine): boolean {
-  return line.time === undefined && line.program === undefined && line.pid === undefined && line.hostname === undefined;
 }
 
 /** This machine's own addresses, for `ignoreself`. */

@@ -6,8 +6,8 @@ export interface LogLine {
   /** The line exactly as read (after truncation to the engine's maximum line length). */
   readonly raw: string;
   /**
-   * The message part: for syslog and journal lines the text after `program[pid]: `; for a daemon's
-   * own log file the line with its date removed.
+   * The message part: for syslog lines the text after `program[pid]: `, for journal records `MESSAGE`;
+   * for a daemon's own log file the line with its date removed.
    */
   readonly message: string;
   /** Time of the line in milliseconds since the epoch (UTC). `NaN` when no date was found. */

@@ -1,11 +1,17 @@
 import type { Logger } from '../util/logger.js';
 
 /**
- * A line as a source yields it. File and stdin sources give only `text`; the journal source fills
- * the structured fields it has, and the engine then skips date/header detection.
+ * A line as a source yields it. Which text the filters see is explicit: a line without `message` (file,
+ * stdin) is raw text, parsed for its date and syslog header; a line with `message` (a journal record) was
+ * decoded by its source, so `message` is what the filters see, the other fields are used as given, and
+ * `text` is only shown (recent matches, test-filter samples).
  */
 export interface SourceLine {
+  /** The whole line as read; for a decoded record, how it is shown (`program[pid]: message`). */
   readonly text: string;
+  /** The message part, when the source decoded it: no date or header is looked for then. */
+  readonly message?: string | undefined;
+  /** Milliseconds since the epoch (decoded lines). */
   readonly time?: number | undefined;
   readonly program?: string | undefined;
   readonly pid?: string | undefined;

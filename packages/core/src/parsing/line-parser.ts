@@ -2,6 +2,7 @@ import { DateDetector } from './date-detector.js';
 import { detach } from './detach-string.js';
 import { type LogLine, readsProgram } from '../contract/log-line.js';
 import type { SourceLine } from '../contract/log-source.js';
+import { decodeJournalRecord } from '../sources/journal-record.js';
 
 /**
  * How text lines are read: `syslog` (any text log: syslog headers when present, else a daemon's own format),
@@ -113,9 +114,14 @@ export class LineParser {
     h.hostname = undefined;
     h.message = -1;
     if (this.format === 'journal' || (this.format === 'auto' && text.charCodeAt(0) === 123)) {
-      const line = draft(text, time, lineno, source);
-      if (readJournal(text, line) || this.format === 'journal') return line;
-      line.message = text;
+      // The journal source's own decoder: a record is read the same way from a file as from journald.
+      const record = decodeJournalRecord(text);
+      if (record) return this.decoded(record.line, programs, lineno, source);
+      if (this.format === 'journal') {
+        const line = draft(text, time, lineno, source);
+        line.message = '';
+        return line;
+      }
     }
     let date = this.dates.detect(text);
     if (date === undefined && isDigit(text.charCodeAt(0))) date = this.win32Date(text, h);
@@ -218,23 +224,33 @@ export class LineParser {
   };
 
   /**
-   * A line as a source yields it: when the source gave structured fields (journal), they are used as they
-   * are and `text` is the message; otherwise the text is parsed.
+   * A line as a source yields it (see {@link SourceLine}): a line whose source decoded it (`message` set,
+   * the journal) is used as it is; a raw line is parsed. Like {@link parseFor}, returns `undefined` for a
+   * line of a program outside `programs`.
    */
-  fromSource(line: SourceLine, lineno?: number, source?: string): LogLine {
-    if (
-      line.time === undefined &&
-      line.program === undefined &&
-      line.pid === undefined &&
-      line.hostname === undefined
-    ) {
-      return this.parse(line.text, lineno, source);
-    }
+  fromSource(
+    line: SourceLine,
+    programs?: ReadonlySet<string> | undefined,
+    lineno?: number,
+    source?: string,
+  ): LogLine | undefined {
+    if (line.message === undefined) return this.parseFor(line.text, programs, lineno, source);
+    return this.decoded(line, programs, lineno, source);
+  }
+
+  private decoded(
+    line: SourceLine,
+    programs: ReadonlySet<string> | undefined,
+    lineno: number | undefined,
+    source: string | undefined,
+  ): LogLine | undefined {
+    const program = line.program;
+    if (programs !== undefined && program !== undefined && !readsProgram(programs, program)) return undefined;
     return {
       raw: line.text,
-      message: line.text,
+      message: line.message ?? line.text,
       time: line.time ?? Number.NaN,
-      program: line.program,
+      program,
       pid: line.pid,
       hostname: line.hostname,
       lineno,
@@ -247,7 +263,7 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** A line with only its text, time and place: the journal and RFC 5424 readers fill in the rest. */
+/** A line with only its text, time and place: the RFC 5424 reader fills in the rest. */
 function draft(text: string, time: number, lineno: number | undefined, source: string | undefined): Draft {
   return {
     raw: text,
@@ -423,35 +439,4 @@ function read5424(text: string, at: number, line: Draft): boolean {
   line.pid = fields[2];
   line.message = msg;
   return true;
-}
-
-/** Fills `line` from a `journalctl -o json` record; false (time NaN, empty message) when malformed. */
-function readJournal(text: string, line: Draft): boolean {
-  let record: unknown;
-  try {
-    record = JSON.parse(text);
-  } catch {
-    record = undefined;
-  }
-  line.message = '';
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return false;
-  const r = record as Record<string, unknown>;
-  if (!('MESSAGE' in r) && !('__REALTIME_TIMESTAMP' in r)) return false;
-  line.message = fieldText(r.MESSAGE) ?? '';
-  const us = fieldText(r.__REALTIME_TIMESTAMP);
-  line.time = us !== undefined && /^\d+$/.test(us) ? Math.floor(Number(us) / 1000) : Number.NaN;
-  line.program = fieldText(r.SYSLOG_IDENTIFIER) ?? fieldText(r._COMM);
-  line.pid = fieldText(r._PID) ?? fieldText(r.SYSLOG_PID);
-  line.hostname = fieldText(r._HOSTNAME);
-  return true;
-}
-
-/** A journal field: a string, or an array of byte values (non-UTF-8 or binary data), decoded as UTF-8. */
-function fieldText(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
-  if (Array.isArray(v) && v.every((b) => typeof b === 'number' && b >= 0 && b <= 255)) {
-    return Buffer.from(v as number[]).toString('utf8');
-  }
-  return undefined;
 }

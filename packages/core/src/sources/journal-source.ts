@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { findProgram } from '../util/find-program.js';
 import { PortcullisError } from '../util/errors.js';
-import { parseJournalRecord } from './journal-record.js';
+import { decodeJournalRecord } from './journal-record.js';
 import { LineSplitter } from './line-splitter.js';
 import type { LineSink, LogSource, PositionStore, SourceLine } from '../contract/log-source.js';
 import type { Logger } from '../util/logger.js';
@@ -28,9 +28,9 @@ const MAX_BACKOFF = 60_000;
 
 /**
  * Follows journald with `journalctl -o json --follow` (argv, no shell), resuming after the stored cursor
- * or, without one, starting at the end (`--lines 0`). Each record becomes a structured line. The cursor is
- * saved after every delivered batch; when journalctl exits it is restarted after the last cursor, with a
- * backoff from 1 s to 1 min. A cursor journalctl rejects is dropped (and reading starts at the end).
+ * or, without one, starting at the end (`--lines 0`). Each record is decoded by {@link decodeJournalRecord}
+ * (its `message` is MESSAGE). The cursor is saved after every delivered batch; when journalctl exits it is
+ * restarted after the last cursor, with a backoff from 1 s to 1 min. A cursor journalctl rejects is dropped (and reading starts at the end).
  */
 export function createJournalSource(options: JournalSourceOptions): LogSource {
   const key = `journal:${options.matches.join(' ')}`;
@@ -69,7 +69,7 @@ export function createJournalSource(options: JournalSourceOptions): LogSource {
       if (!running) return; // stopped: leave the cursor where the last delivered batch put it
       const out: SourceLine[] = [];
       for (const json of splitter.push(chunk)) {
-        const record = parseJournalRecord(json);
+        const record = decodeJournalRecord(json);
         if (!record) {
           if (badRecords++ === 0)
             logger.warn(
