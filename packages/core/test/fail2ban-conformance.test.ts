@@ -60,6 +60,20 @@ export function scoreFilter(name: string): FilterScore {
   return { name, lines, agree, misses };
 }
 
+/**
+ * Filters that agree with every annotated line today. The others differ mostly where fail2ban's date templates
+ * read a line differently from ours (Apache's `[…]` brackets, `{DATE}` placeholders); see the printed table.
+ */
+const AGREE_FULLY = [
+  'apache-badbots', 'centreon', 'counter-strike', 'courier-auth', 'cyrus-imap', 'directadmin', 'dropbear', 'drupal-auth',
+  'froxlor-auth', 'grafana', 'gssftpd', 'haproxy-http-auth', 'kerio', 'lighttpd-auth', 'nagios', 'nginx-http-auth',
+  'nginx-limit-req', 'openhab', 'pam-generic', 'perdition', 'php-url-fopen', 'phpmyadmin-syslog', 'pure-ftpd', 'qmail',
+  'scanlogd', 'selinux-ssh', 'sieve', 'solid-pop3d', 'squirrelmail', 'suhosin', 'uwimap-auth', 'webmin-auth', 'wuftpd',
+  'xinetd-fail', 'znc-adminlog',
+];
+/** Refused with the construct JavaScript (or the engine) lacks — never run with a different meaning. */
+const REFUSED = { sshd: /conditional groups/, 'mongodb-auth': /SKIPLINES/, slapd: /SKIPLINES/ };
+
 describe.skipIf(!present)("fail2ban's filters over fail2ban's sample logs", () => {
   it('agree with the annotations', () => {
     process.env.TZ = TEST_TZ;
@@ -71,6 +85,8 @@ describe.skipIf(!present)("fail2ban's filters over fail2ban's sample logs", () =
     const table = scores.map((s) => `${s.name.padEnd(22)} ${String(s.agree).padStart(4)}/${String(s.lines).padEnd(4)} ${s.refused ? `refused: ${s.refused}` : `${((100 * s.agree) / Math.max(1, s.lines)).toFixed(1)}%`}`);
     console.log(table.join('\n'));
     for (const s of scores) if (!s.refused && s.agree < s.lines) console.log(`${s.name}:\n  ${s.misses.slice(0, 5).join('\n  ')}`);
-    expect(scores.length).toBeGreaterThan(0);
+    const by = new Map(scores.map((s) => [s.name, s]));
+    for (const name of AGREE_FULLY) expect({ name, misses: by.get(name)?.misses, refused: by.get(name)?.refused }).toEqual({ name, misses: [], refused: undefined });
+    for (const [name, reason] of Object.entries(REFUSED)) expect(by.get(name)?.refused).toMatch(reason);
   });
 });

@@ -103,6 +103,8 @@ class RegexFilter implements CompiledFilter {
   private custom: CustomMatcher | undefined;
   /** The filter's own date reader (fail2ban `datepattern`), when the source's parser does not read it. */
   private readonly dates: DatePattern | undefined;
+  /** For `{^LN-BEG}`: the dates fail2ban reads at a line's start that the source's parser does not. */
+  private readonly dateFallback: DatePattern | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -157,12 +159,12 @@ class RegexFilter implements CompiledFilter {
         throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${definition.id}", datepattern ${definition.datepattern}: ${(e as Error).message}`, { cause: e });
       }
       if (!dates.fromParser) this.dates = dates;
+      else this.dateFallback = dates.fallback;
     }
   }
 
   /** The line as the filter's `datepattern` reads it: the raw line with its date cut out, and that date's time. */
-  private reread(line: LogLine): LogLine {
-    const dates = this.dates!;
+  private reread(line: LogLine, dates: DatePattern): LogLine {
     if (dates.none) return { ...line, message: line.raw, time: Number.isFinite(line.time) ? line.time : this.now() };
     const found = dates.read(line.raw);
     if (found === undefined) return { ...line, message: line.raw, time: Number.NaN };
@@ -175,7 +177,12 @@ class RegexFilter implements CompiledFilter {
   }
 
   match(input: LogLine): readonly Failure[] | undefined {
-    const line = this.dates === undefined ? input : this.reread(input);
+    const line =
+      this.dates !== undefined
+        ? this.reread(input, this.dates)
+        : this.dateFallback !== undefined && !Number.isFinite(input.time)
+          ? this.reread(input, this.dateFallback)
+          : input;
     if (
       this.programs !== undefined &&
       line.program !== undefined &&

@@ -16,6 +16,11 @@ export class DatePattern {
   /** `{NONE}`: lines carry no date. */
   readonly none: boolean;
   private readonly regex: RegExp | undefined;
+  /**
+   * For `{^LN-BEG}` alone: fail2ban's default `YYYY/MM/DD HH:MM:SS` (also `-` and `.` between the parts),
+   * which the source's parser does not read; used for lines where the parser found no date.
+   */
+  readonly fallback: DatePattern | undefined;
   private readonly fields: readonly string[];
   private readonly now: () => number;
 
@@ -26,6 +31,7 @@ export class DatePattern {
     const bare = p.replace('{^LN-BEG}', '').trim();
     this.fromParser = !this.none && (bare === '' || p.includes('{DATE}'));
     this.fields = [];
+    this.fallback = this.fromParser && !p.includes('{DATE}') ? new DatePattern('{^LN-BEG}%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\\s*%z)?', now) : undefined;
     if (this.none || this.fromParser) return;
     const fields: string[] = [];
     p = p.replace('{^LN-BEG}', '(?:^|(?<=^\\W)|(?<=^\\W\\W))');
