@@ -16,13 +16,14 @@ const program = new Command('portcullis')
 program
   .command('test-filter')
   .description('run a filter over a log file (or - for stdin) and report what it matches')
-  .argument('<filter-id>', 'filter id, e.g. sshd')
+  .argument('<filter>', 'filter id (sshd), fail2ban:<name> or a filter .conf file, or a regex with <HOST>')
   .argument('<file>', 'log file, or - for stdin')
   .option('-o, --option <key=value>', 'filter option, e.g. mode=aggressive (repeatable)', collect, [])
   .addOption(new Option('--format <format>', 'input format').choices(['auto', 'syslog', 'journal']).default('auto'))
   .option('--json', 'one JSON object per matched line on stdout')
+  .option('--ignoreregex <regex>', 'lines matching this are not failures (repeatable)', collect, [])
   .option('-c, --config <path>', 'config file (its plugins folder is searched for the filter)')
-  .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; config?: string }) => {
+  .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; config?: string; ignoreregex: string[] }) => {
     const { runTestFilterCommand } = await import('./commands/test-filter-command.js');
     process.exitCode = await runTestFilterCommand({ filterId, file, ...opts, json: opts.json ?? false });
   });

@@ -4,3 +4,11 @@ export { compileFilter, type CompiledFilter, type CompileOptions } from './filte
 export { LineParser, type LineFormat } from './parsing/line-parser.js';
 export { DateDetector } from './parsing/date-detector.js';
 export { LineSplitter, MAX_LINE_LENGTH } from './sources/line-splitter.js';
+export {
+  loadFail2banFilter,
+  fail2banFilterPath,
+  FAIL2BAN_DIR,
+  FAIL2BAN_PREFIX,
+  type Fail2banExtras,
+} from './filters/fail2ban/load-fail2ban-filter.js';
+export { checkRegexSafety, type RegexVerdict } from './filters/regex-safety.js';

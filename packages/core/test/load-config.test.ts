@@ -76,7 +76,7 @@ jails:
       { dir: fixtures },
     ).catch((e: unknown) => e);
     expect(problemsOf(second)).toEqual([
-      'jails.web.filter: unknown filter "nope"; known filters: demo',
+      'jails.web.filter: unknown filter "nope"; known filters: demo (or fail2ban:<name> for a fail2ban filter.d file)',
       expect.stringMatching(/^jails\.web\.actions\.0\.options\.file: /),
       'jails.web.actions.1: unknown action "teleport"; known actions: dry-run',
       expect.stringMatching(/^jails\.opts\.filter\.options: .*mode.*paranoid.*normal, aggressive/),

@@ -12,6 +12,8 @@ import { PortcullisError } from '../util/errors.js';
 import type { FilterDefinition } from '../contract/filter-definition.js';
 import type { ComposedAction, ComposedJail } from '../contract/composed-jail.js';
 import { type PluginRegistry, resolvePlugins } from '../plugins/resolve-plugins.js';
+import { definitionFromConfig, resolveJailFilter } from './jail-filter.js';
+import { checkRegexSafety } from '../filters/regex-safety.js';
 
 /** A loaded, validated and composed configuration. */
 export interface LoadedConfig {
@@ -159,6 +161,7 @@ export async function parseConfig(
     throw error;
   }
   const problems: string[] = [];
+  for (const [id, data] of Object.entries(config.filters)) await checkConfigFilter(id, data, problems);
   const jails: ComposedJail[] = [];
   for (const [name, jail] of Object.entries(config.jails)) {
     const composed = await composeJail(name, jail, config, registry, where.dir, problems);
@@ -185,18 +188,8 @@ async function composeJail(
 ): Promise<ComposedJail | undefined> {
   const at = `jails.${name}`;
   const s = { ...BUILTIN_DEFAULTS, ...stripUndefined(config.defaults), ...stripUndefined(jail) };
-  const filterId = typeof jail.filter === 'string' ? jail.filter : jail.filter.id;
   const filterOptions = typeof jail.filter === 'string' ? {} : jail.filter.options;
-  const entry = registry.filters.get(filterId);
-  if (!entry) {
-    problems.push(`${at}.filter: unknown filter "${filterId}"; ${known('filters', registry.filters)}`);
-  } else {
-    try {
-      compileFilter(entry.definition, filterOptions);
-    } catch (error) {
-      problems.push(`${at}.filter.options: ${(error as Error).message}`);
-    }
-  }
+  const filter = await resolveJailFilter(at, jail.filter, config, registry, dir, problems);
   const actions: ComposedAction[] = [];
   for (const [i, ref] of (s.actions as PortcullisConfig['defaults']['actions'] & unknown[]).entries()) {
     const id = typeof ref === 'string' ? ref : ref.id;
@@ -226,15 +219,15 @@ async function composeJail(
   const ports = s.port === undefined ? [] : (Array.isArray(s.port) ? s.port : [s.port]).flatMap((p) => String(p).split(',')).map((p) => p.trim()).filter(Boolean);
   for (const p of ports) if (!/^[a-z0-9][a-z0-9-]*(?::\d{1,5})?$/i.test(p)) problems.push(`${at}.port: invalid port "${p}" (use 22, ssh or 8000:8100)`);
   const inc = s.increment;
-  if (!entry) return undefined;
+  if (!filter) return undefined;
   return {
     name,
     enabled: jail.enabled,
-    filter: entry.definition,
+    filter,
     filterOptions,
     logpath,
     backend: s.backend,
-    journalmatch: jail.journalmatch ?? entry.definition.journalmatch ?? [],
+    journalmatch: jail.journalmatch ?? filter.journalmatch ?? [],
     actions,
     bantime: parseDuration(s.bantime),
     findtime: parseDuration(s.findtime),
@@ -247,6 +240,25 @@ async function composeJail(
     logstart: s.logstart,
     increment: inc?.enabled ? { factor: inc.factor, maxtime: parseDuration(inc.maxtime), overalljails: inc.overalljails } : undefined,
   };
+}
+
+/** A `filters:` entry compiles with its default options and passes the backtracking check (unless `unsafe`). */
+async function checkConfigFilter(id: string, data: PortcullisConfig['filters'][string], problems: string[]): Promise<void> {
+  const at = `filters.${id}`;
+  const definition = definitionFromConfig(id, data);
+  try {
+    compileFilter(definition);
+  } catch (error) {
+    problems.push(`${at}: ${(error as Error).message}`);
+    return;
+  }
+  if (data.unsafe) return;
+  const rules = data.failregex.map((r) => (typeof r === 'string' ? r : r.pattern));
+  const verdicts = await checkRegexSafety([...rules, ...(data.ignoreregex ?? [])]);
+  verdicts.forEach((v, i) => {
+    const where = i < rules.length ? `failregex.${i}` : `ignoreregex.${i - rules.length}`;
+    if (v.status === 'vulnerable') problems.push(`${at}.${where}: /${v.pattern}/ can backtrack catastrophically (${v.reason}); fix the regex, or set unsafe: true on the filter to accept it`);
+  });
 }
 
 /**

@@ -17,12 +17,51 @@ const pluginRef = z.union([
   z.object({ id: z.string().min(1, 'expected an id'), options: z.record(z.string(), z.unknown()).default({}) }).strict(),
 ]);
 
+const regexList = z.array(z.string().min(1, 'expected a regex'));
+
+/** A rule of a filter written in the config: a regex, or a regex with its role (see `FailRule`). */
+const ruleSchema = z.union([
+  z.string().min(1, 'expected a regex'),
+  z
+    .object({
+      pattern: z.string().min(1, 'expected a regex'),
+      kind: z.enum(['fail', 'note', 'pending', 'fallback', 'success']).optional(),
+      forget: z.boolean().optional(),
+      literals: z.array(z.string().min(1)).optional(),
+      when: z.record(z.string(), z.array(z.string())).optional(),
+      description: z.string().optional(),
+    })
+    .strict(),
+]);
+
+/** A filter written in the config (`filters:`): the data a plugin's `defineFilter` takes. */
+const filterSchema = z
+  .object({
+    description: z.string().optional(),
+    failregex: z.array(ruleSchema).min(1, 'a filter needs at least one failregex'),
+    ignoreregex: regexList.optional(),
+    prefix: z.string().min(1).optional(),
+    programs: z.array(z.string().min(1)).optional(),
+    datepattern: z.string().min(1).optional(),
+    journalmatch: z.array(z.string().min(1)).optional(),
+    correlate: z.literal('pid').optional(),
+    maxlines: z.literal(1, 'only single-line filters are supported (maxlines: 1); correlate lines by pid instead').optional(),
+    options: z.record(z.string(), z.object({ values: z.array(z.string()).min(1), default: z.string(), description: z.string().optional() }).strict()).optional(),
+    /** Accept regexes the backtracking check refuses (you have checked them yourself). */
+    unsafe: z.boolean().optional(),
+  })
+  .strict();
+
 const filterRef = z.union([
   z.string().min(1, 'expected a filter id'),
   z
     .object({
       id: z.string().min(1, 'expected a filter id'),
       options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+      /** Rules added to the filter's own. */
+      failregex: z.array(ruleSchema).optional(),
+      ignoreregex: regexList.optional(),
+      unsafe: z.boolean().optional(),
     })
     .strict(),
 ]);
@@ -77,6 +116,10 @@ export const configSchema = z
     loglevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
     metrics: z.object({ listen: z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9191') }).strict().optional(),
     defaults: z.object(jailSettings).strict().default({}),
+    /** Filters written in the config, by id; a jail names one like a plugin's. */
+    filters: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'filter ids use letters, digits, _ . - (at most 64)'), filterSchema).default({}),
+    /** Where `fail2ban:<name>` filters are read from (`<dir>/filter.d/<name>.conf`). */
+    fail2ban: z.object({ dir: z.string().min(1) }).strict().optional(),
     jails: z.record(
       z.string().regex(/^[A-Za-z0-9_.-]{1,48}$/, 'jail names use letters, digits, _ . - (at most 48)'),
       jailSchema,

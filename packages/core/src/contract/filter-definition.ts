@@ -133,4 +133,11 @@ export interface FilterDefinition {
    * `forget`, `success`); pending failures of earlier lines that a `forget` releases are reported too.
    */
   readonly match?: ((options: Readonly<Record<string, string>>) => CustomMatcher) | undefined;
+  /**
+   * fail2ban's `datepattern` for this filter's lines (`{^LN-BEG}`, `{NONE}`, `%Y-%m-%d %H:%M:%S`, `^<\\d+>{DATE}`):
+   * when set, the filter reads each line's time from the raw line itself and matches the raw line with
+   * that date cut out (as fail2ban does), instead of the date and message the source's parser found.
+   * `{^LN-BEG}` alone keeps the parser's reading (it already looks for the date at the line's start).
+   */
+  readonly datepattern?: string | undefined;
 }

@@ -15,6 +15,7 @@ import { type CharSet, hasChar, leadingChars } from './regex-shape.js';
 import { type LogLine, readsProgram } from '../contract/log-line.js';
 import { MAX_LINE_LENGTH } from '../contract/limits.js';
 import { detach, detachLine } from '../parsing/detach-string.js';
+import { DatePattern } from '../parsing/date-pattern.js';
 
 /** Options of {@link compileFilter}. */
 export interface CompileOptions {
@@ -25,6 +26,8 @@ export interface CompileOptions {
   readonly maxLineLength?: number | undefined;
   /** Most correlation ids remembered at once (default 100,000; the least recently seen are evicted). */
   readonly maxCorrelationIds?: number | undefined;
+  /** The clock a `datepattern` without a year or with `{NONE}` reads (default `Date.now`). */
+  readonly now?: (() => number) | undefined;
 }
 
 /** A filter ready to match lines, with one set of options. */
@@ -98,6 +101,11 @@ class RegexFilter implements CompiledFilter {
   private readonly correlate: ((line: LogLine) => string | undefined) | undefined;
   private readonly state: CorrelationState;
   private custom: CustomMatcher | undefined;
+  /** The filter's own date reader (fail2ban `datepattern`), when the source's parser does not read it. */
+  private readonly dates: DatePattern | undefined;
+  /** For `{^LN-BEG}`: the dates fail2ban reads at a line's start that the source's parser does not. */
+  private readonly dateFallback: DatePattern | undefined;
+  private readonly now: () => number;
 
   constructor(
     definition: FilterDefinition,
@@ -142,6 +150,25 @@ class RegexFilter implements CompiledFilter {
     this.correlate = c === 'pid' ? (line) => line.pid : c;
     this.state = new CorrelationState(co.maxCorrelationIds);
     this.custom = definition.match?.(options);
+    this.now = co.now ?? Date.now;
+    if (definition.datepattern !== undefined) {
+      let dates: DatePattern;
+      try {
+        dates = new DatePattern(definition.datepattern, this.now);
+      } catch (e) {
+        throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${definition.id}", datepattern ${definition.datepattern}: ${(e as Error).message}`, { cause: e });
+      }
+      if (!dates.fromParser) this.dates = dates;
+      else this.dateFallback = dates.fallback;
+    }
+  }
+
+  /** The line as the filter's `datepattern` reads it: the raw line with its date cut out, and that date's time. */
+  private reread(line: LogLine, dates: DatePattern): LogLine {
+    if (dates.none) return { ...line, message: line.raw, time: Number.isFinite(line.time) ? line.time : this.now() };
+    const found = dates.read(line.raw);
+    if (found === undefined) return { ...line, message: line.raw, time: Number.NaN };
+    return { ...line, message: line.raw.slice(0, found.start) + line.raw.slice(found.end), time: found.time };
   }
 
   reset(): void {
@@ -149,7 +176,13 @@ class RegexFilter implements CompiledFilter {
     this.custom = this.definition.match?.(this.options);
   }
 
-  match(line: LogLine): readonly Failure[] | undefined {
+  match(input: LogLine): readonly Failure[] | undefined {
+    const line =
+      this.dates !== undefined
+        ? this.reread(input, this.dates)
+        : this.dateFallback !== undefined && !Number.isFinite(input.time)
+          ? this.reread(input, this.dateFallback)
+          : input;
     if (
       this.programs !== undefined &&
       line.program !== undefined &&
