@@ -25,6 +25,11 @@ export interface CompileOptions {
   readonly maxLineLength?: number | undefined;
   /** Most correlation ids remembered at once (default 100,000; the least recently seen are evicted). */
   readonly maxCorrelationIds?: number | undefined;
+  /**
+   * Told of every `success` line that captures a host (a login that succeeded), with the line's time: the
+   * jail remembers such hosts so a campaign never bans them.
+   */
+  readonly onSuccess?: ((host: string, time: number) => void) | undefined;
 }
 
 /** A filter ready to match lines, with one set of options. */
@@ -98,6 +103,7 @@ class RegexFilter implements CompiledFilter {
   private readonly correlate: ((line: LogLine) => string | undefined) | undefined;
   private readonly state: CorrelationState;
   private custom: CustomMatcher | undefined;
+  private readonly onSuccess: ((host: string, time: number) => void) | undefined;
 
   constructor(
     definition: FilterDefinition,
@@ -142,6 +148,7 @@ class RegexFilter implements CompiledFilter {
     this.correlate = c === 'pid' ? (line) => line.pid : c;
     this.state = new CorrelationState(co.maxCorrelationIds);
     this.custom = definition.match?.(options);
+    this.onSuccess = co.onSuccess;
   }
 
   reset(): void {
@@ -219,6 +226,7 @@ class RegexFilter implements CompiledFilter {
     line: LogLine,
     sideEffectsOnly: boolean,
   ): readonly Failure[] | undefined {
+    if (rule.kind === 'success' && caught.host !== undefined && !sideEffectsOnly) this.onSuccess?.(caught.host, line.time);
     const id = this.correlate?.(line);
     if (id === undefined) {
       // Without a correlation id nothing can be remembered: notes and successes do nothing, and a pending
