@@ -1,0 +1,137 @@
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
+
+/**
+ * Distributed attacks through a real daemon (config file → `portcullis start` → dry-run events, status,
+ * client): IPv6 counted per /64, networks banned and lifted by hand, ignoreip never banned inside a
+ * network, campaigns (start, scope per user name, the success-line exemption, end) and a restart that
+ * keeps prefix bans and active campaigns.
+ */
+const unbuilt = missingBuild(['plugins/filter-sshd']);
+
+let dir = '';
+let daemon: DaemonProcess | undefined;
+let pid = 1000;
+
+type Event = { event: string; ip?: string; jail: string; reason?: string; prefixlen?: number; target?: string; failures?: number; sources?: number; until?: string };
+type Status = { totalFailed: number; currentlyBanned: number; banned: { ip: string; prefixlen?: number }[]; campaigns: { target: string; failures: number; sources: number; until: number }[] };
+
+const failed = (ip: string, user = 'root') => `${new Date().toISOString()} host sshd[${++pid}]: Failed password for ${user} from ${ip} port 4242 ssh2\n`;
+const accepted = (ip: string, user: string) => `${new Date().toISOString()} host sshd[${++pid}]: Accepted password for ${user} from ${ip} port 4242 ssh2\n`;
+
+function events(): Event[] {
+  const f = join(dir, 'bans.jsonl');
+  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event) : [];
+}
+
+function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  return waitFor(cond, ms, () => `${what}\n--- daemon ---\n${daemon?.output ?? ''}\n--- bans.jsonl ---\n${events().map((e) => JSON.stringify(e)).join('\n')}`, 50);
+}
+
+function log(jail: string, text: string): void {
+  appendFileSync(join(dir, `${jail}.log`), text);
+}
+
+function writeConfig(jails: Record<string, object>): string {
+  for (const name of Object.keys(jails)) writeFileSync(join(dir, `${name}.log`), '');
+  const file = join(dir, 'portcullis.config.json');
+  const dryRun = { id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } };
+  const withLogs = Object.fromEntries(Object.entries(jails).map(([n, j]) => [n, { filter: 'sshd', logpath: join(dir, `${n}.log`), actions: [dryRun], ...j }]));
+  writeFileSync(
+    file,
+    JSON.stringify({ database: join(dir, 'state.db'), socket: join(dir, 'p.sock'), plugins: ['@portcullis/filter-sshd'], defaults: { maxretry: 5, findtime: '10m', bantime: '1h', ignoreip: ['127.0.0.1/8'] }, jails: withLogs }),
+  );
+  return file;
+}
+
+describe('distributed attacks through the daemon', () => {
+  beforeAll(() => {
+    if (unbuilt) throw new Error(unbuilt);
+  });
+
+  afterEach(async () => {
+    await daemon?.stop('SIGKILL');
+    daemon = undefined;
+    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts IPv6 per /64, bans networks by hand, and never bans a network holding an ignored address', async () => {
+    dir = repoTempDir('distributed');
+    const config = writeConfig({ p: { ignoreip: ['127.0.0.1/8', '2001:db8:cc:dd::7'] } });
+    daemon = new DaemonProcess(config);
+    await daemon.start();
+    // Six addresses of one /64, one failure each: fail2ban sees six hosts; the /64 is banned at the fifth.
+    for (let i = 1; i <= 6; i++) log('p', failed(`2001:db8:aa:bb::${i}`));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '2001:db8:aa:bb::/64'), 'the /64 to be banned');
+    const ban = events().find((e) => e.ip === '2001:db8:aa:bb::/64')!;
+    expect(ban).toMatchObject({ prefixlen: 64, failures: 5 });
+    const status = await daemon.json<Status>(['status', 'p']);
+    expect(status.banned).toEqual([expect.objectContaining({ ip: '2001:db8:aa:bb::/64', prefixlen: 64 })]);
+    // An address inside the banned network finds the network's ban; its failures count for nothing more.
+    expect((await daemon.json<{ ip: string }[]>(['banned', '2001:db8:aa:bb::99'])).map((b) => b.ip)).toEqual(['2001:db8:aa:bb::/64']);
+    await until(async () => (await daemon!.json<Status>(['status', 'p'])).totalFailed === 5, 'the sixth failure to be skipped');
+
+    // A /64 holding an ignoreip address: only the address that reached maxretry goes, and the log says why.
+    for (let i = 1; i <= 5; i++) log('p', failed(`2001:db8:cc:dd::${i}`));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '2001:db8:cc:dd::5'), 'the fifth address alone to be banned');
+    expect(events().some((e) => e.ip?.startsWith('2001:db8:cc:dd::/'))).toBe(false);
+    expect(daemon.output).toMatch(/not banning 2001:db8:cc:dd::\/64 whole: it holds an ignored address/);
+
+    // The client bans and lifts networks; one holding an ignored address is refused.
+    const banned = await daemon.json<{ banned: string[]; ignored: string[] }>(['ban', 'p', '198.51.100.7/24', '2001:db8:1::/64', '127.0.0.0/24']);
+    expect(banned.banned).toEqual(['198.51.100.0/24', '2001:db8:1::/64']);
+    expect(banned.ignored).toEqual(['127.0.0.0/24']);
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '198.51.100.0/24' && e.prefixlen === 24 && e.reason === 'manual'), 'the manual /24 ban');
+    const lifted = await daemon.json<{ unbanned: { ip: string }[] }>(['unban', '198.51.100.0/24']);
+    expect(lifted.unbanned.map((u) => u.ip)).toEqual(['198.51.100.0/24']);
+    await until(() => events().some((e) => e.event === 'unban' && e.ip === '198.51.100.0/24'), 'the unban event');
+    expect((await daemon.json<Status>(['status', 'p'])).banned.map((b) => b.ip).sort()).toEqual(['2001:db8:1::/64', '2001:db8:aa:bb::/64', '2001:db8:cc:dd::5']);
+  });
+
+  it('campaigns: start on one name from many sources, ban only on that name, spare hosts that logged in, survive a restart, and end', async () => {
+    dir = repoTempDir('campaign');
+    const campaign = { failures: 6, sources: 5, findtime: '10m', duration: '1h', maxretry: 1 };
+    const config = writeConfig({ c: { campaign }, e: { campaign: { ...campaign, duration: '3s' } } });
+    daemon = new DaemonProcess(config);
+    await daemon.start();
+    log('c', accepted('203.0.113.200', 'admin'));
+    // Six hosts, one failure each on `admin`: per host nothing would ever be banned. (Sources are counted up
+    // to the `sources` threshold: what a target keeps stays bounded.)
+    for (let i = 1; i <= 6; i++) log('c', failed(`203.0.113.${i}`, 'admin'));
+    await until(() => events().some((e) => e.event === 'campaign' && e.jail === 'c'), 'the campaign to start');
+    expect(events().find((e) => e.event === 'campaign')).toMatchObject({ jail: 'c', target: 'admin', failures: 6, sources: 5 });
+    expect(events().some((e) => e.event === 'ban')).toBe(false);
+    // Now one failure on `admin` bans; on `bob` it does not; the host that logged in is spared.
+    log('c', failed('203.0.113.200', 'admin') + failed('203.0.113.51', 'bob') + failed('203.0.113.50', 'admin'));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '203.0.113.50'), 'a campaign ban');
+    expect(events().find((e) => e.ip === '203.0.113.50')).toMatchObject({ reason: 'campaign', failures: 1 });
+    await until(async () => (await daemon!.json<Status>(['status', 'c'])).totalFailed === 9, 'every failure counted');
+    expect(events().filter((e) => e.event === 'ban').map((e) => e.ip)).toEqual(['203.0.113.50']);
+    const status = await daemon.json<Status>(['status', 'c']);
+    expect(status.campaigns).toEqual([expect.objectContaining({ target: 'admin', failures: 6, sources: 5 })]);
+    const text = await daemon.client(['status', 'c']);
+    expect(text.stdout).toMatch(/CAMPAIGN AGAINST[\s\S]*admin/);
+    // A prefix ban to carry over the restart too.
+    for (let i = 1; i <= 5; i++) log('c', failed(`2001:db8:77:1::${i}`, `user${i}`));
+    await until(() => events().some((e) => e.ip === '2001:db8:77:1::/64'), 'the /64 ban');
+
+    await daemon.stop('SIGTERM');
+    await daemon.start();
+    const after = await daemon.json<Status>(['status', 'c']);
+    expect(after.campaigns.map((c) => c.target)).toEqual(['admin']);
+    expect(after.banned.map((b) => b.ip).sort()).toEqual(['2001:db8:77:1::/64', '203.0.113.50']);
+    log('c', failed('203.0.113.52', 'admin'));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '203.0.113.52' && e.reason === 'campaign'), 'a campaign ban after the restart');
+
+    // A campaign ends after its duration: then one failure on the name bans no more.
+    for (let i = 1; i <= 6; i++) log('e', failed(`198.51.100.${i}`, 'admin'));
+    await until(() => events().some((e) => e.event === 'campaign' && e.jail === 'e'), 'the short campaign to start');
+    await until(async () => (await daemon!.json<Status>(['status', 'e'])).campaigns.length === 0, 'the short campaign to end');
+    log('e', failed('198.51.100.60', 'admin'));
+    for (let i = 0; i < 5; i++) log('e', failed('198.51.100.61', 'root'));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '198.51.100.61'), 'a maxretry ban after the campaign');
+    expect(events().some((e) => e.ip === '198.51.100.60')).toBe(false);
+  });
+});
