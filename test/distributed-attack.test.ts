@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
@@ -30,18 +31,26 @@ function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000
   return waitFor(cond, ms, () => `${what}\n--- daemon ---\n${daemon?.output ?? ''}\n--- bans.jsonl ---\n${events().map((e) => JSON.stringify(e)).join('\n')}`, 50);
 }
 
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 function log(jail: string, text: string): void {
   appendFileSync(join(dir, `${jail}.log`), text);
 }
 
-function writeConfig(jails: Record<string, object>): string {
+function writeConfig(jails: Record<string, object>, top: object = {}): string {
   for (const name of Object.keys(jails)) writeFileSync(join(dir, `${name}.log`), '');
   const file = join(dir, 'portcullis.config.json');
   const dryRun = { id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } };
   const withLogs = Object.fromEntries(Object.entries(jails).map(([n, j]) => [n, { filter: 'sshd', logpath: join(dir, `${n}.log`), actions: [dryRun], ...j }]));
   writeFileSync(
     file,
-    JSON.stringify({ database: join(dir, 'state.db'), socket: join(dir, 'p.sock'), plugins: ['@portcullis/filter-sshd'], defaults: { maxretry: 5, findtime: '10m', bantime: '1h', ignoreip: ['127.0.0.1/8'] }, jails: withLogs }),
+    JSON.stringify({ ...top, database: join(dir, 'state.db'), socket: join(dir, 'p.sock'), plugins: ['@portcullis/filter-sshd'], defaults: { maxretry: 5, findtime: '10m', bantime: '1h', ignoreip: ['127.0.0.1/8'] }, jails: withLogs }),
   );
   return file;
 }
@@ -133,5 +142,42 @@ describe('distributed attacks through the daemon', () => {
     for (let i = 0; i < 5; i++) log('e', failed('198.51.100.61', 'root'));
     await until(() => events().some((e) => e.event === 'ban' && e.ip === '198.51.100.61'), 'a maxretry ban after the campaign');
     expect(events().some((e) => e.ip === '198.51.100.60')).toBe(false);
+  });
+
+  it('adds up failures of distinct hosts of one subnet and bans the subnet', async () => {
+    dir = repoTempDir('subnet');
+    const config = writeConfig({ s: { subnet: { ipv4: 24, ipv6: 48, maxretry: 6 } } });
+    daemon = new DaemonProcess(config);
+    await daemon.start();
+    for (let i = 1; i <= 6; i++) log('s', failed(`198.51.100.${i * 10}`));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '198.51.100.0/24'), 'the /24 to be banned');
+    expect(events().filter((e) => e.event === 'ban')).toEqual([expect.objectContaining({ ip: '198.51.100.0/24', prefixlen: 24, reason: 'subnet', failures: 6 })]);
+    // IPv6: /64s of one /48 add up the same way.
+    for (let i = 1; i <= 6; i++) log('s', failed(`2001:db8:5:${i}::1`));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '2001:db8:5::/48'), 'the /48 to be banned');
+  });
+
+  it('keeps failure state under maxtracked: the oldest go first, logged once a minute, counted in metrics', async () => {
+    dir = repoTempDir('maxtracked');
+    const port = await freePort();
+    const config = writeConfig({ m: {} }, { maxtracked: 100, metrics: { listen: `127.0.0.1:${port}` } });
+    daemon = new DaemonProcess(config);
+    await daemon.start();
+    let lines = '';
+    for (let i = 0; i < 300; i++) lines += failed(`10.9.${i >> 8}.${i & 255}`);
+    log('m', lines);
+    await until(async () => (await daemon!.json<Status>(['status', 'm'])).totalFailed === 300, 'every failure counted');
+    const status = await daemon.json<{ currentlyFailed: number }>(['status', 'm']);
+    expect(status.currentlyFailed).toBe(100);
+    expect(daemon.output.match(/failure state is at maxtracked \(100\)/g)).toHaveLength(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^portcullis_tracking_evictions_total 200$/m);
+    // The newest hosts are the ones kept: four more failures of the last one ban it.
+    log('m', failed('10.9.1.43') + failed('10.9.1.43') + failed('10.9.1.43') + failed('10.9.1.43'));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '10.9.1.43'), 'the newest host to be banned at maxretry');
+    // While the oldest lost its count: four more failures do not ban it.
+    log('m', failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.1'));
+    await until(async () => (await daemon!.json<Status>(['status', 'm'])).totalFailed === 309, 'the later failures counted');
+    expect(events().some((e) => e.ip === '10.9.0.0')).toBe(false);
   });
 });
