@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
+import { DaemonProcess, missingBuild, repoTempDir, runCli, waitFor } from './daemon-process.js';
 
 /**
  * Distributed attacks through a real daemon (config file → `portcullis start` → dry-run events, status,
@@ -179,5 +179,26 @@ describe('distributed attacks through the daemon', () => {
     log('m', failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.1'));
     await until(async () => (await daemon!.json<Status>(['status', 'm'])).totalFailed === 309, 'the later failures counted');
     expect(events().some((e) => e.ip === '10.9.0.0')).toBe(false);
+  });
+
+  it('check-config refuses bad values of every new key, one line each with its path', async () => {
+    dir = repoTempDir('check');
+    const file = writeConfig({ x: { ipv6prefix: 32, subnet: { ipv4: 40, ipv6: 56, maxretry: 0 }, campaign: { failures: 'x', duration: 'soon', bogus: 1 } } }, { maxtracked: 0 });
+    const r = await runCli(['check-config', '--config', file]);
+    expect(r.code).not.toBe(0);
+    const out = r.stdout + r.stderr;
+    for (const line of [
+      'maxtracked: expected a positive integer',
+      'jails.x.ipv6prefix: expected a prefix length from 48 to 128',
+      'jails.x.subnet.ipv4: expected an IPv4 prefix length from 8 to 32',
+      'jails.x.subnet.maxretry: expected a positive integer',
+      'jails.x.campaign.failures: expected a positive integer',
+      'jails.x.campaign.duration: expected a duration like 600, 10m, 1h, 1d or -1, got "soon"',
+      'jails.x.campaign: unknown key "bogus"',
+    ])
+      expect(out).toContain(line);
+    const prefixOnly = writeConfig({ x: { ipv6prefix: 48, subnet: { ipv6: 56 } } });
+    const r2 = await runCli(['check-config', '--config', prefixOnly]);
+    expect(r2.stdout + r2.stderr).toContain('jails.x.subnet.ipv6: 56 is longer than ipv6prefix (48)');
   });
 });
