@@ -151,6 +151,5 @@ export class CampaignDetector implements Detector {
 /** A user name as a target key: bounded length, control characters replaced. */
 function targetName(user: string): string {
   const cut = user.length > MAX_TARGET_LENGTH ? user.slice(0, MAX_TARGET_LENGTH) : user;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
   return /[\u0000-\u001f\u007f]/.test(cut) ? cut.replace(/[\u0000-\u001f\u007f]/g, '?') : cut;
 }
