@@ -19,8 +19,12 @@ export interface NetnsPair {
   readonly serverPrefix: string[];
   /** Can the attacker open a TCP connection to the server's listener (and get its greeting)? */
   canConnect(family: 4 | 6, timeoutMs?: number): boolean;
+  /** Like `canConnect`, from one of the attacker's addresses (added with `inAttacker`). */
+  canConnectFrom(source: string, timeoutMs?: number): boolean;
   /** Run a command in the server namespace, returning stdout. */
   inServer(argv: string[]): string;
+  /** Run a command in the attacker namespace, returning stdout. */
+  inAttacker(argv: string[]): string;
   destroy(): void;
 }
 
@@ -75,9 +79,10 @@ export function createNetnsPair(tag: string, port = 8022): NetnsPair {
     destroy();
     throw error;
   }
-  const canConnect = (family: 4 | 6, timeoutMs = 1000) => {
+  const canConnect = (family: 4 | 6, timeoutMs = 1000, source?: string) => {
     const host = family === 4 ? pair.server4 : pair.server6;
-    const probe = `const s=require('net').connect({host:${JSON.stringify(host)},port:${port}});const t=setTimeout(()=>{console.log('no');process.exit(0)},${timeoutMs});s.on('data',d=>{console.log(String(d).startsWith('hello')?'yes':'no');process.exit(0)});s.on('error',()=>{console.log('no');process.exit(0)});`;
+    const from = source === undefined ? '' : `,localAddress:${JSON.stringify(source)}`;
+    const probe = `const s=require('net').connect({host:${JSON.stringify(host)},port:${port}${from}});const t=setTimeout(()=>{console.log('no');process.exit(0)},${timeoutMs});s.on('data',d=>{console.log(String(d).startsWith('hello')?'yes':'no');process.exit(0)});s.on('error',()=>{console.log('no');process.exit(0)});`;
     const out = spawnSync('ip', ['netns', 'exec', attacker, process.execPath, '-e', probe], { encoding: 'utf8', timeout: timeoutMs + 10_000 });
     return out.stdout.trim() === 'yes';
   };
@@ -85,8 +90,10 @@ export function createNetnsPair(tag: string, port = 8022): NetnsPair {
   for (let i = 0; i < 50 && !canConnect(4, 300); i++) spawnSync('sleep', ['0.1']);
   return {
     ...pair,
-    canConnect,
+    canConnect: (family, timeoutMs) => canConnect(family, timeoutMs),
+    canConnectFrom: (source, timeoutMs) => canConnect(source.includes(':') ? 6 : 4, timeoutMs, source),
     inServer: (argv) => run(['ip', 'netns', 'exec', server, ...argv]),
+    inAttacker: (argv) => run(['ip', 'netns', 'exec', attacker, ...argv]),
     destroy,
   };
 }

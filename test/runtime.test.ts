@@ -45,7 +45,8 @@ describe('Runtime', () => {
     const log = join(dir, 'demo.log');
     writeFileSync(log, syslog('auth failure from 192.0.2.1'));
     const { runtime, recorder } = await setup({
-      demo: { filter: 'demo', logpath: log, maxretry: 3, findtime: '1m', bantime: '1s', actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }] },
+      // Per address (ipv6prefix 128): the ban shows the canonical address.
+      demo: { filter: 'demo', logpath: log, maxretry: 3, findtime: '1m', bantime: '1s', ipv6prefix: 128, actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }] },
     });
     await runtime.start();
     // The line present before start is not read (tail from the end).

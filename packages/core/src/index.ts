@@ -10,7 +10,7 @@ export type {
   CustomMatcher,
 } from './contract/filter-definition.js';
 export type { ActionDefinition, ActionInstance, ActionContext, JailInfo } from './contract/action-definition.js';
-export type { BanTicket } from './contract/ban-ticket.js';
+export type { BanTicket, CampaignEvent } from './contract/ban-ticket.js';
 export type {
   FleetBan,
   FleetContext,
@@ -29,6 +29,7 @@ export type { StandardSchemaV1 } from './contract/standard-schema.js';
 export type { LogSource, LineSink, SourceLine, SourcePosition, PositionStore, LogSourceContext } from './contract/log-source.js';
 export type { BanStore, StoredBan } from './contract/ban-store.js';
 export { parseAddress, type ParsedAddress } from './util/ip-address.js';
+export { parseNetwork, networkContains, targetParts, type ParsedNetwork } from './util/ip-network.js';
 export { detach, detachLine } from './parsing/detach-string.js';
 export { PortcullisError, type ErrorCode } from './util/errors.js';
 export { parseDuration, formatDuration } from './util/duration.js';

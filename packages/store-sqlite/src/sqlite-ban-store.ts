@@ -55,6 +55,7 @@ export class SqliteBanStore implements BanStore {
       ),
       purge: db.prepare('DELETE FROM ban_history WHERE time < ?'),
       getPos: db.prepare<[string], { value: string }>('SELECT value FROM positions WHERE key = ?'),
+      delPos: db.prepare('DELETE FROM positions WHERE key = ?'),
       setPos: db.prepare(
         'INSERT INTO positions (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       ),
@@ -122,6 +123,19 @@ export class SqliteBanStore implements BanStore {
   /** Called after every batch of lines: one prepared upsert, a few microseconds. */
   setPosition(key: string, position: SourcePosition): void {
     this.stmts.setPos.run(key, JSON.stringify(position));
+  }
+
+  /**
+   * Engine state (active campaigns, recent logins) shares the key/value `positions` table under a `state:`
+   * prefix: source keys are paths and journal ids, never starting with it.
+   */
+  readState(key: string): string | undefined {
+    return this.stmts.getPos.get(`state:${key}`)?.value;
+  }
+
+  writeState(key: string, value: string | undefined): void {
+    if (value === undefined) this.stmts.delPos.run(`state:${key}`);
+    else this.stmts.setPos.run(`state:${key}`, value);
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import {
   type ActionInstance,
   type BanTicket,
   defineAction,
-  parseAddress,
+  parseNetwork,
 } from '@portcullis/core';
 import { moduleAction } from './module-action.js';
 import { type CommandOptions, commandOptions } from './options.js';
@@ -42,12 +42,12 @@ export function createCommand(options: CommandOptions, ctx: ActionContext): Acti
   const valid = (tickets: readonly BanTicket[]): Valid[] => {
     const out: Valid[] = [];
     for (const ticket of tickets) {
-      const parsed = parseAddress(ticket.ip);
+      const parsed = parseNetwork(ticket.ip);
       if (!parsed) {
         ctx.logger.warn({ ip: ticket.ip }, 'command action: skipping a ticket whose address is not valid');
         continue;
       }
-      out.push({ ticket, values: ticketValues({ ...ticket, jail }, parsed.canonical, parsed.family) });
+      out.push({ ticket, values: ticketValues({ ...ticket, jail }, parsed.canonical, parsed.family, parsed.prefix) });
     }
     return out;
   };

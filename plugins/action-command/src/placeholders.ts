@@ -7,6 +7,7 @@ import { type BanTicket, formatDuration } from '@portcullis/core';
  */
 export const TICKET_PLACEHOLDERS = [
   'ip',
+  'prefixlen',
   'family',
   'jail',
   'failures',
@@ -43,11 +44,16 @@ export function substitute(template: string, values: Readonly<Record<string, str
 
 const seconds = (ms: number) => String(Math.floor(ms / 1000));
 
-/** The placeholder values of one ticket (address already re-validated by the caller). */
-export function ticketValues(ticket: BanTicket, ip: string, family: 4 | 6): Record<string, string> {
+/**
+ * The placeholder values of one ticket (target already re-validated by the caller). `{ip}` is the target as
+ * the engine bans it — an address, or a network `2001:db8:aa:bb::/64` — and `{prefixlen}` its prefix length
+ * (32 or 128 for a single address).
+ */
+export function ticketValues(ticket: BanTicket, ip: string, family: 4 | 6, prefixlen: number = family === 4 ? 32 : 128): Record<string, string> {
   const forever = ticket.bantime < 0 || !Number.isFinite(ticket.expires);
   return {
     ip,
+    prefixlen: String(prefixlen),
     family: String(family),
     jail: ticket.jail,
     failures: String(ticket.failures),

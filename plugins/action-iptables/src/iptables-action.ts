@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type BanTicket, type JailInfo, defineAction, findProgram, parseAddress } from '@portcullis/core';
+import { type BanTicket, type JailInfo, defineAction, findProgram, parseNetwork } from '@portcullis/core';
 import { type IptablesOptions, iptablesOptions } from './options.js';
 import { runProgram } from './run-program.js';
 import { numericPort } from './service-ports.js';
@@ -46,8 +46,8 @@ export function chainName(jail: string): string {
 
 /**
  * The iptables action: per jail a chain in iptables and ip6tables, jumped to from INPUT for the jail's
- * ports. Without ipset the chain holds one rule per banned address; batches go through one
- * `iptables-restore --noflush` per family. With `ipset: true`, addresses live in two ipsets (with kernel
+ * ports. Without ipset the chain holds one rule per banned address or network (`-s net/len`); batches go through one
+ * `iptables-restore --noflush` per family. With `ipset: true`, addresses and networks live in two `hash:net` ipsets (with kernel
  * timeouts) matched by one rule, and batches go through one `ipset restore -exist`.
  */
 export const iptablesAction = defineAction<IptablesOptions>({
@@ -56,7 +56,10 @@ export const iptablesAction = defineAction<IptablesOptions>({
   options: iptablesOptions,
   create(options, ctx) {
     const name = chainName(ctx.jail.name);
-    const sets = { 4: `${name}-v4`, 6: `${name}-v6` } as const;
+    // `hash:net` sets (addresses and networks). Earlier releases made `hash:ip` sets named `-v4`/`-v6`; a set's
+    // type cannot change in place, so these have new names and start() removes the old ones.
+    const sets = { 4: `${name}-n4`, 6: `${name}-n6` } as const;
+    const oldSets = [`${name}-v4`, `${name}-v6`];
     const timeoutMs = options.timeout * 1000;
     const bin = (which: 'iptables' | 'ip6tables' | 'ipset', restore = false) => {
       const base = (which === 'ipset' ? options.ipsetPath : options[which]) ?? findProgram(which) ?? which;
@@ -82,7 +85,7 @@ export const iptablesAction = defineAction<IptablesOptions>({
       const out: Record<Family, { ip: string; seconds: number }[]> = { 4: [], 6: [] };
       const now = Date.now();
       for (const t of tickets) {
-        const p = parseAddress(t.ip);
+        const p = parseNetwork(t.ip);
         if (!p) {
           ctx.logger.error({ ip: t.ip }, 'refusing a ticket whose address is not valid');
           continue;
@@ -98,7 +101,7 @@ export const iptablesAction = defineAction<IptablesOptions>({
     return {
       async start() {
         if (options.ipset) {
-          await run([bin('ipset'), 'restore', '-exist'], `create ${sets[4]} hash:ip family inet timeout 0 maxelem 1048576\ncreate ${sets[6]} hash:ip family inet6 timeout 0 maxelem 1048576\n`);
+          await run([bin('ipset'), 'restore', '-exist'], `create ${sets[4]} hash:net family inet timeout 0 maxelem 1048576\ncreate ${sets[6]} hash:net family inet6 timeout 0 maxelem 1048576\n`);
         }
         for (const f of [4, 6] as const) {
           // Declaring the chain in a --noflush restore creates it or empties it: a restart never duplicates rules.
@@ -107,6 +110,8 @@ export const iptablesAction = defineAction<IptablesOptions>({
           present[f].clear();
           await ensureJumps(f);
         }
+        // The chain no longer uses the old hash:ip sets: remove them if they are there (best effort).
+        if (options.ipset) for (const old of oldSets) await run([bin('ipset'), 'destroy', old]).catch(() => {});
       },
 
       async ban(tickets) {
@@ -149,7 +154,7 @@ export const iptablesAction = defineAction<IptablesOptions>({
             const rules = await chainRules(f);
             if (!rules) throw error;
             const mask = f === 4 ? '/32' : '/128';
-            const still = ips.filter((ip) => rules.some((r) => r.includes(` -s ${ip}${mask} `)));
+            const still = ips.filter((ip) => rules.some((r) => r.includes(` -s ${ip}${ip.includes('/') ? '' : mask} `)));
             if (still.length) await del(still);
           });
           for (const ip of ips) present[f].delete(ip);

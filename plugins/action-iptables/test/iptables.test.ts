@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionInstance, BanTicket } from '@portcullis/core';
-import { silentLogger } from '@portcullis/core';
+import { parseNetwork, silentLogger } from '@portcullis/core';
 import { checkActionContract, makeTicket } from '@portcullis/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NetnsPair, createNetnsPair, eventually, netnsUnavailable } from '../../../test/netns.js';
@@ -66,6 +66,29 @@ for (const ipset of [false, true]) {
       await action.stop!();
       expect(rules()).not.toContain('portcullis-sshd');
       expect(rules('ip6tables')).not.toContain('portcullis-sshd');
+    });
+
+    it('bans networks: an IPv4 /24 and an IPv6 /64 holding the attacker block it, another network does not', async () => {
+      const action = create({ ipset }, [String(ns.port)]);
+      await action.start!();
+      const net = (text: string): BanTicket => {
+        const p = parseNetwork(text)!;
+        return { ...makeTicket(p.family === 4 ? '192.0.2.1' : '2001:db8::1', 'sshd'), ip: p.canonical, family: p.family, prefix: p.prefix };
+      };
+      const elsewhere = [net('198.51.100.0/24'), net('2001:db8:1::/64')];
+      await action.ban(elsewhere);
+      expect(ns.canConnect(4)).toBe(true);
+      expect(ns.canConnect(6)).toBe(true);
+      const nets = [net(`${ns.attacker4}/24`), net(`${ns.attacker6}/64`)];
+      await action.ban(nets);
+      expect(ns.canConnect(4)).toBe(false);
+      expect(ns.canConnect(6)).toBe(false);
+      if (ipset) expect(ns.inServer(['ipset', 'list', 'portcullis-sshd-n4'])).toMatch(/Type: hash:net[\s\S]*198\.51\.100\.0\/24/);
+      else expect(rules()).toContain(`-s ${nets[0]!.ip} -j REJECT`);
+      await action.unban(nets);
+      expect(ns.canConnect(4)).toBe(true);
+      expect(await eventually(() => ns.canConnect(6))).toBe(true);
+      await action.stop!();
     });
 
     it('is idempotent and restores itself after its chain is deleted by hand', async () => {
@@ -143,7 +166,7 @@ for (const ipset of [false, true]) {
         options: { commandPrefix: ns.serverPrefix, ipset },
         isBanned: (ip) => {
           const v6 = ip.includes(':');
-          if (ipset) return ns.inServer(['ipset', 'list', v6 ? 'portcullis-contract-v6' : 'portcullis-contract-v4']).includes(`${ip} `) || ns.inServer(['ipset', 'list', v6 ? 'portcullis-contract-v6' : 'portcullis-contract-v4']).includes(`${ip}\n`);
+          if (ipset) return ns.inServer(['ipset', 'list', v6 ? 'portcullis-contract-n6' : 'portcullis-contract-n4']).includes(`${ip} `) || ns.inServer(['ipset', 'list', v6 ? 'portcullis-contract-n6' : 'portcullis-contract-n4']).includes(`${ip}\n`);
           return ns.inServer([v6 ? 'ip6tables' : 'iptables', '-S', 'portcullis-contract']).includes(`-s ${ip}/`);
         },
       });

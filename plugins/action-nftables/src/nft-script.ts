@@ -53,14 +53,27 @@ export function startScript(o: JailObjects, jail: JailInfo, options: { priority:
   const at = `${o.family} ${o.table}`;
   return [
     `add table ${at}`,
-    ...(o.v4 ? [`add set ${at} ${o.set4} { type ipv4_addr; flags timeout; }`] : []),
-    ...(o.v6 ? [`add set ${at} ${o.set6} { type ipv6_addr; flags timeout; }`] : []),
+    // Interval sets hold networks (`2001:db8:aa:bb::/64`) as well as addresses; the engine never gives
+    // one an address inside a network it holds (nft refuses overlapping intervals).
+    ...(o.v4 ? [`add set ${at} ${o.set4} { type ipv4_addr; flags interval,timeout; }`] : []),
+    ...(o.v6 ? [`add set ${at} ${o.set6} { type ipv6_addr; flags interval,timeout; }`] : []),
     `add chain ${at} ${o.chain} { type filter hook input priority ${options.priority}; policy accept; }`,
     `flush chain ${at} ${o.chain}`,
     ...(o.v4 ? [`add rule ${at} ${o.chain} ${match}ip saddr @${o.set4} ${verdict}`] : []),
     ...(o.v6 ? [`add rule ${at} ${o.chain} ${match}ip6 saddr @${o.set6} ${verdict}`] : []),
     '',
   ].join('\n');
+}
+
+/**
+ * Statements that drop sets an earlier release created without the `interval` flag (they cannot hold
+ * networks, and `add set` with other flags fails on them): the chain is flushed first, since its rules use
+ * them. `start` runs them before {@link startScript}; the engine re-applies its bans after a start.
+ */
+export function upgradeScript(o: JailObjects, plainSets: readonly string[], chainExists: boolean): string {
+  if (plainSets.length === 0) return '';
+  const at = `${o.family} ${o.table}`;
+  return [...(chainExists ? [`flush chain ${at} ${o.chain}`] : []), ...plainSets.map((s) => `delete set ${at} ${s}`), ''].join('\n');
 }
 
 /** Number of rules `startScript` writes (what `check()` expects to find). */

@@ -1,14 +1,14 @@
-import { type BanTicket, defineAction, findProgram, parseAddress } from '@portcullis/core';
-import { addElements, deleteElements, flushScript, jailObjects, ruleCount, setNames, startScript, stopScript } from './nft-script.js';
+import { type BanTicket, defineAction, findProgram, parseNetwork } from '@portcullis/core';
+import { addElements, deleteElements, flushScript, jailObjects, ruleCount, setNames, startScript, stopScript, upgradeScript } from './nft-script.js';
 import { type NftablesOptions, nftablesOptions } from './options.js';
 import { type NftRunner, runNft } from './run-nft.js';
 
 interface NftJson {
-  nftables?: { set?: { name: string }; chain?: { name: string }; rule?: { chain: string } }[];
+  nftables?: { set?: { name: string; flags?: string[] }; chain?: { name: string }; rule?: { chain: string } }[];
 }
 
 /**
- * The nftables action: per jail an IPv4 and an IPv6 set with kernel timeouts and a chain on the input
+ * The nftables action: per jail an IPv4 and an IPv6 interval set (addresses and networks) with kernel timeouts and a chain on the input
  * hook dropping (or rejecting) their members, for the jail's ports or all traffic. Every batch of bans
  * or unbans is one `nft -f -` transaction — one process however many addresses.
  */
@@ -43,11 +43,11 @@ export const nftablesAction = defineAction<NftablesOptions>({
         throw error;
       }
     };
-    // Only validated, canonical addresses reach nft; anything else is logged and skipped.
+    // Only validated, canonical addresses and networks reach nft; anything else is logged and skipped.
     const valid = (tickets: readonly BanTicket[]) => {
       const out: BanTicket[] = [];
       for (const t of tickets) {
-        const parsed = parseAddress(t.ip);
+        const parsed = parseNetwork(t.ip);
         if (!parsed) ctx.logger.error({ ip: t.ip }, 'refusing a ticket whose address is not valid');
         else if (parsed.family === 4 ? !objects.v4 : !objects.v6) ctx.logger.warn({ ip: t.ip }, `skipping an IPv${parsed.family} address: the table family is ${objects.family}`);
         else out.push({ ...t, ip: parsed.canonical, family: parsed.family });
@@ -57,6 +57,16 @@ export const nftablesAction = defineAction<NftablesOptions>({
 
     return {
       async start() {
+        const json = await listTable();
+        const plain = (json?.nftables ?? [])
+          .filter((o) => o.set && setNames(objects).includes(o.set.name) && !o.set.flags?.includes('interval'))
+          .map((o) => o.set!.name);
+        if (plain.length) {
+          const chain = json!.nftables!.some((o) => o.chain?.name === objects.chain);
+          ctx.logger.info({ sets: plain }, 'recreating sets as interval sets so they can hold networks');
+          await nft(['-f', '-'], upgradeScript(objects, plain, chain));
+          banned.clear();
+        }
         await nft(['-f', '-'], startScript(objects, ctx.jail, options));
       },
 

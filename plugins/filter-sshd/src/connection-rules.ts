@@ -9,9 +9,10 @@ import { ALG, END, END_PREAUTH, PEER, PORT, USER, USER_WORD, modes, modesExcept 
  */
 export const connectionRules: readonly FailRule[] = [
   {
-    // No host captured on purpose: a success only has to drop pending failures, and a user name is
-    // attacker-written text that must not feed the remembered host of the process.
-    pattern: '^Accepted [^\\s]{1,64} for [^\\s]',
+    // A success drops pending failures and tells the engine which host logged in (a campaign never bans
+    // it). Its host and user are never remembered for the process. The user name has no spaces, so the
+    // fixed ` from <HOST> port` after it cannot be smuggled in by a name.
+    pattern: `^Accepted [^\\s]{1,64} for [^\\s]{1,100} from ${PEER} port \\d{1,5}`,
     kind: 'success',
     description: 'Accepted … (login succeeded: drops pending publickey failures)',
   },

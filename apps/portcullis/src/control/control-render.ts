@@ -56,8 +56,12 @@ function renderJail(j: JailStatus, now: number): string {
     `  currently banned:  ${j.currentlyBanned}`,
     `  total bans:        ${j.totalBanned}`,
   ];
+  const campaigns = table(
+    ['CAMPAIGN AGAINST', 'FAILURES', 'SOURCES', 'SINCE', 'REMAINING'],
+    (j.campaigns ?? []).map((c) => [c.target, String(c.failures), String(c.sources), new Date(c.time).toISOString().replace(/\.\d+Z$/, 'Z'), formatDuration(Math.max(0, c.until - now))]),
+  );
   const bans = table(['ADDRESS', 'SINCE', 'REMAINING', 'BANS', 'FAILURES'], j.banned.map((b) => banRow(b, now).slice(1)));
-  return `${head.join('\n')}${bans ? `\n\n${bans}` : ''}`;
+  return `${head.join('\n')}${campaigns ? `\n\n${campaigns}` : ''}${bans ? `\n\n${bans}` : ''}`;
 }
 
 function banRow(b: BanInfo, now: number): string[] {

@@ -21,6 +21,8 @@ export function createMetrics(): Metrics {
   const unbans = new Counter({ name: 'portcullis_unbans_total', help: 'Unbans, per jail', labelNames: ['jail'], registers: [registry] });
   const truncated = new Counter({ name: 'portcullis_truncated_lines_total', help: 'Log lines longer than the limit, truncated before matching, per jail', labelNames: ['jail'], registers: [registry] });
   const errors = new Counter({ name: 'portcullis_action_errors_total', help: 'Failed action calls', labelNames: ['jail', 'action', 'operation'], registers: [registry] });
+  const campaigns = new Counter({ name: 'portcullis_campaigns_total', help: 'Campaigns started (many sources against one target), per jail', labelNames: ['jail'], registers: [registry] });
+  const evictions = new Counter({ name: 'portcullis_tracking_evictions_total', help: 'Failure states evicted to stay under maxtracked', registers: [registry] });
   const latency = new Histogram({
     name: 'portcullis_ban_latency_seconds',
     help: 'From reading the line that triggered a ban to every action having applied it',
@@ -51,6 +53,8 @@ export function createMetrics(): Metrics {
       onActionError: (jail, action, operation) => errors.inc({ jail, action, operation }),
       onBanApplied: (jail, ms) => latency.observe({ jail }, ms / 1000),
       onTruncatedLine: (jail) => truncated.inc({ jail }),
+      onCampaign: (e) => campaigns.inc({ jail: e.jail }),
+      onEvicted: (n) => evictions.inc(n),
     },
     async listen(address, runtime, logger) {
       current = runtime;

@@ -1,5 +1,5 @@
 import type { ActionInstance } from '../contract/action-definition.js';
-import type { BanTicket } from '../contract/ban-ticket.js';
+import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
 import type { Logger } from '../util/logger.js';
 
 type Operation = 'ban' | 'unban';
@@ -70,6 +70,18 @@ export class ActionRunner {
 
   unban(ticket: BanTicket): void {
     this.push({ op: 'unban', ticket });
+  }
+
+  /**
+   * Tell the action a campaign started. Called at once (before the bans it leads to, which wait for the
+   * next tick); a notice is not a ban, so a failure is logged and not retried.
+   */
+  campaign(event: CampaignEvent): void {
+    if (!this.instance.campaign || this.stopped) return;
+    this.instance.campaign(event).catch((error: unknown) => {
+      this.logger.error({ err: error }, `action ${this.id} campaign notice failed: ${(error as Error)?.message ?? error}`);
+      this.events.onError?.('campaign', error);
+    });
   }
 
   /** Number of operations not yet applied. */

@@ -38,7 +38,9 @@ const dryRunOptions: StandardSchemaV1<unknown, DryRunOptions> = {
 
 /**
  * The built-in `dry-run` action: touches nothing, appends one JSON line per event
- * (`{"event":"ban","jail","ip","time","bantime","failures"}`) to `options.file` or stdout.
+ * (`{"event":"ban","jail","ip","time","bantime","failures"}`, with
+ * `prefixlen` for a network and `reason` unless it is `failures`; `{"event":"campaign","jail","target",
+ * "failures","sources","time","until"}` when a campaign starts) to `options.file` or stdout.
  * Each batch is written with one synchronous write as it happens, so a reader sees events at once.
  */
 export const dryRunAction = defineAction({
@@ -48,20 +50,7 @@ export const dryRunAction = defineAction({
   create(options, ctx) {
     const path = options.file === undefined ? undefined : resolve(ctx.configDir, options.file);
     let fd: number | undefined;
-    const write = (event: string, tickets: readonly BanTicket[]) => {
-      if (tickets.length === 0) return;
-      let text = '';
-      for (const t of tickets) {
-        text += `${JSON.stringify({
-          event,
-          jail: t.jail,
-          ip: t.ip,
-          time: new Date(event === 'ban' ? t.time : Date.now()).toISOString(),
-          bantime: t.bantime < 0 ? -1 : Math.round(t.bantime / 1000),
-          failures: t.failures,
-          ...(t.reason && t.reason !== 'failures' ? { reason: t.reason } : {}),
-        })}\n`;
-      }
+    const append = (text: string) => {
       if (path === undefined) {
         process.stdout.write(text);
         return;
@@ -73,6 +62,23 @@ export const dryRunAction = defineAction({
       writeSync(fd, text);
       if (options.fsync) fsyncSync(fd);
     };
+    const write = (event: string, tickets: readonly BanTicket[]) => {
+      if (tickets.length === 0) return;
+      let text = '';
+      for (const t of tickets) {
+        text += `${JSON.stringify({
+          event,
+          jail: t.jail,
+          ip: t.ip,
+          time: new Date(event === 'ban' ? t.time : Date.now()).toISOString(),
+          bantime: t.bantime < 0 ? -1 : Math.round(t.bantime / 1000),
+          failures: t.failures,
+          ...(t.prefix !== undefined ? { prefixlen: t.prefix } : {}),
+          ...(t.reason && t.reason !== 'failures' ? { reason: t.reason } : {}),
+        })}\n`;
+      }
+      append(text);
+    };
     return {
       async start() {},
       async ban(tickets) {
@@ -80,6 +86,11 @@ export const dryRunAction = defineAction({
       },
       async unban(tickets) {
         write('unban', tickets);
+      },
+      async campaign(e) {
+        const time = new Date(e.time).toISOString();
+        const until = new Date(e.until).toISOString();
+        append(`${JSON.stringify({ event: 'campaign', jail: e.jail, target: e.target, failures: e.failures, sources: e.sources, time, until })}\n`);
       },
       async stop() {
         if (fd !== undefined) closeSync(fd);

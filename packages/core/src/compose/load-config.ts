@@ -38,6 +38,7 @@ const BUILTIN_DEFAULTS = {
   usedns: 'warn',
   protocol: 'tcp',
   logstart: 'end',
+  ipv6prefix: 64,
   actions: [] as unknown[],
 } as const;
 
@@ -219,6 +220,7 @@ async function composeJail(
   const ports = s.port === undefined ? [] : (Array.isArray(s.port) ? s.port : [s.port]).flatMap((p) => String(p).split(',')).map((p) => p.trim()).filter(Boolean);
   for (const p of ports) if (!/^[a-z0-9][a-z0-9-]*(?::\d{1,5})?$/i.test(p)) problems.push(`${at}.port: invalid port "${p}" (use 22, ssh or 8000:8100)`);
   const inc = s.increment;
+  if (s.subnet && s.subnet.ipv6 > s.ipv6prefix) problems.push(`${at}.subnet.ipv6: ${s.subnet.ipv6} is longer than ipv6prefix (${s.ipv6prefix}); a subnet holds prefixes, use at most ${s.ipv6prefix}`);
   if (!filter) return undefined;
   return {
     name,
@@ -239,6 +241,20 @@ async function composeJail(
     protocol: s.protocol,
     logstart: s.logstart,
     increment: inc?.enabled ? { factor: inc.factor, maxtime: parseDuration(inc.maxtime), overalljails: inc.overalljails } : undefined,
+    ipv6prefix: s.ipv6prefix,
+    subnet: s.subnet && {
+      ipv4: s.subnet.ipv4,
+      ipv6: s.subnet.ipv6,
+      maxretry: s.subnet.maxretry,
+      findtime: parseDuration(s.subnet.findtime ?? s.findtime),
+    },
+    campaign: s.campaign && {
+      failures: s.campaign.failures,
+      sources: s.campaign.sources,
+      findtime: parseDuration(s.campaign.findtime),
+      duration: parseDuration(s.campaign.duration),
+      maxretry: s.campaign.maxretry,
+    },
   };
 }
 

@@ -3,7 +3,9 @@ import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { AddressMatcher } from '../jail/address-matcher.js';
 import type { BanStore } from '../contract/ban-store.js';
-import type { BanTicket } from '../contract/ban-ticket.js';
+import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
+import { TrackingBudget } from '../jail/tracking-budget.js';
+import { parseNetwork } from '../util/ip-network.js';
 import { PortcullisError } from '../util/errors.js';
 import type { Failure } from '../contract/filter-definition.js';
 import { parseAddress } from '../util/ip-address.js';
@@ -28,6 +30,10 @@ export interface RuntimeHooks {
   /** From the batch of lines being read to every action having applied the ban. */
   onBanApplied?(jail: string, latencyMs: number): void;
   onTruncatedLine?(jail: string): void;
+  /** A campaign started. */
+  onCampaign?(event: CampaignEvent): void;
+  /** Failure state was evicted to stay under `maxtracked`. */
+  onEvicted?(count: number): void;
 }
 
 /** Options of a {@link Runtime}. */
@@ -50,6 +56,9 @@ export interface BanInfo {
   readonly bantime: number;
   readonly banCount: number;
   readonly failures: number;
+  /** Prefix length when `ip` is a network. */
+  readonly prefixlen?: number | undefined;
+  readonly reason?: BanTicket['reason'];
 }
 
 /** A jail's state for `status <jail>`. */
@@ -61,6 +70,8 @@ export interface JailStatus {
   readonly totalFailed: number;
   readonly currentlyBanned: number;
   readonly totalBanned: number;
+  /** Campaigns running now, with when they end. */
+  readonly campaigns: CampaignEvent[];
   readonly banned: BanInfo[];
 }
 
@@ -86,11 +97,14 @@ export class Runtime {
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly dnsCache = new Map<string, { at: number; addresses: Promise<string[]> }>();
+  /** The `maxtracked` cap, shared by every jail. */
+  readonly budget: TrackingBudget;
 
   constructor(private readonly options: RuntimeOptions) {
     this.loaded = options.config;
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
+    this.budget = new TrackingBudget(options.config.config.maxtracked ?? 1_000_000, this.logger, (n) => options.hooks?.onEvicted?.(n), this.now);
   }
 
   get jailNames(): string[] {
@@ -159,6 +173,7 @@ export class Runtime {
       if (!this.jails.has(name)) await this.addJail(settings);
     }
     this.loaded = config;
+    this.budget.cap = config.config.maxtracked ?? 1_000_000;
     await this.syncSources();
     this.logger.info({ jails: this.jailNames }, 'configuration reloaded');
   }
@@ -178,15 +193,16 @@ export class Runtime {
       totalFailed: jail.totalFailed,
       currentlyBanned: jail.currentlyBanned,
       totalBanned: jail.totalBanned,
+      campaigns: jail.activeCampaigns(),
     };
   }
 
-  /** Ban addresses by hand in one jail. */
+  /** Ban addresses or networks (`198.51.100.0/24`, `2001:db8:1::/64`) by hand in one jail. */
   async ban(jailName: string, ips: string[]): Promise<{ banned: string[]; already: string[]; invalid: string[]; ignored: string[] }> {
     const jail = this.getJail(jailName);
     const result = { banned: [] as string[], already: [] as string[], invalid: [] as string[], ignored: [] as string[] };
     for (const text of ips) {
-      const ip = parseAddress(text);
+      const ip = parseNetwork(text);
       if (!ip) {
         result.invalid.push(text);
         continue;
@@ -207,7 +223,7 @@ export class Runtime {
       return { unbanned, notBanned };
     }
     for (const text of ips) {
-      const ip = parseAddress(text)?.canonical ?? text;
+      const ip = parseNetwork(text)?.canonical ?? text;
       let any = false;
       for (const j of jails) {
         if (j.unban(ip)) {
@@ -220,11 +236,15 @@ export class Runtime {
     return { unbanned, notBanned };
   }
 
-  /** Current bans, optionally only those of one address. */
+  /** Current bans, optionally only those of one address (its own, or the network ban that holds it) or network. */
   banned(ip?: string): BanInfo[] {
-    const want = ip === undefined ? undefined : (parseAddress(ip)?.canonical ?? ip);
+    const want = ip === undefined ? undefined : (parseNetwork(ip)?.canonical ?? ip);
+    const address = ip === undefined ? undefined : parseAddress(ip);
     const out: BanInfo[] = [];
-    for (const j of this.jails.values()) for (const t of j.currentBans()) if (want === undefined || t.ip === want) out.push(info(t));
+    for (const j of this.jails.values()) {
+      const covering = address ? j.banCovering(address) : undefined;
+      for (const t of j.currentBans()) if (want === undefined || t.ip === want || t.ip === covering) out.push(info(t));
+    }
     return out;
   }
 
@@ -251,6 +271,7 @@ export class Runtime {
       resolveHost: (host) => this.resolve(host),
       historyWindow: parseDuration(this.loaded.config.dbpurgeage),
       matchRing: this.matchRing,
+      budget: this.budget,
     });
     await jail.start();
     this.jails.set(settings.name, jail);
@@ -352,7 +373,17 @@ export class Runtime {
 }
 
 function info(t: BanTicket): BanInfo {
-  return { jail: t.jail, ip: t.ip, time: t.time, expires: t.expires, bantime: t.bantime, banCount: t.banCount, failures: t.failures };
+  return {
+    jail: t.jail,
+    ip: t.ip,
+    time: t.time,
+    expires: t.expires,
+    bantime: t.bantime,
+    banCount: t.banCount,
+    failures: t.failures,
+    ...(t.prefix !== undefined ? { prefixlen: t.prefix } : {}),
+    ...(t.reason !== undefined && t.reason !== 'restore' ? { reason: t.reason } : {}),
+  };
 }
 
 /** This machine's own addresses, for `ignoreself`. */

@@ -93,6 +93,29 @@ const jailSettings = {
     .strict()
     .optional(),
   actions: z.array(pluginRef).optional(),
+  /** IPv6 failures are counted and banned per prefix of this length (128: per address). */
+  ipv6prefix: z.number({ error: 'expected a prefix length from 48 to 128' }).int('expected a prefix length from 48 to 128').min(48, 'expected a prefix length from 48 to 128').max(128, 'expected a prefix length from 48 to 128').optional(),
+  /** Subnet aggregation: failures of distinct hosts of one subnet add up; at maxretry the subnet is banned. */
+  subnet: z
+    .object({
+      ipv4: z.number().int().min(8, 'expected an IPv4 prefix length from 8 to 32').max(32, 'expected an IPv4 prefix length from 8 to 32').default(24),
+      ipv6: z.number().int().min(16, 'expected an IPv6 prefix length from 16 to 128').max(128, 'expected an IPv6 prefix length from 16 to 128').default(48),
+      maxretry: positiveInt.default(20),
+      findtime: duration.optional(),
+    })
+    .strict()
+    .optional(),
+  /** Campaigns: many sources against one target (user name, or the jail). */
+  campaign: z
+    .object({
+      failures: positiveInt.default(50),
+      sources: positiveInt.default(10),
+      findtime: duration.default('10m'),
+      duration: duration.default('1h'),
+      maxretry: positiveInt.default(1),
+    })
+    .strict()
+    .optional(),
 };
 
 const jailSchema = z
@@ -114,6 +137,8 @@ export const configSchema = z
     /** History (for repeat offenders) older than this is purged. */
     dbpurgeage: duration.default('7d'),
     loglevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    /** Most failure states (hosts, prefixes, subnets) every jail together keeps; the oldest go first. */
+    maxtracked: positiveInt.default(1_000_000),
     metrics: z.object({ listen: z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9191') }).strict().optional(),
     defaults: z.object(jailSettings).strict().default({}),
     /** Filters written in the config, by id; a jail names one like a plugin's. */

@@ -16,6 +16,8 @@ export function embeddedConfig(): Record<string, unknown> {
         logpath: '/var/log/auth.log',
         backend: 'auto',
         port: 'ssh',
+        // A distributed brute force (one user name, many addresses) is what per-host counting misses.
+        campaign: { failures: 50, sources: 10, findtime: '10m', duration: '1h', maxretry: 1 },
         actions: firewall ? ['nftables'] : [{ id: 'dry-run', options: { file: 'var/bans.jsonl' } }],
       },
     },

@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from './standard-schema.js';
-import type { BanTicket } from './ban-ticket.js';
+import type { BanTicket, CampaignEvent } from './ban-ticket.js';
 import type { Logger } from '../util/logger.js';
 
 /** What the engine tells an action instance about the jail it serves. */
@@ -44,6 +44,11 @@ export interface ActionInstance {
   check?(): Promise<boolean>;
   /** Remove every ban at once (used by `unban --all`); the engine falls back to `unban` when absent. */
   flush?(): Promise<void>;
+  /**
+   * A campaign started (many sources attacking one target). Told once per campaign; the bans it leads to
+   * follow as ordinary tickets with reason `campaign`. Errors are logged, not retried.
+   */
+  campaign?(event: CampaignEvent): Promise<void>;
 }
 
 /**

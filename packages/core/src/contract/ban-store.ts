@@ -26,4 +26,11 @@ export interface BanStore extends PositionStore {
   /** Drop history older than the given time (ms since the epoch). */
   purge(before: number): void;
   close(): void;
+  /**
+   * Small named state the engine keeps across restarts (a jail's active campaigns and recent successful
+   * logins), as text. Optional: a store without it loses that state on restart.
+   */
+  readState?(key: string): string | undefined;
+  /** Write (or with `undefined`, remove) named state; see {@link BanStore.readState}. */
+  writeState?(key: string, value: string | undefined): void;
 }

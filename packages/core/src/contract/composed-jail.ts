@@ -34,4 +34,12 @@ export interface ComposedJail {
   readonly protocol: 'tcp' | 'udp' | 'all';
   readonly logstart: 'end' | 'start';
   readonly increment: { readonly factor: number; readonly maxtime: number; readonly overalljails: boolean } | undefined;
+  /** IPv6 failures are counted and banned per prefix of this length (48–128; 128: per address). */
+  readonly ipv6prefix: number;
+  /** Subnet aggregation: failures of all hosts of one subnet add up; off when undefined. */
+  readonly subnet: { readonly ipv4: number; readonly ipv6: number; readonly maxretry: number; readonly findtime: number } | undefined;
+  /** Campaigns (one target, many sources); off when undefined. Durations in ms. */
+  readonly campaign:
+    | { readonly failures: number; readonly sources: number; readonly findtime: number; readonly duration: number; readonly maxretry: number }
+    | undefined;
 }

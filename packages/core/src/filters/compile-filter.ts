@@ -28,6 +28,11 @@ export interface CompileOptions {
   readonly maxCorrelationIds?: number | undefined;
   /** The clock a `datepattern` without a year or with `{NONE}` reads (default `Date.now`). */
   readonly now?: (() => number) | undefined;
+  /**
+   * Told of every `success` line that captures a host (a login that succeeded), with the line's time: the
+   * jail remembers such hosts so a campaign never bans them.
+   */
+  readonly onSuccess?: ((host: string, time: number) => void) | undefined;
 }
 
 /** A filter ready to match lines, with one set of options. */
@@ -106,6 +111,7 @@ class RegexFilter implements CompiledFilter {
   /** For `{^LN-BEG}`: the dates fail2ban reads at a line's start that the source's parser does not. */
   private readonly dateFallback: DatePattern | undefined;
   private readonly now: () => number;
+  private readonly onSuccess: ((host: string, time: number) => void) | undefined;
 
   constructor(
     definition: FilterDefinition,
@@ -150,6 +156,7 @@ class RegexFilter implements CompiledFilter {
     this.correlate = c === 'pid' ? (line) => line.pid : c;
     this.state = new CorrelationState(co.maxCorrelationIds);
     this.custom = definition.match?.(options);
+    this.onSuccess = co.onSuccess;
     this.now = co.now ?? Date.now;
     if (definition.datepattern !== undefined) {
       let dates: DatePattern;
@@ -252,6 +259,7 @@ class RegexFilter implements CompiledFilter {
     line: LogLine,
     sideEffectsOnly: boolean,
   ): readonly Failure[] | undefined {
+    if (rule.kind === 'success' && caught.host !== undefined && !sideEffectsOnly) this.onSuccess?.(caught.host, line.time);
     const id = this.correlate?.(line);
     if (id === undefined) {
       // Without a correlation id nothing can be remembered: notes and successes do nothing, and a pending

@@ -1,5 +1,6 @@
 import { PortcullisError } from '../util/errors.js';
 import { type ParsedAddress, parseAddress } from '../util/ip-address.js';
+import { type ParsedNetwork, networkContains } from '../util/ip-network.js';
 
 /** A network as a prefix of an address's bytes. */
 interface Network {
@@ -66,6 +67,24 @@ export class AddressMatcher {
     if (this.exact.has(parsed.canonical)) return true;
     for (const net of this.networks) {
       if (net.family === parsed.family && within(parsed.bytes, net)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * True when banning `net` whole would block one of these entries: it holds one of the addresses, or it
+   * and one of the networks overlap (either contains the other). Asked once per network ban, not per line.
+   */
+  overlaps(net: ParsedNetwork): boolean {
+    for (const text of this.exact) {
+      const ip = parseAddress(text);
+      if (ip && networkContains(net, ip)) return true;
+    }
+    for (const n of this.networks) {
+      if (n.family !== net.family) continue;
+      const shorter = n.prefix <= net.prefix ? n : net;
+      const longer = shorter === n ? net : n;
+      if (within(longer.bytes, shorter)) return true;
     }
     return false;
   }

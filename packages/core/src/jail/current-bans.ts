@@ -3,7 +3,7 @@ import { SlotPool } from '../util/slot-pool.js';
 
 /** Slots the table starts with, and below which it is not shrunk. */
 const MIN_SLOTS = 64;
-const REASONS = [undefined, 'failures', 'manual', 'restore'] as const;
+const REASONS = [undefined, 'failures', 'manual', 'restore', 'subnet', 'campaign'] as const;
 const NO_LINES: readonly string[] = Object.freeze([]);
 
 /**
@@ -22,6 +22,8 @@ export class CurrentBans {
   private banCount = new Uint32Array(0);
   private family = new Uint8Array(0);
   private reason = new Uint8Array(0);
+  /** Prefix length of a network ban; 0 for a single address. */
+  private prefix = new Uint8Array(0);
   private readonly pool = new SlotPool();
 
   constructor(private readonly jail: string) {}
@@ -54,6 +56,7 @@ export class CurrentBans {
     this.banCount[slot] = t.banCount;
     this.family[slot] = t.family;
     this.reason[slot] = Math.max(0, REASONS.indexOf(t.reason));
+    this.prefix[slot] = t.prefix ?? 0;
   }
 
   /** The ban of `ip` as a ticket without matched lines, or undefined. */
@@ -94,6 +97,7 @@ export class CurrentBans {
       matches: NO_LINES,
       users: undefined,
       reason: REASONS[this.reason[slot]!],
+      prefix: this.prefix[slot] || undefined,
     };
   }
 
@@ -129,5 +133,6 @@ export class CurrentBans {
     this.banCount = to(Uint32Array, this.banCount);
     this.family = to(Uint8Array, this.family);
     this.reason = to(Uint8Array, this.reason);
+    this.prefix = to(Uint8Array, this.prefix);
   }
 }

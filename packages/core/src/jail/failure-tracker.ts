@@ -145,6 +145,18 @@ export class FailureTracker {
     return removed;
   }
 
+  /** Drop the `n` hosts seen first (the global `maxtracked` cap); returns how many went. */
+  evictOldest(n: number): number {
+    let removed = 0;
+    for (const [host, entry] of this.hosts) {
+      if (removed >= n) break;
+      this.hosts.delete(host);
+      if (entry < 0) this.release(-1 - entry);
+      removed++;
+    }
+    return removed;
+  }
+
   clear(): void {
     this.hosts.clear();
     this.times = new Float64Array(0);

@@ -2,12 +2,16 @@ import { performance } from 'node:perf_hooks';
 import { ActionRunner } from '../actions/action-runner.js';
 import type { AddressMatcher } from './address-matcher.js';
 import type { BanStore } from '../contract/ban-store.js';
-import type { BanTicket } from '../contract/ban-ticket.js';
+import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
 import { type CompiledFilter, compileFilter } from '../filters/compile-filter.js';
 import { CurrentBans } from './current-bans.js';
 import type { Failure, FilterDefinition } from '../contract/filter-definition.js';
-import { FailureTracker } from './failure-tracker.js';
 import { type ParsedAddress, parseAddress } from '../util/ip-address.js';
+import { type ParsedNetwork, networkContains, parseNetwork } from '../util/ip-network.js';
+import { BannedNetworks } from './banned-networks.js';
+import { Detection } from './detection.js';
+import type { Verdict } from './detector.js';
+import type { TrackingBudget } from './tracking-budget.js';
 import type { ComposedAction, ComposedJail } from '../contract/composed-jail.js';
 import type { LogLine } from '../contract/log-line.js';
 import type { Logger } from '../util/logger.js';
@@ -21,6 +25,8 @@ export interface JailEvents {
   onUnban?(ticket: BanTicket): void;
   onActionError?(jail: string, action: string, operation: string, error: unknown): void;
   onBanApplied?(jail: string, latencyMs: number): void;
+  /** A campaign started (one target, many sources). */
+  onCampaign?(event: CampaignEvent): void;
 }
 
 /** What a jail needs from the runtime. */
@@ -36,6 +42,8 @@ export interface JailDeps {
   readonly historyWindow: number;
   /** Where matched lines wait for a ban; a daemon shares one between its jails (default: the jail's own). */
   readonly matchRing?: MatchRing | undefined;
+  /** The global cap on failure state (`maxtracked`), shared by every jail of a daemon. */
+  readonly budget?: TrackingBudget | undefined;
 }
 
 /**
@@ -48,8 +56,10 @@ export class Jail {
   totalBanned = 0;
   private settings: ComposedJail;
   private filter: CompiledFilter;
-  private readonly tracker: FailureTracker;
+  private readonly detection: Detection;
   private readonly bans: CurrentBans;
+  /** Prefix lengths of the network bans held, to find the network ban that covers an address. */
+  private readonly networks = new BannedNetworks();
   private readonly schedule: UnbanSchedule;
   private runners: { key: string; runner: ActionRunner }[] = [];
   private readonly matches: RecentMatches;
@@ -64,8 +74,8 @@ export class Jail {
     this.name = settings.name;
     this.settings = settings;
     this.logger = deps.logger.child({ jail: settings.name });
-    this.filter = compileFilter(settings.filter, settings.filterOptions);
-    this.tracker = new FailureTracker(settings);
+    this.detection = new Detection(settings, deps.budget, this.logger, (event) => this.campaignStarted(event));
+    this.filter = this.compile(settings);
     this.matches = new RecentMatches(deps.matchRing);
     this.bans = new CurrentBans(settings.name);
     this.schedule = new UnbanSchedule((ip, at) => this.expire(ip, at), deps.now);
@@ -86,7 +96,17 @@ export class Jail {
   }
 
   get currentlyFailed(): number {
-    return this.tracker.size;
+    return this.detection.size;
+  }
+
+  /** Campaigns running now. */
+  activeCampaigns(): CampaignEvent[] {
+    return this.detection.activeCampaigns(this.deps.now());
+  }
+
+  /** Campaigns started since start. */
+  get campaignsStarted(): number {
+    return this.detection.campaignsStarted;
   }
 
   get currentlyBanned(): number {
@@ -97,12 +117,18 @@ export class Jail {
   async start(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.runner.start()));
     const now = this.deps.now();
+    this.detection.load(this.deps.store, now);
     for (const ban of this.deps.store.currentBans(this.name, { lines: false })) {
-      if (ban.expires <= now) {
+      // A store may be shared or edited: only a canonical address or network is re-applied.
+      const target = parseNetwork(ban.ip);
+      if (ban.expires <= now || target === undefined || target.canonical !== ban.ip) {
+        if (target?.canonical !== ban.ip) this.logger.warn({ ip: ban.ip }, 'dropping a stored ban whose target is not a canonical address or network');
         this.deps.store.removeBan(this.name, ban.ip);
         continue;
       }
-      this.bans.set({ ...ban, reason: 'restore' });
+      const prefix = target.prefix === (target.family === 4 ? 32 : 128) ? undefined : target.prefix;
+      this.bans.set({ ...ban, family: target.family, prefix, reason: 'restore' });
+      this.networks.add(target);
       this.schedule.add(ban.ip, ban.expires);
       const ticket = this.bans.get(ban.ip)!;
       for (const { runner } of this.runners) runner.ban(ticket);
@@ -113,6 +139,8 @@ export class Jail {
   /** Stop the actions (their `stop` removes what they created unless they keep bans). */
   async stop(): Promise<void> {
     this.schedule.clear();
+    this.detection.save(this.deps.store, this.deps.now());
+    this.detection.close();
     await Promise.all(this.runners.map((r) => r.runner.stop()));
   }
 
@@ -125,7 +153,8 @@ export class Jail {
 
   /** Periodic housekeeping: forget hosts whose failures left the window. */
   sweep(): void {
-    this.tracker.expire(this.deps.now());
+    this.detection.expire(this.deps.now());
+    this.detection.save(this.deps.store, this.deps.now());
     this.matches.expire(this.deps.now() - this.settings.findtime);
   }
 
@@ -138,9 +167,9 @@ export class Jail {
   async reconfigure(settings: ComposedJail): Promise<void> {
     const old = this.settings;
     this.settings = settings;
-    this.tracker.configure(settings);
+    this.detection.configure(settings);
     if (old.filter !== settings.filter || JSON.stringify(old.filterOptions) !== JSON.stringify(settings.filterOptions)) {
-      this.filter = compileFilter(settings.filter, settings.filterOptions);
+      this.filter = this.compile(settings);
     }
     const wanted = settings.actions.map((a) => ({ key: actionKey(a), action: a }));
     const keep = this.runners.filter((r) => wanted.some((w) => w.key === r.key));
@@ -161,11 +190,14 @@ export class Jail {
     this.runners = next;
   }
 
-  /** Ban by hand (control socket). */
-  banManually(ip: ParsedAddress): 'banned' | 'already' | 'ignored' {
-    if (this.deps.ignore.has(ip)) return 'ignored';
-    if (this.bans.has(ip.canonical)) return 'already';
-    this.ban(ip, { failures: 0, matches: [], users: [], reason: 'manual', t0: undefined });
+  /**
+   * Ban an address or a network by hand (control socket). A network that holds an ignoreip address (or
+   * this machine's own) is refused: banning it whole would block what must never be blocked.
+   */
+  banManually(target: ParsedNetwork): 'banned' | 'already' | 'ignored' {
+    if (this.deps.ignore.overlaps(target)) return 'ignored';
+    if (this.bans.has(target.canonical) || this.networks.covering(target, this.bans) !== undefined) return 'already';
+    this.ban(target, { failures: 0, matches: [], users: [], reason: 'manual', t0: undefined });
     return 'banned';
   }
 
@@ -186,6 +218,12 @@ export class Jail {
 
   isBanned(ip: string): boolean {
     return this.bans.has(ip);
+  }
+
+  /** The ban that covers `ip` (its own, or a banned network holding it), if any. */
+  banCovering(ip: ParsedAddress): string | undefined {
+    if (this.bans.has(ip.canonical)) return ip.canonical;
+    return this.networks.covering(ip, this.bans);
   }
 
   currentBans(): BanTicket[] {
@@ -224,20 +262,58 @@ export class Jail {
   }
 
   private count(ip: ParsedAddress, f: Failure, time: number, t0: number): void {
-    const key = ip.canonical;
     if (this.deps.ignore.has(ip)) return;
-    if (this.bans.has(key)) return;
+    const key = this.detection.keyOf(ip);
+    if (this.bans.has(key) || (this.networks.size > 0 && this.networks.covering(ip, this.bans) !== undefined)) return;
     this.totalFailed++;
     this.deps.events.onFailure?.(this.name, f);
     this.matches.add(key, f.line.raw, f.user, time);
-    const result = this.tracker.add(key, time);
-    if (!result.ban) return;
+    const verdict = this.detection.observe({ ip, key, user: f.user, time });
+    if (verdict === undefined) return;
     const seen = this.matches.take(key);
-    this.ban(ip, { failures: result.count, matches: seen.lines, users: seen.users, reason: 'failures', t0 });
+    const why = { failures: verdict.failures, matches: seen.lines, users: seen.users, reason: verdict.reason, t0 };
+    const target = this.target(verdict, ip);
+    if (this.bans.has(target.canonical)) return;
+    this.ban(target, why);
+  }
+
+  /**
+   * What a verdict bans: its network, unless that holds an ignoreip address or this machine's own — then
+   * only the address that failed, and the log says why (its neighbours are banned one by one as they fail).
+   */
+  private target(verdict: Verdict, ip: ParsedAddress): ParsedNetwork {
+    const net = parseNetwork(verdict.target)!;
+    if (net.prefix === (net.family === 4 ? 32 : 128) || !this.deps.ignore.overlaps(net)) return net;
+    this.logger.warn(
+      { network: net.canonical, ip: ip.canonical },
+      `not banning ${net.canonical} whole: it holds an ignored address or this machine's own; banning ${ip.canonical} alone`,
+    );
+    this.detection.forget(verdict.target);
+    return { family: ip.family, bytes: ip.bytes, prefix: ip.family === 4 ? 32 : 128, canonical: ip.canonical };
+  }
+
+  /** A login succeeded (a filter's success line): a campaign never bans that host. */
+  private succeeded(host: string, time: number): void {
+    const ip = parseAddress(host);
+    if (ip) this.detection.success(ip, Number.isFinite(time) ? time : this.deps.now());
+  }
+
+  private campaignStarted(event: CampaignEvent): void {
+    const until = new Date(event.until).toISOString();
+    this.logger.warn(
+      { target: event.target, failures: event.failures, sources: event.sources, until },
+      `campaign against "${event.target}": ${event.failures} failures from ${event.sources} sources; failing on it bans until ${until}`,
+    );
+    this.deps.events.onCampaign?.(event);
+    for (const { runner } of this.runners) runner.campaign(event);
+  }
+
+  private compile(settings: ComposedJail): CompiledFilter {
+    return compileFilter(settings.filter, settings.filterOptions, { onSuccess: (host, time) => this.succeeded(host, time) });
   }
 
   private ban(
-    ip: ParsedAddress,
+    ip: ParsedNetwork,
     why: { failures: number; matches: string[]; users: string[]; reason: BanTicket['reason']; t0: number | undefined },
   ): void {
     const now = this.deps.now();
@@ -246,9 +322,11 @@ export class Jail {
     const scope = s.increment?.overalljails ? undefined : this.name;
     const banCount = this.deps.store.banCount(ip.canonical, scope, now - this.deps.historyWindow) + 1;
     if (s.increment && bantime > 0) bantime = Math.min(bantime * s.increment.factor ** (banCount - 1), s.increment.maxtime);
+    const prefix = ip.prefix === (ip.family === 4 ? 32 : 128) ? undefined : ip.prefix;
     const ticket: BanTicket = {
       ip: ip.canonical,
       family: ip.family,
+      prefix,
       jail: this.name,
       time: now,
       bantime,
@@ -267,8 +345,10 @@ export class Jail {
     }
     // Memory keeps the ban without its matched lines: they went to the store and go to the actions with
     // this ticket; under a long attack they would be most of what the daemon holds.
+    if (prefix !== undefined) this.absorb(ip);
     this.bans.set(ticket);
-    this.tracker.forget(ticket.ip);
+    this.networks.add(ip);
+    this.detection.forget(ticket.ip);
     this.schedule.add(ticket.ip, ticket.expires);
     this.totalBanned++;
     if (why.t0 !== undefined && this.runners.length) this.pendingLatency.set(ticket, { t0: why.t0, left: this.runners.length });
@@ -286,6 +366,8 @@ export class Jail {
 
   private lift(ticket: BanTicket): void {
     this.bans.delete(ticket.ip);
+    const net = parseNetwork(ticket.ip);
+    if (net) this.networks.remove(net);
     try {
       this.deps.store.removeBan(this.name, ticket.ip);
     } catch (error) {
@@ -294,6 +376,20 @@ export class Jail {
     this.logger.info({ ip: ticket.ip }, `unban ${ticket.ip}`);
     for (const { runner } of this.runners) runner.unban(ticket);
     this.deps.events.onUnban?.(ticket);
+  }
+
+  /**
+   * Lift the bans a new network ban covers: firewall sets of networks cannot hold an address inside a
+   * network they hold, and one ban says it all.
+   */
+  private absorb(net: ParsedNetwork): void {
+    for (const t of this.bans.all()) {
+      const inner = parseNetwork(t.ip);
+      if (inner && inner.prefix >= net.prefix && networkContains(net, inner)) {
+        this.logger.info({ ip: t.ip, network: net.canonical }, `${t.ip} is now covered by the ban of ${net.canonical}`);
+        this.lift(t);
+      }
+    }
   }
 
   private makeRunner(a: ComposedAction): ActionRunner {

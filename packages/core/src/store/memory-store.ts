@@ -44,5 +44,16 @@ export class MemoryBanStore implements BanStore {
     this.positions.set(key, position);
   }
 
+  private readonly state = new Map<string, string>();
+
+  readState(key: string): string | undefined {
+    return this.state.get(key);
+  }
+
+  writeState(key: string, value: string | undefined): void {
+    if (value === undefined) this.state.delete(key);
+    else this.state.set(key, value);
+  }
+
   close(): void {}
 }
