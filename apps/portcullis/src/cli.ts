@@ -84,10 +84,12 @@ function registerDaemonCommands(cli: Command): void {
       .option('-s, --socket <path>', 'control socket path')
       .option('--json', 'machine-readable output');
 
-  client('status', 'jails and totals, or one jail with its banned addresses')
+  client('status', 'jails and totals, or one jail with its banned addresses, or --fleet')
     .argument('[jail]')
-    .action(async (jail: string | undefined, opts: ClientOptions) => {
-      process.exitCode = await runClient('status', jail === undefined ? {} : { jail }, opts);
+    .option('--fleet', 'the fleet: its nodes, their heartbeats, and fleet-wide bans')
+    .action(async (jail: string | undefined, opts: ClientOptions & { fleet?: boolean }) => {
+      const { fleet, ...rest } = opts;
+      process.exitCode = await runClient('status', fleet ? { fleet: true } : jail === undefined ? {} : { jail }, rest);
     });
   client('ban', 'ban addresses by hand in a jail')
     .argument('<jail>')

@@ -3,7 +3,7 @@ import type { Runtime } from '@portcullis/core/engine';
 import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlCommand, type ControlErrorBody, ProtocolError } from './control-protocol.js';
 
 /** The part of the runtime the control socket drives. */
-export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailStatus' | 'jailSummary' | 'ban' | 'unban' | 'banned'>;
+export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailStatus' | 'jailSummary' | 'ban' | 'unban' | 'banned' | 'fleetStatus'>;
 
 /** What the control socket needs from the daemon besides the runtime. */
 export interface ControlHandlers {
@@ -54,6 +54,11 @@ export async function dispatch(req: ValidRequest, rt: ControlTarget, handlers: C
     case 'ping':
       return { pong: true, version: handlers.version, pid: process.pid };
     case 'status': {
+      if (args.fleet === true) {
+        const fleet = await rt.fleetStatus();
+        if (!fleet) throw new PortcullisError('FLEET_NOT_CONFIGURED', 'this daemon runs alone: its config has no fleet section', { hint: 'see docs/fleet.md' });
+        return fleet;
+      }
       const jail = optionalString(args, 'jail');
       if (jail !== undefined) return rt.jailStatus(jail);
       const jails = rt.jailNames.map((name) => rt.jailSummary(name));

@@ -1,4 +1,4 @@
-import { formatDuration } from '@portcullis/core';
+import { type FleetStatus, formatDuration } from '@portcullis/core';
 import type { BanInfo, JailStatus } from '@portcullis/core/engine';
 import type { ControlCommand } from './control-protocol.js';
 
@@ -17,6 +17,7 @@ export function renderResult(cmd: ControlCommand, args: Record<string, unknown>,
       return `pong (portcullis ${r.version}, pid ${r.pid})`;
     }
     case 'status':
+      if (args.fleet === true) return renderFleet(result as FleetStatus, now);
       return args.jail === undefined ? renderStatus(result as StatusResult) : renderJail(result as JailStatus, now);
     case 'ban': {
       const r = result as { banned: string[]; already: string[]; invalid: string[]; ignored?: string[] };
@@ -45,6 +46,20 @@ function renderStatus(r: StatusResult): string {
   const t = r.totals;
   rows.push(['TOTAL', '', String(t.currentlyFailed), String(t.totalFailed), String(t.currentlyBanned), String(t.totalBanned), '']);
   return `portcullis ${r.version}, ${r.jails.length} jail(s)\n${table(['JAIL', 'FILTER', 'FAILING', 'FAILURES', 'BANNED', 'BANS', 'SOURCES'], rows)}`;
+}
+
+function renderFleet(f: FleetStatus, now: number): string {
+  const head = [
+    `fleet ${f.name} (${f.backend}), this node ${f.node}: ${f.connected ? 'connected' : 'NOT connected (working alone)'}`,
+    `  shares:     ${f.share.join(', ')}`,
+    `  fleet bans: ${f.bans ?? 'unknown'}`,
+    ...(f.refused ? [`  refused:    ${f.refused} value(s) from the store`] : []),
+  ];
+  const nodes = table(
+    ['NODE', 'LAST HEARTBEAT', 'BANS APPLIED', 'CONNECTED'],
+    f.nodes.map((n) => [n.name, `${formatDuration(Math.max(0, now - n.lastHeartbeat))} ago`, String(n.bansApplied), n.connected ? 'yes' : 'no']),
+  );
+  return `${head.join('\n')}${nodes ? `\n\n${nodes}` : ''}`;
 }
 
 function renderJail(j: JailStatus, now: number): string {

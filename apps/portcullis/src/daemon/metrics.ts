@@ -22,6 +22,7 @@ export function createMetrics(): Metrics {
   const truncated = new Counter({ name: 'portcullis_truncated_lines_total', help: 'Log lines longer than the limit, truncated before matching, per jail', labelNames: ['jail'], registers: [registry] });
   const errors = new Counter({ name: 'portcullis_action_errors_total', help: 'Failed action calls', labelNames: ['jail', 'action', 'operation'], registers: [registry] });
   const campaigns = new Counter({ name: 'portcullis_campaigns_total', help: 'Campaigns started (many sources against one target), per jail', labelNames: ['jail'], registers: [registry] });
+  const fleetConnected = new Gauge({ name: 'portcullis_fleet_connected', help: 'Fleet mode: 1 while connected to the fleet store, 0 while working alone', registers: [registry] });
   const evictions = new Counter({ name: 'portcullis_tracking_evictions_total', help: 'Failure states evicted to stay under maxtracked', registers: [registry] });
   const latency = new Histogram({
     name: 'portcullis_ban_latency_seconds',
@@ -55,6 +56,7 @@ export function createMetrics(): Metrics {
       onTruncatedLine: (jail) => truncated.inc({ jail }),
       onCampaign: (e) => campaigns.inc({ jail: e.jail }),
       onEvicted: (n) => evictions.inc(n),
+      onFleetConnection: (c) => fleetConnected.set(c ? 1 : 0),
     },
     async listen(address, runtime, logger) {
       current = runtime;

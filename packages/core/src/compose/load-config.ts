@@ -11,6 +11,7 @@ import { parseDuration } from '../util/duration.js';
 import { PortcullisError } from '../util/errors.js';
 import type { FilterDefinition } from '../contract/filter-definition.js';
 import type { ComposedAction, ComposedJail } from '../contract/composed-jail.js';
+import { type ComposedFleet, composeFleet } from './compose-fleet.js';
 import { type PluginRegistry, resolvePlugins } from '../plugins/resolve-plugins.js';
 import { definitionFromConfig, resolveJailFilter } from './jail-filter.js';
 import { checkRegexSafety } from '../filters/regex-safety.js';
@@ -24,6 +25,8 @@ export interface LoadedConfig {
   readonly config: PortcullisConfig & { readonly database: string; readonly socket: string };
   readonly jails: readonly ComposedJail[];
   readonly registry: PluginRegistry;
+  /** Fleet mode (`fleet:`), when configured. */
+  readonly fleet?: ComposedFleet | undefined;
   /** True when no config file was found and the embedded defaults are in use. */
   readonly embedded: boolean;
 }
@@ -168,8 +171,10 @@ export async function parseConfig(
     const composed = await composeJail(name, jail, config, registry, where.dir, problems);
     if (composed) jails.push(composed);
   }
+  const fleet = await composeFleet(config.fleet, registry, problems);
   if (problems.length) throw invalid(label, problems);
   return {
+    fleet,
     file: where.file,
     dir: where.dir,
     config: { ...config, ...statePaths(config, where.dir) },

@@ -19,6 +19,8 @@ import type { LogSource, SourceLine } from '../contract/log-source.js';
 import type { Logger } from '../util/logger.js';
 import { parseDuration } from '../util/duration.js';
 import { createSourceFor, sourceKey } from './source-for-jail.js';
+import { FleetLink } from './fleet-link.js';
+import type { FleetStatus } from '../contract/fleet.js';
 
 /** Callbacks for metrics and tests; all optional and synchronous. */
 export interface RuntimeHooks {
@@ -34,6 +36,8 @@ export interface RuntimeHooks {
   onCampaign?(event: CampaignEvent): void;
   /** Failure state was evicted to stay under `maxtracked`. */
   onEvicted?(count: number): void;
+  /** Fleet mode: the connection to the fleet's store came up or went down. */
+  onFleetConnection?(connected: boolean): void;
 }
 
 /** Options of a {@link Runtime}. */
@@ -97,6 +101,8 @@ export class Runtime {
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly dnsCache = new Map<string, { at: number; addresses: Promise<string[]> }>();
+  /** Fleet mode: the link to the other nodes, when `fleet:` is configured. */
+  private fleet: FleetLink | undefined;
   /** The `maxtracked` cap, shared by every jail. */
   readonly budget: TrackingBudget;
 
@@ -117,11 +123,16 @@ export class Runtime {
 
   /** Start actions, restore bans, start reading. */
   async start(): Promise<void> {
+    if (this.loaded.fleet) {
+      this.fleet = new FleetLink(this.loaded.fleet, this.jails, this.logger, this.loaded.dir, this.now, (c) => this.options.hooks?.onFleetConnection?.(c));
+    }
     for (const settings of this.loaded.jails) {
       if (!settings.enabled) continue;
       await this.addJail(settings);
     }
     await this.syncSources();
+    // After the jails: bans restored from the store are this node's own and get published on connect.
+    if (this.fleet) await this.fleet.start();
     const every = this.options.housekeepingInterval ?? 30_000;
     const purgeAge = parseDuration(this.loaded.config.dbpurgeage);
     this.timers.push(
@@ -143,6 +154,8 @@ export class Runtime {
     this.timers = [];
     await Promise.all(this.sources.map((s) => s.source.stop()));
     this.sources = [];
+    await this.fleet?.stop();
+    this.fleet = undefined;
     await Promise.all([...this.jails.values()].map((j) => j.stop()));
     this.jails.clear();
   }
@@ -220,6 +233,7 @@ export class Runtime {
     const notBanned: string[] = [];
     if (ips === 'all') {
       for (const j of jails) for (const t of j.currentBans()) if (j.unban(t.ip)) unbanned.push({ jail: j.name, ip: t.ip });
+      this.fleet?.unbanned(unbanned);
       return { unbanned, notBanned };
     }
     for (const text of ips) {
@@ -233,7 +247,13 @@ export class Runtime {
       }
       if (!any) notBanned.push(text);
     }
+    this.fleet?.unbanned(unbanned);
     return { unbanned, notBanned };
+  }
+
+  /** Fleet mode: the fleet as the store shows it (nodes, heartbeats, bans); undefined without `fleet:`. */
+  async fleetStatus(): Promise<FleetStatus | undefined> {
+    return this.fleet?.status();
   }
 
   /** Current bans, optionally only those of one address (its own, or the network ban that holds it) or network. */
@@ -261,10 +281,24 @@ export class Runtime {
 
   private async addJail(settings: ComposedJail): Promise<void> {
     const hooks = this.options.hooks ?? {};
-    const jail = new Jail(settings, {
+    const fleet = this.fleet;
+    // In fleet mode the jail's bans and counted failures also go to the fleet; `jail` is assigned below,
+    // before any line reaches it.
+    let jail: Jail | undefined;
+    const events = fleet
+      ? {
+          ...hooks,
+          onBan: (ticket: BanTicket) => {
+            fleet.banned(ticket);
+            hooks.onBan?.(ticket);
+          },
+          onCounted: (_: string, key: string, time: number) => fleet.counted(jail!, key, time),
+        }
+      : hooks;
+    jail = new Jail(settings, {
       store: this.options.store,
       logger: this.logger,
-      events: hooks,
+      events,
       now: this.now,
       configDir: this.loaded.dir,
       ignore: new AddressMatcher([...settings.ignoreip, ...(settings.ignoreself ? selfAddresses() : [])]),

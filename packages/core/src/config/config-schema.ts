@@ -143,6 +143,21 @@ export const configSchema = z
     defaults: z.object(jailSettings).strict().default({}),
     /** Filters written in the config, by id; a jail names one like a plugin's. */
     filters: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'filter ids use letters, digits, _ . - (at most 64)'), filterSchema).default({}),
+    /**
+     * Fleet mode: hosts share failures and bans through a store. Besides these keys the section holds one
+     * backend's settings under its id (`redis: redis://…`, from `@portcullis/fleet-redis`).
+     */
+    fleet: z
+      .object({
+        /** Fleet name: the key prefix every node of one fleet shares. */
+        name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'fleet names use letters, digits, _ . - (at most 64)'),
+        /** What is shared: fleet-wide failure counts and/or bans (default both). */
+        share: z.array(z.enum(['failures', 'bans'])).min(1, 'share at least failures or bans').default(['failures', 'bans']),
+        /** This node's name in the fleet (default: the host name). */
+        node: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node names use letters, digits, _ . - (at most 64)').optional(),
+      })
+      .catchall(z.unknown())
+      .optional(),
     /** Where `fail2ban:<name>` filters are read from (`<dir>/filter.d/<name>.conf`). */
     fail2ban: z.object({ dir: z.string().min(1) }).strict().optional(),
     jails: z.record(

@@ -40,6 +40,11 @@ export interface BanTicket {
    * (failures of many hosts of one subnet), `campaign` (a host that failed on a name under attack).
    */
   readonly reason?: 'failures' | 'manual' | 'restore' | 'subnet' | 'campaign' | undefined;
+  /**
+   * The fleet node that recorded the ban, when it came from another node (fleet mode); undefined for bans
+   * this node decided. A ban with an origin is never published back to the fleet.
+   */
+  readonly origin?: string | undefined;
 }
 
 /**

@@ -27,6 +27,8 @@ export interface JailEvents {
   onBanApplied?(jail: string, latencyMs: number): void;
   /** A campaign started (one target, many sources). */
   onCampaign?(event: CampaignEvent): void;
+  /** A failure was counted under `key` (an address or an IPv6 prefix): fleet mode adds it to the fleet's count. */
+  onCounted?(jail: string, key: string, time: number): void;
 }
 
 /** What a jail needs from the runtime. */
@@ -201,6 +203,35 @@ export class Jail {
     return 'banned';
   }
 
+  /**
+   * The fleet counted `count` failures of `key` (this node's and others') and this node decides the ban: ban it
+   * as if the count had been reached here.
+   */
+  banForFleetCount(key: string, count: number): boolean {
+    const target = parseNetwork(key);
+    if (!target || this.deps.ignore.overlaps(target)) return false;
+    if (this.bans.has(target.canonical) || this.networks.covering(target, this.bans) !== undefined) return false;
+    const seen = this.matches.take(key);
+    this.ban(target, { failures: count, matches: seen.lines, users: seen.users, reason: 'failures', t0: undefined });
+    return true;
+  }
+
+  /**
+   * Apply a ban another fleet node recorded (already validated). This node's own ignoreip and addresses win:
+   * a ban that covers one of them is not enforced here. Returns what happened.
+   */
+  applyFleetBan(
+    target: ParsedNetwork,
+    ban: { time: number; bantime: number; failures: number; banCount: number; origin: string },
+  ): 'applied' | 'already' | 'ignored' | 'expired' {
+    if (this.deps.ignore.overlaps(target)) return 'ignored';
+    if (this.bans.has(target.canonical) || this.networks.covering(target, this.bans) !== undefined) return 'already';
+    const expires = ban.bantime < 0 ? Number.POSITIVE_INFINITY : ban.time + ban.bantime;
+    if (expires <= this.deps.now()) return 'expired';
+    this.ban(target, { failures: ban.failures, matches: [], users: [], reason: 'failures', t0: undefined }, ban);
+    return 'applied';
+  }
+
   /** Lift a ban now. Returns false when the address was not banned here. */
   unban(ip: string): boolean {
     const ticket = this.bans.get(ip);
@@ -269,6 +300,7 @@ export class Jail {
     this.deps.events.onFailure?.(this.name, f);
     this.matches.add(key, f.line.raw, f.user, time);
     const verdict = this.detection.observe({ ip, key, user: f.user, time });
+    this.deps.events.onCounted?.(this.name, key, time);
     if (verdict === undefined) return;
     const seen = this.matches.take(key);
     const why = { failures: verdict.failures, matches: seen.lines, users: seen.users, reason: verdict.reason, t0 };
@@ -315,13 +347,16 @@ export class Jail {
   private ban(
     ip: ParsedNetwork,
     why: { failures: number; matches: string[]; users: string[]; reason: BanTicket['reason']; t0: number | undefined },
+    /** A ban another fleet node recorded: its own time, length and count are kept. */
+    remote?: { time: number; bantime: number; banCount: number; origin: string },
   ): void {
-    const now = this.deps.now();
+    const now = remote?.time ?? this.deps.now();
     const s = this.settings;
-    let bantime = s.bantime;
+    let bantime = remote?.bantime ?? s.bantime;
     const scope = s.increment?.overalljails ? undefined : this.name;
-    const banCount = this.deps.store.banCount(ip.canonical, scope, now - this.deps.historyWindow) + 1;
-    if (s.increment && bantime > 0) bantime = Math.min(bantime * s.increment.factor ** (banCount - 1), s.increment.maxtime);
+    // Fleet bans applied here are in the store too, so the history counts the fleet's bans this node saw.
+    const banCount = remote?.banCount ?? this.deps.store.banCount(ip.canonical, scope, now - this.deps.historyWindow) + 1;
+    if (!remote && s.increment && bantime > 0) bantime = Math.min(bantime * s.increment.factor ** (banCount - 1), s.increment.maxtime);
     const prefix = ip.prefix === (ip.family === 4 ? 32 : 128) ? undefined : ip.prefix;
     const ticket: BanTicket = {
       ip: ip.canonical,
@@ -336,6 +371,7 @@ export class Jail {
       matches: why.matches,
       users: why.users,
       reason: why.reason,
+      origin: remote?.origin,
     };
     try {
       this.deps.store.addBan(ticket);

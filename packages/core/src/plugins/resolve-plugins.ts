@@ -5,6 +5,7 @@ import type { ActionDefinition } from '../contract/action-definition.js';
 import { dryRunAction } from '../actions/dry-run-action.js';
 import { PortcullisError } from '../util/errors.js';
 import type { FilterDefinition } from '../contract/filter-definition.js';
+import type { FleetDefinition } from '../contract/fleet.js';
 import { PLUGIN_API_VERSION, type Plugin } from '../contract/plugin-api.js';
 
 /** Filters and actions of the loaded plugins, by id, plus which package gave each. */
@@ -13,6 +14,9 @@ export interface PluginRegistry {
   readonly filters: ReadonlyMap<string, { definition: FilterDefinition; plugin: string }>;
   // biome-ignore lint/suspicious/noExplicitAny: options types differ per action
   readonly actions: ReadonlyMap<string, { definition: ActionDefinition<any>; plugin: string }>;
+  /** Fleet backends by id (`redis`). */
+  // biome-ignore lint/suspicious/noExplicitAny: options types differ per backend
+  readonly fleets: ReadonlyMap<string, { definition: FleetDefinition<any>; plugin: string }>;
 }
 
 /**
@@ -44,7 +48,17 @@ export function indexPlugins(plugins: readonly Plugin[]): PluginRegistry {
       actions.set(a.id, { definition: a, plugin: plugin.name });
     }
   }
-  return { plugins, filters, actions };
+  // biome-ignore lint/suspicious/noExplicitAny: options types differ per backend
+  const fleets = new Map<string, { definition: FleetDefinition<any>; plugin: string }>();
+  for (const plugin of plugins) {
+    // Plugins built before fleets existed have no `fleets` list.
+    for (const f of plugin.fleets ?? []) {
+      const prev = fleets.get(f.id);
+      if (prev) throw duplicate('fleet backend', f.id, prev.plugin, plugin.name);
+      fleets.set(f.id, { definition: f, plugin: plugin.name });
+    }
+  }
+  return { plugins, filters, actions, fleets };
 }
 
 /** Import one plugin package (or file) as seen from `dir` and validate it. */

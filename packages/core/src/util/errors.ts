@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'JAIL_UNKNOWN'
   | 'ADDRESS_INVALID'
   | 'SOURCE_FAILED'
-  | 'DURATION_INVALID';
+  | 'DURATION_INVALID'
+  | 'FLEET_NOT_CONFIGURED';
 
 /**
  * An error meant for the user: a code, a message that names the problem and, where there is one,
