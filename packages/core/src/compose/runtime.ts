@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { ActionStatus } from '../actions/action-runner.js';
 import { AddressMatcher } from '../jail/address-matcher.js';
 import type { BanStore } from '../contract/ban-store.js';
 import type { BanTicket } from '../contract/ban-ticket.js';
@@ -50,6 +51,11 @@ export interface BanInfo {
   readonly bantime: number;
   readonly banCount: number;
   readonly failures: number;
+  /**
+   * Actions that have not applied this ban (still queued, or failing: then with their last error). Absent
+   * when every action applied it: a ban is only shown as enforced when it is.
+   */
+  readonly notApplied?: readonly { readonly action: string; readonly error?: string }[];
 }
 
 /** A jail's state for `status <jail>`. */
@@ -61,6 +67,10 @@ export interface JailStatus {
   readonly totalFailed: number;
   readonly currentlyBanned: number;
   readonly totalBanned: number;
+  /** Current bans that some action has not applied (see {@link BanInfo.notApplied}). */
+  readonly notApplied: number;
+  /** Each action's state, backlog and, while failing, its last error. */
+  readonly actions: ActionStatus[];
   readonly banned: BanInfo[];
 }
 
@@ -164,7 +174,9 @@ export class Runtime {
   }
 
   jailStatus(name: string): JailStatus {
-    return { ...this.jailSummary(name), banned: this.getJail(name).currentBans().map(info) };
+    const jail = this.getJail(name);
+    const unapplied = jail.unappliedBans();
+    return { ...this.jailSummary(name), banned: jail.currentBans().map((t) => info(t, unapplied.get(t.ip))) };
   }
 
   /** A jail's status without the list of its bans: counts only, however many bans there are. */
@@ -178,6 +190,8 @@ export class Runtime {
       totalFailed: jail.totalFailed,
       currentlyBanned: jail.currentlyBanned,
       totalBanned: jail.totalBanned,
+      notApplied: jail.unappliedBans().size,
+      actions: jail.actionStatus(),
     };
   }
 
@@ -224,7 +238,10 @@ export class Runtime {
   banned(ip?: string): BanInfo[] {
     const want = ip === undefined ? undefined : (parseAddress(ip)?.canonical ?? ip);
     const out: BanInfo[] = [];
-    for (const j of this.jails.values()) for (const t of j.currentBans()) if (want === undefined || t.ip === want) out.push(info(t));
+    for (const j of this.jails.values()) {
+      const unapplied = j.unappliedBans();
+      for (const t of j.currentBans()) if (want === undefined || t.ip === want) out.push(info(t, unapplied.get(t.ip)));
+    }
     return out;
   }
 
@@ -351,8 +368,9 @@ export class Runtime {
   }
 }
 
-function info(t: BanTicket): BanInfo {
-  return { jail: t.jail, ip: t.ip, time: t.time, expires: t.expires, bantime: t.bantime, banCount: t.banCount, failures: t.failures };
+function info(t: BanTicket, notApplied?: BanInfo['notApplied']): BanInfo {
+  const base = { jail: t.jail, ip: t.ip, time: t.time, expires: t.expires, bantime: t.bantime, banCount: t.banCount, failures: t.failures };
+  return notApplied ? { ...base, notApplied } : base;
 }
 
 /** A source line that is only text (no fields a source such as the journal gave). */
