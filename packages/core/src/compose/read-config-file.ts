@@ -84,7 +84,7 @@ export async function readConfigFile(
     const err = error as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') throw new PortcullisError('CONFIG_NOT_FOUND', `config file ${options.configPath} does not exist`);
     const reason = syntaxReason(error);
-    throw new PortcullisError('CONFIG_INVALID', `cannot read config ${options.configPath ?? cwd}: ${reason}`, {
+    throw new PortcullisError('CONFIG_INVALID', `cannot read config ${options.configPath ?? cwd}:\n  (file): ${reason}`, {
       problems: [`(file): ${reason}`],
       cause: error,
     });
