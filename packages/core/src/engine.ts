@@ -14,7 +14,7 @@ export { resolvePlugins, indexPlugins, loadPlugin, checkPlugin, type PluginRegis
 export { discoverPlugins, type InstalledPlugin } from './plugins/discover-plugins.js';
 export { Runtime, type RuntimeOptions, type RuntimeHooks, type JailStatus, type BanInfo } from './compose/runtime.js';
 export { Jail, type JailEvents, type JailDeps } from './jail/jail.js';
-export { ActionRunner, type ActionRunnerEvents } from './actions/action-runner.js';
+export { ActionRunner, type ActionRunnerEvents, type ActionStatus } from './actions/action-runner.js';
 export { UnbanSchedule } from './jail/unban-schedule.js';
 export { effectiveBackend, sourceKey } from './compose/source-for-jail.js';
 export { createFileSource, type FileSourceOptions } from './sources/file-source.js';

@@ -7,6 +7,9 @@ import { numericPort } from './service-ports.js';
 type Family = 4 | 6;
 
 /** From this many addresses in one unban batch, the plain chain is rewritten rather than edited rule by rule. */
+/** Longest timeout ipset takes, in seconds ((2^32−1)/2 ms): it refuses a longer one outright. */
+const IPSET_MAX_TIMEOUT = 2_147_483;
+
 const REWRITE_FROM = 64;
 
 /**
@@ -90,7 +93,9 @@ export const iptablesAction = defineAction<IptablesOptions>({
           ctx.logger.error({ ip: t.ip }, 'refusing a ticket whose address is not valid');
           continue;
         }
-        out[p.family].push({ ip: p.canonical, seconds: Number.isFinite(t.expires) ? Math.max(1, Math.ceil((t.expires - now) / 1000)) : 0 });
+        const left = Number.isFinite(t.expires) ? Math.max(1, Math.ceil((t.expires - now) / 1000)) : 0;
+        // ipset timeouts stop at IPSET_MAX_TIMEOUT (~24.8 days); a longer ban gets none and the engine lifts it.
+        out[p.family].push({ ip: p.canonical, seconds: left > IPSET_MAX_TIMEOUT ? 0 : left });
       }
       return out;
     };

@@ -91,6 +91,26 @@ for (const ipset of [false, true]) {
       await action.stop!();
     });
 
+    it('holds bans longer than ipset\'s longest timeout (~24.8 days) until the engine lifts them', async () => {
+      const action = create({ ipset });
+      await action.start!();
+      const now = Date.now();
+      const days = (n: number) => n * 86_400_000;
+      await action.ban([
+        makeTicket(ns.attacker4, 'sshd', { time: now, bantime: days(30), expires: now + days(30) }),
+        makeTicket('203.0.113.40', 'sshd', { time: now, bantime: days(10), expires: now + days(10) }),
+      ]);
+      expect(ns.canConnect(4)).toBe(false);
+      if (ipset) {
+        const list = ns.inServer(['ipset', 'list', 'portcullis-sshd-v4']);
+        expect(list).toMatch(new RegExp(`^${ns.attacker4.replace(/\./g, '\\.')} timeout 0$`, 'm'));
+        expect(list).toMatch(/^203\.0\.113\.40 timeout \d+$/m);
+      }
+      await action.unban([makeTicket(ns.attacker4, 'sshd')]);
+      expect(ns.canConnect(4)).toBe(true);
+      await action.stop!();
+    });
+
     it('is idempotent and restores itself after its chain is deleted by hand', async () => {
       const action = create({ ipset });
       await action.start!();

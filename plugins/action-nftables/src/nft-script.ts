@@ -116,7 +116,7 @@ export function addElements(o: JailObjects, tickets: readonly BanTicket[], now: 
     const family = t.family === 6 ? 6 : 4;
     const left = Number.isFinite(t.expires) ? Math.max(1, Math.ceil((t.expires - now) / 1000)) : 0;
     if (rebanned.has(t.ip)) again[family].push(t.ip);
-    timed[family].push(left > 0 ? `${t.ip} timeout ${left}s` : t.ip);
+    timed[family].push(left > 0 ? `${t.ip} timeout ${nftTime(left)}` : t.ip);
   }
   return [
     ...statements('add', o, o.set4, again[4]),
@@ -127,6 +127,23 @@ export function addElements(o: JailObjects, tickets: readonly BanTicket[], now: 
     ...statements('add', o, o.set6, timed[6]),
     '',
   ].join('\n');
+}
+
+/**
+ * Seconds as nft writes a time (`3650d`, `1d2h3m4s`). nft refuses a single number above 99,999,999 in a
+ * time (`timeout 315360000s` is "value too large"), so bans longer than ~3 years must be split into days;
+ * the kernel itself holds up to ~584 years, more than the 100 years the engine allows.
+ */
+export function nftTime(seconds: number): string {
+  let rest = Math.max(0, Math.round(seconds));
+  let out = '';
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return out || '0s';
 }
 
 /**

@@ -8,7 +8,7 @@ import { checkActionContract, makeTicket } from '@portcullis/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NetnsPair, createNetnsPair, eventually, netnsUnavailable } from '../../../test/netns.js';
 import { nftablesAction } from '../src/index.js';
-import { portMatch } from '../src/nft-script.js';
+import { nftTime, portMatch } from '../src/nft-script.js';
 import { nftablesOptions } from '../src/options.js';
 
 const why = netnsUnavailable(['/usr/sbin/nft']);
@@ -29,6 +29,12 @@ describe('nft script', () => {
     const jail = { name: 'x', ports: ['22 } accept; flush ruleset'], protocol: 'tcp' as const, bantime: 1 };
     expect(() => portMatch(jail)).toThrow(/invalid port "22 } accept; flush ruleset"/);
     expect(portMatch({ ...jail, ports: ['ssh', '8000:8100'] })).toBe('tcp dport { ssh, 8000-8100 } ');
+  });
+
+  it('writes long timeouts in days, hours, minutes and seconds (nft refuses more than 8 digits of seconds)', () => {
+    expect(nftTime(59)).toBe('59s');
+    expect(nftTime(86_400 + 3600 + 61)).toBe('1d1h1m1s');
+    expect(nftTime(100 * 365 * 86_400)).toBe('36500d');
   });
 });
 
@@ -93,6 +99,21 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     await action.ban([makeTicket('203.0.113.20', 'sshd', { time: now, bantime: Number.POSITIVE_INFINITY, expires: Number.POSITIVE_INFINITY })]);
     expect(element('203.0.113.20')).not.toContain('timeout');
     expect(ruleset().match(/203\.0\.113\.20/g)).toHaveLength(1);
+    await action.stop!();
+  });
+
+  it('holds the longest ban the engine allows (100 years), which nft refuses written in seconds', async () => {
+    const action = create();
+    await action.start!();
+    const now = Date.now();
+    const years = (n: number) => n * 365 * 86_400_000;
+    await action.ban([
+      makeTicket('203.0.113.30', 'sshd', { time: now, bantime: years(10), expires: now + years(10) }),
+      makeTicket('203.0.113.31', 'sshd', { time: now, bantime: years(100), expires: now + years(100) }),
+    ]);
+    const element = (ip: string) => ruleset().match(new RegExp(`${ip.replace(/\./g, '\\.')} timeout [^,}\n]*`))?.[0];
+    expect(element('203.0.113.30')).toMatch(/timeout 3650d /);
+    expect(element('203.0.113.31')).toMatch(/timeout 36500d /);
     await action.stop!();
   });
 

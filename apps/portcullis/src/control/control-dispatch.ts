@@ -62,7 +62,7 @@ export async function dispatch(req: ValidRequest, rt: ControlTarget, handlers: C
       const jail = optionalString(args, 'jail');
       if (jail !== undefined) return rt.jailStatus(jail);
       const jails = rt.jailNames.map((name) => rt.jailSummary(name));
-      const totals = { currentlyFailed: 0, totalFailed: 0, currentlyBanned: 0, totalBanned: 0 };
+      const totals = { currentlyFailed: 0, totalFailed: 0, currentlyBanned: 0, totalBanned: 0, notApplied: 0 };
       for (const j of jails) for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += j[k];
       return { version: handlers.version, pid: process.pid, jails, totals };
     }

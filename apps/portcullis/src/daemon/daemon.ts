@@ -179,12 +179,7 @@ function warnRestartOnly(current: LoadedConfig, next: LoadedConfig, logger: Logg
   if (changed.length) logger.warn(`changes to ${changed.join(', ')} take effect at the next restart`);
 }
 
-/** Print a start error (message, problems not already in the message, hint) and return the exit code. */
+/** Print a start error (message, problems, hint) and return the exit code. */
 function reportStartError(error: unknown): number {
-  const code = reportError(error);
-  if (error instanceof PortcullisError) {
-    const missing = error.problems.filter((p) => !error.message.includes(p));
-    for (const p of missing) process.stderr.write(`  ${p}\n`);
-  }
-  return code;
+  return reportError(error);
 }

@@ -44,6 +44,30 @@ export function createMetrics(): Metrics {
       for (const name of rt.jailNames) this.set({ jail: name }, rt.jailSummary(name).currentlyBanned);
     },
   });
+  new Gauge({
+    name: 'portcullis_bans_not_applied',
+    help: 'Current bans that some action has not applied (queued, or its action failing), per jail',
+    labelNames: ['jail'],
+    registers: [registry],
+    collect() {
+      const rt = current();
+      if (!rt) return;
+      this.reset();
+      for (const name of rt.jailNames) this.set({ jail: name }, rt.jailSummary(name).notApplied);
+    },
+  });
+  new Gauge({
+    name: 'portcullis_action_failing',
+    help: '1 while an action\'s last start, ban or unban failed (it is being retried), else 0',
+    labelNames: ['jail', 'action'],
+    registers: [registry],
+    collect() {
+      const rt = current();
+      if (!rt) return;
+      this.reset();
+      for (const name of rt.jailNames) for (const a of rt.jailSummary(name).actions) this.set({ jail: name, action: a.id }, a.state === 'failing' ? 1 : 0);
+    },
+  });
   return {
     registry,
     hooks: {

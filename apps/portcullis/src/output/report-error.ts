@@ -7,6 +7,8 @@ import { PortcullisError } from '@portcullis/core';
 export function reportError(error: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
   if (error instanceof PortcullisError) {
     stderr.write(`portcullis: ${error.message}\n`);
+    // Problems the message does not list already, one line each (check-config and start print the same).
+    for (const p of error.problems) if (!error.message.includes(p)) stderr.write(`  ${p}\n`);
     if (error.hint) stderr.write(`  hint: ${error.hint}\n`);
     return 2;
   }

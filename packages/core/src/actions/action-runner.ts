@@ -15,6 +15,20 @@ export interface ActionRunnerEvents {
   onError?(operation: string, error: unknown): void;
 }
 
+/** What an action is doing, for status: it never shows a ban as applied that an action has not applied. */
+export interface ActionStatus {
+  readonly id: string;
+  /** `ok`: started and its last call succeeded; `failing`: its last start/ban/unban failed and is being retried. */
+  readonly state: 'ok' | 'starting' | 'failing';
+  /** Bans and unbans given to the action and not yet applied. */
+  readonly backlog: number;
+  /** The last failure, while the action is failing. */
+  readonly error?: { readonly operation: string; readonly message: string; readonly since: number; readonly attempts: number } | undefined;
+}
+
+/** Longest error message kept for status: nft can print a whole script back. */
+const MAX_ERROR_LENGTH = 500;
+
 const MIN_BACKOFF = 1000;
 const MAX_BACKOFF = 5 * 60_000;
 
@@ -35,6 +49,7 @@ export class ActionRunner {
   private backoff = MIN_BACKOFF;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  private failure: { operation: string; message: string; since: number; attempts: number } | undefined;
 
   constructor(
     id: string,
@@ -87,6 +102,19 @@ export class ActionRunner {
   /** Number of operations not yet applied. */
   get backlog(): number {
     return this.queue.length;
+  }
+
+  /** State, backlog and last error, for status. */
+  get status(): ActionStatus {
+    const state = this.failure ? 'failing' : this.started ? 'ok' : 'starting';
+    return { id: this.id, state, backlog: this.queue.length, ...(this.failure ? { error: { ...this.failure } } : {}) };
+  }
+
+  /** The addresses of the bans not yet applied (queued, in flight, or waiting for a retry). */
+  pendingBans(): Set<string> {
+    const out = new Set<string>();
+    for (const p of this.queue) if (p.op === 'ban') out.add(p.ticket.ip);
+    return out;
   }
 
   /** Resolves when the queue is empty (or immediately when it is). */
@@ -145,6 +173,7 @@ export class ActionRunner {
         await this.instance.start?.();
         this.started = true;
         this.backoff = MIN_BACKOFF;
+        this.failure = undefined;
         firstAttempt();
         this.schedule();
         return;
@@ -196,6 +225,7 @@ export class ActionRunner {
           return;
         }
         this.backoff = MIN_BACKOFF;
+        this.failure = undefined;
         this.queue.splice(0, n);
         this.events.onApplied?.(op, tickets);
       }
@@ -212,6 +242,8 @@ export class ActionRunner {
   }
 
   private report(operation: string, error: unknown): void {
+    const message = String((error as Error)?.message ?? error).slice(0, MAX_ERROR_LENGTH);
+    this.failure = { operation, message, since: this.failure?.since ?? Date.now(), attempts: (this.failure?.attempts ?? 0) + 1 };
     this.logger.error({ err: error, operation, retryInMs: this.backoff }, `action ${this.id} ${operation} failed: ${(error as Error)?.message ?? error}`);
     this.events.onError?.(operation, error);
   }

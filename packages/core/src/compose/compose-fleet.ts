@@ -26,7 +26,7 @@ export function defaultNodeName(): string {
  * Compose `fleet:`. The section names exactly one backend by a key that is a fleet backend id of a loaded
  * plugin (`redis:`), whose value that backend's schema validates. Problems go to `problems` with their paths.
  */
-export async function composeFleet(section: PortcullisConfig['fleet'], registry: PluginRegistry, problems: string[]): Promise<ComposedFleet | undefined> {
+export async function composeFleet(section: PortcullisConfig['fleet'], registry: PluginRegistry, problems: { push(...lines: string[]): void }): Promise<ComposedFleet | undefined> {
   if (section === undefined) return undefined;
   const backends = Object.keys(section).filter((k) => !OWN_KEYS.has(k));
   const known = [...registry.fleets.keys()];

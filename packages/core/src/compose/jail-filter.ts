@@ -32,7 +32,9 @@ export async function resolveJailFilter(
   config: PortcullisConfig,
   registry: PluginRegistry,
   dir: string,
-  problems: string[],
+  problems: { push(...lines: string[]): void },
+  /** The message for an id nothing provides (undefined: say nothing, e.g. because a plugin failed to load). */
+  unknownFilter: (id: string) => string | undefined = (id) => `unknown filter "${id}" (or fail2ban:<name> for a fail2ban filter.d file)`,
 ): Promise<FilterDefinition | undefined> {
   const id = typeof ref === 'string' ? ref : ref.id;
   const options = typeof ref === 'string' ? {} : ref.options;
@@ -55,8 +57,8 @@ export async function resolveJailFilter(
   } else {
     base = registry.filters.get(id)?.definition;
     if (base === undefined) {
-      const known = [...registry.filters.keys(), ...Object.keys(config.filters)].sort();
-      problems.push(`${at}.filter: unknown filter "${id}"; ${known.length ? `known filters: ${known.join(', ')}` : 'no plugin providing filters is listed in "plugins"'} (or fail2ban:<name> for a fail2ban filter.d file)`);
+      const message = unknownFilter(id);
+      if (message !== undefined) problems.push(`${at}.filter: ${message}`);
       return undefined;
     }
   }

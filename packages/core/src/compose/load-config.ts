@@ -1,20 +1,25 @@
-import { dirname, resolve } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
-import type { Loader, PublicExplorer } from 'cosmiconfig';
-import type { ActionDefinition } from '../contract/action-definition.js';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import picomatch from 'picomatch';
 import { compileFilter } from '../filters/compile-filter.js';
 import type { PortcullisConfig } from '../config/config-schema.js';
+import { formatPath } from '../config/config-path.js';
 import { embeddedConfig } from '../config/embedded-config.js';
 import { parseDuration } from '../util/duration.js';
-import { PortcullisError } from '../util/errors.js';
-import type { FilterDefinition } from '../contract/filter-definition.js';
+import { didYouMean } from '../util/closest-name.js';
 import type { ComposedAction, ComposedJail } from '../contract/composed-jail.js';
 import { type ComposedFleet, composeFleet } from './compose-fleet.js';
-import { type PluginRegistry, resolvePlugins } from '../plugins/resolve-plugins.js';
+import type { PluginRegistry } from '../plugins/resolve-plugins.js';
 import { definitionFromConfig, resolveJailFilter } from './jail-filter.js';
 import { checkRegexSafety } from '../filters/regex-safety.js';
+import { loadPluginsCollecting } from '../plugins/load-plugins.js';
+import { ConfigProblems } from './config-problems.js';
+import { readConfigFile } from './read-config-file.js';
+
+export { readConfigFile };
+
+/** Longest Unix socket path, in bytes (`sun_path` holds 108 with the final NUL). */
+const MAX_SOCKET_PATH = 107;
 
 /** A loaded, validated and composed configuration. */
 export interface LoadedConfig {
@@ -46,65 +51,6 @@ const BUILTIN_DEFAULTS = {
 } as const;
 
 /**
- * JS configs through `import()` with a query that changes on every load: Node caches ES modules by URL,
- * so a reload would otherwise see the module as it was at start.
- */
-const importFresh: Loader = async (filepath) => {
-  const url = `${pathToFileURL(await realpath(filepath)).href}?load=${Date.now()}`;
-  return ((await import(url)) as { default: unknown }).default;
-};
-
-/** Where a config is looked for in the current folder, in cosmiconfig's order. */
-const SEARCH_PLACES = [
-    'package.json',
-    'portcullis.config.ts',
-    'portcullis.config.mjs',
-    'portcullis.config.js',
-    'portcullis.config.json',
-    'portcullis.config.yaml',
-    'portcullis.config.yml',
-    '.portcullisrc',
-    '.portcullisrc.json',
-    '.portcullisrc.yaml',
-    '.portcullisrc.yml',
-    '.portcullisrc.js',
-    '.portcullisrc.mjs',
-  ];
-
-let explorer: PublicExplorer | undefined;
-
-/**
- * cosmiconfig, loaded on first use: most runs of `test-filter` have no config to read, and cosmiconfig with
- * its loaders costs tens of milliseconds to load. No cache: `reload` must see the file as it is now.
- */
-async function configExplorer(): Promise<PublicExplorer> {
-  if (explorer) return explorer;
-  const { cosmiconfig } = await import('cosmiconfig');
-  explorer = cosmiconfig('portcullis', {
-    cache: false,
-    loaders: { '.js': importFresh, '.mjs': importFresh },
-    searchStrategy: 'none',
-    searchPlaces: SEARCH_PLACES,
-  });
-  return explorer;
-}
-
-/** True when `dir` holds one of the config places (a package.json only with a `portcullis` key). */
-function hasConfigCandidate(dir: string): boolean {
-  for (const place of SEARCH_PLACES) {
-    const path = resolve(dir, place);
-    if (!existsSync(path)) continue;
-    if (place !== 'package.json') return true;
-    try {
-      if ((JSON.parse(readFileSync(path, 'utf8')) as { portcullis?: unknown } | null)?.portcullis !== undefined) return true;
-    } catch {
-      // An unreadable package.json is not a config; cosmiconfig would skip it as well.
-    }
-  }
-  return false;
-}
-
-/**
  * Find and load the config (`--config PATH`, else cosmiconfig's places in `cwd`; the embedded defaults
  * when there is none), validate it, load its plugins from the config's folder and compose the jails.
  * Every problem is collected: the error lists one line per problem, each with its path.
@@ -117,67 +63,42 @@ export async function loadConfig(options: { configPath?: string | undefined; cwd
 }
 
 /**
- * Find and read the config file without validating it: `raw` is undefined when there is none
- * (and no `configPath` was given).
+ * Validate and compose a config object (already read): the one validation `start`, `reload` and
+ * `check-config` share. Every problem is collected in one pass — the schema's, the plugins' (each one
+ * that fails to load), and the composition's for every jail whose own settings are valid — and the error
+ * lists one line per problem, each with its path.
  */
-export async function readConfigFile(
-  options: { configPath?: string | undefined; cwd?: string | undefined } = {},
-): Promise<{ raw: unknown; file: string | undefined; dir: string }> {
-  const cwd = options.cwd ?? process.cwd();
-  try {
-    const found = options.configPath
-      ? await (await configExplorer()).load(resolve(cwd, options.configPath))
-      : hasConfigCandidate(cwd)
-        ? await (await configExplorer()).search(cwd)
-        : null;
-    if (found && !found.isEmpty) return { raw: found.config, file: found.filepath, dir: dirname(found.filepath) };
-  } catch (error) {
-    const err = error as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new PortcullisError('CONFIG_NOT_FOUND', `config file ${options.configPath} does not exist`);
-    const first = err.message.split('\n')[0];
-    throw new PortcullisError('CONFIG_INVALID', `cannot read config ${options.configPath ?? cwd}: ${first}`, {
-      problems: [`(file): ${first}`],
-      cause: error,
-    });
-  }
-  if (options.configPath) throw new PortcullisError('CONFIG_INVALID', `config file ${options.configPath} is empty`);
-  return { raw: undefined, file: undefined, dir: cwd };
-}
-
-/** Validate and compose a config object (already read). */
 export async function parseConfig(
   raw: unknown,
   where: { file?: string | undefined; dir: string; embedded?: boolean },
 ): Promise<LoadedConfig> {
   const label = where.file ?? 'embedded defaults';
   // The schema (and zod) load with the first config: reading logs alone never needs them.
-  const { configSchema, formatIssues } = await import('../config/config-schema.js');
+  const { configSchema, formatIssues, validParts } = await import('../config/config-schema.js');
+  const problems = new ConfigProblems();
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw invalid(label, formatIssues(parsed.error.issues));
-  const config = parsed.data;
-  let registry: PluginRegistry;
-  try {
-    registry = await resolvePlugins(config.plugins, where.dir);
-  } catch (error) {
-    if (error instanceof PortcullisError) {
-      throw new PortcullisError(error.code, `${label}: ${error.message}`, { hint: error.hint, problems: [`plugins: ${error.message}`] });
-    }
-    throw error;
-  }
-  const problems: string[] = [];
-  for (const [id, data] of Object.entries(config.filters)) await checkConfigFilter(id, data, problems);
+  if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
+  // With schema problems, the valid parts are still composed, so their problems show in the same pass.
+  const config = parsed.success ? parsed.data : validParts(raw);
+  const registry = await loadPlugins(config.plugins, where.dir, problems);
+  for (const [id, data] of Object.entries(config.filters ?? {})) await checkConfigFilter(id, data, problems);
   const jails: ComposedJail[] = [];
   for (const [name, jail] of Object.entries(config.jails)) {
     const composed = await composeJail(name, jail, config, registry, where.dir, problems);
     if (composed) jails.push(composed);
   }
+  const paths = statePaths(config, where.dir);
+  const socketBytes = Buffer.byteLength(paths.socket);
+  if (socketBytes > MAX_SOCKET_PATH) {
+    problems.push(`socket: ${paths.socket} is ${socketBytes} bytes long; a Unix socket path holds at most ${MAX_SOCKET_PATH}: set a shorter "socket"`);
+  }
   const fleet = await composeFleet(config.fleet, registry, problems);
-  if (problems.length) throw invalid(label, problems);
+  problems.throwIfAny(label);
   return {
     fleet,
     file: where.file,
     dir: where.dir,
-    config: { ...config, ...statePaths(config, where.dir) },
+    config: { ...config, ...paths },
     jails,
     registry,
     embedded: where.embedded ?? false,
@@ -190,19 +111,23 @@ async function composeJail(
   config: PortcullisConfig,
   registry: PluginRegistry,
   dir: string,
-  problems: string[],
+  problems: ConfigProblems,
 ): Promise<ComposedJail | undefined> {
   const at = `jails.${name}`;
   const s = { ...BUILTIN_DEFAULTS, ...stripUndefined(config.defaults), ...stripUndefined(jail) };
   const filterOptions = typeof jail.filter === 'string' ? {} : jail.filter.options;
-  const filter = await resolveJailFilter(at, jail.filter, config, registry, dir, problems);
+  const filter = await resolveJailFilter(at, jail.filter, config, registry, dir, problems, (id) =>
+    problems.pluginsFailed ? undefined : unknownId('filter', id, registry.filters),
+  );
   const actions: ComposedAction[] = [];
+  // Actions a jail takes from `defaults` are reported there, once for every jail.
+  const actionsAt = jail.actions === undefined ? ['defaults', 'actions'] : ['jails', name, 'actions'];
   for (const [i, ref] of (s.actions as PortcullisConfig['defaults']['actions'] & unknown[]).entries()) {
     const id = typeof ref === 'string' ? ref : ref.id;
     const opts = typeof ref === 'string' ? {} : ref.options;
     const action = registry.actions.get(id);
     if (!action) {
-      problems.push(`${at}.actions.${i}: unknown action "${id}"; ${known('actions', registry.actions)}`);
+      if (!problems.pluginsFailed) problems.push(`${formatPath([...actionsAt, i])}: ${unknownId('action', id, registry.actions)}`);
       continue;
     }
     let value: unknown = opts;
@@ -211,8 +136,8 @@ async function composeJail(
       const result = await schema['~standard'].validate(opts);
       if (result.issues) {
         for (const issue of result.issues) {
-          const path = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
-          problems.push(`${at}.actions.${i}.options${path.length ? `.${path.join('.')}` : ''}: ${issue.message}`);
+          const path = (issue.path ?? []).map((p) => (typeof p === 'object' ? p.key : p));
+          problems.push(`${formatPath([...actionsAt, i, 'options', ...path])}: ${issue.message}`);
         }
         continue;
       }
@@ -222,8 +147,12 @@ async function composeJail(
   }
   const logpath = s.logpath === undefined ? [] : (Array.isArray(s.logpath) ? s.logpath : [s.logpath]).map((p) => resolve(dir, p));
   if (s.backend === 'file' && logpath.length === 0) problems.push(`${at}.logpath: the file backend needs a logpath`);
+  for (const [i, path] of logpath.entries()) {
+    const problem = logpathProblem(path);
+    if (problem) problems.push(`${at}.logpath${Array.isArray(s.logpath) ? `[${i}]` : ''}: ${problem}`);
+  }
+  // Each port was checked by the schema (numbers, ranges, service names nftables and iptables resolve).
   const ports = s.port === undefined ? [] : (Array.isArray(s.port) ? s.port : [s.port]).flatMap((p) => String(p).split(',')).map((p) => p.trim()).filter(Boolean);
-  for (const p of ports) if (!/^[a-z0-9][a-z0-9-]*(?::\d{1,5})?$/i.test(p)) problems.push(`${at}.port: invalid port "${p}" (use 22, ssh or 8000:8100)`);
   const inc = s.increment;
   if (s.subnet && s.subnet.ipv6 > s.ipv6prefix) problems.push(`${at}.subnet.ipv6: ${s.subnet.ipv6} is longer than ipv6prefix (${s.ipv6prefix}); a subnet holds prefixes, use at most ${s.ipv6prefix}`);
   if (!filter) return undefined;
@@ -264,7 +193,7 @@ async function composeJail(
 }
 
 /** A `filters:` entry compiles with its default options and passes the backtracking check (unless `unsafe`). */
-async function checkConfigFilter(id: string, data: PortcullisConfig['filters'][string], problems: string[]): Promise<void> {
+async function checkConfigFilter(id: string, data: PortcullisConfig['filters'][string], problems: ConfigProblems): Promise<void> {
   const at = `filters.${id}`;
   const definition = definitionFromConfig(id, data);
   try {
@@ -303,11 +232,29 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function known(kind: string, map: ReadonlyMap<string, { plugin: string }>): string {
+/** `unknown filter "x"; did you mean "y"? known filters: …` (an id is not a regex: say so when it looks like one). */
+function unknownId(kind: 'filter' | 'action', id: string, map: ReadonlyMap<string, { plugin: string }>): string {
   const ids = [...map.keys()].sort();
-  return ids.length ? `known ${kind}: ${ids.join(', ')}` : `no plugin providing ${kind} is listed in "plugins"`;
+  const list = ids.length ? ` known ${kind}s: ${ids.join(', ')}` : ` no plugin providing ${kind}s is listed in "plugins"`;
+  const regexLike = /[\s^$*\\<>()[\]|]/.test(id) ? ` (a ${kind} is named by its id; patterns belong in a plugin)` : '';
+  return `unknown ${kind} "${id}"${regexLike}${didYouMean(id, ids) || ';'}${list}`;
 }
 
-function invalid(label: string, problems: readonly string[]): PortcullisError {
-  return new PortcullisError('CONFIG_INVALID', `invalid configuration (${label}):\n  ${problems.join('\n  ')}`, { problems });
+/** Why a log path can never be read (undefined when it can, or may later: a missing file is waited for). */
+function logpathProblem(path: string): string | undefined {
+  if (picomatch.scan(path).isGlob) return undefined;
+  try {
+    if (statSync(path).isDirectory()) return `${path} is a folder: give the log file, or a glob such as ${path.replace(/\/$/, '')}/*.log`;
+  } catch {
+    // Missing or unreadable for now: the source waits for it and says so.
+  }
+  return undefined;
+}
+
+/** Load the config's plugins, each failure a problem at its place in `plugins`. */
+async function loadPlugins(names: readonly string[], dir: string, problems: ConfigProblems): Promise<PluginRegistry> {
+  const { registry, failures } = await loadPluginsCollecting(names, dir);
+  for (const f of failures) problems.pushError(f.path, f.error);
+  if (failures.length) problems.pluginsFailed = true;
+  return registry;
 }

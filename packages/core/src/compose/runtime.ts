@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { ActionStatus } from '../actions/action-runner.js';
 import { AddressMatcher } from '../jail/address-matcher.js';
 import type { BanStore } from '../contract/ban-store.js';
 import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
@@ -63,6 +64,13 @@ export interface BanInfo {
   /** Prefix length when `ip` is a network. */
   readonly prefixlen?: number | undefined;
   readonly reason?: BanTicket['reason'];
+  /** Fleet mode: the node that recorded the ban, when it came from another node. */
+  readonly origin?: string | undefined;
+  /**
+   * Actions that have not applied this ban (still queued, or failing: then with their last error). Absent
+   * when every action applied it: a ban is only shown as enforced when it is.
+   */
+  readonly notApplied?: readonly { readonly action: string; readonly error?: string }[];
 }
 
 /** A jail's state for `status <jail>`. */
@@ -76,6 +84,10 @@ export interface JailStatus {
   readonly totalBanned: number;
   /** Campaigns running now, with when they end. */
   readonly campaigns: CampaignEvent[];
+  /** Current bans that some action has not applied (see {@link BanInfo.notApplied}). */
+  readonly notApplied: number;
+  /** Each action's state, backlog and, while failing, its last error. */
+  readonly actions: ActionStatus[];
   readonly banned: BanInfo[];
 }
 
@@ -192,7 +204,9 @@ export class Runtime {
   }
 
   jailStatus(name: string): JailStatus {
-    return { ...this.jailSummary(name), banned: this.getJail(name).currentBans().map(info) };
+    const jail = this.getJail(name);
+    const unapplied = jail.unappliedBans();
+    return { ...this.jailSummary(name), banned: jail.currentBans().map((t) => info(t, unapplied.get(t.ip))) };
   }
 
   /** A jail's status without the list of its bans: counts only, however many bans there are. */
@@ -207,6 +221,8 @@ export class Runtime {
       currentlyBanned: jail.currentlyBanned,
       totalBanned: jail.totalBanned,
       campaigns: jail.activeCampaigns(),
+      notApplied: jail.unappliedBans().size,
+      actions: jail.actionStatus(),
     };
   }
 
@@ -263,7 +279,8 @@ export class Runtime {
     const out: BanInfo[] = [];
     for (const j of this.jails.values()) {
       const covering = address ? j.banCovering(address) : undefined;
-      for (const t of j.currentBans()) if (want === undefined || t.ip === want || t.ip === covering) out.push(info(t));
+      const unapplied = j.unappliedBans();
+      for (const t of j.currentBans()) if (want === undefined || t.ip === want || t.ip === covering) out.push(info(t, unapplied.get(t.ip)));
     }
     return out;
   }
@@ -406,7 +423,7 @@ export class Runtime {
   }
 }
 
-function info(t: BanTicket): BanInfo {
+function info(t: BanTicket, notApplied?: BanInfo['notApplied']): BanInfo {
   return {
     jail: t.jail,
     ip: t.ip,
@@ -417,6 +434,8 @@ function info(t: BanTicket): BanInfo {
     failures: t.failures,
     ...(t.prefix !== undefined ? { prefixlen: t.prefix } : {}),
     ...(t.reason !== undefined && t.reason !== 'restore' ? { reason: t.reason } : {}),
+    ...(t.origin !== undefined ? { origin: t.origin } : {}),
+    ...(notApplied ? { notApplied } : {}),
   };
 }
 

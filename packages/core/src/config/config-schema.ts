@@ -1,13 +1,23 @@
 import { z } from 'zod';
-import { parseDuration } from '../util/duration.js';
+import { durationProblem } from '../util/duration.js';
+import { parseNetwork } from '../util/ip-network.js';
+import { portProblem } from '../util/port-spec.js';
+import { formatPath } from './config-path.js';
 
-/** A duration as written in a config: `600`, `10m`, `1h30m`, `-1`. Validated here, converted at composition. */
-const duration = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
-  try {
-    parseDuration(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 600, 10m, 1h, 1d or -1, got ${JSON.stringify(value)}` });
-  }
+/**
+ * A duration as written in a config: `600`, `10m`, `1h30m` (and `-1` for forever where `forever`), within
+ * the range every action can hold (see `durationProblem`). Validated here, converted at composition.
+ */
+function duration(options: { forever: boolean }) {
+  return z.union([z.string(), z.number()]).superRefine((value, ctx) => {
+    const problem = durationProblem(value, options);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+/** An address or CIDR network, checked as the jail's ignore list will read it. */
+const addressOrNetwork = z.string().superRefine((value, ctx) => {
+  if (!parseNetwork(value)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not an IP address or CIDR network (host names are not allowed)` });
 });
 
 const positiveInt = z.number({ error: 'expected a positive integer' }).int('expected a positive integer').positive('expected a positive integer');
@@ -66,18 +76,28 @@ const filterRef = z.union([
     .strict(),
 ]);
 
+/** Ports as a jail's `port` holds them: `22`, `"ssh, 8000:8100"`; each as nftables and iptables would take it. */
+const portList = z.string().superRefine((value, ctx) => {
+  for (const p of value.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const problem = portProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }
+});
+
+const portNumber = z.number().int('a port is a whole number').min(0, 'a port is 0 to 65535').max(65535, 'a port is 0 to 65535');
+
 const stringList = z.union([z.string().min(1), z.array(z.string().min(1))]);
 
 /** Settings a jail may take from `defaults` or set itself. */
 const jailSettings = {
-  bantime: duration.optional(),
-  findtime: duration.optional(),
+  bantime: duration({ forever: true }).optional(),
+  findtime: duration({ forever: false }).optional(),
   maxretry: positiveInt.optional(),
-  ignoreip: z.array(z.string().min(1)).optional(),
+  ignoreip: z.array(addressOrNetwork).optional(),
   ignoreself: z.boolean().optional(),
   backend: z.enum(['auto', 'file', 'journal', 'stdin']).optional(),
   usedns: z.enum(['yes', 'warn', 'no']).optional(),
-  port: z.union([z.string(), z.number().int().positive(), z.array(z.union([z.string(), z.number().int().positive()]))]).optional(),
+  port: z.union([portList, portNumber, z.array(z.union([portList, portNumber]))]).optional(),
   protocol: z.enum(['tcp', 'udp', 'all']).optional(),
   /** Where a log file never seen before is read from: its end (default) or its start. */
   logstart: z.enum(['end', 'start']).optional(),
@@ -86,7 +106,7 @@ const jailSettings = {
     .object({
       enabled: z.boolean().default(true),
       factor: z.number().positive().default(2),
-      maxtime: duration.default('1w'),
+      maxtime: duration({ forever: false }).default('1w'),
       /** Count bans of the address in every jail, not only this one. */
       overalljails: z.boolean().default(false),
     })
@@ -101,7 +121,7 @@ const jailSettings = {
       ipv4: z.number().int().min(8, 'expected an IPv4 prefix length from 8 to 32').max(32, 'expected an IPv4 prefix length from 8 to 32').default(24),
       ipv6: z.number().int().min(16, 'expected an IPv6 prefix length from 16 to 128').max(128, 'expected an IPv6 prefix length from 16 to 128').default(48),
       maxretry: positiveInt.default(20),
-      findtime: duration.optional(),
+      findtime: duration({ forever: false }).optional(),
     })
     .strict()
     .optional(),
@@ -110,8 +130,8 @@ const jailSettings = {
     .object({
       failures: positiveInt.default(50),
       sources: positiveInt.default(10),
-      findtime: duration.default('10m'),
-      duration: duration.default('1h'),
+      findtime: duration({ forever: false }).default('10m'),
+      duration: duration({ forever: false }).default('1h'),
       maxretry: positiveInt.default(1),
     })
     .strict()
@@ -135,7 +155,7 @@ export const configSchema = z
     database: z.string().min(1).optional(),
     socket: z.string().min(1).optional(),
     /** History (for repeat offenders) older than this is purged. */
-    dbpurgeage: duration.default('7d'),
+    dbpurgeage: duration({ forever: false }).default('7d'),
     loglevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
     /** Most failure states (hosts, prefixes, subnets) every jail together keeps; the oldest go first. */
     maxtracked: positiveInt.default(1_000_000),
@@ -186,14 +206,58 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
       continue;
     }
     let message = issue.message;
+    if (issue.code === 'invalid_key' && issue.issues.length > 0) message = issue.issues[0]!.message;
     if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-    out.push(`${path.length ? path.map(String).join('.') : '(root)'}: ${message}`);
+    out.push(`${formatPath(path)}: ${message}`);
   }
   return [...new Set(out)];
 }
 
 function depth(issues: readonly z.core.$ZodIssue[]): number {
   return Math.max(0, ...issues.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)));
+}
+
+/**
+ * The parts of a config that are valid on their own: its plugins, defaults and each jail that passes the
+ * schema alone, so they can still be composed (and their problems found) while other parts have schema
+ * problems. Invalid parts are dropped: their problems are the schema's to report.
+ */
+export function validParts(raw: unknown): PortcullisConfig {
+  const input = asRecord(raw);
+  const shape = configSchema.shape;
+  const plugins = Array.isArray(input.plugins) ? input.plugins.filter((p): p is string => typeof p === 'string' && p.length > 0) : [];
+  const jails: Record<string, JailConfig> = {};
+  for (const [name, jail] of Object.entries(asRecord(input.jails))) {
+    if (!shape.jails.keyType.safeParse(name).success) continue;
+    const valid = withoutInvalidKeys(jailSchema, jail);
+    if (valid) jails[name] = valid;
+  }
+  const part = <T>(schema: z.ZodType<T>, value: unknown): T | undefined => {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : undefined;
+  };
+  return configSchema.parse({
+    plugins,
+    defaults: withoutInvalidKeys(shape.defaults, input.defaults) ?? {},
+    database: part(shape.database, input.database),
+    socket: part(shape.socket, input.socket),
+    jails,
+  });
+}
+
+/** An object parsed without the keys that have problems (a jail without a valid `filter` stays undefined). */
+function withoutInvalidKeys<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
+  const first = schema.safeParse(value);
+  if (first.success) return first.data;
+  const bad = new Set(first.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' && i.path.length === 0 ? i.keys : [i.path[0]])));
+  if (bad.has(undefined) || bad.has('filter')) return undefined;
+  const kept = Object.fromEntries(Object.entries(asRecord(value)).filter(([k]) => !bad.has(k)));
+  const second = schema.safeParse(kept);
+  return second.success ? second.data : undefined;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 /** A config as written (before defaults), for `defineConfig` in TS/JS config files. */

@@ -1,6 +1,6 @@
 import { PortcullisError } from '../util/errors.js';
 import { type ParsedAddress, parseAddress } from '../util/ip-address.js';
-import { type ParsedNetwork, networkContains } from '../util/ip-network.js';
+import { type ParsedNetwork, networkContains, parseNetwork } from '../util/ip-network.js';
 
 /** A network as a prefix of an address's bytes. */
 interface Network {
@@ -34,23 +34,10 @@ export class AddressMatcher {
    */
   constructor(entries: Iterable<string>) {
     for (const raw of entries) {
-      const entry = raw.trim();
-      const slash = entry.indexOf('/');
-      const ip = parseAddress(slash === -1 ? entry : entry.slice(0, slash));
-      if (!ip) throw invalid(raw);
-      if (slash === -1) {
-        this.exact.add(ip.canonical);
-        continue;
-      }
-      const bits = entry.slice(slash + 1);
-      let prefix = /^\d{1,3}$/.test(bits) ? Number(bits) : -1;
-      // `::ffff:10.0.0.0/104` parses to IPv4: its prefix counts the 96 mapped bits too.
-      const mappedV6 = ip.family === 4 && entry.indexOf(':') !== -1;
-      if (mappedV6) prefix -= 96;
-      const max = ip.family === 4 ? 32 : 128;
-      if (prefix < 0 || prefix > max) throw invalid(raw);
-      if (prefix === max) this.exact.add(ip.canonical);
-      else this.networks.push({ family: ip.family, bytes: ip.bytes, prefix });
+      const net = parseNetwork(raw);
+      if (!net) throw invalid(raw);
+      if (net.prefix === (net.family === 4 ? 32 : 128)) this.exact.add(net.canonical);
+      else this.networks.push(net);
     }
     this.networks.sort((a, b) => b.prefix - a.prefix);
   }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ActionRunner } from '../actions/action-runner.js';
+import { ActionRunner, type ActionStatus } from '../actions/action-runner.js';
 import type { AddressMatcher } from './address-matcher.js';
 import type { BanStore } from '../contract/ban-store.js';
 import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
@@ -259,6 +259,32 @@ export class Jail {
 
   currentBans(): BanTicket[] {
     return this.bans.all();
+  }
+
+  /** Each action's state, backlog and last error. */
+  actionStatus(): ActionStatus[] {
+    return this.runners.map((r) => r.runner.status);
+  }
+
+  /**
+   * The current bans some action has not applied (yet, or because it is failing): for each address, those
+   * actions with their last error. A ban every action applied is absent, so status never shows as enforced
+   * what is only recorded.
+   */
+  unappliedBans(): Map<string, { action: string; error?: string }[]> {
+    const out = new Map<string, { action: string; error?: string }[]>();
+    for (const { runner } of this.runners) {
+      const pending = runner.pendingBans();
+      if (pending.size === 0) continue;
+      const error = runner.status.error?.message;
+      for (const ip of pending) {
+        if (!this.bans.has(ip)) continue;
+        const list = out.get(ip) ?? [];
+        list.push(error === undefined ? { action: runner.id } : { action: runner.id, error });
+        out.set(ip, list);
+      }
+    }
+    return out;
   }
 
   /** Wait until every action has applied what it was given (tests, shutdown). */

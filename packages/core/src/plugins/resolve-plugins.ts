@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ActionDefinition } from '../contract/action-definition.js';
 import { dryRunAction } from '../actions/dry-run-action.js';
 import { PortcullisError } from '../util/errors.js';
+import { isPackageName, isPluginPath } from './package-name.js';
 import type { FilterDefinition } from '../contract/filter-definition.js';
 import type { FleetDefinition } from '../contract/fleet.js';
 import { PLUGIN_API_VERSION, type Plugin } from '../contract/plugin-api.js';
@@ -63,7 +65,12 @@ export function indexPlugins(plugins: readonly Plugin[]): PluginRegistry {
 
 /** Import one plugin package (or file) as seen from `dir` and validate it. */
 export async function loadPlugin(name: string, dir: string): Promise<Plugin> {
-  const isPath = name.startsWith('.') || isAbsolute(name);
+  const isPath = isPluginPath(name) || isAbsolute(name);
+  if (!isPath && !isPackageName(name)) {
+    throw new PortcullisError('PLUGIN_INVALID', `"${name}" is neither a package name nor a path to a plugin module`, {
+      hint: 'list plugins by package name (@portcullis/filter-sshd) or by path (./my-plugin.mjs)',
+    });
+  }
   let file: string;
   try {
     file = isPath ? resolve(dir, name) : createRequire(join(dir, 'noop.js')).resolve(name);
@@ -73,6 +80,7 @@ export async function loadPlugin(name: string, dir: string): Promise<Plugin> {
       cause: error,
     });
   }
+  if (isPath && !existsSync(file)) throw new PortcullisError('PLUGIN_NOT_INSTALLED', `plugin file ${file} does not exist`);
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };

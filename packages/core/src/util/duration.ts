@@ -42,6 +42,41 @@ export function parseDuration(input: string | number): number {
   return Math.round(total);
 }
 
+/** Shortest duration a setting may have: the firewall timeouts and the unban schedule count in seconds. */
+export const MIN_DURATION_MS = 1000;
+
+/**
+ * Longest duration a setting may have: 100 years. nftables set timeouts hold up to ~584 years (the kernel
+ * keeps them in nanoseconds in 64 bits) and every action must hold any ban time the config allows, so the
+ * limit stays well below that; ban times and expiry dates stay exact integers in JavaScript too.
+ */
+export const MAX_DURATION_MS = 100 * UNIT_MS.y!;
+
+/**
+ * Why `input` is not a usable duration setting (`undefined` when it is): not a duration, shorter than
+ * {@link MIN_DURATION_MS}, longer than {@link MAX_DURATION_MS}, or `-1`/forever where forever means nothing.
+ * @param options.forever whether `-1` (forever) is allowed: ban times only.
+ */
+export function durationProblem(input: unknown, options: { forever: boolean }): string | undefined {
+  const shown = JSON.stringify(input);
+  const forms = `a duration like 600, 10m, 1h, 1d${options.forever ? ' or -1 for forever' : ''}`;
+  let ms: number;
+  try {
+    if (typeof input !== 'string' && typeof input !== 'number') throw new Error('not a duration');
+    ms = parseDuration(input);
+  } catch {
+    return `expected ${forms}, got ${shown}`;
+  }
+  if (ms === -1) return options.forever ? undefined : `${shown} (forever) is only for ban times: use ${forms}`;
+  if (ms < MIN_DURATION_MS) {
+    return ms === 0 && options.forever
+      ? `${shown} would lift every ban at once: use at least 1s, or -1 for a permanent ban`
+      : `${shown} is shorter than 1s: use ${forms}`;
+  }
+  if (!(ms <= MAX_DURATION_MS)) return `${shown} is longer than 100y, the longest duration firewall timeouts are trusted to hold`;
+  return undefined;
+}
+
 /** Format milliseconds for people: `10m`, `1h30m`, `forever`. */
 export function formatDuration(ms: number): string {
   if (ms < 0 || ms === Number.POSITIVE_INFINITY) return 'forever';

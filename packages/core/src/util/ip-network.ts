@@ -56,7 +56,8 @@ export function prefixKey(ip: ParsedAddress, ipv4: number, ipv6: number): string
  * mapped bits (`::ffff:10.0.0.0/104` is `10.0.0.0/8`). Returns undefined for anything else — this is what
  * decides what may reach a firewall, so it takes digits only for the length, nothing around them.
  */
-export function parseNetwork(input: string): ParsedNetwork | undefined {
+export function parseNetwork(written: string): ParsedNetwork | undefined {
+  const input = written.trim();
   const slash = input.indexOf('/');
   const head = slash === -1 ? input : input.slice(0, slash);
   const bytes = addressBytes(head);
