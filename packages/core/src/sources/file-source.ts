@@ -20,6 +20,8 @@ export interface FileSourceOptions {
   readonly globInterval?: number | undefined;
   /** Wait this long (ms) after a watch event before reading, to gather bursts into bigger batches. Default 0. */
   readonly batchDelay?: number | undefined;
+  /** A rotated-away file is read until it has had no new line for this long (ms). Default 5000. */
+  readonly drainTime?: number | undefined;
 }
 
 /** Delay before re-expanding globs after a folder event, so a burst of creations costs one folder scan. */
@@ -54,6 +56,7 @@ export function createFileSource(options: FileSourceOptions): LogSource {
       positions: options.positions,
       startAt: initial && !options.fromStart ? 'end' : 'start',
       batchDelay: options.batchDelay,
+      drainTime: options.drainTime,
       deliver: (lines, origin) => sink?.(lines, origin),
     });
     tails.set(path, tail);
