@@ -35,15 +35,18 @@ export class DaemonProcess {
   output = '';
   private child: ChildProcess | undefined;
 
+  /** `launcher`: argv run in front of node, e.g. `['prlimit', '--nofile=256']`. */
   constructor(
     readonly configPath: string,
     private readonly extraArgs: readonly string[] = [],
+    private readonly launcher: readonly string[] = [],
   ) {}
 
   /** Start and wait for the "started" log line; rejects with the output when the daemon exits first. */
   async start(timeoutMs = 20_000): Promise<void> {
     this.output = '';
-    const child = spawn(process.execPath, [cliPath, 'start', '--config', this.configPath, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...this.launcher, process.execPath, cliPath, 'start', '--config', this.configPath, ...this.extraArgs];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d));
     child.stderr?.on('data', (d: Buffer) => (this.output += d));

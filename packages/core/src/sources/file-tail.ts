@@ -5,6 +5,7 @@ import { MAX_LINE_LENGTH } from './line-splitter.js';
 import type { PositionStore, SourceLine, SourcePosition } from '../contract/log-source.js';
 import type { Logger } from '../util/logger.js';
 import { OpenLogFile } from './open-log-file.js';
+import { type OpenFileBudget, processFileBudget } from './open-file-budget.js';
 import { findRotated } from './rotated-file.js';
 
 /** Bytes per read: large reads keep the syscalls and sink calls per line low at high rates. */
@@ -24,6 +25,8 @@ export interface FileTailOptions {
   readonly batchDelay?: number | undefined;
   /** A rotated-away file is read until it has had no new line for this long (ms), for writers that reopen late. Default 5000. */
   readonly drainTime?: number | undefined;
+  /** Descriptors this tail may take. Default: the process's ({@link processFileBudget}). */
+  readonly budget?: OpenFileBudget | undefined;
 }
 
 interface Draining {
@@ -62,8 +65,11 @@ export class FileTail {
   /** Over-long lines cut so far. */
   private truncated = 0;
 
+  private readonly budget: OpenFileBudget;
+
   constructor(private readonly options: FileTailOptions) {
     this.startAt = options.startAt;
+    this.budget = options.budget ?? processFileBudget();
   }
 
   get path(): string {
@@ -123,9 +129,9 @@ export class FileTail {
     this.watcher = undefined;
     for (const d of this.draining.splice(0)) {
       d.watcher?.close();
-      await d.file.close();
+      await this.closeFile(d.file);
     }
-    await this.current?.close();
+    if (this.current) await this.closeFile(this.current);
     this.current = undefined;
   }
 
@@ -178,7 +184,17 @@ export class FileTail {
   }
 
   private async openPath(): Promise<void> {
-    const handle = await open(this.path, 'r');
+    if (!(await this.takeDescriptor())) {
+      this.report('no-fd', `${this.path} is not read: no file descriptor is left under the open-file limit; retrying`);
+      return;
+    }
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(this.path, 'r');
+    } catch (error) {
+      this.budget.give();
+      throw error;
+    }
     let file: OpenLogFile;
     let size: number;
     try {
@@ -188,6 +204,7 @@ export class FileTail {
       file.headHash = await headHash(handle);
     } catch (error) {
       await handle.close().catch(() => {});
+      this.budget.give();
       throw error;
     }
     const resuming = !this.followed;
@@ -228,9 +245,17 @@ export class FileTail {
 
   /** Read the rest of the file we followed last time, renamed by rotation while we were stopped. */
   private async finishRotated(path: string, stored: SourcePosition): Promise<void> {
-    const handle = await open(path, 'r');
-    const st = await handle.stat();
-    const file = new OpenLogFile(handle, st.dev, st.ino);
+    // A second descriptor for a moment, once per tail at start: taken even when the budget is spent.
+    this.budget.take(true);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      this.budget.give();
+      throw error;
+    }
+    // Only read, never saved as a position: its device and inode are not needed.
+    const file = new OpenLogFile(handle, 0, 0);
     try {
       file.headHash = await headHash(handle);
       if (stored.headHash !== undefined && file.headHash !== stored.headHash) return;
@@ -242,7 +267,7 @@ export class FileTail {
       await this.read(file, false);
       this.emit(file.flush(), undefined);
     } finally {
-      await file.close();
+      await this.closeFile(file);
     }
   }
 
@@ -268,9 +293,30 @@ export class FileTail {
       this.draining.splice(this.draining.indexOf(d), 1);
       d.watcher?.close();
       this.emit(d.file.flush(), latest ? d.file : undefined);
-      await d.file.close();
+      await this.closeFile(d.file);
       this.options.logger.debug({ path: this.path }, `stopped reading the file rotated away from ${this.path}`);
     }
+  }
+
+  /**
+   * One descriptor from the budget. When it is spent, the oldest rotated-away file still being drained is
+   * finished and closed to make room: its late lines are lost, but the current log of every tail is read.
+   */
+  private async takeDescriptor(): Promise<boolean> {
+    while (!this.budget.take()) {
+      const oldest = this.draining.shift();
+      if (!oldest) return false;
+      await this.read(oldest.file, false);
+      oldest.watcher?.close();
+      this.emit(oldest.file.flush(), undefined);
+      await this.closeFile(oldest.file);
+    }
+    return true;
+  }
+
+  private async closeFile(file: OpenLogFile): Promise<void> {
+    await file.close();
+    this.budget.give();
   }
 
   /** Read what is new in `file`; returns the bytes read. */
