@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { Loader, PublicExplorer } from 'cosmiconfig';
 import type { ActionDefinition } from '../contract/action-definition.js';
 import { compileFilter } from '../filters/compile-filter.js';
+import { checkDatePattern } from '../parsing/date-pattern.js';
 import type { PortcullisConfig } from '../config/config-schema.js';
 import { embeddedConfig } from '../config/embedded-config.js';
 import { parseDuration } from '../util/duration.js';
@@ -196,6 +197,9 @@ async function composeJail(
     } catch (error) {
       problems.push(`${at}.filter.options: ${(error as Error).message}`);
     }
+    const filterDates = entry.definition.datepattern;
+    const problem = filterDates === undefined || jail.datepattern !== undefined ? undefined : checkDatePattern(filterDates);
+    if (problem) problems.push(`${at}.filter: the datepattern of filter "${filterId}" is invalid: ${problem}`);
   }
   const actions: ComposedAction[] = [];
   for (const [i, ref] of (s.actions as PortcullisConfig['defaults']['actions'] & unknown[]).entries()) {
@@ -245,6 +249,8 @@ async function composeJail(
     ports,
     protocol: s.protocol,
     logstart: s.logstart,
+    // The jail's own, else its filter's (the filter knows its log), else the defaults'.
+    datepattern: jail.datepattern ?? entry.definition.datepattern ?? config.defaults.datepattern,
     increment: inc?.enabled ? { factor: inc.factor, maxtime: parseDuration(inc.maxtime), overalljails: inc.overalljails } : undefined,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkDatePattern } from '../parsing/date-pattern.js';
 import { parseDuration } from '../util/duration.js';
 
 /** A duration as written in a config: `600`, `10m`, `1h30m`, `-1`. Validated here, converted at composition. */
@@ -40,6 +41,11 @@ const jailSettings = {
   usedns: z.enum(['yes', 'warn', 'no']).optional(),
   port: z.union([z.string(), z.number().int().positive(), z.array(z.union([z.string(), z.number().int().positive()]))]).optional(),
   protocol: z.enum(['tcp', 'udp', 'all']).optional(),
+  /** How the date of a line is found (fail2ban syntax, see DatePattern); default: the usual formats. */
+  datepattern: z.string().min(1).superRefine((value, ctx) => {
+    const problem = checkDatePattern(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
   /** Where a log file never seen before is read from: its end (default) or its start. */
   logstart: z.enum(['end', 'start']).optional(),
   /** Repeat offenders: each new ban of an address multiplies the ban time. */

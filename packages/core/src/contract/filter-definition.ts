@@ -104,6 +104,12 @@ export interface FilterDefinition {
    * every line.
    */
   readonly programs?: readonly string[] | undefined;
+  /**
+   * How the date of a line is found, in fail2ban's `datepattern` syntax (`{^LN-BEG}%Y-%m-%d %H:%M:%S`,
+   * `{NONE}` for logs without dates: lines count at their arrival, `EPOCH`, `TAI64N`). A jail's own
+   * `datepattern` wins. Omit it for the usual formats (syslog, ISO 8601, Apache, nginx, ctime, epoch, TAI64N).
+   */
+  readonly datepattern?: string | undefined;
   /** journald matches for the journal backend, e.g. `['_SYSTEMD_UNIT=sshd.service', '+', '_COMM=sshd']`. */
   readonly journalmatch?: readonly string[] | undefined;
   /** Options with closed value sets; `mode` by convention selects a rule set. */
