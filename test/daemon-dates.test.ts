@@ -21,7 +21,7 @@ const dotted = (d: Date) => `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.${d.ge
 /** nginx's `YYYY/MM/DD HH:MM:SS` (local). */
 const nginx = (d: Date) => `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 
-type Status = { name: string; totalFailed: number; banned: { ip: string }[] };
+type Status = { name: string; totalFailed: number; sources: string[]; banned: { ip: string }[] };
 
 function bans(): { jail: string; ip: string; event: string }[] {
   const f = join(dir, 'bans.jsonl');
@@ -41,10 +41,9 @@ describe('daemon: dates of lines', () => {
 
   it('counts no dateless line unless the jail says {NONE}; reads a jail datepattern and nginx dates', async () => {
     dir = repoTempDir('dates');
-    // An old log without dates, read from its start: three failures for each of three hosts.
+    // An old log without dates, read from its start by two jails: three failures for each of three hosts.
     const backlog = ['203.0.113.11', '203.0.113.12', '203.0.113.13'].flatMap((ip) => [failure(ip), failure(ip), failure(ip)]).join('\n');
     writeFileSync(join(dir, 'old.log'), `${backlog}\n`);
-    writeFileSync(join(dir, 'arrival.log'), `${backlog}\n`);
     writeFileSync(join(dir, 'dotted.log'), '');
     writeFileSync(join(dir, 'nginx.log'), '');
     const dryRun = [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }];
@@ -58,7 +57,8 @@ describe('daemon: dates of lines', () => {
         defaults: { maxretry: 3, findtime: '10m', bantime: '1h', ignoreip: [], logstart: 'start', actions: dryRun },
         jails: {
           old: { filter: 'sshd', logpath: join(dir, 'old.log') },
-          arrival: { filter: 'sshd', logpath: join(dir, 'arrival.log'), datepattern: '{NONE}' },
+          // The same file, so the same source: its lines are read once and dated twice, once per datepattern.
+          arrival: { filter: 'sshd', logpath: join(dir, 'old.log'), datepattern: '{NONE}' },
           dotted: { filter: 'sshd', logpath: join(dir, 'dotted.log'), datepattern: '{^LN-BEG}%d.%m.%Y %H:%M:%S' },
           nginx: { filter: 'sshd', logpath: join(dir, 'nginx.log') },
         },
@@ -82,10 +82,11 @@ describe('daemon: dates of lines', () => {
     expect((await status('dotted')).totalFailed).toBe(3);
     expect((await status('nginx')).totalFailed).toBe(3);
 
-    // The dateless backlog, read in the same pass as the {NONE} one, counted nothing and banned nothing.
+    // The same dateless backlog, read by the jail without datepattern, counted nothing and banned nothing.
     const oldStatus = await status('old');
     expect(oldStatus.totalFailed).toBe(0);
     expect(oldStatus.banned).toEqual([]);
+    expect(oldStatus.sources).toEqual((await status('arrival')).sources); // one source, read once
     expect(bans().filter((b) => b.jail === 'old')).toEqual([]);
     expect(bans().filter((b) => b.event === 'ban').map((b) => `${b.jail} ${b.ip}`).sort()).toEqual([
       'arrival 203.0.113.11',

@@ -62,7 +62,7 @@ async function runPattern(steps: (dir: string, log: string) => Step[], initial =
 const patterns: Record<string, (dir: string, log: string) => Step[]> = {
   'rename, new file created at once': (_d, log) => [
     { write: { file: 'auth.log', count: 500 } },
-    { op: () => (renameSync(log, `${log}.1`), writeFileSync(log, '')), write: { file: 'auth.log.1', count: 300 } },
+    { op: () => { renameSync(log, `${log}.1`); writeFileSync(log, ''); }, write: { file: 'auth.log.1', count: 300 } },
     { write: { file: 'auth.log', count: 700 } },
   ],
   // The issue's reproduction: the writer keeps appending to the renamed file, the new one appears later.
@@ -75,7 +75,7 @@ const patterns: Record<string, (dir: string, log: string) => Step[]> = {
   ],
   copytruncate: (dir, log) => [
     { write: { file: 'auth.log', count: 500 } },
-    { op: () => (copyFileSync(log, join(dir, 'auth.log.1')), truncateSync(log, 0)), write: { file: 'auth.log', count: 700 } },
+    { op: () => { copyFileSync(log, join(dir, 'auth.log.1')); truncateSync(log, 0); }, write: { file: 'auth.log', count: 700 } },
   ],
   'delete and recreate': (_d, log) => [
     { write: { file: 'auth.log', count: 500 } },

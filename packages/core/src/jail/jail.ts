@@ -202,7 +202,10 @@ export class Jail {
     const time = f.time;
     // A line without a date may be years old (a backlog read with logstart: start): as in fail2ban it
     // does not count, unless the jail says its lines have no dates (`datepattern: '{NONE}'`, arrival time).
-    if (Number.isNaN(time)) return this.undated(f);
+    if (Number.isNaN(time)) {
+      this.undated(f);
+      return;
+    }
     // Old lines (a restart reading a backlog, a log replayed) do not count: the window is relative to now.
     if (time < now - this.settings.findtime) return;
     const ip = parseAddress(f.host);

@@ -139,7 +139,7 @@ export class DatePattern implements DateFinder {
       if (c === '\\') {
         const next = text[i + 1];
         if (next === undefined) throw new DatePatternError('ends with a lone "\\"');
-        out += next === 's' ? '\\s' : escape(next);
+        out += next === 's' ? '\\s' : literal(next);
         i++;
       } else if (c === '%') {
         const flag = text[i + 1] === '-' ? 1 : 0;
@@ -163,7 +163,7 @@ export class DatePattern implements DateFinder {
       } else if (REGEX_CHARS.includes(c)) {
         throw new DatePatternError(`"${c}" is regex syntax: a datepattern is literal text and %-codes (write \\${c} for the character itself)`);
       } else {
-        out += escape(c);
+        out += literal(c);
       }
     }
     if (!this.fields.some((f) => TIME_CODES.has(f))) throw new DatePatternError(`"${text}" has no date or time code (such as %Y-%m-%d %H:%M:%S)`);
@@ -238,7 +238,7 @@ export function checkDatePattern(pattern: string): string | undefined {
   }
 }
 
-function escape(c: string): string {
+function literal(c: string): string {
   return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c;
 }
 
