@@ -101,7 +101,7 @@ describe('control socket', () => {
       result: { banned: ['192.0.2.1', '2001:db8::1'], invalid: ['bogus'] },
     });
     // Failures read from the log show up in status.
-    appendFileSync(d.log, 'auth failure from 198.51.100.7\n');
+    appendFileSync(d.log, `${new Date().toISOString()} auth failure from 198.51.100.7\n`);
     await waitFor(() => d.runtime.jailStatus('demo').totalFailed === 1);
     expect(await request(d.socket, 'status')).toMatchObject({
       ok: true,

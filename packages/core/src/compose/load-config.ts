@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { compileFilter } from '../filters/compile-filter.js';
+import { checkDatePattern } from '../parsing/date-pattern.js';
 import type { PortcullisConfig } from '../config/config-schema.js';
 import { formatPath } from '../config/config-path.js';
 import { embeddedConfig } from '../config/embedded-config.js';
@@ -119,6 +120,9 @@ async function composeJail(
   const filter = await resolveJailFilter(at, jail.filter, config, registry, dir, problems, (id) =>
     problems.pluginsFailed ? undefined : unknownId('filter', id, registry.filters),
   );
+  const filterDates = filter?.datepattern;
+  const dateProblem = filterDates === undefined || jail.datepattern !== undefined ? undefined : checkDatePattern(filterDates);
+  if (dateProblem) problems.push(`${at}.filter: the datepattern of filter "${filter!.id}" is invalid: ${dateProblem}`);
   const actions: ComposedAction[] = [];
   // Actions a jail takes from `defaults` are reported there, once for every jail.
   const actionsAt = jail.actions === undefined ? ['defaults', 'actions'] : ['jails', name, 'actions'];
@@ -174,6 +178,8 @@ async function composeJail(
     ports,
     protocol: s.protocol,
     logstart: s.logstart,
+    // The jail's own, else its filter's (the filter knows its log), else the defaults'.
+    datepattern: jail.datepattern ?? filter.datepattern ?? config.defaults.datepattern,
     increment: inc?.enabled ? { factor: inc.factor, maxtime: parseDuration(inc.maxtime), overalljails: inc.overalljails } : undefined,
     ipv6prefix: s.ipv6prefix,
     subnet: s.subnet && {

@@ -12,6 +12,7 @@ import type { Failure } from '../contract/filter-definition.js';
 import { parseAddress } from '../util/ip-address.js';
 import { Jail } from '../jail/jail.js';
 import { MatchRing } from '../jail/recent-matches.js';
+import { DatePattern } from '../parsing/date-pattern.js';
 import { LineParser } from '../parsing/line-parser.js';
 import { MAX_LINE_LENGTH } from '../contract/limits.js';
 import type { ComposedJail, LoadedConfig } from './load-config.js';
@@ -367,19 +368,40 @@ export class Runtime {
 
   private deliver(s: RunningSource, lines: readonly SourceLine[], origin: string): void {
     const t0 = performance.now();
-    let parser = s.parsers.get(origin);
-    if (!parser) {
-      parser = new LineParser({ format: 'auto', now: this.now });
-      s.parsers.set(origin, parser);
-    }
     const hooks = this.options.hooks;
     let cut = 0;
     // The splitter cuts over-long lines to exactly MAX_LINE_LENGTH: a line that long was (almost surely) cut.
     if (hooks?.onTruncatedLine) for (const raw of lines) if ((raw.message ?? raw.text).length >= MAX_LINE_LENGTH) cut++;
-    // Each line is parsed once for all the jails of the source, and not built at all when it belongs to a
-    // program none of them reads (a jail without `programs` reads every line).
+    // Each line is parsed once for all the jails of the source that find dates the same way (nearly always
+    // all of them); a jail with its own `datepattern` gets its own reading of the lines.
+    const first = s.jails[0]?.config.datepattern;
+    if (s.jails.every((j) => j.config.datepattern === first)) {
+      this.deliverTo(s.jails, first, s, lines, origin, t0, cut);
+    } else {
+      const byPattern = new Map<string | undefined, Jail[]>();
+      for (const jail of s.jails) {
+        const key = jail.config.datepattern;
+        byPattern.set(key, [...(byPattern.get(key) ?? []), jail]);
+      }
+      for (const [pattern, jails] of byPattern) this.deliverTo(jails, pattern, s, lines, origin, t0, cut);
+    }
+    s.lines += lines.length;
+  }
+
+  /** Parse `lines` once with `datepattern` (undefined: the usual formats) and hand them to `jails`. */
+  private deliverTo(jails: readonly Jail[], datepattern: string | undefined, s: RunningSource, lines: readonly SourceLine[], origin: string, t0: number, cut: number): void {
+    const key = datepattern === undefined ? origin : `${datepattern}\n${origin}`;
+    let parser = s.parsers.get(key);
+    if (!parser) {
+      const dates = datepattern === undefined ? undefined : new DatePattern(datepattern, { now: this.now });
+      parser = new LineParser({ format: 'auto', now: this.now, dates });
+      s.parsers.set(key, parser);
+    }
+    const hooks = this.options.hooks;
+    // Lines are not built at all when they belong to a program none of the jails reads (a jail without
+    // `programs` reads every line).
     let programs: Set<string> | undefined = new Set();
-    for (const jail of s.jails) {
+    for (const jail of jails) {
       const own = jail.programs;
       if (own === undefined) {
         programs = undefined;
@@ -392,7 +414,7 @@ export class Runtime {
       const line = parser.fromSource(raw, programs, undefined, origin);
       if (line !== undefined) parsed.push(line);
     }
-    for (const jail of s.jails) {
+    for (const jail of jails) {
       for (let i = 0; i < cut; i++) hooks?.onTruncatedLine?.(jail.name);
       try {
         for (const line of parsed) jail.process(line, t0);
@@ -402,7 +424,6 @@ export class Runtime {
       }
       hooks?.onLines?.(jail.name, lines.length);
     }
-    s.lines += lines.length;
   }
 
   private resolve(host: string): Promise<string[]> {

@@ -3,6 +3,7 @@ import { durationProblem } from '../util/duration.js';
 import { parseNetwork } from '../util/ip-network.js';
 import { portProblem } from '../util/port-spec.js';
 import { formatPath } from './config-path.js';
+import { checkDatePattern } from '../parsing/date-pattern.js';
 
 /**
  * A duration as written in a config: `600`, `10m`, `1h30m` (and `-1` for forever where `forever`), within
@@ -99,6 +100,11 @@ const jailSettings = {
   usedns: z.enum(['yes', 'warn', 'no']).optional(),
   port: z.union([portList, portNumber, z.array(z.union([portList, portNumber]))]).optional(),
   protocol: z.enum(['tcp', 'udp', 'all']).optional(),
+  /** How the date of a line is found (fail2ban syntax, see DatePattern); default: the usual formats. */
+  datepattern: z.string().min(1).superRefine((value, ctx) => {
+    const problem = checkDatePattern(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
   /** Where a log file never seen before is read from: its end (default) or its start. */
   logstart: z.enum(['end', 'start']).optional(),
   /** Repeat offenders: each new ban of an address multiplies the ban time. */

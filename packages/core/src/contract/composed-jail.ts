@@ -33,6 +33,8 @@ export interface ComposedJail {
   readonly ports: readonly string[];
   readonly protocol: 'tcp' | 'udp' | 'all';
   readonly logstart: 'end' | 'start';
+  /** How dates are found in this jail's lines (the jail's `datepattern`, else its filter's); undefined: the usual formats. */
+  readonly datepattern: string | undefined;
   readonly increment: { readonly factor: number; readonly maxtime: number; readonly overalljails: boolean } | undefined;
   /** IPv6 failures are counted and banned per prefix of this length (48–128; 128: per address). */
   readonly ipv6prefix: number;

@@ -104,6 +104,12 @@ export interface FilterDefinition {
    * every line.
    */
   readonly programs?: readonly string[] | undefined;
+  /**
+   * How the date of a line is found, in fail2ban's `datepattern` syntax (`{^LN-BEG}%Y-%m-%d %H:%M:%S`,
+   * `{NONE}` for logs without dates: lines count at their arrival, `EPOCH`, `TAI64N`). A jail's own
+   * `datepattern` wins. Omit it for the usual formats (syslog, ISO 8601, Apache, nginx, ctime, epoch, TAI64N).
+   */
+  readonly datepattern?: string | undefined;
   /** journald matches for the journal backend, e.g. `['_SYSTEMD_UNIT=sshd.service', '+', '_COMM=sshd']`. */
   readonly journalmatch?: readonly string[] | undefined;
   /** Options with closed value sets; `mode` by convention selects a rule set. */
@@ -134,10 +140,11 @@ export interface FilterDefinition {
    */
   readonly match?: ((options: Readonly<Record<string, string>>) => CustomMatcher) | undefined;
   /**
-   * fail2ban's `datepattern` for this filter's lines (`{^LN-BEG}`, `{NONE}`, `%Y-%m-%d %H:%M:%S`, `^<\\d+>{DATE}`):
-   * when set, the filter reads each line's time from the raw line itself and matches the raw line with
-   * that date cut out (as fail2ban does), instead of the date and message the source's parser found.
-   * `{^LN-BEG}` alone keeps the parser's reading (it already looks for the date at the line's start).
+   * For filters read from fail2ban's filter.d: that file's `datepattern` with fail2ban's own reading (`{^LN-BEG}`,
+   * `{NONE}`, `%Y-%m-%d %H:%M:%S`, `^<\\d+>{DATE}`, regex text around the codes). When set, the filter reads each
+   * line's time from the raw line itself and matches the raw line with that date cut out (as fail2ban does),
+   * instead of the date and message the source's parser found. `{^LN-BEG}` alone keeps the parser's reading.
+   * Native filters use {@link FilterDefinition.datepattern}.
    */
-  readonly datepattern?: string | undefined;
+  readonly fail2banDates?: string | undefined;
 }

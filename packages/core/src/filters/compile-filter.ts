@@ -15,7 +15,7 @@ import { type CharSet, hasChar, leadingChars } from './regex-shape.js';
 import { type LogLine, readsProgram } from '../contract/log-line.js';
 import { MAX_LINE_LENGTH } from '../contract/limits.js';
 import { detach, detachLine } from '../parsing/detach-string.js';
-import { DatePattern } from '../parsing/date-pattern.js';
+import { Fail2banDatePattern } from '../parsing/fail2ban-dates.js';
 
 /** Options of {@link compileFilter}. */
 export interface CompileOptions {
@@ -107,9 +107,9 @@ class RegexFilter implements CompiledFilter {
   private readonly state: CorrelationState;
   private custom: CustomMatcher | undefined;
   /** The filter's own date reader (fail2ban `datepattern`), when the source's parser does not read it. */
-  private readonly dates: DatePattern | undefined;
+  private readonly dates: Fail2banDatePattern | undefined;
   /** For `{^LN-BEG}`: the dates fail2ban reads at a line's start that the source's parser does not. */
-  private readonly dateFallback: DatePattern | undefined;
+  private readonly dateFallback: Fail2banDatePattern | undefined;
   private readonly now: () => number;
   private readonly onSuccess: ((host: string, time: number) => void) | undefined;
 
@@ -158,12 +158,12 @@ class RegexFilter implements CompiledFilter {
     this.custom = definition.match?.(options);
     this.onSuccess = co.onSuccess;
     this.now = co.now ?? Date.now;
-    if (definition.datepattern !== undefined) {
-      let dates: DatePattern;
+    if (definition.fail2banDates !== undefined) {
+      let dates: Fail2banDatePattern;
       try {
-        dates = new DatePattern(definition.datepattern, this.now);
+        dates = new Fail2banDatePattern(definition.fail2banDates, this.now);
       } catch (e) {
-        throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${definition.id}", datepattern ${definition.datepattern}: ${(e as Error).message}`, { cause: e });
+        throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${definition.id}", datepattern ${definition.fail2banDates}: ${(e as Error).message}`, { cause: e });
       }
       if (!dates.fromParser) this.dates = dates;
       else this.dateFallback = dates.fallback;
@@ -171,7 +171,7 @@ class RegexFilter implements CompiledFilter {
   }
 
   /** The line as the filter's `datepattern` reads it: the raw line with its date cut out, and that date's time. */
-  private reread(line: LogLine, dates: DatePattern): LogLine {
+  private reread(line: LogLine, dates: Fail2banDatePattern): LogLine {
     if (dates.none) return { ...line, message: line.raw, time: Number.isFinite(line.time) ? line.time : this.now() };
     const found = dates.read(line.raw);
     if (found === undefined) return { ...line, message: line.raw, time: Number.NaN };

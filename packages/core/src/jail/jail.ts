@@ -294,7 +294,13 @@ export class Jail {
 
   private onFailure(f: Failure, t0: number): void {
     const now = this.deps.now();
-    const time = Number.isNaN(f.time) ? now : f.time;
+    const time = f.time;
+    // A line without a date may be years old (a backlog read with logstart: start): as in fail2ban it
+    // does not count, unless the jail says its lines have no dates (`datepattern: '{NONE}'`, arrival time).
+    if (Number.isNaN(time)) {
+      this.undated(f);
+      return;
+    }
     // Old lines (a restart reading a backlog, a log replayed) do not count: the window is relative to now.
     if (time < now - this.settings.findtime) return;
     const ip = parseAddress(f.host);
@@ -315,6 +321,18 @@ export class Jail {
         }
       },
       (error: unknown) => this.logger.warn({ host: f.host, err: error }, `cannot resolve ${f.host}`),
+    );
+  }
+
+  /** Said once per jail, at the first failure line that has no date. */
+  private warnedUndated = false;
+
+  private undated(f: Failure): void {
+    if (this.warnedUndated) return;
+    this.warnedUndated = true;
+    this.logger.warn(
+      { line: f.line.raw.slice(0, 200) },
+      'a failure line has no date this jail recognises, so it is not counted (nor any such line after it); set the jail\'s datepattern to its date format, or to "{NONE}" to count lines at their arrival',
     );
   }
 

@@ -371,6 +371,21 @@ const iso: DateParser = orInBrackets((line, p, f) => {
   return i;
 });
 
+/** nginx's error log: `YYYY/MM/DD HH:MM:SS` (local time), also in `[…]`. */
+const slashed: DateParser = orInBrackets((line, p, f) => {
+  if (line.charCodeAt(p + 4) !== 47 || line.charCodeAt(p + 7) !== 47 || line.charCodeAt(p + 10) !== 32) return -1;
+  f.y = num(line, p, 4);
+  f.mo = num(line, p + 5, 2) - 1;
+  f.d = num(line, p + 8, 2);
+  if (f.y < 0 || f.mo < 0 || f.d < 0) return -1;
+  const i = parseClock(line, p + 11, f);
+  if (i < 0) return -1;
+  f.ms = 0;
+  f.zone = Number.NaN;
+  f.noYear = false;
+  return i;
+});
+
 /** ctime `Www Mmm dd HH:MM:SS[.frac] YYYY` (vsftpd), also in `[…]` (Apache error log). */
 const ctime: DateParser = orInBrackets((line, p, f) => {
   if (name3(line, p, DAYS) < 0 || line.charCodeAt(p + 3) !== 32) return -1;
@@ -427,4 +442,4 @@ const tai64n: DateParser = (line, p, f) => {
 };
 
 /** `bsd` stays at index 0: {@link DateDetector} tells RFC 3164 dates by that index. */
-const PARSERS: readonly DateParser[] = [bsd, iso, ctime, epoch, tai64n];
+const PARSERS: readonly DateParser[] = [bsd, iso, ctime, epoch, tai64n, slashed];

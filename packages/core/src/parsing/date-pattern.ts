@@ -1,126 +1,259 @@
-import { pythonToJsRegex } from './python-regex.js';
+import type { DetectedDate } from './date-detector.js';
+
+/** Finds the date of a line: the default {@link DateDetector} or a jail's {@link DatePattern}. */
+export interface DateFinder {
+  /** The date of `line`, or undefined; the result may be reused by the next call. */
+  detect(line: string): DetectedDate | undefined;
+}
+
+/** What one strftime code matches and which field it fills. */
+interface Code {
+  readonly re: string;
+  readonly field: Field;
+}
+
+type Field = 'Y' | 'y' | 'm' | 'd' | 'H' | 'I' | 'M' | 'S' | 'f' | 'p' | 'b' | 'z' | 'Z' | 's' | 'skip';
+
+const CODES: Readonly<Record<string, Code>> = {
+  Y: { re: '(\\d{4})', field: 'Y' },
+  y: { re: '(\\d{2})', field: 'y' },
+  m: { re: '(\\d{1,2})', field: 'm' },
+  d: { re: '(\\d{1,2})', field: 'd' },
+  e: { re: ' ?(\\d{1,2})', field: 'd' },
+  H: { re: '(\\d{1,2})', field: 'H' },
+  k: { re: ' ?(\\d{1,2})', field: 'H' },
+  I: { re: '(\\d{1,2})', field: 'I' },
+  l: { re: ' ?(\\d{1,2})', field: 'I' },
+  M: { re: '(\\d{1,2})', field: 'M' },
+  S: { re: '(\\d{1,2})', field: 'S' },
+  f: { re: '(\\d{1,9})', field: 'f' },
+  p: { re: '([AaPp][Mm])', field: 'p' },
+  b: { re: '([A-Za-z]{3})', field: 'b' },
+  h: { re: '([A-Za-z]{3})', field: 'b' },
+  B: { re: '([A-Za-z]{3,9})', field: 'b' },
+  a: { re: '(?:[A-Za-z]{3})', field: 'skip' },
+  A: { re: '(?:[A-Za-z]{6,9})', field: 'skip' },
+  z: { re: '(Z|[+-]\\d{2}(?::?\\d{2})?)', field: 'z' },
+  Z: { re: '([A-Za-z]{1,5})', field: 'Z' },
+  s: { re: '(\\d{9,11})', field: 's' },
+};
+/** Codes that stand for others (fail2ban's `%Exy`/`%ExY` are its two- and four-digit years). */
+const ALIASES: Readonly<Record<string, string>> = { T: '%H:%M:%S', Exy: '%y', ExY: '%Y' };
+/** Codes a date needs at least one of, or it says nothing about time. */
+const TIME_CODES = new Set<Field>(['Y', 'y', 'm', 'd', 'b', 'H', 'I', 'M', 'S', 's']);
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+/** Regex characters the pattern text may not use unescaped: its text is literal, not a regex. */
+const REGEX_CHARS = '()[]{}*+?|$';
+const SKEW_MS = 60_000;
+const DAY_MS = 86_400_000;
+const TAI64_EPOCH = 2n ** 62n + 10n;
+
+/** An invalid datepattern; the message says what is wrong (the config loader adds the path). */
+export class DatePatternError extends Error {}
 
 /**
- * fail2ban's `datepattern` for one filter: strftime codes (`%Y %y %Exy %ExY %m %b %B %d %e %H %I %p %M %S
- * %f %z %Z %a %A`), `{^LN-BEG}` (at the line's start, after at most two non-word characters), `{NONE}` (no
- * date: the line's own time or now), `EPOCH`/`LEPOCH` (seconds/milliseconds) and `TAI64N`, around Python
- * regex text. `{DATE}` (fail2ban's list of default formats at a place) is read by the source's parser
- * instead, like `{^LN-BEG}` alone: see {@link DatePattern.fromParser}.
- *
- * This is the filter's own date reader (fail2ban's `datepattern` per filter); the source's
- * {@link DateDetector} stays the reader for every other filter.
+ * A jail's or filter's `datepattern`, in fail2ban's syntax:
+ * - strftime codes (`%Y-%m-%d %H:%M:%S`, `%b %d %H:%M:%S`, `%d/%b/%Y:%H:%M:%S %z`; codes `%Y %y %m %d %e %H %k
+ *   %I %l %M %S %f %p %b %h %B %a %A %z %Z %s %T %%`, `%-d` style flags, fail2ban's `%Exy %ExY`) in literal text
+ *   (`\` escapes a character; `\s` is a blank). The date is searched anywhere in the line; `{^LN-BEG}` (or `^`)
+ *   anchors it at the line start (`{^LN-BEG}` allows up to two non-word characters before it, like `[`).
+ * - `{NONE}`: lines carry no date; each counts at its arrival time.
+ * - `EPOCH`: epoch seconds (with a fraction) at the start of the line, also in `[…]`.
+ * - `TAI64N`: a TAI64N label `@4000…` at the start of the line.
+ * A date without a year gets the latest year that does not put it in the future; without a day, today's.
+ * Times without `%z` are local; `%Z` knows UTC, GMT and Z. Text is matched by one bounded regex: linear in the line.
  */
-export class DatePattern {
-  /** True when the source's parser already reads this pattern's dates (`{^LN-BEG}`, `{DATE}`). */
-  readonly fromParser: boolean;
-  /** `{NONE}`: lines carry no date. */
-  readonly none: boolean;
+export class DatePattern implements DateFinder {
+  private readonly kind: 'none' | 'epoch' | 'tai64n' | 'codes';
   private readonly regex: RegExp | undefined;
-  /**
-   * For `{^LN-BEG}` alone: fail2ban's default `YYYY/MM/DD HH:MM:SS` (also `-` and `.` between the parts),
-   * which the source's parser does not read; used for lines where the parser found no date.
-   */
-  readonly fallback: DatePattern | undefined;
-  private readonly fields: readonly string[];
+  private readonly fields: Field[] = [];
+  /** 1 when group 1 is the text allowed before an anchored date (`{^LN-BEG}`), else 0. */
+  private lead = 0;
   private readonly now: () => number;
+  private readonly result: DetectedDate = { time: 0, start: 0, end: 0, rfc3164: false };
 
-  constructor(pattern: string, now: () => number = Date.now) {
-    this.now = now;
-    let p = pattern.trim();
-    this.none = p === '{NONE}';
-    const bare = p.replace('{^LN-BEG}', '').trim();
-    this.fromParser = !this.none && (bare === '' || p.includes('{DATE}'));
-    this.fields = [];
-    this.fallback = this.fromParser && !p.includes('{DATE}') ? new DatePattern('{^LN-BEG}%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\\s*%z)?', now) : undefined;
-    if (this.none || this.fromParser) return;
-    const fields: string[] = [];
-    p = p.replace('{^LN-BEG}', '(?:^|(?<=^\\W)|(?<=^\\W\\W))');
-    const special: Record<string, string> = {
-      EPOCH: '(?<f_epoch>\\d{10}(?:\\.\\d{1,6})?)',
-      LEPOCH: '(?<f_lepoch>\\d{13})',
-      TAI64N: '@(?<f_tai>[0-9a-fA-F]{24})',
-    };
-    p = p.replace(/\{?\b(L?EPOCH|Epoch|TAI64N)\b\}?/g, (_m, k: string) => {
-      const key = k.toUpperCase();
-      fields.push(key === 'LEPOCH' ? 'lepoch' : key === 'TAI64N' ? 'tai' : 'epoch');
-      return special[key]!;
-    });
-    const codes: Record<string, [string, string]> = {
-      Y: ['year', '\\d{4}'],
-      ExY: ['year', '\\d{4}'],
-      y: ['year2', '\\d{2}'],
-      Exy: ['year2', '\\d{2}'],
-      m: ['month', '1[0-2]|0?[1-9]'],
-      d: ['day', '3[01]|[12]\\d|0?[1-9]'],
-      e: ['day', '3[01]|[12]\\d| ?[1-9]'],
-      H: ['hour', '2[0-3]|[01]?\\d'],
-      I: ['hour12', '1[0-2]|0?[1-9]'],
-      M: ['minute', '[0-5]?\\d'],
-      S: ['second', '6[01]|[0-5]?\\d'],
-      f: ['micro', '\\d{1,6}'],
-      p: ['ampm', '[AaPp][Mm]'],
-      b: ['mon', '[A-Za-z]{3}'],
-      B: ['mon', '[A-Za-z]{3,9}'],
-      a: ['', '[A-Za-z]{3}'],
-      A: ['', '[A-Za-z]{6,9}'],
-      z: ['zone', 'Z|[+-]\\d{2}(?::?\\d{2})?'],
-      Z: ['', '[A-Z]{3,5}'],
-    };
-    p = p.replace(/%(ExY|Exy|[A-Za-z%])/g, (m, code: string) => {
-      if (code === '%') return '%';
-      const c = codes[code];
-      if (c === undefined) return m;
-      if (c[0] === '') return `(?:${c[1]})`;
-      if (fields.includes(c[0])) return `(?:${c[1]})`;
-      fields.push(c[0]);
-      return `(?<f_${c[0]}>${c[1]})`;
-    });
-    this.fields = fields;
-    // The strftime groups are JavaScript already; the text around them is Python.
-    this.regex = new RegExp(pythonToJsRegex(p));
+  /** @throws DatePatternError when `pattern` is not a valid datepattern. */
+  constructor(
+    readonly pattern: string,
+    options?: { now?: (() => number) | undefined },
+  ) {
+    this.now = options?.now ?? Date.now;
+    let rest = pattern;
+    let anchor = '';
+    if (rest.startsWith('{^LN-BEG}')) {
+      rest = rest.slice('{^LN-BEG}'.length);
+      anchor = '^((?:<\\d{1,3}>)?\\W{0,2}?)';
+      this.lead = 1;
+    } else if (rest.startsWith('^')) {
+      rest = rest.slice(1);
+      anchor = '^';
+    }
+    if (rest === '{NONE}' && !anchor) {
+      this.kind = 'none';
+    } else if (/^epoch$/i.test(rest)) {
+      this.kind = 'epoch';
+      this.lead = 0;
+      this.regex = /^(\[?)(\d{9,11})(?:\.(\d{1,9}))?(\]?)(?=\s|$)/;
+    } else if (/^tai64n$/i.test(rest)) {
+      this.kind = 'tai64n';
+      this.lead = 0;
+      this.regex = /^@([0-9a-fA-F]{16})([0-9a-fA-F]{8})/;
+    } else {
+      this.kind = 'codes';
+      this.regex = new RegExp(anchor + this.translate(rest));
+    }
   }
 
-  /** The date in `raw`: its span and time (ms), or undefined when the line has none. */
-  read(raw: string): { start: number; end: number; time: number } | undefined {
-    const m = this.regex?.exec(raw);
-    if (m === null || m === undefined) return undefined;
-    const g = m.groups ?? {};
+  detect(line: string): DetectedDate | undefined {
+    if (this.kind === 'none') return this.found(this.now(), 0, 0);
+    const m = this.regex!.exec(line);
+    if (!m) return undefined;
+    const start = m.index + (this.kind === 'epoch' || this.lead ? m[1]!.length : 0);
+    const end = m.index + m[0].length - (this.kind === 'epoch' ? m[4]!.length : 0);
     let time: number;
-    if (g.f_epoch !== undefined) time = Math.round(Number(g.f_epoch) * 1000);
-    else if (g.f_lepoch !== undefined) time = Number(g.f_lepoch);
-    else if (g.f_tai !== undefined) time = Number(BigInt(`0x${g.f_tai.slice(0, 16)}`) - 0x400000000000000an) * 1000 - 10_000 + Math.floor(Number.parseInt(g.f_tai.slice(16), 16) / 1e6);
-    else time = this.calendarTime(g);
-    return { start: m.index, end: m.index + m[0].length, time };
+    if (this.kind === 'epoch') time = Number(m[2]) * 1000 + fraction(m[3]);
+    else if (this.kind === 'tai64n') {
+      const nanos = Number.parseInt(m[2]!, 16);
+      if (nanos > 999_999_999) return undefined;
+      time = Number(BigInt(`0x${m[1]}`) - TAI64_EPOCH) * 1000 + Math.floor(nanos / 1e6);
+    } else time = this.timeOf(m);
+    if (!Number.isFinite(time)) return undefined;
+    // A date in brackets of its own goes with them: `[2026/12/07 09:20:00] msg` leaves `msg`.
+    if (start > 0 && line.charCodeAt(start - 1) === 91 && line.charCodeAt(end) === 93) return this.found(time, start - 1, end + 1);
+    return this.found(time, start, end);
   }
 
-  private calendarTime(g: Record<string, string | undefined>): number {
-    const now = new Date(this.now());
-    const month = g.f_month !== undefined ? Number(g.f_month) - 1 : g.f_mon !== undefined ? monthIndex(g.f_mon) : now.getMonth();
-    const day = g.f_day !== undefined ? Number(g.f_day.trim()) : now.getDate();
-    let hour = Number(g.f_hour ?? g.f_hour12 ?? 0);
-    if (g.f_ampm !== undefined) hour = (hour % 12) + (/p/i.test(g.f_ampm) ? 12 : 0);
-    const min = Number(g.f_minute ?? 0);
-    const sec = Number(g.f_second ?? 0);
-    const ms = g.f_micro !== undefined ? Math.floor(Number(`0.${g.f_micro}`) * 1000) : 0;
-    const explicitYear = g.f_year !== undefined ? Number(g.f_year) : g.f_year2 !== undefined ? 2000 + Number(g.f_year2) : undefined;
-    const build = (year: number): number => {
-      if (g.f_zone !== undefined) {
-        const z = g.f_zone;
-        const offset = z === 'Z' ? 0 : (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(-2) === z.slice(1, 3) && z.length === 3 ? 0 : z.slice(-2)));
-        return Date.UTC(year, month, day, hour, min, sec, ms) - offset * 60_000;
+  private found(time: number, start: number, end: number): DetectedDate {
+    const r = this.result;
+    r.time = time;
+    r.start = start;
+    r.end = end;
+    return r;
+  }
+
+  /** The pattern's text as a regex source: codes become bounded groups, everything else literal. */
+  private translate(text: string): string {
+    let out = '';
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === '\\') {
+        const next = text[i + 1];
+        if (next === undefined) throw new DatePatternError('ends with a lone "\\"');
+        out += next === 's' ? '\\s' : literal(next);
+        i++;
+      } else if (c === '%') {
+        const flag = text[i + 1] === '-' ? 1 : 0;
+        const alias = Object.keys(ALIASES).find((a) => text.startsWith(a, i + 1 + flag));
+        if (alias) {
+          out += this.translate(ALIASES[alias]!);
+          i += flag + alias.length;
+          continue;
+        }
+        const name = text[i + 1 + flag];
+        if (name === '%' && !flag) {
+          out += '%';
+          i++;
+          continue;
+        }
+        const code = name === undefined ? undefined : CODES[name];
+        if (!code) throw new DatePatternError(name === undefined ? 'ends with a lone "%"' : `unknown date code %${flag ? '-' : ''}${name} (known: %Y %y %m %d %e %H %k %I %l %M %S %f %p %b %B %a %A %z %Z %s %T %%)`);
+        out += code.re;
+        if (code.field !== 'skip') this.fields.push(code.field);
+        i += 1 + flag;
+      } else if (REGEX_CHARS.includes(c)) {
+        throw new DatePatternError(`"${c}" is regex syntax: a datepattern is literal text and %-codes (write \\${c} for the character itself)`);
+      } else {
+        out += literal(c);
       }
-      return new Date(year, month, day, hour, min, sec, ms).getTime();
+    }
+    if (!this.fields.some((f) => TIME_CODES.has(f))) throw new DatePatternError(`"${text}" has no date or time code (such as %Y-%m-%d %H:%M:%S)`);
+    return out;
+  }
+
+  /** The time of a match: fields in order of the codes; missing ones inferred. */
+  private timeOf(m: RegExpExecArray): number {
+    let y = -1;
+    let mo = -1;
+    let d = -1;
+    let h = 0;
+    let mi = 0;
+    let s = 0;
+    let ms = 0;
+    let pm = -1;
+    let zone = Number.NaN;
+    for (let k = 0; k < this.fields.length; k++) {
+      const v = m[k + 1 + this.lead]!;
+      switch (this.fields[k]) {
+        case 'Y': y = Number(v); break;
+        case 'y': y = 2000 + Number(v); break;
+        case 'm': mo = Number(v) - 1; break;
+        case 'd': d = Number(v); break;
+        case 'H': h = Number(v); break;
+        case 'I': h = Number(v) % 12; if (Number(v) > 12 || Number(v) === 0) return Number.NaN; break;
+        case 'M': mi = Number(v); break;
+        case 'S': s = Math.min(Number(v), 59); if (Number(v) > 60) return Number.NaN; break;
+        case 'f': ms = fraction(v); break;
+        case 'p': pm = (v.charCodeAt(0) | 32) === 112 ? 1 : 0; break;
+        case 'b': mo = MONTHS.indexOf(v.slice(0, 3).toLowerCase()); if (mo < 0) return Number.NaN; break;
+        case 'z': zone = zoneMinutes(v); break;
+        case 'Z': zone = /^(?:utc|gmt|z)$/i.test(v) ? 0 : Number.NaN; break;
+        case 's': return Number(v) * 1000 + ms;
+      }
+    }
+    if (pm === 1) h += 12;
+    if (mo > 11 || d > 31 || h > 23 || mi > 59) return Number.NaN;
+    const now = this.now();
+    const today = new Date(now);
+    const at = (year: number, month: number, day: number): number => {
+      if (day > daysIn(year, month)) return Number.NaN;
+      return Number.isNaN(zone)
+        ? new Date(year, month, day, h, mi, s, ms).getTime()
+        : Date.UTC(year, month, day, h, mi, s, ms) - zone * 60_000;
     };
-    if (explicitYear !== undefined) return build(explicitYear);
-    // No year in the line: this year, unless that is more than a day ahead (then the line is from last year).
-    const t = build(now.getFullYear());
-    return t > this.now() + 86_400_000 ? build(now.getFullYear() - 1) : t;
+    if (mo < 0 && d < 0) {
+      // A clock only: today, or yesterday when that is still to come.
+      const t = at(today.getFullYear(), today.getMonth(), today.getDate());
+      return t > now + SKEW_MS ? t - DAY_MS : t;
+    }
+    if (mo < 0) mo = today.getMonth();
+    if (d < 0) d = 1;
+    if (y >= 0) return at(y, mo, d);
+    // No year: the latest that does not put the date in the future (Feb 29 looks back for a leap year).
+    for (let year = today.getFullYear(), tries = 0; tries < 9; tries++, year--) {
+      const t = at(year, mo, d);
+      if (!Number.isNaN(t) && t <= now + SKEW_MS) return t;
+    }
+    return Number.NaN;
   }
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+/** Compile `pattern`, or return what is wrong with it. */
+export function checkDatePattern(pattern: string): string | undefined {
+  try {
+    new DatePattern(pattern);
+    return undefined;
+  } catch (error) {
+    if (error instanceof DatePatternError) return error.message;
+    return `invalid: ${(error as Error).message}`;
+  }
+}
 
-function monthIndex(name: string): number {
-  const i = MONTHS.indexOf(name.slice(0, 3).toLowerCase());
-  return i < 0 ? Number.NaN : i;
+function literal(c: string): string {
+  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c;
+}
+
+/** Milliseconds of a fraction's digits (`123456` → 123). */
+function fraction(digits: string | undefined): number {
+  return digits ? Math.floor(Number(`0.${digits}`) * 1000) : 0;
+}
+
+function zoneMinutes(v: string): number {
+  if (v === 'Z') return 0;
+  const digits = v.slice(1).replace(':', '');
+  const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0);
+  return v[0] === '-' ? -minutes : minutes;
+}
+
+function daysIn(y: number, mo: number): number {
+  return new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
 }

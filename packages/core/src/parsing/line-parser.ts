@@ -1,4 +1,5 @@
 import { DateDetector } from './date-detector.js';
+import type { DateFinder } from './date-pattern.js';
 import { detach } from './detach-string.js';
 import { type LogLine, readsProgram } from '../contract/log-line.js';
 import type { SourceLine } from '../contract/log-source.js';
@@ -80,15 +81,18 @@ function intern(text: string, start: number, end: number, recent: string[]): str
  */
 export class LineParser {
   private readonly format: LineFormat;
-  private readonly dates: DateDetector;
+  private readonly dates: DateFinder;
   /** Recently seen host names and program names (see {@link intern}). */
   private readonly hosts: string[] = [];
   private readonly programs: string[] = [];
 
-  /** @param options.now clock for RFC 3164 year inference (default `Date.now`). */
-  constructor(options?: { format?: LineFormat | undefined; now?: (() => number) | undefined }) {
+  /**
+   * @param options.now clock for RFC 3164 year inference (default `Date.now`).
+   * @param options.dates how dates are found (a jail's `datepattern`); default: a {@link DateDetector}.
+   */
+  constructor(options?: { format?: LineFormat | undefined; now?: (() => number) | undefined; dates?: DateFinder | undefined }) {
     this.format = options?.format ?? 'auto';
-    this.dates = new DateDetector({ now: options?.now });
+    this.dates = options?.dates ?? new DateDetector({ now: options?.now });
   }
 
   /** Parses one line of text (no newline). */
@@ -162,7 +166,7 @@ export class LineParser {
    * Win32-OpenSSH's own log (`sshd.log`): `4780 2019-11-19 16:21:41.459 Failed password …`, the process id
    * before the date. Tried only for lines that start with a digit and have no date at the start.
    */
-  private win32Date(text: string, h: Header): ReturnType<DateDetector['detect']> {
+  private win32Date(text: string, h: Header): ReturnType<DateFinder['detect']> {
     let k = 1;
     while (k <= 10 && isDigit(text.charCodeAt(k))) k++;
     if (text.charCodeAt(k) !== 32 || !isDigit(text.charCodeAt(k + 1))) return undefined;

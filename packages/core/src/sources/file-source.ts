@@ -2,6 +2,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { join } from 'node:path';
 import { FileTail } from './file-tail.js';
 import { LogPaths } from './glob-paths.js';
+import { type OpenFileBudget, openFileLimit, processFileBudget } from './open-file-budget.js';
 import type { LineSink, LogSource, PositionStore } from '../contract/log-source.js';
 import type { Logger } from '../util/logger.js';
 
@@ -20,6 +21,10 @@ export interface FileSourceOptions {
   readonly globInterval?: number | undefined;
   /** Wait this long (ms) after a watch event before reading, to gather bursts into bigger batches. Default 0. */
   readonly batchDelay?: number | undefined;
+  /** A rotated-away file is read until it has had no new line for this long (ms). Default 5000. */
+  readonly drainTime?: number | undefined;
+  /** Open log files allowed (shared by all sources). Default: the process's open-file limit less a reserve. */
+  readonly budget?: OpenFileBudget | undefined;
 }
 
 /** Delay before re-expanding globs after a folder event, so a burst of creations costs one folder scan. */
@@ -37,6 +42,10 @@ const GLOB_SETTLE = 20;
  * from its beginning — after the rest of the old file, when rotation only renamed it in the same folder
  * (`auth.log.1`). Lines the old file got while we were stopped are lost only when it was also compressed or
  * removed, or when it rotated more than once.
+ *
+ * Every open log file takes a descriptor from an {@link OpenFileBudget} (by default the process's open-file
+ * limit less a reserve for the control socket, the store and the rest): files that do not fit are not opened,
+ * with one warning that gives their count, and are taken up as soon as room is made (a followed file deleted).
  */
 export function createFileSource(options: FileSourceOptions): LogSource {
   const paths = new LogPaths(options.paths);
@@ -46,6 +55,24 @@ export function createFileSource(options: FileSourceOptions): LogSource {
   let globTimer: NodeJS.Timeout | undefined;
   let sink: LineSink | undefined;
   let running = false;
+  const budget = options.budget ?? processFileBudget();
+  /** Files present at start and not followed yet (no descriptor left). */
+  const waiting = new Set<string>();
+  let warnedSkipped = false;
+
+  /** Said once when files are left out, and once when all are followed again: never once per file. */
+  const reportSkipped = (skipped: number, found: number): void => {
+    if (skipped > 0 && !warnedSkipped) {
+      warnedSkipped = true;
+      options.logger.warn(
+        { paths: options.paths, skipped, found, limit: openFileLimit() },
+        `${skipped} of the ${found} files matching ${options.paths.join(', ')} are not read: the open-file limit (${openFileLimit()}) leaves room for ${budget.limit} open logs in all; raise it (ulimit -n, systemd LimitNOFILE) to read them all`,
+      );
+    } else if (skipped === 0 && warnedSkipped) {
+      warnedSkipped = false;
+      options.logger.info({ paths: options.paths }, `all files matching ${options.paths.join(', ')} are read now`);
+    }
+  };
 
   const addTail = async (path: string, initial: boolean): Promise<void> => {
     const tail = new FileTail({
@@ -54,6 +81,8 @@ export function createFileSource(options: FileSourceOptions): LogSource {
       positions: options.positions,
       startAt: initial && !options.fromStart ? 'end' : 'start',
       batchDelay: options.batchDelay,
+      drainTime: options.drainTime,
+      budget,
       deliver: (lines, origin) => sink?.(lines, origin),
     });
     tails.set(path, tail);
@@ -62,14 +91,25 @@ export function createFileSource(options: FileSourceOptions): LogSource {
 
   const sync = async (initial: boolean): Promise<void> => {
     const found = paths.expand();
-    for (const path of found) if (!tails.has(path) && running) await addTail(path, initial);
-    // Glob matches that are gone (a dated log deleted by logrotate) stop being followed.
+    // Glob matches that are gone (a dated log deleted by logrotate) stop being followed, making room.
     const wanted = new Set(found);
     for (const [path, tail] of tails) {
       if (wanted.has(path) || !tail.gone) continue;
       tails.delete(path);
       await tail.close();
     }
+    let skipped = 0;
+    for (const path of found) {
+      if (tails.has(path) || !running) continue;
+      if (budget.free <= 0) {
+        skipped++;
+        if (initial) waiting.add(path);
+        continue;
+      }
+      // A file left out at start for want of descriptors is an old log: it starts at its end as well.
+      await addTail(path, initial || waiting.delete(path));
+    }
+    reportSkipped(skipped, found.length);
     for (const dir of paths.folders(tails.keys())) watchFolder(dir);
   };
 
@@ -129,6 +169,8 @@ export function createFileSource(options: FileSourceOptions): LogSource {
       folderWatchers.clear();
       await Promise.all([...tails.values()].map((tail) => tail.close()));
       tails.clear();
+      waiting.clear();
+      warnedSkipped = false;
       sink = undefined;
     },
   };

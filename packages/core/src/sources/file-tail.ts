@@ -5,6 +5,7 @@ import { MAX_LINE_LENGTH } from './line-splitter.js';
 import type { PositionStore, SourceLine, SourcePosition } from '../contract/log-source.js';
 import type { Logger } from '../util/logger.js';
 import { OpenLogFile } from './open-log-file.js';
+import { type OpenFileBudget, processFileBudget } from './open-file-budget.js';
 import { findRotated } from './rotated-file.js';
 
 /** Bytes per read: large reads keep the syscalls and sink calls per line low at high rates. */
@@ -22,22 +23,31 @@ export interface FileTailOptions {
   readonly deliver: (lines: SourceLine[], origin: string) => void;
   /** Wait this long (ms) after a watch event before reading, to gather a burst into one batch. Default 0. */
   readonly batchDelay?: number | undefined;
-  /** How long (ms) a rotated-away file is still read, for writers that reopen late. Default 5000. */
+  /** A rotated-away file is read until it has had no new line for this long (ms), for writers that reopen late. Default 5000. */
   readonly drainTime?: number | undefined;
+  /** Descriptors this tail may take. Default: the process's ({@link processFileBudget}). */
+  readonly budget?: OpenFileBudget | undefined;
 }
 
 interface Draining {
   readonly file: OpenLogFile;
   readonly watcher: FSWatcher | undefined;
-  readonly until: number;
+  /** Closed after this time (ms); pushed back whenever the file still grows. */
+  until: number;
 }
 
 /**
  * Follows one path across rotation. On a rename or delete it reads the old descriptor to its end and keeps
- * reading it for `drainTime` (writers reopen their log only when told to), then opens the new file at the
- * path from 0. A size below our offset (copytruncate) — or a changed first line, checked before each read and on
- * timer polls — starts over at 0. A path that is missing or unreadable is reported once per change of state and retried.
- * The position (key: the path) is saved after every delivered batch.
+ * reading it until it has had no new line for `drainTime` (writers reopen their log only when told to), then
+ * opens the new file at the path from 0 — whether it is there at once or appears later. A size below our
+ * offset (copytruncate) — or a changed first line, checked before each read and on timer polls — starts over
+ * at 0. A path that is missing or unreadable is reported once per change of state and retried.
+ *
+ * The position (key: the path) is saved after every delivered batch: the current file's, or while the path
+ * has no file yet, the rotated-away one's. The stored position is consulted only for the first file this tail
+ * opens (a restart); a file rotated while we were stopped is finished first ({@link findRotated}). After that,
+ * the file we rotated away from is ours to drain, so it is never looked up again: reading its rest twice
+ * is what double-counted the lines a writer appended to it after the rename.
  */
 export class FileTail {
   private current: OpenLogFile | undefined;
@@ -46,6 +56,8 @@ export class FileTail {
   private buffer: Buffer | undefined;
   private startAt: StartAt;
   private state = 'new';
+  /** A file was opened at the path: later files there are new logs, not the one the stored position names. */
+  private followed = false;
   private busy = false;
   private again = false;
   private closed = false;
@@ -53,8 +65,11 @@ export class FileTail {
   /** Over-long lines cut so far. */
   private truncated = 0;
 
+  private readonly budget: OpenFileBudget;
+
   constructor(private readonly options: FileTailOptions) {
     this.startAt = options.startAt;
+    this.budget = options.budget ?? processFileBudget();
   }
 
   get path(): string {
@@ -114,9 +129,9 @@ export class FileTail {
     this.watcher = undefined;
     for (const d of this.draining.splice(0)) {
       d.watcher?.close();
-      await d.file.close();
+      await this.closeFile(d.file);
     }
-    await this.current?.close();
+    if (this.current) await this.closeFile(this.current);
     this.current = undefined;
   }
 
@@ -169,43 +184,78 @@ export class FileTail {
   }
 
   private async openPath(): Promise<void> {
-    const handle = await open(this.path, 'r');
-    const st = await handle.stat();
-    const file = new OpenLogFile(handle, st.dev, st.ino);
-    file.headHash = await headHash(handle);
-    const stored = this.options.positions?.getPosition(this.path);
-    const storedOffset = stored?.offset ?? 0;
+    if (!(await this.takeDescriptor())) {
+      this.report('no-fd', `${this.path} is not read: no file descriptor is left under the open-file limit; retrying`);
+      return;
+    }
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(this.path, 'r');
+    } catch (error) {
+      this.budget.give();
+      throw error;
+    }
+    let file: OpenLogFile;
+    let size: number;
+    try {
+      const st = await handle.stat();
+      size = st.size;
+      file = new OpenLogFile(handle, st.dev, st.ino);
+      file.headHash = await headHash(handle);
+    } catch (error) {
+      await handle.close().catch(() => {});
+      this.budget.give();
+      throw error;
+    }
+    const resuming = !this.followed;
+    // At the first open, where the last run stopped; later, the file just rotated away (draining now).
+    const previous = resuming ? this.options.positions?.getPosition(this.path) : this.retiredPosition();
     const sameFile =
-      stored !== undefined &&
-      stored.dev === st.dev &&
-      stored.ino === st.ino &&
-      stored.headHash === file.headHash;
-    const moved = stored?.headHash !== undefined && stored.headHash === file.headHash;
-    if ((sameFile || moved) && storedOffset <= st.size) {
-      file.seek(storedOffset);
-    } else if (stored) {
+      previous !== undefined &&
+      previous.dev === file.dev &&
+      previous.ino === file.ino &&
+      previous.headHash === file.headHash;
+    const moved = previous?.headHash !== undefined && previous.headHash === file.headHash;
+    if ((sameFile || moved) && (previous?.offset ?? 0) <= size) {
+      file.seek(previous?.offset ?? 0);
+    } else if (previous && resuming) {
       // The file changed identity since the last run: it is the newer log, so all of it is unread. What
       // the old one got after we stopped is read first, if it was only renamed.
       this.options.logger.info(
         { path: this.path },
         `${this.path} is not the file read last time; reading it from the start`,
       );
-      const rotated = await findRotated(this.path, stored);
-      if (rotated) await this.finishRotated(rotated, stored);
-    } else if (this.startAt === 'end') {
-      file.seek(st.size);
+      const rotated = await findRotated(this.path, previous);
+      if (rotated) await this.finishRotated(rotated, previous);
+    } else if (!previous && this.startAt === 'end') {
+      file.seek(size);
     }
+    this.followed = true;
     this.current = file;
     this.report('ok', `reading ${this.path}`);
     this.watcher = this.watchFile();
     this.save(file);
   }
 
+  /** The position reached in the file most recently rotated away from. */
+  private retiredPosition(): SourcePosition | undefined {
+    const last = this.draining.at(-1)?.file;
+    return last && { offset: last.committed, dev: last.dev, ino: last.ino, headHash: last.headHash };
+  }
+
   /** Read the rest of the file we followed last time, renamed by rotation while we were stopped. */
   private async finishRotated(path: string, stored: SourcePosition): Promise<void> {
-    const handle = await open(path, 'r');
-    const st = await handle.stat();
-    const file = new OpenLogFile(handle, st.dev, st.ino);
+    // A second descriptor for a moment, once per tail at start: taken even when the budget is spent.
+    this.budget.take(true);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      this.budget.give();
+      throw error;
+    }
+    // Only read, never saved as a position: its device and inode are not needed.
+    const file = new OpenLogFile(handle, 0, 0);
     try {
       file.headHash = await headHash(handle);
       if (stored.headHash !== undefined && file.headHash !== stored.headHash) return;
@@ -217,35 +267,65 @@ export class FileTail {
       await this.read(file, false);
       this.emit(file.flush(), undefined);
     } finally {
-      await file.close();
+      await this.closeFile(file);
     }
   }
 
   /** The path now names another file (or none): finish the old one, keep an eye on it for late writes. */
   private async retire(file: OpenLogFile): Promise<void> {
-    await this.read(file, false);
-    this.draining.push({ file, watcher: this.watcher, until: Date.now() + (this.options.drainTime ?? 5000) });
+    // Saved as the path's position until a new file is opened there: a restart in the gap resumes here.
+    await this.read(file, true);
+    this.draining.push({ file, watcher: this.watcher, until: Date.now() + this.drainTime });
     this.watcher = undefined;
     this.current = undefined;
+  }
+
+  private get drainTime(): number {
+    return this.options.drainTime ?? 5000;
   }
 
   private async drain(): Promise<void> {
     const now = Date.now();
     for (const d of [...this.draining]) {
-      await this.read(d.file, false);
+      const latest = !this.current && d === this.draining.at(-1);
+      if ((await this.read(d.file, latest)) > 0) d.until = now + this.drainTime;
       if (now < d.until && !this.closed) continue;
       this.draining.splice(this.draining.indexOf(d), 1);
       d.watcher?.close();
-      this.emit(d.file.flush(), undefined);
-      await d.file.close();
+      this.emit(d.file.flush(), latest ? d.file : undefined);
+      await this.closeFile(d.file);
+      this.options.logger.debug({ path: this.path }, `stopped reading the file rotated away from ${this.path}`);
     }
   }
 
-  private async read(file: OpenLogFile, savePosition: boolean): Promise<void> {
+  /**
+   * One descriptor from the budget. When it is spent, the oldest rotated-away file still being drained is
+   * finished and closed to make room: its late lines are lost, but the current log of every tail is read.
+   */
+  private async takeDescriptor(): Promise<boolean> {
+    while (!this.budget.take()) {
+      const oldest = this.draining.shift();
+      if (!oldest) return false;
+      await this.read(oldest.file, false);
+      oldest.watcher?.close();
+      this.emit(oldest.file.flush(), undefined);
+      await this.closeFile(oldest.file);
+    }
+    return true;
+  }
+
+  private async closeFile(file: OpenLogFile): Promise<void> {
+    await file.close();
+    this.budget.give();
+  }
+
+  /** Read what is new in `file`; returns the bytes read. */
+  private async read(file: OpenLogFile, savePosition: boolean): Promise<number> {
     this.buffer ??= Buffer.allocUnsafe(CHUNK);
     const truncatedBefore = file.truncatedLines;
-    await file.readNew(this.buffer, (lines) => this.emit(lines, savePosition ? file : undefined));
+    const bytes = await file.readNew(this.buffer, (lines) => this.emit(lines, savePosition ? file : undefined));
     if (file.truncatedLines > truncatedBefore) this.countTruncated(file.truncatedLines - truncatedBefore);
+    return bytes;
   }
 
   /** Over-long lines are cut (by the splitter) and counted; the log says so at 1, 10, 100, … of them. */

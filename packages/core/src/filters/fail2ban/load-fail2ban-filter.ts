@@ -26,7 +26,7 @@ export function fail2banFilterPath(ref: string, dir: string = FAIL2BAN_DIR, cwd:
 export interface Fail2banExtras {
   /** The files read, in merge order (the filter, its includes and `.local` files). */
   readonly files: readonly string[];
-  readonly datepattern: string | undefined;
+  readonly fail2banDates: string | undefined;
   readonly maxlines: number;
 }
 
@@ -92,7 +92,7 @@ export function loadFail2banFilter(
     failregex: (opts) => build(opts).failregex,
     ignoreregex: (opts) => build(opts).ignoreregex,
     correlate: first.mlfid ? 'pid' : undefined,
-    datepattern: first.datepattern,
+    fail2banDates: first.datepattern,
     files: cfg.files,
     maxlines,
   };
