@@ -1,4 +1,4 @@
-import type { ActionInstance } from '../contract/action-definition.js';
+import type { ActionInstance, ListedBan } from '../contract/action-definition.js';
 import type { BanTicket } from '../contract/ban-ticket.js';
 import type { Logger } from '../util/logger.js';
 
@@ -70,6 +70,12 @@ export class ActionRunner {
 
   unban(ticket: BanTicket): void {
     this.push({ op: 'unban', ticket });
+  }
+
+  /** The bans the action reports holding, or undefined when it cannot list them (or is not started). */
+  async list(): Promise<ListedBan[] | undefined> {
+    if (!this.instance.list || !this.started) return undefined;
+    return this.instance.list();
   }
 
   /** Number of operations not yet applied. */

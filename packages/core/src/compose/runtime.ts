@@ -3,6 +3,9 @@ import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { AddressMatcher } from '../jail/address-matcher.js';
 import type { BanStore } from '../contract/ban-store.js';
+import type { ProgressStore } from '../contract/read-progress.js';
+import { ProgressBuffer } from '../store/progress-buffer.js';
+import { memorySnapshot, saveProgress } from './save-progress.js';
 import type { BanTicket } from '../contract/ban-ticket.js';
 import { PortcullisError } from '../util/errors.js';
 import type { Failure } from '../contract/filter-definition.js';
@@ -39,6 +42,15 @@ export interface RuntimeOptions {
   readonly now?: (() => number) | undefined;
   /** How often to expire failure state and run action checks (ms). */
   readonly housekeepingInterval?: number | undefined;
+  /**
+   * Where read positions and failures are saved together (about once a second), so a restart resumes
+   * counting. Without it positions go straight to `store` and failures live only in memory.
+   */
+  readonly progress?: ProgressStore | undefined;
+  /** How often progress is saved and the store checked (ms, default 1000). */
+  readonly progressInterval?: number | undefined;
+  /** The store lost its bans (its file was corrupt): read back what the actions still hold. */
+  readonly readBack?: boolean | undefined;
 }
 
 /** A current ban as the control API shows it. */
@@ -86,11 +98,14 @@ export class Runtime {
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly dnsCache = new Map<string, { at: number; addresses: Promise<string[]> }>();
+  /** Positions between saves; undefined without a progress store (sources then write to the store). */
+  private readonly positions: ProgressBuffer | undefined;
 
   constructor(private readonly options: RuntimeOptions) {
     this.loaded = options.config;
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
+    this.positions = options.progress ? new ProgressBuffer(options.progress) : undefined;
   }
 
   get jailNames(): string[] {
@@ -118,6 +133,7 @@ export class Runtime {
         }
       }, every),
       setInterval(() => this.safely('purge', () => this.options.store.purge(this.now() - purgeAge)), 3_600_000),
+      setInterval(() => this.persist(), this.options.progressInterval ?? 1000),
     );
     for (const t of this.timers) t.unref();
     this.logger.info({ jails: this.jailNames }, `started ${this.jails.size} jail(s)`);
@@ -129,6 +145,7 @@ export class Runtime {
     this.timers = [];
     await Promise.all(this.sources.map((s) => s.source.stop()));
     this.sources = [];
+    this.persist();
     await Promise.all([...this.jails.values()].map((j) => j.stop()));
     this.jails.clear();
   }
@@ -233,6 +250,20 @@ export class Runtime {
     await Promise.all([...this.jails.values()].map((j) => j.idle()));
   }
 
+  /**
+   * Save the positions and failures changed since the last save, in one unit, then let the store heal
+   * (write what a full disk refused, rebuild a deleted or corrupt file from what is in memory). Runs between
+   * batches of lines, so the positions and the failures describe the same lines.
+   */
+  private persist(): void {
+    const { progress, store } = this.options;
+    if (progress && this.positions) {
+      const positions = this.positions;
+      this.safely('saving read positions', () => saveProgress(this.jails.values(), positions, progress));
+    }
+    if (store.heal) this.safely('checking the store', () => store.heal!(() => memorySnapshot(this.jails.values(), this.positions)));
+  }
+
   private getJail(name: string): Jail {
     const jail = this.jails.get(name);
     if (!jail) throw new PortcullisError('JAIL_UNKNOWN', `no jail named "${name}"; jails: ${this.jailNames.join(', ') || '(none)'}`);
@@ -251,6 +282,8 @@ export class Runtime {
       resolveHost: (host) => this.resolve(host),
       historyWindow: parseDuration(this.loaded.config.dbpurgeage),
       matchRing: this.matchRing,
+      progress: this.options.progress,
+      readBack: this.options.readBack,
     });
     await jail.start();
     this.jails.set(settings.name, jail);
@@ -278,7 +311,7 @@ export class Runtime {
     for (const [key, jails] of groups) {
       const running: RunningSource = {
         key,
-        source: createSourceFor(jails[0]!.config, { logger: this.logger, positions: this.options.store }),
+        source: createSourceFor(jails[0]!.config, { logger: this.logger, positions: this.positions ?? this.options.store }),
         jails,
         parsers: new Map(),
         lines: 0,

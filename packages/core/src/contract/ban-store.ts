@@ -1,5 +1,6 @@
 import type { BanTicket } from './ban-ticket.js';
-import type { PositionStore } from './log-source.js';
+import type { PositionStore, SourcePosition } from './log-source.js';
+import type { FailureRecord } from './read-progress.js';
 
 /** A ban as the store keeps it. */
 export type StoredBan = BanTicket;
@@ -25,5 +26,19 @@ export interface BanStore extends PositionStore {
   banCount(ip: string, jail: string | undefined, since: number): number;
   /** Drop history older than the given time (ms since the epoch). */
   purge(before: number): void;
+  /**
+   * Optional, called about once a second: write what could not be written (a full disk), and check that the
+   * backing file is still the store's (not deleted, replaced or corrupted). When it is not, the store says so
+   * once (with its path) and rebuilds itself from `current()` — the state the daemon holds in memory — so a
+   * restart loses nothing.
+   */
+  heal?(current: () => StoreSnapshot): void;
   close(): void;
+}
+
+/** Everything a store needs to rebuild itself from the daemon's memory. */
+export interface StoreSnapshot {
+  readonly bans: readonly StoredBan[];
+  readonly positions: ReadonlyMap<string, SourcePosition>;
+  readonly failures: readonly FailureRecord[];
 }
