@@ -38,12 +38,15 @@ export class DaemonProcess {
   constructor(
     readonly configPath: string,
     private readonly extraArgs: readonly string[] = [],
+    /** A command the daemon runs under (argv, e.g. `unshare -m …`); it must exec the daemon in place. */
+    private readonly prefix: readonly string[] = [],
   ) {}
 
   /** Start and wait for the "started" log line; rejects with the output when the daemon exits first. */
   async start(timeoutMs = 20_000): Promise<void> {
     this.output = '';
-    const child = spawn(process.execPath, [cliPath, 'start', '--config', this.configPath, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...this.prefix, process.execPath, cliPath, 'start', '--config', this.configPath, ...this.extraArgs];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d));
     child.stderr?.on('data', (d: Buffer) => (this.output += d));
