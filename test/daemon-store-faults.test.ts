@@ -1,6 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
 import { countRows } from './store-reader.js';
 
@@ -9,7 +10,11 @@ import { countRows } from './store-reader.js';
  * (noticed, said once with the path, rebuilt so a restart loses no ban), and corrupt at start (moved
  * aside; the daemon starts and reads back the bans its action still holds).
  */
-const unbuilt = missingBuild(['plugins/filter-sshd']);
+const unbuilt = missingBuild(['plugins/filter-sshd', 'plugins/action-nftables']);
+const nftWhy = process.getuid?.() !== 0 ? 'not root' : !existsSync('/usr/sbin/nft') || !existsSync('/usr/sbin/ip') ? 'nft or ip not found (apt-get install nftables iproute2)' : undefined;
+const skipNft = nftWhy !== undefined && process.env.CI !== 'true';
+if (skipNft) console.warn(`skipping the nftables read-back test: ${nftWhy}`);
+const ns = `pcl-sf-${process.pid % 10000}`;
 
 let dir = '';
 let daemon: DaemonProcess | undefined;
@@ -64,6 +69,10 @@ describe('the store under faults', () => {
     if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
   });
 
+  afterAll(() => {
+    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  });
+
   it('rebuilds a database deleted while running, says so once, and a restart keeps every ban', async () => {
     const { config, log, db } = setup('store-deleted');
     daemon = new DaemonProcess(config);
@@ -113,5 +122,31 @@ describe('the store under faults', () => {
     // And the new file holds them, for the next restart.
     await until(() => countRows(db, 'SELECT count(*) AS n FROM bans') === 2500, 20_000, 'the new file to hold the read-back bans');
     expect(events().filter((e) => e.event === 'ban' && e.reason === 'restore').length).toBeGreaterThanOrEqual(2500);
+  }, 120_000);
+
+  it.skipIf(skipNft)('reads the bans back from the nftables sets when the store is corrupt at start (after kill -9)', async () => {
+    if (nftWhy) throw new Error(`cannot run the nftables read-back test: ${nftWhy}`);
+    const { config, log, db } = setup('store-nft');
+    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'add', ns]);
+    const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8' });
+    const settings = JSON.parse(readFileSync(config, 'utf8'));
+    settings.plugins.push('@portcullis/action-nftables');
+    settings.jails.sshd.actions = [{ id: 'nftables', options: { commandPrefix: ['ip', 'netns', 'exec', ns], table: 'pclfaults' } }];
+    writeFileSync(config, JSON.stringify(settings));
+    daemon = new DaemonProcess(config);
+    await daemon.start();
+    appendFileSync(log, lines(0, 300) + line('2001:db8::44', 9));
+    await until(async () => (await bannedCount()) === 301, 30_000, '301 bans');
+    await until(() => nft('list', 'set', 'inet', 'pclfaults', 'j_sshd_v6').includes('2001:db8::44'), 10_000, 'the bans in the sets');
+    // Killed: the sets stay in the kernel. Then the store is found corrupt at the next start.
+    expect(await daemon.stop('SIGKILL')).toBe('SIGKILL');
+    writeFileSync(db, 'not a database');
+    await daemon.start();
+    expect(daemon.output).toContain('read back 301 ban(s) the actions still held but the store had lost');
+    const banned = await daemon.json<{ ip: string; expires: number }[]>(['banned']);
+    expect(banned).toHaveLength(301);
+    expect(banned.find((b) => b.ip === '2001:db8::44')!.expires).toBeGreaterThan(Date.now() + 3_000_000);
+    expect(nft('list', 'set', 'inet', 'pclfaults', 'j_sshd_v4')).toContain('10.8.1.43');
   }, 120_000);
 });
