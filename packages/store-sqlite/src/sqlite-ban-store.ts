@@ -186,8 +186,14 @@ export class SqliteBanStore implements BanStore, ProgressStore {
 
   private detect(): void {
     const id = fileIdentity(this.path);
-    if (!id || id.dev !== this.identity?.dev || id.ino !== this.identity?.ino) return this.setFault({ kind: 'gone' });
-    if (!headerLooksValid(this.path)) return this.setFault({ kind: 'corrupt', why: 'its header is not a SQLite header' });
+    if (!id || id.dev !== this.identity?.dev || id.ino !== this.identity?.ino) {
+      this.setFault({ kind: 'gone' });
+      return;
+    }
+    if (!headerLooksValid(this.path)) {
+      this.setFault({ kind: 'corrupt', why: 'its header is not a SQLite header' });
+      return;
+    }
     const now = Date.now();
     if (this.checkInterval > 0 && now - this.lastCheck >= this.checkInterval) {
       this.lastCheck = now;

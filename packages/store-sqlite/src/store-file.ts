@@ -1,4 +1,4 @@
-import { existsSync, openSync, readSync, closeSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 /** The first 16 bytes of every SQLite database file. */
@@ -26,6 +26,8 @@ export function headerLooksValid(path: string): boolean {
   } catch {
     // Gone or unreadable: the identity check reports it.
     return true;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
