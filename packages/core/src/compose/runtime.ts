@@ -123,6 +123,9 @@ export class Runtime {
       await this.addJail(settings);
     }
     await this.syncSources();
+    // Where each source starts is saved at once: a crash before the first periodic save must not leave a
+    // new log without a position (the next start would skip to its end).
+    this.persist();
     const every = this.options.housekeepingInterval ?? 30_000;
     const purgeAge = parseDuration(this.loaded.config.dbpurgeage);
     this.timers.push(
@@ -177,6 +180,7 @@ export class Runtime {
     }
     this.loaded = config;
     await this.syncSources();
+    this.persist();
     this.logger.info({ jails: this.jailNames }, 'configuration reloaded');
   }
 
