@@ -9,7 +9,7 @@ export type {
   Failure,
   CustomMatcher,
 } from './contract/filter-definition.js';
-export type { ActionDefinition, ActionInstance, ActionContext, JailInfo } from './contract/action-definition.js';
+export type { ActionDefinition, ActionInstance, ActionContext, JailInfo, ListedBan } from './contract/action-definition.js';
 export type { BanTicket, CampaignEvent } from './contract/ban-ticket.js';
 export type {
   FleetBan,
@@ -27,7 +27,8 @@ export type { Logger } from './util/logger.js';
 export { silentLogger } from './util/logger.js';
 export type { StandardSchemaV1 } from './contract/standard-schema.js';
 export type { LogSource, LineSink, SourceLine, SourcePosition, PositionStore, LogSourceContext } from './contract/log-source.js';
-export type { BanStore, StoredBan } from './contract/ban-store.js';
+export type { BanStore, StoredBan, StoreSnapshot } from './contract/ban-store.js';
+export type { FailureRecord, ProgressStore, ReadProgress } from './contract/read-progress.js';
 export { parseAddress, type ParsedAddress } from './util/ip-address.js';
 export { parseNetwork, networkContains, targetParts, type ParsedNetwork } from './util/ip-network.js';
 export { detach, detachLine } from './parsing/detach-string.js';

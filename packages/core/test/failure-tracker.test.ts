@@ -91,3 +91,44 @@ describe('FailureTracker', () => {
     expect(t.add('h', 410)).toEqual({ count: 2, ban: false });
   });
 });
+
+describe('FailureTracker changes, snapshot and restore', () => {
+  it('reports the hosts that changed since the last call, with the times they hold (none once forgotten)', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 3 });
+    t.add('a', 10);
+    expect(t.takeChanges()).toEqual([]); // not tracking yet: nothing kept
+    t.trackChanges();
+    t.add('a', 20);
+    t.add('b', 30);
+    expect(t.takeChanges()).toEqual([
+      { host: 'a', times: [10, 20] },
+      { host: 'b', times: [30] },
+    ]);
+    expect(t.takeChanges()).toEqual([]);
+    t.add('a', 40); // third failure: banned, so forgotten
+    t.expire(2000); // b leaves the window
+    expect(t.takeChanges()).toEqual([
+      { host: 'a', times: [] },
+      { host: 'b', times: [] },
+    ]);
+  });
+
+  it('restores saved failures inside the window, at most maxretry − 1, so one more failure bans', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 3 });
+    t.trackChanges();
+    t.restore('a', [100, 5000, 5100, 5200], 5500);
+    t.restore('b', [100], 5500); // outside the window
+    t.restore('c', [5400], 5500);
+    expect(t.snapshot()).toEqual([
+      { host: 'a', times: [5100, 5200] },
+      { host: 'c', times: [5400] },
+    ]);
+    expect(t.takeChanges()).toEqual([]); // restoring is not a change to save again
+    expect(t.total).toBe(0);
+    expect(t.add('a', 5600)).toEqual({ count: 3, ban: true });
+    expect(t.add('c', 5600)).toEqual({ count: 2, ban: false });
+    const one = new FailureTracker({ findtime: 1000, maxretry: 1 });
+    one.restore('a', [5400], 5500);
+    expect(one.size).toBe(0);
+  });
+});

@@ -29,4 +29,14 @@ export const MIGRATIONS: readonly string[] = [
      key TEXT PRIMARY KEY,
      value TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  // Failures counted but not yet banned, saved with the read positions (one row per host): a restart
+  // resumes counting instead of forgetting them. times are ms, comma-separated, oldest first.
+  `CREATE TABLE failures (
+     jail TEXT NOT NULL,
+     host TEXT NOT NULL,
+     times TEXT NOT NULL,
+     newest INTEGER NOT NULL,
+     PRIMARY KEY (jail, host)
+   ) WITHOUT ROWID;
+   CREATE INDEX failures_newest ON failures (newest);`,
 ];

@@ -170,3 +170,28 @@ function statements(verb: 'add' | 'delete', o: JailObjects, set: string, element
   }
   return out;
 }
+
+/** What `nft -j list set` prints: each element a bare value, or an object with its timeout and time left (s). */
+interface NftSetJson {
+  nftables?: { set?: { elem?: (string | { elem?: { val?: unknown; expires?: unknown } })[] } }[];
+}
+
+/**
+ * The bans a set holds, from `nft -j list set …`: an element without a timeout is permanent. Values are
+ * returned as nft prints them; the engine checks each is a canonical address before it trusts it.
+ */
+export function listedElements(json: string, now: number): { ip: string; expires: number }[] {
+  const out: { ip: string; expires: number }[] = [];
+  for (const o of (JSON.parse(json) as NftSetJson).nftables ?? []) {
+    for (const e of o.set?.elem ?? []) {
+      const raw = typeof e === 'string' ? e : e.elem?.val;
+      // Interval sets give a network as { prefix: { addr, len } }.
+      const prefix = typeof raw === 'object' && raw !== null ? (raw as { prefix?: { addr?: unknown; len?: unknown } }).prefix : undefined;
+      const val = typeof raw === 'string' ? raw : prefix && typeof prefix.addr === 'string' && typeof prefix.len === 'number' ? `${prefix.addr}/${prefix.len}` : undefined;
+      if (val === undefined) continue;
+      const left = typeof e === 'string' ? undefined : e.elem?.expires;
+      out.push({ ip: val, expires: typeof left === 'number' ? now + left * 1000 : Number.POSITIVE_INFINITY });
+    }
+  }
+  return out;
+}

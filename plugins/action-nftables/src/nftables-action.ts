@@ -1,5 +1,5 @@
-import { type BanTicket, defineAction, findProgram, parseNetwork } from '@portcullis/core';
-import { addElements, deleteElements, flushScript, jailObjects, ruleCount, setNames, startScript, stopScript, upgradeScript } from './nft-script.js';
+import { type BanTicket, type ListedBan, defineAction, findProgram, parseNetwork } from '@portcullis/core';
+import { addElements, deleteElements, flushScript, jailObjects, listedElements, ruleCount, setNames, startScript, stopScript, upgradeScript } from './nft-script.js';
 import { type NftablesOptions, nftablesOptions } from './options.js';
 import { type NftRunner, runNft } from './run-nft.js';
 
@@ -92,6 +92,25 @@ export const nftablesAction = defineAction<NftablesOptions>({
         const names = new Set(json.nftables.flatMap((o) => [o.set?.name, o.chain?.name]).filter(Boolean));
         const rules = json.nftables.filter((o) => o.rule?.chain === objects.chain).length;
         return setNames(objects).every((s) => names.has(s)) && names.has(objects.chain) && rules >= ruleCount(objects);
+      },
+
+      // The sets' elements with the time they have left: what a restart reads back when the store lost its bans.
+      async list() {
+        const out: ListedBan[] = [];
+        for (const set of setNames(objects)) {
+          let json: string;
+          try {
+            json = await nft(['-j', 'list', 'set', objects.family, objects.table, set]);
+          } catch (error) {
+            if (/No such file or directory/.test((error as Error).message)) continue;
+            throw error;
+          }
+          for (const e of listedElements(json, Date.now())) {
+            out.push(e);
+            banned.add(e.ip);
+          }
+        }
+        return out;
       },
 
       async flush() {

@@ -8,7 +8,7 @@ import { checkActionContract, makeTicket } from '@portcullis/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NetnsPair, createNetnsPair, eventually, netnsUnavailable } from '../../../test/netns.js';
 import { nftablesAction } from '../src/index.js';
-import { nftTime, portMatch } from '../src/nft-script.js';
+import { listedElements, nftTime, portMatch } from '../src/nft-script.js';
 import { nftablesOptions } from '../src/options.js';
 
 const why = netnsUnavailable(['/usr/sbin/nft']);
@@ -142,6 +142,34 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     expect(await eventually(() => ns.canConnect(4), 6000)).toBe(true);
     ns.inServer(['nft', 'delete', 'table', 'inet', 'pcltest']);
   }, 20_000);
+
+  it('lists what its sets hold with the time left, for a restart whose store lost its bans', async () => {
+    const before = create({ keepBansOnStop: true });
+    await before.start!();
+    const now = Date.now();
+    await before.ban([
+      makeTicket('198.51.100.7', 'sshd', { time: now, bantime: 600_000, expires: now + 600_000 }),
+      makeTicket('2001:db8::7', 'sshd', { time: now, bantime: -1, expires: Number.POSITIVE_INFINITY }),
+    ]);
+    // A new instance (the daemon restarted after kill -9): start keeps the sets' elements, list reads them.
+    const after = create();
+    await after.start!();
+    const listed = (await after.list!()).sort((a, b) => a.ip.localeCompare(b.ip));
+    expect(listed.map((e) => e.ip)).toEqual(['198.51.100.7', '2001:db8::7']);
+    expect(listed[0]!.expires).toBeGreaterThan(now + 500_000);
+    expect(listed[0]!.expires).toBeLessThanOrEqual(Date.now() + 600_000);
+    expect(listed[1]!.expires).toBe(Number.POSITIVE_INFINITY);
+    await after.stop!();
+    expect(await after.list!()).toEqual([]); // no table: nothing held
+  });
+
+  it('reads set elements from nft JSON: timed, permanent, and anything else skipped', () => {
+    const json = JSON.stringify({ nftables: [{ metainfo: {} }, { set: { elem: [{ elem: { val: '192.0.2.1', timeout: 100, expires: 40 } }, '192.0.2.2', { elem: { val: 5 } }, { other: 1 }] } }] });
+    expect(listedElements(json, 1000)).toEqual([
+      { ip: '192.0.2.1', expires: 41_000 },
+      { ip: '192.0.2.2', expires: Number.POSITIVE_INFINITY },
+    ]);
+  });
 
   it('keeps the action contract (testkit), verified against the kernel set', async () => {
     const result = await checkActionContract(nftablesAction, {

@@ -51,7 +51,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     store = SqliteBanStore.open(database, { logger });
     // prom-client (and what it loads) only when metrics are configured: a few MB a daemon without them does not need.
     const metrics = loaded.config.metrics ? (await import('./metrics.js')).createMetrics() : undefined;
-    const rt = new Runtime({ config: loaded, store, logger, hooks: metrics?.hooks });
+    // The store also keeps read positions and pending failures (saved together, once a second); a store
+    // that had to set a corrupt file aside asks the jails to read back what the actions still hold.
+    const rt = new Runtime({ config: loaded, store, progress: store, readBack: store.recovered !== undefined, logger, hooks: metrics?.hooks });
     runtime = rt;
     await rt.start();
     // Reloads run one at a time (SIGHUP and the command may cross), and never once stopping began.

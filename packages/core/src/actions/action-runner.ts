@@ -1,4 +1,4 @@
-import type { ActionInstance } from '../contract/action-definition.js';
+import type { ActionInstance, ListedBan } from '../contract/action-definition.js';
 import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
 import type { Logger } from '../util/logger.js';
 
@@ -97,6 +97,12 @@ export class ActionRunner {
       this.logger.error({ err: error }, `action ${this.id} campaign notice failed: ${(error as Error)?.message ?? error}`);
       this.events.onError?.('campaign', error);
     });
+  }
+
+  /** The bans the action reports holding, or undefined when it cannot list them (or is not started). */
+  async list(): Promise<ListedBan[] | undefined> {
+    if (!this.instance.list || !this.started) return undefined;
+    return this.instance.list();
   }
 
   /** Number of operations not yet applied. */

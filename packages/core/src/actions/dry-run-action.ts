@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { ListedBan } from '../contract/action-definition.js';
 import type { BanTicket } from '../contract/ban-ticket.js';
 import { defineAction } from '../contract/plugin-api.js';
 import type { StandardSchemaV1 } from '../contract/standard-schema.js';
@@ -79,7 +80,20 @@ export const dryRunAction = defineAction({
       }
       append(text);
     };
+    // The record file is the dry run's firewall: replaying it tells which bans are still in force.
+    const list = async (): Promise<ListedBan[]> => {
+      if (path === undefined || !existsSync(path)) return [];
+      const held = new Map<string, number>();
+      for (const text of readFileSync(path, 'utf8').split('\n')) {
+        const e = parseEvent(text);
+        if (!e || e.jail !== ctx.jail.name) continue;
+        if (e.event === 'unban') held.delete(e.ip);
+        else held.set(e.ip, e.bantime < 0 ? Number.POSITIVE_INFINITY : Date.parse(e.time) + e.bantime * 1000);
+      }
+      return [...held].map(([ip, expires]) => ({ ip, expires }));
+    };
     return {
+      ...(path === undefined ? {} : { list }),
       async start() {},
       async ban(tickets) {
         write('ban', tickets);
@@ -99,3 +113,15 @@ export const dryRunAction = defineAction({
     };
   },
 });
+
+/** One line of the record, or undefined when it is not one this action wrote (a torn last line, an edit). */
+function parseEvent(text: string): { event: string; jail: string; ip: string; time: string; bantime: number } | undefined {
+  if (!text) return undefined;
+  try {
+    const e = JSON.parse(text) as Record<string, unknown>;
+    const ok = typeof e.event === 'string' && typeof e.jail === 'string' && typeof e.ip === 'string' && typeof e.time === 'string' && typeof e.bantime === 'number';
+    return ok ? (e as { event: string; jail: string; ip: string; time: string; bantime: number }) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -7,6 +7,9 @@ import type { BanStore } from '../contract/ban-store.js';
 import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
 import { TrackingBudget } from '../jail/tracking-budget.js';
 import { parseNetwork } from '../util/ip-network.js';
+import type { ProgressStore } from '../contract/read-progress.js';
+import { ProgressBuffer } from '../store/progress-buffer.js';
+import { memorySnapshot, saveProgress } from './save-progress.js';
 import { PortcullisError } from '../util/errors.js';
 import type { Failure } from '../contract/filter-definition.js';
 import { parseAddress } from '../util/ip-address.js';
@@ -51,6 +54,15 @@ export interface RuntimeOptions {
   readonly now?: (() => number) | undefined;
   /** How often to expire failure state and run action checks (ms). */
   readonly housekeepingInterval?: number | undefined;
+  /**
+   * Where read positions and failures are saved together (about once a second), so a restart resumes
+   * counting. Without it positions go straight to `store` and failures live only in memory.
+   */
+  readonly progress?: ProgressStore | undefined;
+  /** How often progress is saved and the store checked (ms, default 1000). */
+  readonly progressInterval?: number | undefined;
+  /** The store lost its bans (its file was corrupt): read back what the actions still hold. */
+  readonly readBack?: boolean | undefined;
 }
 
 /** A current ban as the control API shows it. */
@@ -118,12 +130,15 @@ export class Runtime {
   private fleet: FleetLink | undefined;
   /** The `maxtracked` cap, shared by every jail. */
   readonly budget: TrackingBudget;
+  /** Positions between saves; undefined without a progress store (sources then write to the store). */
+  private readonly positions: ProgressBuffer | undefined;
 
   constructor(private readonly options: RuntimeOptions) {
     this.loaded = options.config;
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
     this.budget = new TrackingBudget(options.config.config.maxtracked ?? 1_000_000, this.logger, (n) => options.hooks?.onEvicted?.(n), this.now);
+    this.positions = options.progress ? new ProgressBuffer(options.progress) : undefined;
   }
 
   get jailNames(): string[] {
@@ -144,6 +159,9 @@ export class Runtime {
       await this.addJail(settings);
     }
     await this.syncSources();
+    // Where each source starts is saved at once: a crash before the first periodic save must not leave a
+    // new log without a position (the next start would skip to its end).
+    this.persist();
     // After the jails: bans restored from the store are this node's own and get published on connect.
     if (this.fleet) await this.fleet.start();
     const every = this.options.housekeepingInterval ?? 30_000;
@@ -156,6 +174,7 @@ export class Runtime {
         }
       }, every),
       setInterval(() => this.safely('purge', () => this.options.store.purge(this.now() - purgeAge)), 3_600_000),
+      setInterval(() => this.persist(), this.options.progressInterval ?? 1000),
     );
     for (const t of this.timers) t.unref();
     this.logger.info({ jails: this.jailNames }, `started ${this.jails.size} jail(s)`);
@@ -169,6 +188,7 @@ export class Runtime {
     this.sources = [];
     await this.fleet?.stop();
     this.fleet = undefined;
+    this.persist();
     await Promise.all([...this.jails.values()].map((j) => j.stop()));
     this.jails.clear();
   }
@@ -201,6 +221,7 @@ export class Runtime {
     this.loaded = config;
     this.budget.cap = config.config.maxtracked ?? 1_000_000;
     await this.syncSources();
+    this.persist();
     this.logger.info({ jails: this.jailNames }, 'configuration reloaded');
   }
 
@@ -291,6 +312,20 @@ export class Runtime {
     await Promise.all([...this.jails.values()].map((j) => j.idle()));
   }
 
+  /**
+   * Save the positions and failures changed since the last save, in one unit, then let the store heal
+   * (write what a full disk refused, rebuild a deleted or corrupt file from what is in memory). Runs between
+   * batches of lines, so the positions and the failures describe the same lines.
+   */
+  private persist(): void {
+    const { progress, store } = this.options;
+    if (progress && this.positions) {
+      const positions = this.positions;
+      this.safely('saving read positions', () => saveProgress(this.jails.values(), positions, progress));
+    }
+    if (store.heal) this.safely('checking the store', () => store.heal!(() => memorySnapshot(this.jails.values(), this.positions)));
+  }
+
   private getJail(name: string): Jail {
     const jail = this.jails.get(name);
     if (!jail) throw new PortcullisError('JAIL_UNKNOWN', `no jail named "${name}"; jails: ${this.jailNames.join(', ') || '(none)'}`);
@@ -324,6 +359,8 @@ export class Runtime {
       historyWindow: parseDuration(this.loaded.config.dbpurgeage),
       matchRing: this.matchRing,
       budget: this.budget,
+      progress: this.options.progress,
+      readBack: this.options.readBack,
     });
     await jail.start();
     this.jails.set(settings.name, jail);
@@ -351,7 +388,7 @@ export class Runtime {
     for (const [key, jails] of groups) {
       const running: RunningSource = {
         key,
-        source: createSourceFor(jails[0]!.config, { logger: this.logger, positions: this.options.store }),
+        source: createSourceFor(jails[0]!.config, { logger: this.logger, positions: this.positions ?? this.options.store }),
         jails,
         parsers: new Map(),
         lines: 0,

@@ -49,6 +49,18 @@ export interface ActionInstance {
    * follow as ordinary tickets with reason `campaign`. Errors are logged, not retried.
    */
   campaign?(event: CampaignEvent): Promise<void>;
+  /**
+   * The bans the action holds now, when it can tell (firewall sets, a record file): `expires` in ms since
+   * the epoch, `Infinity` for a permanent ban. Called after `start` when the store lost its bans (a corrupt
+   * file moved aside), so the daemon keeps enforcing what the firewall still held.
+   */
+  list?(): Promise<ListedBan[]>;
+}
+
+/** A ban as an action reports it from {@link ActionInstance.list}. */
+export interface ListedBan {
+  readonly ip: string;
+  readonly expires: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { BanTicket } from './ban-ticket.js';
-import type { PositionStore } from './log-source.js';
+import type { PositionStore, SourcePosition } from './log-source.js';
+import type { FailureRecord } from './read-progress.js';
 
 /** A ban as the store keeps it. */
 export type StoredBan = BanTicket;
@@ -25,6 +26,13 @@ export interface BanStore extends PositionStore {
   banCount(ip: string, jail: string | undefined, since: number): number;
   /** Drop history older than the given time (ms since the epoch). */
   purge(before: number): void;
+  /**
+   * Optional, called about once a second: write what could not be written (a full disk), and check that the
+   * backing file is still the store's (not deleted, replaced or corrupted). When it is not, the store says so
+   * once (with its path) and rebuilds itself from `current()` — the state the daemon holds in memory — so a
+   * restart loses nothing.
+   */
+  heal?(current: () => StoreSnapshot): void;
   close(): void;
   /**
    * Small named state the engine keeps across restarts (a jail's active campaigns and recent successful
@@ -33,4 +41,11 @@ export interface BanStore extends PositionStore {
   readState?(key: string): string | undefined;
   /** Write (or with `undefined`, remove) named state; see {@link BanStore.readState}. */
   writeState?(key: string, value: string | undefined): void;
+}
+
+/** Everything a store needs to rebuild itself from the daemon's memory. */
+export interface StoreSnapshot {
+  readonly bans: readonly StoredBan[];
+  readonly positions: ReadonlyMap<string, SourcePosition>;
+  readonly failures: readonly FailureRecord[];
 }

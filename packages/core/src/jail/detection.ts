@@ -6,6 +6,7 @@ import { prefixKey } from '../util/ip-network.js';
 import type { Logger } from '../util/logger.js';
 import { CampaignDetector } from './campaign-detector.js';
 import type { Detector, Observation, Verdict } from './detector.js';
+import type { FailureTracker } from './failure-tracker.js';
 import { MaxretryDetector } from './maxretry-detector.js';
 import { SuccessfulLogins } from './successful-logins.js';
 import type { TrackingBudget } from './tracking-budget.js';
@@ -88,6 +89,26 @@ export class Detection {
       if (v !== undefined && (best === undefined || PRIORITY[v.reason] > PRIORITY[best.reason])) best = v;
     }
     return best;
+  }
+
+  /** Report changes of the per-host (or per-prefix) failure state, for saving with the read positions. */
+  trackChanges(): void {
+    this.maxretry.tracker.trackChanges();
+  }
+
+  /** Hosts whose failures changed since the last call (subnet and campaign counts are not saved). */
+  takeChanges(): ReturnType<FailureTracker['takeChanges']> {
+    return this.maxretry.tracker.takeChanges();
+  }
+
+  /** Every host's failures. */
+  snapshot(): ReturnType<FailureTracker['snapshot']> {
+    return this.maxretry.tracker.snapshot();
+  }
+
+  /** Put back a host's failures saved before a restart. */
+  restore(key: string, times: readonly number[], now: number): void {
+    this.maxretry.tracker.restore(key, times, now);
   }
 
   /** A host logged in (a filter's `success` line). */

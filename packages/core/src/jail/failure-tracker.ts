@@ -8,6 +8,12 @@ export interface TrackResult {
   readonly ban: boolean;
 }
 
+/** A host's failures as {@link FailureTracker.takeChanges} and `snapshot` give them (empty `times`: forgotten). */
+export interface HostFailures {
+  readonly host: string;
+  readonly times: number[];
+}
+
 /** Slots the slab starts with, and below which it is not shrunk. */
 const MIN_SLOTS = 64;
 
@@ -30,6 +36,8 @@ export class FailureTracker {
   private times = new Float64Array(0);
   private counts = new Uint32Array(0);
   private readonly pool = new SlotPool();
+  /** Hosts whose failures changed since the last `takeChanges` (undefined: nobody asks, so nothing is kept). */
+  private changed: Set<string> | undefined;
 
   constructor(options: { findtime: number; maxretry: number }) {
     this.findtime = options.findtime;
@@ -58,6 +66,7 @@ export class FailureTracker {
     const max = this.maxretry;
     const since = time - this.findtime;
     const prev = this.hosts.get(host);
+    this.changed?.add(host);
     if (prev === undefined || prev >= 0) {
       const count = prev !== undefined && prev > since ? 2 : 1;
       if (count >= max) {
@@ -123,7 +132,54 @@ export class FailureTracker {
     const entry = this.hosts.get(host);
     if (entry === undefined) return;
     this.hosts.delete(host);
+    this.changed?.add(host);
     if (entry < 0) this.release(-1 - entry);
+  }
+
+  /**
+   * From now on remember which hosts change, for {@link takeChanges}: a daemon saves them with its read
+   * positions about once a second. Costs one Set entry per host that failed since the last save.
+   */
+  trackChanges(): void {
+    this.changed ??= new Set();
+  }
+
+  /** The hosts whose failures changed since the last call, with the times they hold now (empty: forgotten). */
+  takeChanges(): HostFailures[] {
+    const out: HostFailures[] = [];
+    if (!this.changed) return out;
+    for (const host of this.changed) out.push({ host, times: this.timesOf(host) });
+    this.changed.clear();
+    return out;
+  }
+
+  /** Every host with its failure times (to rebuild a lost store). */
+  snapshot(): HostFailures[] {
+    const out: HostFailures[] = [];
+    for (const host of this.hosts.keys()) out.push({ host, times: this.timesOf(host) });
+    return out;
+  }
+
+  /**
+   * Put back failures saved before a restart: those inside the window ending at `now`, at most maxretry − 1
+   * of them (the newest), so a restored host is never banned without a new failure. Not counted in `total`.
+   */
+  restore(host: string, times: readonly number[], now: number): void {
+    const since = now - this.findtime;
+    this.forget(host);
+    this.changed?.delete(host);
+    const room = this.maxretry - 1;
+    if (room <= 0) return;
+    const keep = times.filter((t) => t > since && t <= now).sort((a, b) => a - b).slice(-room);
+    if (keep.length === 0) return;
+    if (keep.length === 1) {
+      this.hosts.set(host, keep[0]!);
+      return;
+    }
+    const slot = this.allocate();
+    this.times.set(keep, slot * this.maxretry);
+    this.counts[slot] = keep.length;
+    this.hosts.set(host, -1 - slot);
   }
 
   /** Drop hosts whose newest failure is older than findtime: one pass over the hosts (run every ~30 s). */
@@ -135,6 +191,7 @@ export class FailureTracker {
       const newest = entry >= 0 ? entry : this.times[slot * this.maxretry + this.counts[slot]! - 1]!;
       if (newest > since) continue;
       this.hosts.delete(host);
+      this.changed?.add(host);
       if (entry < 0) this.release(slot);
       removed++;
     }
@@ -162,6 +219,15 @@ export class FailureTracker {
     this.times = new Float64Array(0);
     this.counts = new Uint32Array(0);
     this.pool.reset(0, 0);
+  }
+
+  private timesOf(host: string): number[] {
+    const entry = this.hosts.get(host);
+    if (entry === undefined) return [];
+    if (entry >= 0) return [entry];
+    const slot = -1 - entry;
+    const base = slot * this.maxretry;
+    return Array.from(this.times.subarray(base, base + this.counts[slot]!));
   }
 
   private get slotsInUse(): number {

@@ -15,6 +15,7 @@ import type { TrackingBudget } from './tracking-budget.js';
 import type { ComposedAction, ComposedJail } from '../contract/composed-jail.js';
 import type { LogLine } from '../contract/log-line.js';
 import type { Logger } from '../util/logger.js';
+import type { FailureRecord, ProgressStore } from '../contract/read-progress.js';
 import { type MatchRing, RecentMatches } from './recent-matches.js';
 import { UnbanSchedule } from './unban-schedule.js';
 
@@ -46,6 +47,10 @@ export interface JailDeps {
   readonly matchRing?: MatchRing | undefined;
   /** The global cap on failure state (`maxtracked`), shared by every jail of a daemon. */
   readonly budget?: TrackingBudget | undefined;
+  /** Where failures were saved before a restart; when set, the jail also reports changes for saving. */
+  readonly progress?: ProgressStore | undefined;
+  /** The store lost its bans (a corrupt file set aside): read back what the actions still hold at start. */
+  readonly readBack?: boolean | undefined;
 }
 
 /**
@@ -78,6 +83,7 @@ export class Jail {
     this.logger = deps.logger.child({ jail: settings.name });
     this.detection = new Detection(settings, deps.budget, this.logger, (event) => this.campaignStarted(event));
     this.filter = this.compile(settings);
+    if (deps.progress) this.detection.trackChanges();
     this.matches = new RecentMatches(deps.matchRing);
     this.bans = new CurrentBans(settings.name);
     this.schedule = new UnbanSchedule((ip, at) => this.expire(ip, at), deps.now);
@@ -136,6 +142,59 @@ export class Jail {
       for (const { runner } of this.runners) runner.ban(ticket);
     }
     if (this.bans.size) this.logger.info({ restored: this.bans.size }, `restored ${this.bans.size} ban(s)`);
+    if (this.deps.readBack) await this.readBack(now);
+    this.restoreFailures(now);
+  }
+
+  /**
+   * Failure state for the store: the hosts changed since the last call, or every host with `all`. Saved
+   * with the read positions, so a restart resumes counting where the lines were read up to.
+   */
+  failures(all: boolean): FailureRecord[] {
+    const hosts = all ? this.detection.snapshot() : this.detection.takeChanges();
+    return hosts.map((h) => ({ jail: this.name, host: h.host, times: h.times }));
+  }
+
+  /** Put back the failures saved before the restart (hosts banned meanwhile excepted). */
+  private restoreFailures(now: number): void {
+    const saved = this.deps.progress?.failures(this.name) ?? [];
+    let hosts = 0;
+    for (const r of saved) {
+      // Keys are addresses or IPv6 prefixes, in canonical form.
+      if (this.bans.has(r.host) || parseNetwork(r.host)?.canonical !== r.host) continue;
+      this.detection.restore(r.host, r.times, now);
+      hosts++;
+    }
+    if (hosts) this.logger.info({ hosts }, `resumed counting the failures of ${hosts} host(s)`);
+  }
+
+  /** Adopt the bans the actions still hold that the store no longer knows (its file was lost). */
+  private async readBack(now: number): Promise<void> {
+    let adopted = 0;
+    for (const { runner } of this.runners) {
+      let listed: Awaited<ReturnType<ActionRunner['list']>>;
+      try {
+        listed = await runner.list();
+      } catch (error) {
+        this.logger.warn({ err: error, action: runner.id }, `cannot read back the bans of action ${runner.id}`);
+        continue;
+      }
+      for (const entry of listed ?? []) {
+        // What an action lists is only as trustworthy as the set it came from: canonical addresses only.
+        const ip = parseNetwork(entry.ip);
+        if (!ip || ip.canonical !== entry.ip || this.bans.has(ip.canonical) || this.deps.ignore.overlaps(ip) || !(entry.expires > now)) continue;
+        const bantime = Number.isFinite(entry.expires) ? entry.expires - now : -1;
+        const prefix = ip.prefix === (ip.family === 4 ? 32 : 128) ? undefined : ip.prefix;
+        const ticket: BanTicket = { ip: ip.canonical, family: ip.family, prefix, jail: this.name, time: now, bantime, expires: entry.expires, failures: 0, banCount: 1, matches: [], users: [], reason: 'restore' };
+        this.record(ticket);
+        this.bans.set(ticket);
+        this.networks.add(ip);
+        this.schedule.add(ticket.ip, ticket.expires);
+        for (const r of this.runners) r.runner.ban(ticket);
+        adopted++;
+      }
+    }
+    if (adopted) this.logger.warn({ adopted }, `read back ${adopted} ban(s) the actions still held but the store had lost`);
   }
 
   /** Stop the actions (their `stop` removes what they created unless they keep bans). */
@@ -417,12 +476,7 @@ export class Jail {
       reason: why.reason,
       origin: remote?.origin,
     };
-    try {
-      this.deps.store.addBan(ticket);
-    } catch (error) {
-      // Still ban: a host that must be blocked now matters more than the record; say it loudly.
-      this.logger.error({ err: error, ip: ticket.ip }, 'could not record the ban in the store');
-    }
+    this.record(ticket);
     // Memory keeps the ban without its matched lines: they went to the store and go to the actions with
     // this ticket; under a long attack they would be most of what the daemon holds.
     if (prefix !== undefined) this.absorb(ip);
@@ -435,6 +489,15 @@ export class Jail {
     this.logger.info({ ip: ticket.ip, failures: ticket.failures, bantime: ticket.bantime, banCount }, `ban ${ticket.ip}`);
     for (const { runner } of this.runners) runner.ban(ticket);
     this.deps.events.onBan?.(ticket);
+  }
+
+  private record(ticket: BanTicket): void {
+    try {
+      this.deps.store.addBan(ticket);
+    } catch (error) {
+      // Still ban: a host that must be blocked now matters more than the record; say it loudly.
+      this.logger.error({ err: error, ip: ticket.ip }, 'could not record the ban in the store');
+    }
   }
 
   /** An unban is due: lift the ban of `ip` when it still ends at `at` (not lifted early, not replaced). */

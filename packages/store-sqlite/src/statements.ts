@@ -1,0 +1,77 @@
+import type { StoredBan } from '@portcullis/core';
+import type Database from 'better-sqlite3';
+import type { BanRow } from './ban-row.js';
+import { toRow } from './ban-row.js';
+
+/** A ban row without its matched lines and users, for `currentBans(jail, { lines: false })`. */
+const SLIM_COLUMNS = `jail, ip, family, time, bantime, expires, failures, ban_count, '[]' AS matches, NULL AS users, reason`;
+
+type Stmt<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
+
+/** The prepared statements of one open database (prepared again when the file is rebuilt). */
+export interface Statements {
+  readonly upsert: Stmt;
+  readonly history: Stmt;
+  readonly remove: Stmt;
+  readonly all: Stmt<[], BanRow>;
+  readonly ofJail: Stmt<[string], BanRow>;
+  readonly allSlim: Stmt<[], BanRow>;
+  readonly ofJailSlim: Stmt<[string], BanRow>;
+  readonly countJail: Stmt<[string, string, number], { n: number }>;
+  readonly countAll: Stmt<[string, number], { n: number }>;
+  readonly purge: Stmt;
+  readonly purgeFailures: Stmt;
+  readonly getPos: Stmt<[string], { value: string }>;
+  readonly setPos: Stmt;
+  readonly delPos: Stmt;
+  readonly failuresOf: Stmt<[string], { host: string; times: string }>;
+  addBan(ban: StoredBan): void;
+  setFailures(jail: string, host: string, times: readonly number[]): void;
+}
+
+/** Prepare every statement once: each call after that is a bind and a step. */
+export function prepareStatements(db: Database.Database): Statements {
+  const s = {
+    upsert: db.prepare(
+      `INSERT INTO bans (jail, ip, family, time, bantime, expires, failures, ban_count, matches, users, reason)
+       VALUES (@jail, @ip, @family, @time, @bantime, @expires, @failures, @ban_count, @matches, @users, @reason)
+       ON CONFLICT (jail, ip) DO UPDATE SET family = excluded.family, time = excluded.time, bantime = excluded.bantime,
+         expires = excluded.expires, failures = excluded.failures, ban_count = excluded.ban_count,
+         matches = excluded.matches, users = excluded.users, reason = excluded.reason`,
+    ),
+    history: db.prepare('INSERT INTO ban_history (jail, ip, time, expires) VALUES (?, ?, ?, ?)'),
+    remove: db.prepare('DELETE FROM bans WHERE jail = ? AND ip = ?'),
+    all: db.prepare<[], BanRow>('SELECT * FROM bans ORDER BY time, jail, ip'),
+    ofJail: db.prepare<[string], BanRow>('SELECT * FROM bans WHERE jail = ? ORDER BY time, ip'),
+    allSlim: db.prepare<[], BanRow>(`SELECT ${SLIM_COLUMNS} FROM bans ORDER BY time, jail, ip`),
+    ofJailSlim: db.prepare<[string], BanRow>(`SELECT ${SLIM_COLUMNS} FROM bans WHERE jail = ? ORDER BY time, ip`),
+    countJail: db.prepare<[string, string, number], { n: number }>(
+      'SELECT count(*) AS n FROM ban_history WHERE ip = ? AND jail = ? AND time >= ?',
+    ),
+    countAll: db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM ban_history WHERE ip = ? AND time >= ?'),
+    purge: db.prepare('DELETE FROM ban_history WHERE time < ?'),
+    purgeFailures: db.prepare('DELETE FROM failures WHERE newest < ?'),
+    getPos: db.prepare<[string], { value: string }>('SELECT value FROM positions WHERE key = ?'),
+    setPos: db.prepare('INSERT INTO positions (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    delPos: db.prepare('DELETE FROM positions WHERE key = ?'),
+    setFailures: db.prepare(
+      'INSERT INTO failures (jail, host, times, newest) VALUES (?, ?, ?, ?) ON CONFLICT (jail, host) DO UPDATE SET times = excluded.times, newest = excluded.newest',
+    ),
+    dropFailures: db.prepare('DELETE FROM failures WHERE jail = ? AND host = ?'),
+    failuresOf: db.prepare<[string], { host: string; times: string }>('SELECT host, times FROM failures WHERE jail = ?'),
+  };
+  return {
+    ...s,
+    /** Upsert the current ban and (unless it is a restore, the same ban again) add it to the history. */
+    addBan(ban: StoredBan): void {
+      const row = toRow(ban);
+      s.upsert.run(row);
+      if (ban.reason !== 'restore') s.history.run(row.jail, row.ip, row.time, row.expires);
+    },
+    /** Save a host's failures, or drop its row when it has none left. */
+    setFailures(jail: string, host: string, times: readonly number[]): void {
+      if (times.length === 0) s.dropFailures.run(jail, host);
+      else s.setFailures.run(jail, host, times.map((t) => Math.round(t)).join(','), Math.round(times[times.length - 1]!));
+    },
+  };
+}
