@@ -20,6 +20,8 @@ export function validFleetBan(raw: unknown, jails: ReadonlyMap<string, Jail>, no
   const target = parseNetwork(b.target);
   // Only the canonical spelling is accepted: anything else was not written by a Portcullis node.
   if (!target || target.canonical !== b.target) return `target ${JSON.stringify(b.target)} is not a canonical address or network`;
+  // No node bans wider than the widest subnet aggregation allows (/8, /16): a wider one is not ours.
+  if (target.prefix < (target.family === 4 ? 8 : 16)) return `target ${b.target} is wider than any ban a node makes`;
   if (typeof b.node !== 'string' || !NODE_NAME.test(b.node)) return 'node name is not valid';
   const int = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
   if (!int(b.time, now - MAX_BANTIME, now + 86_400_000)) return 'time is out of range';
@@ -49,6 +51,7 @@ export class FleetLink {
   private flushing = false;
   private connected = false;
   private refusedLogged = 0;
+  private refusedCount = 0;
 
   constructor(
     private readonly fleet: ComposedFleet,
@@ -87,8 +90,9 @@ export class FleetLink {
     return this.instance.stop();
   }
 
-  status(): Promise<FleetStatus> {
-    return this.instance.status();
+  async status(): Promise<FleetStatus> {
+    const s = await this.instance.status();
+    return { ...s, refused: s.refused + this.refusedCount };
   }
 
   /** A jail counted a failure: add it to the fleet's count (when failures are shared). */
@@ -175,6 +179,7 @@ export class FleetLink {
 
   /** A refused value is logged, at most once a minute (an attacker who writes garbage into the store must not flood the log). */
   private refused(why: string): void {
+    this.refusedCount++;
     const now = this.now();
     if (now - this.refusedLogged < 60_000) return;
     this.refusedLogged = now;
