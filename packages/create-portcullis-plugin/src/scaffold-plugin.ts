@@ -18,6 +18,11 @@ export interface ScaffoldOptions {
   readonly core?: string | undefined;
   /** devDependency spec for @portcullis/testkit (same default rule). */
   readonly testkit?: string | undefined;
+  /**
+   * A folder written by `pnpm release:pack` in a clone of Portcullis: take core and testkit from its
+   * tarballs (`portcullis-core.tgz`, `portcullis-testkit.tgz`) while they are not on the npm registry.
+   */
+  readonly release?: string | undefined;
 }
 
 /** Write a ready-to-build plugin package. Returns the files written (relative to `dir`). */
@@ -28,7 +33,8 @@ export function scaffoldPlugin(options: ScaffoldOptions): string[] {
   const coreRange = options.coreRange ?? '^0.1.0';
   const inWorkspace = findWorkspaceRoot(dirname(dir)) !== undefined;
   const fallback = inWorkspace ? 'workspace:*' : coreRange;
-  const deps = { coreRange, core: options.core ?? fallback, testkit: options.testkit ?? fallback };
+  const packed = options.release === undefined ? undefined : releaseTarballs(options.release);
+  const deps = { coreRange, core: options.core ?? packed?.core ?? fallback, testkit: options.testkit ?? packed?.testkit ?? fallback };
   const files: Record<string, string> = {
     'package.json': packageJson(n, options.kind, deps),
     'tsconfig.json': tsconfig(),
@@ -45,6 +51,16 @@ export function scaffoldPlugin(options: ScaffoldOptions): string[] {
     writeFileSync(path, content);
   }
   return Object.keys(files);
+}
+
+/** `file:` specs for core and testkit in a `pnpm release:pack` folder; an error names what is missing. */
+function releaseTarballs(folder: string): { core: string; testkit: string } {
+  const dir = resolve(folder);
+  const specs = { core: join(dir, 'portcullis-core.tgz'), testkit: join(dir, 'portcullis-testkit.tgz') };
+  for (const file of Object.values(specs)) {
+    if (!existsSync(file)) throw new Error(`${file} does not exist: run \`pnpm release:pack\` in the clone of Portcullis, then pass its release folder`);
+  }
+  return { core: `file:${specs.core}`, testkit: `file:${specs.testkit}` };
 }
 
 function findWorkspaceRoot(from: string): string | undefined {

@@ -76,10 +76,11 @@ A Portcullis ${kind} plugin providing the \`${n.id}\` ${kind}.
 
 ## Install
 
-Next to your Portcullis config:
+Where Portcullis finds plugins: beside a global \`portcullis\`, or in the folder of its config:
 
 \`\`\`sh
-npm install ${n.packageName}
+npm install -g ${n.packageName}
+cd /etc/portcullis && npm install ${n.packageName}
 \`\`\`
 
 ## Use
@@ -94,7 +95,6 @@ ${use}
 
 \`\`\`sh
 npm install && npm run build && npm test
-${kind === 'filter' ? `npx portcullis test-filter ${n.id} test/fixtures/${n.id}.log` : ''}
 \`\`\`
 `;
 }

@@ -1,6 +1,6 @@
 import { PortcullisError } from '@portcullis/core';
 import type { FilterDefinition, Plugin } from '@portcullis/core';
-import { didYouMean, discoverPlugins, indexPlugins, isPackageName, loadPlugin, readConfigFile } from '@portcullis/core/plugin-loading';
+import { didYouMean, discoverPlugins, indexPlugins, installHint, isPackageName, loadPlugin, readConfigFile } from '@portcullis/core/plugin-loading';
 
 /**
  * Find a filter by id among the plugins of the config (when there is one; these must load) and the plugin
@@ -39,11 +39,10 @@ export async function findFilter(id: string, configPath: string | undefined): Pr
   const entry = registry.filters.get(id);
   if (entry) return entry.definition;
   const known = [...registry.filters.keys()].sort();
-  // Only a name that can be a package gets an install hint: never a pattern or a path typed as the id.
   const guess = `@portcullis/filter-${id.split('-')[0]}`;
   throw new PortcullisError(
     'FILTER_UNKNOWN',
     `unknown filter "${id}"${didYouMean(id, known)}; ${known.length ? `known filters: ${known.join(', ')}` : 'no filter plugin is installed'}${problems.length ? `\n  (plugins that failed to load: ${problems.join('; ')})` : ''}`,
-    isPackageName(guess) ? { hint: `install the plugin that provides it, e.g. npm install ${guess}` } : {},
+    { hint: isPackageName(guess) ? `the plugin that provides it may be ${guess}; ${installHint(guess, dir)}` : undefined },
   );
 }

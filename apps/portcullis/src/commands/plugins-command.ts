@@ -1,6 +1,9 @@
-import { discoverPlugins, loadPlugin, readConfigFile } from '@portcullis/core/engine';
+import { discoverPlugins, installHint, loadPlugin, pluginSearchPath, readConfigFile } from '@portcullis/core/plugin-loading';
 
-/** `portcullis plugins`: what is installed next to the config, and what the config wants but lacks. */
+/**
+ * `portcullis plugins`: the plugins visible from the config's folder, where portcullis is installed and
+ * PORTCULLIS_PLUGIN_PATH (the places `start` loads them from), and what the config wants but lacks.
+ */
 export async function runPluginsCommand(args: { configPath?: string | undefined; json: boolean }): Promise<number> {
   const { raw, dir, file } = await readConfigFile({ configPath: args.configPath });
   const configured = Array.isArray((raw as { plugins?: unknown })?.plugins) ? (raw as { plugins: string[] }).plugins : [];
@@ -13,13 +16,14 @@ export async function runPluginsCommand(args: { configPath?: string | undefined;
       installed.push({ ...p, filters: [], actions: [], error: (error as Error).message });
     }
   }
+  const searched = pluginSearchPath(dir).map((p) => ({ dir: p.dir, why: p.why }));
   const names = new Set(installed.map((p) => p.name));
   const missing = configured.filter((n) => !n.startsWith('.') && !n.startsWith('/') && !names.has(n));
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ config: file ?? null, dir, installed, missing }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ config: file ?? null, dir, searched, installed, missing }, null, 2)}\n`);
     return missing.length ? 1 : 0;
   }
-  const out = [`plugins visible from ${dir}${file ? ` (config ${file})` : ''}:`];
+  const out = [`plugins visible from ${searched.map((p) => `${p.dir} (${p.why})`).join(', ')}${file ? `; config ${file}` : ''}:`];
   if (!installed.length) out.push('  (none)');
   for (const p of installed) {
     const what = [p.filters.length ? `filters: ${p.filters.join(', ')}` : '', p.actions.length ? `actions: ${p.actions.join(', ')}` : ''].filter(Boolean).join('; ');
@@ -27,8 +31,7 @@ export async function runPluginsCommand(args: { configPath?: string | undefined;
   }
   if (missing.length) {
     out.push('', 'configured but not installed:');
-    for (const m of missing) out.push(`  ${m}`);
-    out.push('', `install them with:\n  cd ${dir} && npm install ${missing.join(' ')}`);
+    for (const m of missing) out.push(`  ${m}`, `    ${installHint(m, dir).replace(/\n\s+/g, '\n    ')}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);
   return missing.length ? 1 : 0;

@@ -164,10 +164,16 @@ export class FleetLink {
   }
 
   private liftBan(jailName: unknown, target: unknown): void {
-    if (typeof jailName !== 'string' || typeof target !== 'string') return this.refused('unban without jail or target');
+    if (typeof jailName !== 'string' || typeof target !== 'string') {
+      this.refused('unban without jail or target');
+      return;
+    }
     const jail = this.jails.get(jailName);
     const net = parseNetwork(target);
-    if (!jail || !net || net.canonical !== target) return this.refused(`unban of ${JSON.stringify(target.slice(0, 64))} in ${JSON.stringify(jailName.slice(0, 64))}`);
+    if (!jail || !net || net.canonical !== target) {
+      this.refused(`unban of ${JSON.stringify(target.slice(0, 64))} in ${JSON.stringify(jailName.slice(0, 64))}`);
+      return;
+    }
     jail.unban(net.canonical);
   }
 

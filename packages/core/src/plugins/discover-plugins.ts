@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { type PluginSearchOptions, nodeModulesFolders, pluginSearchPath } from './plugin-search-path.js';
 
 /** An installed package that declares itself a Portcullis plugin (`keywords: ["portcullis-plugin"]`). */
 export interface InstalledPlugin {
@@ -9,15 +10,15 @@ export interface InstalledPlugin {
 }
 
 /**
- * List the plugin packages Node would find from `dir`: every `node_modules` from `dir` up to the root,
- * nearest first (a package found nearer shadows one further up, as Node resolves it).
+ * List the plugin packages Node would find by the plugin search path ({@link pluginSearchPath}): every
+ * `node_modules` from the config's folder up to the root, then from where Portcullis is installed, then
+ * from `PORTCULLIS_PLUGIN_PATH`; nearest first (a package found earlier shadows a later one, as
+ * {@link loadPlugin} resolves it).
  */
-export function discoverPlugins(dir: string): InstalledPlugin[] {
+export function discoverPlugins(dir: string, options: PluginSearchOptions = {}): InstalledPlugin[] {
   const found = new Map<string, InstalledPlugin>();
-  for (let d = dir; ; d = dirname(d)) {
-    const nm = join(d, 'node_modules');
+  for (const { dir: nm } of nodeModulesFolders(pluginSearchPath(dir, options))) {
     if (existsSync(nm)) for (const p of scan(nm)) if (!found.has(p.name)) found.set(p.name, p);
-    if (dirname(d) === d) break;
   }
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ActionDefinition } from '../contract/action-definition.js';
 import { dryRunAction } from '../actions/dry-run-action.js';
 import { PortcullisError } from '../util/errors.js';
-import { isPackageName, isPluginPath } from './package-name.js';
 import type { FilterDefinition } from '../contract/filter-definition.js';
 import type { FleetDefinition } from '../contract/fleet.js';
 import { PLUGIN_API_VERSION, type Plugin } from '../contract/plugin-api.js';
+import { checkPluginFilePermissions } from './plugin-file-permissions.js';
+import { type PluginSearchOptions, findPluginEntry, installHint, isPackageName, nodeModulesFolders, pluginSearchPath } from './plugin-search-path.js';
 
 /** Filters and actions of the loaded plugins, by id, plus which package gave each. */
 export interface PluginRegistry {
@@ -22,13 +22,13 @@ export interface PluginRegistry {
 }
 
 /**
- * Load plugins by package name (or path) from `dir`, the config file's folder, the way Node would
- * resolve them from a file there; check their shape and plugin API version; index their ids.
- * The built-in `dry-run` action is always present.
+ * Load plugins by package name (or path) as {@link loadPlugin} does from `dir`, the config file's
+ * folder; check their shape and plugin API version; index their ids. The built-in `dry-run` action is
+ * always present.
  */
-export async function resolvePlugins(names: readonly string[], dir: string): Promise<PluginRegistry> {
+export async function resolvePlugins(names: readonly string[], dir: string, options: PluginSearchOptions = {}): Promise<PluginRegistry> {
   const plugins: Plugin[] = [];
-  for (const name of names) plugins.push(await loadPlugin(name, dir));
+  for (const name of names) plugins.push(await loadPlugin(name, dir, options));
   return indexPlugins(plugins);
 }
 
@@ -63,24 +63,15 @@ export function indexPlugins(plugins: readonly Plugin[]): PluginRegistry {
   return { plugins, filters, actions, fleets };
 }
 
-/** Import one plugin package (or file) as seen from `dir` and validate it. */
-export async function loadPlugin(name: string, dir: string): Promise<Plugin> {
-  const isPath = isPluginPath(name) || isAbsolute(name);
-  if (!isPath && !isPackageName(name)) {
-    throw new PortcullisError('PLUGIN_INVALID', `"${name}" is neither a package name nor a path to a plugin module`, {
-      hint: 'list plugins by package name (@portcullis/filter-sshd) or by path (./my-plugin.mjs)',
-    });
-  }
-  let file: string;
-  try {
-    file = isPath ? resolve(dir, name) : createRequire(join(dir, 'noop.js')).resolve(name);
-  } catch (error) {
-    throw new PortcullisError('PLUGIN_NOT_INSTALLED', `plugin ${name} is not installed (looked from ${dir})`, {
-      hint: `npm install ${name}`,
-      cause: error,
-    });
-  }
-  if (isPath && !existsSync(file)) throw new PortcullisError('PLUGIN_NOT_INSTALLED', `plugin file ${file} does not exist`);
+/**
+ * Import one plugin package (or file) and validate it. A path is taken relative to `dir` (the config's
+ * folder); a package name is looked up from `dir`, then where Portcullis is installed, then
+ * `PORTCULLIS_PLUGIN_PATH` (see {@link pluginSearchPath}). The file must pass
+ * {@link checkPluginFilePermissions} before it is imported.
+ */
+export async function loadPlugin(name: string, dir: string, options: PluginSearchOptions = {}): Promise<Plugin> {
+  const file = locatePlugin(name, dir, options);
+  checkPluginFilePermissions(name, file);
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
@@ -88,6 +79,29 @@ export async function loadPlugin(name: string, dir: string): Promise<Plugin> {
     throw new PortcullisError('PLUGIN_INVALID', `plugin ${name} failed to load: ${(error as Error).message}`, { cause: error });
   }
   return checkPlugin(mod.default, name);
+}
+
+/** The file a `plugins` entry names, or a PLUGIN_NOT_INSTALLED error that lists every place looked in. */
+export function locatePlugin(name: string, dir: string, options: PluginSearchOptions = {}): string {
+  if (name.startsWith('.') || isAbsolute(name)) {
+    const file = resolve(dir, name);
+    if (existsSync(file)) return file;
+    throw new PortcullisError('PLUGIN_NOT_INSTALLED', `plugin file ${file} does not exist`, {
+      hint: name.startsWith('.') ? `a relative plugin path is taken from the config's folder (${dir})` : undefined,
+    });
+  }
+  if (!isPackageName(name)) {
+    throw new PortcullisError('PLUGIN_NOT_INSTALLED', `plugin "${name}" is neither an npm package name nor a path`, {
+      hint: 'list package names ("@portcullis/filter-sshd") or paths starting with ./, ../ or / ("./my-plugin.mjs")',
+    });
+  }
+  const places = pluginSearchPath(dir, options);
+  const file = findPluginEntry(name, places);
+  if (file !== undefined) return file;
+  const looked = new Map<string, string[]>();
+  for (const { dir: folder, why } of nodeModulesFolders(places)) looked.set(why, [...(looked.get(why) ?? []), folder]);
+  const where = [...looked].map(([why, folders]) => `${folders.join(', ')} (${why})`).join('; ');
+  throw new PortcullisError('PLUGIN_NOT_INSTALLED', `plugin ${name} is not installed; looked in ${where}`, { hint: installHint(name, dir) });
 }
 
 /** Check a module's default export is a plugin built for a compatible plugin API. */
