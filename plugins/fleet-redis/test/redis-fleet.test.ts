@@ -71,7 +71,9 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('Redis fleet bac
     await redis?.destroy();
   });
 
-  const [a, b, c] = [0, 1, 2].map((i) => () => nodes[i]!);
+  const a = () => nodes[0]!;
+  const b = () => nodes[1]!;
+  const c = () => nodes[2]!;
 
   it('counts failures fleet-wide and lets exactly one node decide the ban', async () => {
     const f = { jail: 'sshd', key: '198.51.100.7', findtime: 600_000, maxretry: 5 };
