@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { type BanTicket, formatDuration } from '@portcullis/core';
 import { cleanLine, fillTemplate } from './clean-text.js';
+import type { NetworkInfo } from './rdap-network.js';
 
 /** A plain-text message (the action never sends HTML). */
 export interface Mail {
@@ -38,7 +39,15 @@ function quotedLines(ticket: BanTicket, max: number): string[] {
   return [head, ...lines.map((l) => `  | ${cleanLine(l)}`)];
 }
 
-function facts(ticket: BanTicket, names: ReadonlyMap<string, string>): string[] {
+/** RDAP facts about the network of `ip` (nothing when whois is off or the lookup gave nothing in time). */
+function networkLines(ip: string, whois: ReadonlyMap<string, NetworkInfo>, indent = ''): string[] {
+  const info = whois.get(ip);
+  if (!info) return [];
+  const named = [info.network, info.name, info.country && `(${info.country})`].filter(Boolean).join(' ');
+  return [`${indent}Network:   ${named}`, ...(info.abuse ? [`${indent}Abuse:     ${info.abuse}`] : [])];
+}
+
+function facts(ticket: BanTicket, names: ReadonlyMap<string, string>, whois: ReadonlyMap<string, NetworkInfo>): string[] {
   const users = (ticket.users ?? []).map((u) => cleanLine(u, 64));
   return [
     `Address:   ${withName(ticket.ip, names)}`,
@@ -49,6 +58,7 @@ function facts(ticket: BanTicket, names: ReadonlyMap<string, string>): string[] 
     `Banned at: ${iso(ticket.time)}`,
     ...(ticket.reason ? [`Reason:    ${ticket.reason}`] : []),
     ...(users.length ? [`Users:     ${users.join(', ')}`] : []),
+    ...networkLines(ticket.ip, whois),
   ];
 }
 
@@ -57,6 +67,7 @@ export function banMessage(
   ticket: BanTicket,
   names: ReadonlyMap<string, string>,
   settings: ComposeSettings,
+  whois: ReadonlyMap<string, NetworkInfo> = new Map(),
 ): Mail {
   const subject = fillTemplate(settings.subject, {
     jail: ticket.jail,
@@ -69,7 +80,7 @@ export function banMessage(
   const body = [
     `Portcullis on ${hostname()} banned ${ticket.ip} in jail ${ticket.jail}.`,
     '',
-    ...facts(ticket, names),
+    ...facts(ticket, names, whois),
     '',
     ...quotedLines(ticket, settings.maxLinesPerBan),
   ];
@@ -83,6 +94,7 @@ export function digestMessage(
   names: ReadonlyMap<string, string>,
   settings: ComposeSettings,
   why: string,
+  whois: ReadonlyMap<string, NetworkInfo> = new Map(),
 ): Mail {
   const bans = notices.filter((n) => n.kind === 'ban').map((n) => n.ticket);
   const unbans = notices.filter((n) => n.kind === 'unban').map((n) => n.ticket);
@@ -101,6 +113,12 @@ export function digestMessage(
   }
   if (unbans.length) {
     out.push('Unbans:', ...unbans.map((t) => `  ${t.ip}`), '');
+  }
+  const networks = bans.filter((t) => whois.has(t.ip));
+  if (networks.length) {
+    out.push('Networks (RDAP):');
+    for (const t of networks) out.push(`  ${t.ip}`, ...networkLines(t.ip, whois, '    '));
+    out.push('');
   }
   const detailed = bans.slice(0, DIGEST_DETAIL);
   for (const t of detailed) {

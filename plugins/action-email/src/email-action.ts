@@ -5,9 +5,13 @@ import {
   defineAction,
   parseAddress,
 } from '@portcullis/core';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { type Mail, type Notice, banMessage, digestMessage, lifecycleMessage } from './compose-message.js';
 import { type EmailOptions, emailOptions } from './options.js';
+import { RdapLookup } from './rdap-lookup.js';
+import type { NetworkInfo } from './rdap-network.js';
 import { reverseNames } from './reverse-dns.js';
 import { SendBudget } from './send-budget.js';
 
@@ -31,6 +35,16 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
     socketTimeout: options.timeout,
     tls: { rejectUnauthorized: options.tlsRejectUnauthorized },
   });
+  const rdap =
+    options.whois === 'rdap'
+      ? new RdapLookup({
+          bootstrapUrl: options.rdapBootstrapUrl,
+          baseUrl: options.rdapUrl,
+          timeoutMs: options.rdapTimeout,
+          ttlMs: options.rdapCacheTtl,
+          ca: options.rdapCa ? readFileSync(resolve(ctx.configDir, options.rdapCa), 'utf8') : undefined,
+        })
+      : undefined;
   const budget = new SendBudget(options.maxMessagesPerMinute);
   const pending: Notice[] = [];
   const accepted = new Set<string>();
@@ -74,13 +88,19 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
         )
       : Promise.resolve(new Map<string, string>());
 
+  /** RDAP facts per address; runs beside the PTR lookups and never waits longer than `rdapTimeout`. */
+  const networks = (tickets: readonly BanTicket[]) =>
+    rdap ? rdap.lookup(tickets.map((t) => t.ip)) : Promise.resolve(new Map<string, NetworkInfo>());
+  const lookups = (tickets: readonly BanTicket[]) => Promise.all([names(tickets), networks(tickets)]);
+
   /** Send everything queued as one digest; on failure the queue is kept (oldest first) and the error thrown. */
   const sendPending = async (why: string) => {
     if (pending.length === 0) return;
     const notices = pending.splice(0);
     try {
       const bans = notices.filter((n) => n.kind === 'ban').map((n) => n.ticket);
-      await send(digestMessage(jail, notices, await names(bans), options, why));
+      const [nameMap, whois] = await lookups(bans);
+      await send(digestMessage(jail, notices, nameMap, options, why, whois));
       retryMs = FIRST_RETRY_MS;
     } catch (error) {
       pending.unshift(...notices);
@@ -120,9 +140,9 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
     const bans = notices.filter((n) => n.kind === 'ban');
     const unbans = notices.filter((n) => n.kind === 'unban');
     const singles = unbans.length === 0 && bans.length <= room ? bans : bans.slice(0, room - 1);
-    const nameMap = await names(bans.map((n) => n.ticket));
+    const [nameMap, whois] = await lookups(bans.map((n) => n.ticket));
     for (const n of singles) {
-      await send(banMessage(n.ticket, nameMap, options));
+      await send(banMessage(n.ticket, nameMap, options, whois));
       accept([n]);
     }
     const rest = [...bans.slice(singles.length), ...unbans];
@@ -131,7 +151,7 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
       unbans.length && rest.length === unbans.length
         ? 'unban notices'
         : `summary: over ${options.maxMessagesPerMinute} messages per minute`;
-    await send(digestMessage(jail, rest, nameMap, options, why));
+    await send(digestMessage(jail, rest, nameMap, options, why, whois));
     accept(rest);
   };
 

@@ -33,6 +33,21 @@ export const emailOptions = z.object({
   /** Look up the PTR name of each address (with `reverseDnsTimeout`). The name is attacker-controlled too. */
   reverseDns: z.boolean().default(false),
   reverseDnsTimeout: durationOption.default(1500),
+  /**
+   * `rdap`: look up each banned address's network over RDAP (HTTPS) and add its name, country and abuse contact
+   * to the mail — the WHOIS section of fail2ban's `action_mwl`. Written by whoever registered the network.
+   */
+  whois: z.union([z.literal(false), z.literal('rdap')]).default(false),
+  /** Folder of IANA's RDAP bootstrap files (`ipv4.json`, `ipv6.json`) that name the registry of an address. */
+  rdapBootstrapUrl: z.string().url().default('https://data.iana.org/rdap/'),
+  /** One RDAP server for every address instead of the bootstrap (e.g. `https://rdap.db.ripe.net/`). */
+  rdapUrl: z.string().url().optional(),
+  /** Longest a mail waits for RDAP: what has not answered by then is left out. */
+  rdapTimeout: durationOption.default(3000),
+  /** How long a network's answer is reused for other addresses of that network (and the bootstrap files). */
+  rdapCacheTtl: durationOption.default(86_400_000),
+  /** PEM file of extra CA certificates for the RDAP server (a private mirror); relative to the config file. */
+  rdapCa: z.string().min(1).optional(),
   /** false: one message per ban; a duration: one message per window with every ban of the window. */
   digest: z.union([z.literal(false), durationOption]).default(false),
   notifyStart: z.boolean().default(false),
