@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../src/util/errors.js';
 import { loadConfig, parseConfig } from '../src/compose/load-config.js';
+import { PLUGIN_API_VERSION } from '../src/contract/plugin-api.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures/config');
 
@@ -94,7 +95,7 @@ jails:
     const error = (await parseConfig({ plugins: [join(fixtures, 'old-plugin.mjs')], jails: {} }, { dir: fixtures }).catch((e: unknown) => e)) as PortcullisError;
     expect(error.code).toBe('PLUGIN_API_MISMATCH');
     expect(error.message).toContain('0.3.0');
-    expect(error.message).toContain('1.0.0');
+    expect(error.message).toContain(PLUGIN_API_VERSION);
   });
 
   it('falls back to the embedded defaults when there is no config file', async () => {
