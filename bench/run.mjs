@@ -22,7 +22,10 @@ const lines = Number(arg('lines', 1_000_000));
 const cli = process.env.BENCH_CLI ?? join(root, 'apps/portcullis/dist/cli.js');
 const dataDir = join(root, 'bench/data');
 const log = arg('log', join(dataDir, lines === 1_000_000 ? 'auth.log' : `auth-${lines}.log`));
-const expectedFile = arg('expected', filter === 'sshd' && !mode ? log.replace(/\.log$/, '.expected.json') : undefined);
+const expectedFile = arg(
+  'expected',
+  filter === 'sshd' && !mode ? log.replace(/\.log$/, '.expected.json') : undefined,
+);
 
 if (!existsSync(cli)) {
   console.error(`${cli} is missing: build the CLI first (pnpm build)`);
@@ -34,9 +37,13 @@ if (!existsSync(log)) {
     process.exit(2);
   }
   const name = log.slice(dataDir.length + 1).replace(/\.log$/, '');
-  const gen = spawnSync(process.execPath, [join(root, 'bench/generate-auth-log.mjs'), '--lines', String(lines), '--out', dataDir, '--name', name], {
-    stdio: 'inherit',
-  });
+  const gen = spawnSync(
+    process.execPath,
+    [join(root, 'bench/generate-auth-log.mjs'), '--lines', String(lines), '--out', dataDir, '--name', name],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (gen.status !== 0) process.exit(gen.status ?? 1);
 }
 
@@ -44,7 +51,10 @@ const rssFile = join(tmpdir(), `portcullis-bench-rss-${process.pid}`);
 const argv = ['--require', join(root, 'bench/rss-hook.cjs'), cli, 'test-filter', filter, log, '--json'];
 if (mode) argv.push('--option', `mode=${mode}`);
 const started = process.hrtime.bigint();
-const child = spawn(process.execPath, argv, { env: { ...process.env, BENCH_RSS_FILE: rssFile }, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, argv, {
+  env: { ...process.env, BENCH_RSS_FILE: rssFile },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 // The output is only collected while the child runs and checked after it exits: parsing JSON here, on
 // the machine's other core, would slow the pipe down and time this script instead of test-filter.
 const chunks = [];
@@ -64,7 +74,12 @@ for (const p of Buffer.concat(chunks).toString('utf8').split('\n')) {
     badJson++;
   }
 }
-const rssKiB = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) : Number.NaN;
+/** `[peak RSS KiB, CPU seconds]` as bench/rss-hook.cjs recorded them. */
+function usage(file) {
+  const [kib, user, sys] = existsSync(file) ? readFileSync(file, 'utf8').split(' ').map(Number) : [];
+  return [kib ?? Number.NaN, ((user ?? Number.NaN) + (sys ?? Number.NaN)) / 1e6];
+}
+const [rssKiB, cpuSeconds] = usage(rssFile);
 rmSync(rssFile, { force: true });
 if (code !== 0) {
   console.error(`test-filter exited with ${code}`);
@@ -81,22 +96,37 @@ if (expectedFile && existsSync(expectedFile)) {
     if (got !== n) diffs.push({ host, expected: n, got });
   }
   for (const [host, got] of perHost) if (!(host in expected.hosts)) diffs.push({ host, expected: 0, got });
-  comparison = { checked: true, expectedFailures: expected.failures, hostsDiffering: diffs.length, sample: diffs.slice(0, 10) };
+  comparison = {
+    checked: true,
+    expectedFailures: expected.failures,
+    hostsDiffering: diffs.length,
+    sample: diffs.slice(0, 10),
+  };
 }
 
 // The floor: the simplest Node program (bench/floor.mjs) on the same log, in the same run, same RSS hook.
 async function runFloor() {
   const floorRss = `${rssFile}-floor`;
   const t0 = process.hrtime.bigint();
-  const proc = spawn(process.execPath, ['--require', join(root, 'bench/rss-hook.cjs'), join(root, 'bench/floor.mjs'), log], { env: { ...process.env, BENCH_RSS_FILE: floorRss }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    ['--require', join(root, 'bench/rss-hook.cjs'), join(root, 'bench/floor.mjs'), log],
+    { env: { ...process.env, BENCH_RSS_FILE: floorRss }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   const status = await new Promise((resolve) => proc.on('close', resolve));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  const kib = existsSync(floorRss) ? Number(readFileSync(floorRss, 'utf8')) : Number.NaN;
+  const [kib, cpu] = usage(floorRss);
   rmSync(floorRss, { force: true });
   if (status !== 0) throw new Error(`bench/floor.mjs exited with ${status}`);
-  return { seconds: Number(secs.toFixed(3)), linesPerSecond: Math.round(total / secs), peakRssMiB: Number((kib / 1024).toFixed(1)), ...JSON.parse(out) };
+  return {
+    seconds: Number(secs.toFixed(3)),
+    cpuSeconds: Number(cpu.toFixed(3)),
+    linesPerSecond: Math.round(total / secs),
+    peakRssMiB: Number((kib / 1024).toFixed(1)),
+    ...JSON.parse(out),
+  };
 }
 const floor = await runFloor();
 
@@ -105,6 +135,7 @@ const result = {
   mode: mode ?? 'default',
   lines: total,
   seconds: Number(seconds.toFixed(3)),
+  cpuSeconds: Number(cpuSeconds.toFixed(3)),
   linesPerSecond: Math.round(total / seconds),
   peakRssMiB: Number((rssKiB / 1024).toFixed(1)),
   failures,
@@ -115,21 +146,32 @@ const result = {
   floor,
   /** Portcullis's speed as a multiple of the floor's (> 1: faster than the simplest Node program). */
   floorRatio: Number((floor.seconds / seconds).toFixed(2)),
+  /** The same by CPU time (user + system): steadier than wall clock on a shared, loaded machine. */
+  floorCpuRatio: Number((floor.cpuSeconds / cpuSeconds).toFixed(2)),
 };
 const rows = [
   ['filter', `${filter} (${result.mode})`],
   ['lines', total.toLocaleString('en')],
-  ['time', `${result.seconds} s`],
+  ['time', `${result.seconds} s (CPU ${result.cpuSeconds} s)`],
   ['lines/s', result.linesPerSecond.toLocaleString('en')],
   ['peak RSS', `${result.peakRssMiB} MiB`],
-  ['failures', `${failures.toLocaleString('en')}${comparison.checked ? ` (expected ${comparison.expectedFailures.toLocaleString('en')})` : ''}`],
+  [
+    'failures',
+    `${failures.toLocaleString('en')}${comparison.checked ? ` (expected ${comparison.expectedFailures.toLocaleString('en')})` : ''}`,
+  ],
   ['hosts', perHost.size.toLocaleString('en')],
-  ['floor (readline + regex + Map)', `${floor.seconds} s, ${floor.linesPerSecond.toLocaleString('en')} lines/s, ${floor.peakRssMiB} MiB`],
-  ['speed vs floor', `${result.floorRatio}×`],
+  [
+    'floor (readline + regex + Map)',
+    `${floor.seconds} s (CPU ${floor.cpuSeconds} s), ${floor.linesPerSecond.toLocaleString('en')} lines/s, ${floor.peakRssMiB} MiB`,
+  ],
+  ['speed vs floor', `${result.floorRatio}× wall, ${result.floorCpuRatio}× CPU`],
 ];
 if (comparison.checked) rows.push(['hosts differing', String(comparison.hostsDiffering)]);
 const width = Math.max(...rows.map((r) => r[0].length));
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
 if (comparison.checked && comparison.hostsDiffering > 0) console.log('first differences:', comparison.sample);
-writeFileSync(join(root, `bench/results${mode ? `-${filter}-${mode}` : ''}.json`), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(
+  join(root, `bench/results${mode ? `-${filter}-${mode}` : ''}.json`),
+  `${JSON.stringify(result, null, 2)}\n`,
+);
 if (comparison.checked && comparison.hostsDiffering > 0) process.exitCode = 1;
