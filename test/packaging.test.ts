@@ -1,7 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -27,7 +28,7 @@ let work: string;
 /** A stand-in for the clone on the server: `release/` from `pnpm release:pack` and the repository's `dist/`. */
 let clone: string;
 let release: string;
-const npmEnv = { TZ: 'UTC', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const npmEnv: Record<string, string> = { TZ: 'UTC', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 /** The environment of a user's shell: without the npm_config_* settings pnpm passes to the test run. */
 const userEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k)));
 
@@ -57,6 +58,26 @@ function spawnable(cmd: string): boolean {
   }
 }
 
+/**
+ * better-sqlite3 compiles itself from source when its prebuilt binary cannot be downloaded (as here): two
+ * minutes of C++ per install. The workspace already compiled the same version for this Node, so it is offered to
+ * prebuild-install as a local prebuild (`npm_config_better_sqlite3_local_prebuilds`, looked up by exact version
+ * and ABI): what the installs get is the binary they would have compiled, and a version the registry resolves
+ * differently simply compiles as before.
+ */
+function offerLocalPrebuild(dir: string): void {
+  const pkgDir = dirname(createRequire(join(root, 'packages/store-sqlite/package.json')).resolve('better-sqlite3/package.json'));
+  const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
+  const binary = join(pkgDir, 'build/Release/better_sqlite3.node');
+  if (!existsSync(binary)) return;
+  const stage = join(dir, 'stage');
+  mkdirSync(join(stage, 'build/Release'), { recursive: true });
+  cpSync(binary, join(stage, 'build/Release/better_sqlite3.node'));
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  run('tar', ['-czf', join(dir, name), '-C', stage, 'build/Release/better_sqlite3.node'], dir);
+  Object.assign(npmEnv, { npm_config_better_sqlite3_local_prebuilds: dir });
+}
+
 /** The first ```sh block after `heading` in a Markdown file, as the lines a user types. */
 function shellBlock(file: string, heading: string, nth = 0): string {
   const text = readFileSync(join(root, file), 'utf8');
@@ -76,6 +97,7 @@ describe.skipIf(skip !== undefined && process.env.CI !== 'true')('packaging: ins
     release = join(clone, 'release');
     mkdirSync(clone);
     run('pnpm', ['run', 'release:pack', '--out', release], root, 600_000);
+    offerLocalPrebuild(join(work, 'prebuilds'));
     cpSync(join(root, 'dist'), join(clone, 'dist'), { recursive: true });
   }, 600_000);
 
