@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { type Stats, chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { PortcullisError } from '@portcullis/core';
@@ -17,9 +18,14 @@ const IDLE_TIMEOUT_MS = 10 * 60_000;
  * removes a stale socket (left by a daemon that was killed). Call it before starting the jails.
  */
 export async function claimSocketPath(path: string): Promise<void> {
-  let stat: ReturnType<typeof lstatSync>;
+  let stat: Stats;
   try {
-    stat = lstatSync(path);
+    // Not lstatSync: Node's synchronous stat calls leave their result in one shared array, and its
+    // realpathSync (used by require and import, with a cache) reads that array to stop at a socket or a FIFO.
+    // After lstatSync of the stale socket a killed daemon leaves, the next lazy import of a package behind a
+    // symlink (prom-client under pnpm, for `metrics:`) stopped at the link and could not find the package's
+    // own dependencies: "Cannot find module 'tdigest'". The promise API keeps its result to itself.
+    stat = await lstat(path);
   } catch {
     return; // nothing there
   }
