@@ -25,6 +25,7 @@ const SLIM_COLUMNS = `jail, ip, family, time, bantime, expires, failures, ban_co
 export class SqliteBanStore implements BanStore {
   private readonly stmts;
   private readonly insertBan: (ban: StoredBan) => void;
+  private readonly deleteBans: (jail: string, ips: readonly string[]) => number;
 
   private constructor(
     private readonly db: Database.Database,
@@ -66,6 +67,12 @@ export class SqliteBanStore implements BanStore {
       // A ban re-applied at start ('restore') is the same ban, not a new offence.
       if (ban.reason !== 'restore') this.stmts.history.run(row.jail, row.ip, row.time, row.expires);
     });
+    // One commit for a whole batch: ~5 µs a ban instead of a WAL commit (~40 µs) each.
+    this.deleteBans = db.transaction((jail: string, ips: readonly string[]) => {
+      let n = 0;
+      for (const ip of ips) n += this.stmts.remove.run(jail, ip).changes;
+      return n;
+    });
   }
 
   /**
@@ -82,6 +89,10 @@ export class SqliteBanStore implements BanStore {
 
   removeBan(jail: string, ip: string): boolean {
     return this.stmts.remove.run(jail, ip).changes > 0;
+  }
+
+  removeBans(jail: string, ips: readonly string[]): number {
+    return this.deleteBans(jail, ips);
   }
 
   currentBans(jail?: string, options: { lines?: boolean } = {}): StoredBan[] {

@@ -4,6 +4,9 @@ import type { BanTicket } from '../contract/ban-ticket.js';
 import { defineAction } from '../contract/plugin-api.js';
 import type { StandardSchemaV1 } from '../contract/standard-schema.js';
 
+/** Events per write. */
+const WRITE_SLICE = 500;
+
 /** Options of the dry-run action. */
 interface DryRunOptions {
   /** JSON-lines file to append events to; stdout when absent. Relative paths resolve from the config folder. */
@@ -39,7 +42,7 @@ const dryRunOptions: StandardSchemaV1<unknown, DryRunOptions> = {
 /**
  * The built-in `dry-run` action: touches nothing, appends one JSON line per event
  * (`{"event":"ban","jail","ip","time","bantime","failures"}`) to `options.file` or stdout.
- * Each batch is written with one synchronous write as it happens, so a reader sees events at once.
+ * Each batch is written as it happens (synchronous writes of up to 500 events), so a reader sees events at once.
  */
 export const dryRunAction = defineAction({
   id: 'dry-run',
@@ -49,29 +52,35 @@ export const dryRunAction = defineAction({
     const path = options.file === undefined ? undefined : resolve(ctx.configDir, options.file);
     let fd: number | undefined;
     const write = (event: string, tickets: readonly BanTicket[]) => {
-      if (tickets.length === 0) return;
-      let text = '';
-      for (const t of tickets) {
-        text += `${JSON.stringify({
-          event,
-          jail: t.jail,
-          ip: t.ip,
-          time: new Date(event === 'ban' ? t.time : Date.now()).toISOString(),
-          bantime: t.bantime < 0 ? -1 : Math.round(t.bantime / 1000),
-          failures: t.failures,
-          ...(t.reason && t.reason !== 'failures' ? { reason: t.reason } : {}),
-        })}\n`;
+      // An unban happens now: one date for the batch (`unban --all` writes a million of them).
+      const now = new Date().toISOString();
+      // A write per slice, not per batch: a batch can hold a million bans (a restart restoring them), and
+      // its text in one string would be ~150 MB; slices stay small, short-lived strings.
+      for (let at = 0; at < tickets.length; at += WRITE_SLICE) {
+        let text = '';
+        for (let i = at; i < Math.min(tickets.length, at + WRITE_SLICE); i++) {
+          const t = tickets[i]!;
+          text += `${JSON.stringify({
+            event,
+            jail: t.jail,
+            ip: t.ip,
+            time: event === 'ban' ? new Date(t.time).toISOString() : now,
+            bantime: t.bantime < 0 ? -1 : Math.round(t.bantime / 1000),
+            failures: t.failures,
+            ...(t.reason && t.reason !== 'failures' ? { reason: t.reason } : {}),
+          })}\n`;
+        }
+        if (path === undefined) {
+          process.stdout.write(text);
+          continue;
+        }
+        if (fd === undefined) {
+          mkdirSync(dirname(path), { recursive: true });
+          fd = openSync(path, 'a', 0o640);
+        }
+        writeSync(fd, text);
       }
-      if (path === undefined) {
-        process.stdout.write(text);
-        return;
-      }
-      if (fd === undefined) {
-        mkdirSync(dirname(path), { recursive: true });
-        fd = openSync(path, 'a', 0o640);
-      }
-      writeSync(fd, text);
-      if (options.fsync) fsyncSync(fd);
+      if (fd !== undefined && options.fsync) fsyncSync(fd);
     };
     return {
       async start() {},
