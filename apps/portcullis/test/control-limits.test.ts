@@ -204,6 +204,12 @@ describe('client errors name what happened', () => {
     const sink = collect();
     expect(((await request(short, 'banned', {}, { sink }).catch((e: unknown) => e)) as Error).message).toMatch(/announced 3 item\(s\) but sent 2/);
 
+    // A daemon that does not know `stream` answers in one line: printed just the same.
+    const old = await fake('{"v":1,"id":0,"ok":true,"result":{"name":"sshd","banned":[{"ip":"192.0.2.1"}]}}\n', 'silent');
+    io.text.out = '';
+    expect(await runStatus('sshd', { socket: old, json: true, stdout: io.stdout, stderr: io.stderr })).toBe(EXIT.ok);
+    expect(JSON.parse(io.text.out)).toEqual({ name: 'sshd', banned: [{ ip: '192.0.2.1' }] });
+
     // And nothing there at all is "no daemon".
     expect(await request(join(tmpdir(), `none-${process.pid}.sock`), 'ping').catch((e: unknown) => e)).toBeInstanceOf(NoDaemonError);
   });

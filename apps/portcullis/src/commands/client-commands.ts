@@ -95,6 +95,12 @@ export async function runClientCommand(cmd: ControlCommand, args: Record<string,
   }
   if (!response.ok) return fail(options, EXIT.failed, response.error);
   if (printer !== undefined) {
+    // A daemon that answered in one line (it did not know `stream`): print that answer the same way.
+    if (!printer.started) {
+      const { [field!]: list, ...rest } = (field === '' ? { '': response.result } : response.result) as Record<string, unknown>;
+      printer.head(field === '' ? [] : rest, field!);
+      if (Array.isArray(list) && list.length) printer.part(list);
+    }
     printer.end();
     return printer.items === 0 && (args.all === true || args.ip !== undefined) ? EXIT.failed : EXIT.ok;
   }

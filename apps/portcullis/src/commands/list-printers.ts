@@ -4,6 +4,8 @@ import type { ListRenderer } from '../control/control-render.js';
 /** A list answer printed as it arrives; `end` once it is complete. */
 interface ListPrinter extends ListSink {
   readonly items: number;
+  /** True once the head was printed. */
+  readonly started: boolean;
   end(): void;
 }
 
@@ -13,12 +15,14 @@ interface ListPrinter extends ListSink {
  */
 export class JsonListPrinter implements ListPrinter {
   items = 0;
+  started = false;
   private indent = '  ';
   private close = ']';
 
   constructor(private readonly out: NodeJS.WritableStream) {}
 
   head(result: unknown, field: string): void {
+    this.started = true;
     if (field === '') {
       this.out.write('[');
       return;
@@ -46,6 +50,7 @@ export class JsonListPrinter implements ListPrinter {
 /** The text of a list answer for people, a part at a time (see ListRenderer). */
 export class TextListPrinter implements ListPrinter {
   items = 0;
+  started = false;
 
   constructor(
     private readonly out: NodeJS.WritableStream,
@@ -53,6 +58,7 @@ export class TextListPrinter implements ListPrinter {
   ) {}
 
   head(result: unknown): void {
+    this.started = true;
     this.write(this.render.head(result));
   }
 
