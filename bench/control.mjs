@@ -1,12 +1,12 @@
-// Control-socket benchmark for large answers (run with `pnpm bench:control`, after `pnpm build`):
-// a daemon (one jail, dry-run action, SQLite store) holds N bans (default 1,000,000): written to its
+// Control-socket benchmark for large answers (run with `pnpm bench:control`, after `pnpm build`).
+// A daemon (one jail, dry-run action, SQLite store) holds N bans (default 1,000,000): written to its
 // database before it starts, in one transaction, and restored (and applied) at start — or, with
-// `--seed socket`, made through bulk `ban` requests on the socket (slower: a commit per ban). Then the real
-// client runs `status sshd --json`, `banned --json` and
-// `unban --all --json`, each with its output in a file. For each: wall time, the exit code, the entries
-// in the output (they must equal N), the CPU time of the daemon and of the client, and the daemon's RSS
-// (VmRSS from /proc, sampled every 20 ms) before and at its peak during the command. Wall times depend on
-// the machine's load (other processes share its cores); CPU times much less. Results go to bench/results-control.json.
+// `--seed socket`, made through bulk `ban` requests (slower: a commit per ban). Then the real client runs
+// `status sshd --json`, `banned --json` and `unban --all --json`, each with its output in a file. For each:
+// wall time, exit code, the entries in the output (they must equal N), the CPU time of the daemon and of
+// the client, and the daemon's RSS (VmRSS, sampled every 20 ms) before and at its peak during the command.
+// Wall times depend on the machine's load (the load average is recorded); CPU times much less.
+// Results go to bench/results-control.json.
 //   node bench/control.mjs [--bans N] [--log-level info|warn] [--seed db|socket]
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

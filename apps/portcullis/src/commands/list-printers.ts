@@ -83,13 +83,16 @@ export class TextListPrinter implements ListPrinter {
 function pretty(value: unknown, indent: string): string {
   const slow = () => JSON.stringify(value, null, 2).replaceAll('\n', `\n${indent}`);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return slow();
+  const inner = `\n${indent}  `;
   let text = '{';
-  let first = true;
-  for (const [key, v] of Object.entries(value)) {
+  let sep = inner;
+  // Parsed JSON: own keys only, in order (for…in allocates no entry arrays).
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
     if (v !== null && typeof v === 'object') return slow();
-    text += `${first ? '' : ','}\n${indent}  ${JSON.stringify(key)}: ${JSON.stringify(v)}`;
-    first = false;
+    text += `${sep}${JSON.stringify(key)}: ${typeof v === 'number' && Number.isFinite(v) ? v : JSON.stringify(v)}`;
+    sep = `,${inner}`;
   }
-  return first ? '{}' : `${text}\n${indent}}`;
+  return sep === inner ? '{}' : `${text}\n${indent}}`;
 }
