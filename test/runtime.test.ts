@@ -99,7 +99,7 @@ describe('Runtime', () => {
       ignored: ['127.0.0.1'],
     });
     expect((await first.runtime.ban('demo', ['192.0.2.9'])).already).toEqual(['192.0.2.9']);
-    expect(await first.runtime.unban(['192.0.2.10', '192.0.2.99'])).toEqual({ unbanned: [{ jail: 'demo', ip: '192.0.2.10' }], notBanned: ['192.0.2.99'] });
+    expect(await first.runtime.unban(['192.0.2.10', '192.0.2.99'])).toEqual({ unbanned: [{ jail: 'demo', ip: '192.0.2.10' }], notBanned: ['192.0.2.99'], invalid: [] });
     await first.runtime.idle();
     await first.runtime.stop();
     running.splice(running.indexOf(first.runtime), 1);

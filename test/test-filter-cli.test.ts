@@ -82,4 +82,18 @@ describe.skipIf(!built && process.env.CI !== 'true')('test-filter CLI output', (
     expect(code).toBe(0);
     expect(out.trimEnd().split('\n').length).toBe(10);
   });
+
+  it('escapes terminal commands and NUL bytes from log lines in its text output', async () => {
+    // A user name that retitles the terminal, clears it and hides the rest behind a NUL.
+    const hostile = join(dir, 'hostile.log');
+    writeFileSync(hostile, 'Feb 25 13:34:10 web1 sshd[1]: Failed password for invalid user x\x1b]0;PWNED\x07\x1b[2J\x00\x9b from 192.0.2.66 port 22 ssh2\n');
+    const text = await run(['test-filter', 'sshd', hostile], 'pipe');
+    expect(text.code).toBe(0);
+    expect(text.out).toContain('failures:          1');
+    expect(text.out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect(text.out).toContain('x\\x1b]0;PWNED\\x07\\x1b[2J\\x00\\x9b from 192.0.2.66');
+    // JSON keeps the text exact (its own escapes).
+    const json = await run(['test-filter', 'sshd', hostile, '--json'], 'pipe');
+    expect(JSON.parse(json.out).user).toBe('x\x1b]0;PWNED\x07\x1b[2J\x00\x9b');
+  });
 });

@@ -69,4 +69,22 @@ describe('CurrentBans', () => {
       expect(bans.get(ip(i))).toMatchObject({ time: i, expires: i + 1000, failures: i % 7, banCount: i });
     expect(bans.all().map((t) => t.banCount)).toEqual(Array.from({ length: 150 }, (_, k) => 4900 + k));
   });
+
+  it('lists bans one at a time, skipping those lifted meanwhile, and takes a ban out whole', () => {
+    const bans = new CurrentBans('sshd');
+    for (let i = 0; i < 200; i++) bans.set(ticket(`10.0.0.${i}`, { failures: i }));
+    const seen: string[] = [];
+    for (const t of bans.tickets()) {
+      seen.push(t.ip);
+      // Lifting most of the table while listing it shrinks and renumbers it (rebuild): nothing breaks.
+      if (seen.length === 10) for (let i = 50; i < 200; i++) bans.delete(`10.0.0.${i}`);
+      expect(t).toEqual({ ...ticket(t.ip, { failures: Number(t.ip.split('.')[3]) }), matches: [], users: undefined });
+    }
+    expect(seen).toHaveLength(50);
+    expect(bans.addresses()).toEqual(seen);
+    expect(bans.take('10.0.0.7')).toEqual({ ...ticket('10.0.0.7', { failures: 7 }), matches: [], users: undefined });
+    expect(bans.take('10.0.0.7')).toBeUndefined();
+    expect(bans.has('10.0.0.7')).toBe(false);
+    expect(bans.size).toBe(49);
+  });
 });

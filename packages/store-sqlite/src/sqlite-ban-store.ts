@@ -104,6 +104,24 @@ export class SqliteBanStore implements BanStore, ProgressStore {
     return removed;
   }
 
+  /** Many at once (`unban --all`): one commit for a whole batch, ~5 µs a ban instead of a WAL commit (~40 µs) each. */
+  removeBans(jail: string, ips: readonly string[]): number {
+    let removed = ips.length;
+    this.write(
+      () => {
+        removed = this.db.transaction(() => {
+          let n = 0;
+          for (const ip of ips) n += this.stmts.remove.run(jail, ip).changes;
+          return n;
+        })();
+      },
+      () => {
+        for (const ip of ips) this.pending.removeBan(jail, ip);
+      },
+    );
+    return removed;
+  }
+
   currentBans(jail?: string, options: { lines?: boolean } = {}): StoredBan[] {
     const slim = options.lines === false;
     const s = this.stmts;

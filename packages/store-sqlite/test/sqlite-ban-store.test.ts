@@ -193,4 +193,15 @@ describe('SqliteBanStore', () => {
     expect(sizeOf()).toBe(after);
     store.close();
   }, 30_000);
+
+  it('removes many bans of a jail in one call, history kept', () => {
+    const store = SqliteBanStore.open(':memory:');
+    for (let i = 0; i < 5; i++) store.addBan(ban(`192.0.2.${i}`));
+    store.addBan(ban('192.0.2.1', { jail: 'other' }));
+    expect(store.removeBans('sshd', ['192.0.2.1', '192.0.2.3', '192.0.2.99'])).toBe(2);
+    expect(store.currentBans('sshd').map((b) => b.ip).sort()).toEqual(['192.0.2.0', '192.0.2.2', '192.0.2.4']);
+    expect(store.currentBans('other').map((b) => b.ip)).toEqual(['192.0.2.1']);
+    expect(store.banCount('192.0.2.1', 'sshd', 0)).toBe(1);
+    store.close();
+  });
 });

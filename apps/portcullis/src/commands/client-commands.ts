@@ -1,8 +1,10 @@
 import { PortcullisError } from '@portcullis/core';
 import { readConfigFile, statePaths } from '@portcullis/core/engine';
-import { NoDaemonError, request } from '../control/control-client.js';
+import { BrokenAnswerError, NoDaemonError, request } from '../control/control-client.js';
 import type { ControlCommand, ControlResponse } from '../control/control-protocol.js';
-import { renderResult } from '../control/control-render.js';
+import { listField, listRenderer, renderResult } from '../control/control-render.js';
+import { escapeControls } from '../output/escape-controls.js';
+import { JsonListPrinter, TextListPrinter } from './list-printers.js';
 
 /** Options every client command takes. */
 export interface ClientOptions {
@@ -79,19 +81,48 @@ export async function runClientCommand(cmd: ControlCommand, args: Record<string,
     if (!(error instanceof PortcullisError)) throw error;
     return fail(options, EXIT.usage, { code: error.code, message: error.message });
   }
+  // A list answer (banned, status of a jail, unban --all) is printed as its parts arrive.
+  const field = listField(cmd, args);
+  const printer = field === undefined ? undefined : options.json ? new JsonListPrinter(out) : new TextListPrinter(out, listRenderer(cmd, args)!);
   let response: ControlResponse;
   try {
-    response = await request(path, cmd, args, cmd === 'reload' ? 120_000 : 30_000);
+    response = await request(path, cmd, args, { timeoutMs: cmd === 'reload' ? 120_000 : 30_000, sink: printer });
     if (response.ok && cmd === 'stop') await waitForExit((response.result as { pid: number }).pid, 60_000);
   } catch (error) {
     if (error instanceof NoDaemonError) return fail(options, EXIT.noDaemon, { code: 'NO_DAEMON', message: error.message });
+    if (error instanceof BrokenAnswerError) return fail(options, EXIT.failed, { code: 'ANSWER_BROKEN', message: error.message });
     return fail(options, EXIT.failed, { code: 'INTERNAL', message: (error as Error).message });
   }
   if (!response.ok) return fail(options, EXIT.failed, response.error);
+  if (printer !== undefined) {
+    // A daemon that answered in one line (it did not know `stream`): print that answer the same way.
+    if (!printer.started) {
+      const { [field!]: list, ...rest } = (field === '' ? { '': response.result } : response.result) as Record<string, unknown>;
+      printer.head(field === '' ? [] : rest, field!);
+      if (Array.isArray(list) && list.length) printer.part(list);
+    }
+    printer.end();
+    return printer.items === 0 && (args.all === true || args.ip !== undefined) ? EXIT.failed : EXIT.ok;
+  }
   if (options.json) out.write(`${JSON.stringify(response.result, null, 2)}\n`);
   else out.write(`${cmd === 'stop' ? 'stopped' : renderResult(cmd, args, response.result)}\n`);
-  if (cmd === 'ban' && (response.result as { invalid: string[] }).invalid.length > 0) return EXIT.failed;
-  return EXIT.ok;
+  return changedNothing(cmd, response.result) ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * `ban` and `unban` exit 1 when an address was invalid, or when nothing that was asked happened (every
+ * address already banned or ignored; none of them banned). Lists: see runClientCommand.
+ */
+function changedNothing(cmd: ControlCommand, result: unknown): boolean {
+  if (cmd === 'ban') {
+    const r = result as { banned: string[]; invalid: string[] };
+    return r.invalid.length > 0 || r.banned.length === 0;
+  }
+  if (cmd === 'unban') {
+    const r = result as { unbanned: unknown[]; invalid?: string[] };
+    return (r.invalid?.length ?? 0) > 0 || r.unbanned.length === 0;
+  }
+  return false;
 }
 
 /** Print an error (JSON on stdout with --json, text on stderr otherwise) and return `code`. */
@@ -101,9 +132,9 @@ function fail(options: ClientOptions, code: number, error: { code: string; messa
     return code;
   }
   const err = options.stderr ?? process.stderr;
-  err.write(`portcullis: ${error.message}\n`);
-  for (const p of error.problems ?? []) if (!error.message.includes(p)) err.write(`  ${p}\n`);
-  if (error.hint) err.write(`  hint: ${error.hint}\n`);
+  err.write(`portcullis: ${escapeControls(error.message)}\n`);
+  for (const p of error.problems ?? []) if (!error.message.includes(p)) err.write(`  ${escapeControls(p)}\n`);
+  if (error.hint) err.write(`  hint: ${escapeControls(error.hint)}\n`);
   return code;
 }
 

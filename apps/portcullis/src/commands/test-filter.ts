@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { type FilterDefinition, type Failure, type LogLine, PortcullisError } from '@portcullis/core';
 import { ByteLineCutter, LineParser, SyslogByteReader, compileFilter } from '@portcullis/core/filtering';
+import { escapeControls } from '../output/escape-controls.js';
 import { JsonLinesOutput } from '../output/json-lines-output.js';
 
 /** Arguments of {@link runTestFilter}; the CLI resolves the filter id to a definition. */
@@ -133,9 +134,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    args.stderr.write(
-      `portcullis test-filter: cannot read ${args.input === '-' ? 'stdin' : `"${args.input}"`}: ${err.code ?? ''} ${err.message}\n`,
-    );
+    args.stderr.write(escapeControls(`portcullis test-filter: cannot read ${args.input === '-' ? 'stdin' : `"${args.input}"`}: ${err.code ?? ''} ${err.message}`) + '\n');
     return 2;
   }
   if (!closed && !out.closed) {
@@ -147,7 +146,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   return 0;
 }
 
-/** The human summary. */
+/** The human summary; what log lines and filters put in it is escaped (a log line can hold `ESC ] 0 ;`…). */
 function report(filter: ReturnType<typeof compileFilter>, t: Tally, truncated: number): string {
   const opts = Object.entries(filter.options)
     .map(([k, v]) => `${k}=${v}`)
@@ -179,5 +178,5 @@ function report(filter: ReturnType<typeof compileFilter>, t: Tally, truncated: n
       rows.push(`    ${f.line.raw.length > 200 ? `${f.line.raw.slice(0, 200)}...` : f.line.raw}`);
     }
   }
-  return `${rows.join('\n')}\n`;
+  return `${rows.map(escapeControls).join('\n')}\n`;
 }

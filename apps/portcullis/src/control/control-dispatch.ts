@@ -1,9 +1,22 @@
-import { PortcullisError } from '@portcullis/core';
+import { PortcullisError, parseAddress } from '@portcullis/core';
 import type { Runtime } from '@portcullis/core/engine';
-import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlCommand, type ControlErrorBody, ProtocolError } from './control-protocol.js';
+import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlCommand, type ControlErrorBody, PART_ITEMS, ProtocolError } from './control-protocol.js';
 
 /** The part of the runtime the control socket drives. */
-export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailStatus' | 'jailSummary' | 'ban' | 'unban' | 'banned' | 'fleetStatus'>;
+export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailSummary' | 'ban' | 'unban' | 'unbanAll' | 'bans' | 'fleetStatus'>;
+
+/**
+ * A result holding a list that may be too long to build at once (a million bans): the rest of the result,
+ * then the items, a part at a time, produced while the answer is written. `field` is the key of the list
+ * in the result, written last; `''` when the result is the list itself.
+ */
+export class ListAnswer {
+  constructor(
+    readonly head: Record<string, unknown> | undefined,
+    readonly field: string,
+    readonly parts: AsyncIterable<readonly unknown[]>,
+  ) {}
+}
 
 /** What the control socket needs from the daemon besides the runtime. */
 export interface ControlHandlers {
@@ -20,6 +33,8 @@ export interface ValidRequest {
   readonly id: number;
   readonly cmd: ControlCommand;
   readonly args: Record<string, unknown>;
+  /** The client asked for a list answer in parts (see {@link ListAnswer}). */
+  readonly stream: boolean;
 }
 
 /**
@@ -44,7 +59,8 @@ export function parseRequest(line: string): ValidRequest {
     throw new ProtocolError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(r.cmd ?? null)}; commands: ${CONTROL_COMMANDS.join(', ')}`);
   }
   if (r.args !== undefined && (typeof r.args !== 'object' || r.args === null || Array.isArray(r.args))) throw new ProtocolError('BAD_REQUEST', '"args" must be an object');
-  return { id: r.id, cmd: r.cmd as ControlCommand, args: (r.args ?? {}) as Record<string, unknown> };
+  if (r.stream !== undefined && typeof r.stream !== 'boolean') throw new ProtocolError('BAD_REQUEST', '"stream" must be true or false');
+  return { id: r.id, cmd: r.cmd as ControlCommand, args: (r.args ?? {}) as Record<string, unknown>, stream: r.stream === true };
 }
 
 /** Run one validated command against the runtime; resolves with its result. */
@@ -60,7 +76,8 @@ export async function dispatch(req: ValidRequest, rt: ControlTarget, handlers: C
         return fleet;
       }
       const jail = optionalString(args, 'jail');
-      if (jail !== undefined) return rt.jailStatus(jail);
+      // The summary first: it throws JAIL_UNKNOWN before anything is written.
+      if (jail !== undefined) return new ListAnswer(rt.jailSummary(jail), 'banned', parts(rt.bans({ jail })));
       const jails = rt.jailNames.map((name) => rt.jailSummary(name));
       const totals = { currentlyFailed: 0, totalFailed: 0, currentlyBanned: 0, totalBanned: 0, notApplied: 0 };
       for (const j of jails) for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += j[k];
@@ -71,11 +88,17 @@ export async function dispatch(req: ValidRequest, rt: ControlTarget, handlers: C
       if (jail === undefined) throw new ProtocolError('BAD_REQUEST', 'ban needs "jail"');
       return rt.ban(jail, addresses(args));
     }
-    case 'unban':
-      if (args.all === true) return rt.unban('all', optionalString(args, 'jail'));
-      return rt.unban(addresses(args), optionalString(args, 'jail'));
-    case 'banned':
-      return rt.banned(optionalString(args, 'ip'));
+    case 'unban': {
+      const jail = optionalString(args, 'jail');
+      if (args.all !== true) return rt.unban(addresses(args), jail);
+      if (jail !== undefined) rt.jailSummary(jail); // JAIL_UNKNOWN before anything is lifted
+      return new ListAnswer({ notBanned: [], invalid: [] }, 'unbanned', reparts(rt.unbanAll(jail)));
+    }
+    case 'banned': {
+      const ip = optionalString(args, 'ip');
+      if (ip !== undefined && parseAddress(ip) === undefined) throw new PortcullisError('ADDRESS_INVALID', `${JSON.stringify(ip)} is not an IP address`);
+      return new ListAnswer(undefined, '', parts(rt.bans({ ip })));
+    }
     case 'reload':
       await handlers.reload(optionalString(args, 'jail'));
       return { reloaded: true, jails: rt.jailNames };
@@ -91,6 +114,24 @@ export function errorBody(error: unknown): ControlErrorBody {
     return { code: error.code, message: error.message, ...(error.problems.length ? { problems: error.problems } : {}), ...(error.hint ? { hint: error.hint } : {}) };
   }
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Items in arrays of {@link PART_ITEMS}, built as they are asked for. */
+async function* parts<T>(items: Iterable<T>): AsyncGenerator<T[]> {
+  let part: T[] = [];
+  for (const item of items) {
+    part.push(item);
+    if (part.length === PART_ITEMS) {
+      yield part;
+      part = [];
+    }
+  }
+  if (part.length) yield part;
+}
+
+/** Batches of any size as parts of at most {@link PART_ITEMS}. */
+async function* reparts<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<readonly T[]> {
+  for await (const batch of batches) for (let at = 0; at < batch.length; at += PART_ITEMS) yield batch.slice(at, at + PART_ITEMS);
 }
 
 function optionalString(args: Record<string, unknown>, key: string): string | undefined {

@@ -1,15 +1,20 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { type Server, type Socket, connect, createServer } from 'node:net';
+import { type Stats, chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { type Server, connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { PortcullisError } from '@portcullis/core';
 import type { Logger } from '@portcullis/core';
-import { type ControlHandlers, type ControlTarget, dispatch, errorBody, parseRequest } from './control-dispatch.js';
+import { ControlConnection, lineOf, writeListAnswer } from './control-connection.js';
+import { type ControlHandlers, type ControlTarget, ListAnswer, dispatch, errorBody, parseRequest } from './control-dispatch.js';
 import { CONTROL_PROTOCOL_VERSION, type ControlResponse, MAX_REQUEST_BYTES, ProtocolError } from './control-protocol.js';
+import { LineReader } from './line-reader.js';
 
 export type { ControlHandlers, ControlTarget } from './control-dispatch.js';
 
-/** A connection idle this long is closed, so forgotten clients do not pile up. */
-const IDLE_TIMEOUT_MS = 10 * 60_000;
+/** A connection with nothing running closes after this long without a byte (a half-written request too). */
+const IDLE_MS = 5_000;
+/** Connections served at once; a new one past this closes the connection idle the longest. */
+const MAX_CONNECTIONS = 64;
 
 /**
  * Make sure the socket path can be used: throws when another daemon answers on it (so a second daemon
@@ -17,9 +22,14 @@ const IDLE_TIMEOUT_MS = 10 * 60_000;
  * removes a stale socket (left by a daemon that was killed). Call it before starting the jails.
  */
 export async function claimSocketPath(path: string): Promise<void> {
-  let stat: ReturnType<typeof lstatSync>;
+  let stat: Stats;
   try {
-    stat = lstatSync(path);
+    // Not lstatSync: Node's synchronous stat calls leave their result in one shared array, and its
+    // realpathSync (used by require and import, with a cache) reads that array to stop at a socket or a FIFO.
+    // After lstatSync of the stale socket a killed daemon leaves, the next lazy import of a package behind a
+    // symlink (prom-client under pnpm, for `metrics:`) stopped at the link and could not find the package's
+    // own dependencies: "Cannot find module 'tdigest'". The promise API keeps its result to itself.
+    stat = await lstat(path);
   } catch {
     return; // nothing there
   }
@@ -40,8 +50,17 @@ export async function startControlServer(path: string, runtime: () => ControlTar
   await claimSocketPath(path);
   const dir = dirname(path);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const server = createServer((socket) => serve(socket, runtime, handlers, logger));
-  server.maxConnections = 64;
+  const open = new Set<ControlConnection>();
+  const server = createServer((socket) => {
+    if (!makeRoom(open)) {
+      socket.end(lineOf(failure(0, new ProtocolError('BUSY', `${MAX_CONNECTIONS} connections are running commands; try again`))));
+      return;
+    }
+    const conn = new ControlConnection(socket);
+    open.add(conn);
+    socket.once('close', () => open.delete(conn));
+    serve(conn, runtime, handlers, logger);
+  });
   const previous = process.umask(0o077);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -66,45 +85,65 @@ export async function startControlServer(path: string, runtime: () => ControlTar
   return server;
 }
 
+/**
+ * Always keep room for a new client: at the limit, close the connection that has been idle the longest
+ * (forgotten `socat` sessions, half-written requests). False when every connection is running a command.
+ */
+function makeRoom(open: Set<ControlConnection>): boolean {
+  if (open.size < MAX_CONNECTIONS) return true;
+  let oldest: ControlConnection | undefined;
+  for (const c of open) if (c.idle && (oldest === undefined || c.lastActive < oldest.lastActive)) oldest = c;
+  if (oldest === undefined) return false;
+  open.delete(oldest);
+  oldest.socket.destroy();
+  return true;
+}
+
 /** Split a connection's input into request lines, refusing any line over MAX_REQUEST_BYTES. */
-function serve(socket: Socket, runtime: () => ControlTarget, handlers: ControlHandlers, logger: Logger): void {
-  let buffer = '';
-  socket.setEncoding('utf8');
-  socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
+function serve(conn: ControlConnection, runtime: () => ControlTarget, handlers: ControlHandlers, logger: Logger): void {
+  const { socket } = conn;
+  const reader = new LineReader();
+  socket.setTimeout(IDLE_MS, () => {
+    if (conn.idle) socket.destroy();
+  });
   socket.on('error', () => socket.destroy());
   const tooLarge = () => {
-    reply(socket, failure(0, new ProtocolError('REQUEST_TOO_LARGE', `requests are limited to ${MAX_REQUEST_BYTES} bytes`)));
-    socket.end();
     socket.removeAllListeners('data');
-    buffer = '';
+    reader.clear();
+    void conn.answer((send) => send(lineOf(failure(0, new ProtocolError('REQUEST_TOO_LARGE', `requests are limited to ${MAX_REQUEST_BYTES} bytes`))))).then(() => socket.end());
   };
-  socket.on('data', (chunk: string) => {
-    const start = buffer.length;
-    buffer += chunk;
-    for (let nl = buffer.indexOf('\n', start); nl !== -1; nl = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
+  socket.on('data', (chunk: Buffer) => {
+    conn.lastActive = Date.now();
+    for (const line of reader.push(chunk)) {
       if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) return tooLarge();
-      if (line.trim()) void handle(line, socket, runtime, handlers, logger);
+      void handle(line, conn, runtime, handlers, logger);
     }
-    // A UTF-8 character is at least one byte: more characters than the limit is more bytes too.
-    if (buffer.length > MAX_REQUEST_BYTES) tooLarge();
+    if (reader.buffered > MAX_REQUEST_BYTES) tooLarge();
   });
 }
 
-async function handle(line: string, socket: Socket, runtime: () => ControlTarget, handlers: ControlHandlers, logger: Logger): Promise<void> {
+async function handle(line: string, conn: ControlConnection, runtime: () => ControlTarget, handlers: ControlHandlers, logger: Logger): Promise<void> {
   let id = 0;
+  conn.inFlight++;
   try {
+    if (line.trim() === '') throw new ProtocolError('BAD_REQUEST', 'empty request line: send one JSON object per line');
     const req = parseRequest(line);
     id = req.id;
     const result = await dispatch(req, runtime(), handlers);
-    reply(socket, { v: CONTROL_PROTOCOL_VERSION, id, ok: true, result });
+    if (result instanceof ListAnswer) {
+      const broke = await conn.answer((send) => writeListAnswer(send, conn.socket, id, result, req.stream));
+      if (broke !== undefined) logger.error({ err: broke, cmd: req.cmd }, 'control answer broke off');
+    } else {
+      await conn.answer((send) => send(lineOf({ v: CONTROL_PROTOCOL_VERSION, id, ok: true, result })));
+    }
     if (req.cmd === 'stop') handlers.stop();
   } catch (error) {
     // A request refused while being parsed still gets its id back when it had a numeric one.
     if (id === 0) id = idOf(line);
     if (!(error instanceof ProtocolError) && !(error instanceof PortcullisError)) logger.error({ err: error }, 'control command failed');
-    reply(socket, failure(id, error));
+    await conn.answer((send) => send(lineOf(failure(id, error))));
+  } finally {
+    conn.inFlight--;
   }
 }
 
@@ -120,10 +159,6 @@ function idOf(line: string): number {
   } catch {
     return 0;
   }
-}
-
-function reply(socket: Socket, response: ControlResponse): void {
-  if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(response)}\n`);
 }
 
 /** True when something accepts connections on the socket path (within 2 s). */

@@ -4,7 +4,7 @@ import { type Logger, PortcullisError } from '@portcullis/core';
 import { type LoadedConfig, Runtime, loadConfig } from '@portcullis/core/engine';
 import { SqliteBanStore } from '@portcullis/store-sqlite';
 import { claimSocketPath, startControlServer } from '../control/control-server.js';
-import { type LogFormat, type LogLevel, createLogger } from './logging.js';
+import { type DaemonLogger, LOG_LEVELS, type LogFormat, type LogLevel, createLogger } from './logging.js';
 import { reportError } from '../output/report-error.js';
 import { version } from '../output/version.js';
 
@@ -57,6 +57,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     runtime = rt;
     await rt.start();
     // Reloads run one at a time (SIGHUP and the command may cross), and never once stopping began.
+    let level: string = loaded.config.loglevel;
     let reloading: Promise<unknown> = Promise.resolve();
     const reload = (jail?: string): Promise<void> => {
       const run = reloading.then(async () => {
@@ -65,6 +66,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         warnRestartOnly(loaded, next, logger);
         await rt.reload(next, jail);
         loaded = next;
+        level = applyLogLevel(level, next.config.loglevel, options.logLevel, logger);
       });
       reloading = run.catch(() => {});
       return run;
@@ -179,6 +181,25 @@ function warnRestartOnly(current: LoadedConfig, next: LoadedConfig, logger: Logg
   const changed: string[] = (['socket', 'database'] as const).filter((k) => current.config[k] !== next.config[k]);
   if (current.config.metrics?.listen !== next.config.metrics?.listen) changed.push('metrics');
   if (changed.length) logger.warn(`changes to ${changed.join(', ')} take effect at the next restart`);
+}
+
+/**
+ * A reload applies the config's `loglevel` (to every jail's and action's logger too), unless `--log-level`
+ * was given at start: the command line wins, and the reload says so. Returns the config's level now.
+ */
+function applyLogLevel(current: string, next: string, fromCommandLine: string | undefined, logger: DaemonLogger): string {
+  if (next === current) return current;
+  if (fromCommandLine !== undefined) {
+    logger.warn(`loglevel ${next} in the config is not applied: --log-level ${fromCommandLine} given at start takes precedence`);
+    return next;
+  }
+  // Said at the more verbose of the two levels, so it shows whichever way the level moves.
+  const announce = () => logger.info(`log level ${current} → ${next}`);
+  const louder = LOG_LEVELS.indexOf(next as LogLevel) < LOG_LEVELS.indexOf(current as LogLevel);
+  if (!louder) announce();
+  logger.setLevel(next);
+  if (louder) announce();
+  return next;
 }
 
 /** Print a start error (message, problems, hint) and return the exit code. */

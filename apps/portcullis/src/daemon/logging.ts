@@ -1,5 +1,6 @@
 import type { Logger } from '@portcullis/core';
-import { pino } from 'pino';
+import { type Logger as PinoLogger, pino } from 'pino';
+import { escapeControls } from '../output/escape-controls.js';
 
 /** Log output format: `text` for people (one line per record), `json` for log shippers. */
 export type LogFormat = 'text' | 'json';
@@ -14,15 +15,37 @@ const LABELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 4
 /** Fields the text line shows in fixed places (or not at all). */
 const PLACED = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'jail', 'action']);
 
+/** The daemon's logger, whose level a reload can change. */
+export interface DaemonLogger extends Logger {
+  /** Set the level of this logger and of every child made from it (a jail's, an action's). */
+  setLevel(level: string): void;
+}
+
 /**
  * The daemon's logger: pino writing to stderr (or `stream`), either as JSON lines or as compact text lines
  * (`2026-11-25T10:00:00.000Z INFO  [sshd] ban 192.0.2.7  failures=5`). The text form is a synchronous
  * transform of pino's own JSON line, so both formats carry the same fields.
  */
-export function createLogger(options: { format: LogFormat; level: string; stream?: NodeJS.WritableStream | undefined }): Logger {
+export function createLogger(options: { format: LogFormat; level: string; stream?: NodeJS.WritableStream | undefined }): DaemonLogger {
   const out = options.stream ?? process.stderr;
   const destination = options.format === 'json' ? out : { write: (line: string) => out.write(formatText(line)) };
-  return pino({ level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination as NodeJS.WritableStream) as unknown as Logger;
+  // A pino child keeps the level it was made with: to change the level of the jails' and actions' loggers
+  // on reload, each child is remembered (weakly: a jail removed by a reload takes its loggers with it).
+  const children = new Set<WeakRef<PinoLogger>>();
+  const root = pino(
+    { level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, onChild: (child) => void children.add(new WeakRef(child)) },
+    destination as NodeJS.WritableStream,
+  );
+  return Object.assign(root as unknown as Logger, {
+    setLevel(level: string): void {
+      root.level = level;
+      for (const ref of children) {
+        const child = ref.deref();
+        if (child === undefined) children.delete(ref);
+        else child.level = level;
+      }
+    },
+  });
 }
 
 /**
@@ -44,16 +67,13 @@ export function formatText(line: string): string {
     if (PLACED.has(k)) continue;
     if (k === 'err' && v && typeof v === 'object') {
       const err = v as { message?: string; stack?: string };
-      extra.push(`error=${JSON.stringify(err.message ?? '')}`);
-      if (rec.level === 10 || rec.level === 20) extra.push(`stack=${JSON.stringify(err.stack ?? '')}`);
+      extra.push(`error=${escapeControls(JSON.stringify(err.message ?? ''))}`);
+      if (rec.level === 10 || rec.level === 20) extra.push(`stack=${escapeControls(JSON.stringify(err.stack ?? ''))}`);
       continue;
     }
-    extra.push(`${k}=${typeof v === 'string' && /^[\x21-\x7e]*$/.test(v) ? v : JSON.stringify(v)}`);
+    // JSON escapes C0 controls; DEL and C1 controls it leaves raw, so those are escaped too.
+    extra.push(`${escapeControls(k)}=${typeof v === 'string' && /^[\x21-\x7e]*$/.test(v) ? v : escapeControls(JSON.stringify(v) ?? 'undefined')}`);
   }
   const msg = escapeControls(String(rec.msg ?? ''));
   return `${String(rec.time ?? new Date().toISOString())} ${level} ${scope ? `[${escapeControls(scope)}] ` : ''}${msg}${extra.length ? `  ${extra.join(' ')}` : ''}\n`;
-}
-
-function escapeControls(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -5,6 +5,9 @@ import type { BanTicket } from '../contract/ban-ticket.js';
 import { defineAction } from '../contract/plugin-api.js';
 import type { StandardSchemaV1 } from '../contract/standard-schema.js';
 
+/** Events per write. */
+const WRITE_SLICE = 500;
+
 /** Options of the dry-run action. */
 interface DryRunOptions {
   /** JSON-lines file to append events to; stdout when absent. Relative paths resolve from the config folder. */
@@ -42,7 +45,7 @@ const dryRunOptions: StandardSchemaV1<unknown, DryRunOptions> = {
  * (`{"event":"ban","jail","ip","time","bantime","failures"}`, with
  * `prefixlen` for a network and `reason` unless it is `failures`; `{"event":"campaign","jail","target",
  * "failures","sources","time","until"}` when a campaign starts) to `options.file` or stdout.
- * Each batch is written with one synchronous write as it happens, so a reader sees events at once.
+ * Each batch is written as it happens (synchronous writes of up to 500 events), so a reader sees events at once.
  */
 export const dryRunAction = defineAction({
   id: 'dry-run',
@@ -64,21 +67,27 @@ export const dryRunAction = defineAction({
       if (options.fsync) fsyncSync(fd);
     };
     const write = (event: string, tickets: readonly BanTicket[]) => {
-      if (tickets.length === 0) return;
-      let text = '';
-      for (const t of tickets) {
-        text += `${JSON.stringify({
-          event,
-          jail: t.jail,
-          ip: t.ip,
-          time: new Date(event === 'ban' ? t.time : Date.now()).toISOString(),
-          bantime: t.bantime < 0 ? -1 : Math.round(t.bantime / 1000),
-          failures: t.failures,
-          ...(t.prefix !== undefined ? { prefixlen: t.prefix } : {}),
-          ...(t.reason && t.reason !== 'failures' ? { reason: t.reason } : {}),
-        })}\n`;
+      // An unban happens now: one date for the batch (`unban --all` writes a million of them).
+      const now = new Date().toISOString();
+      // A write per slice, not per batch: a batch can hold a million bans (a restart restoring them), and
+      // its text in one string would be ~150 MB; slices stay small, short-lived strings.
+      for (let at = 0; at < tickets.length; at += WRITE_SLICE) {
+        let text = '';
+        for (let i = at; i < Math.min(tickets.length, at + WRITE_SLICE); i++) {
+          const t = tickets[i]!;
+          text += `${JSON.stringify({
+            event,
+            jail: t.jail,
+            ip: t.ip,
+            time: event === 'ban' ? new Date(t.time).toISOString() : now,
+            bantime: t.bantime < 0 ? -1 : Math.round(t.bantime / 1000),
+            failures: t.failures,
+            ...(t.prefix !== undefined ? { prefixlen: t.prefix } : {}),
+            ...(t.reason && t.reason !== 'failures' ? { reason: t.reason } : {}),
+          })}\n`;
+        }
+        append(text);
       }
-      append(text);
     };
     // The record file is the dry run's firewall: replaying it tells which bans are still in force.
     const list = async (): Promise<ListedBan[]> => {

@@ -264,29 +264,56 @@ export class Runtime {
     return result;
   }
 
-  /** Lift bans: given addresses (in one jail or all), or every ban. */
-  async unban(ips: string[] | 'all', jailName?: string): Promise<{ unbanned: { jail: string; ip: string }[]; notBanned: string[] }> {
+  /** Lift bans: given addresses (in one jail or all), or every ban. Text that is not an address is `invalid`. */
+  async unban(ips: string[] | 'all', jailName?: string): Promise<{ unbanned: { jail: string; ip: string }[]; notBanned: string[]; invalid: string[] }> {
     const jails = jailName === undefined ? [...this.jails.values()] : [this.getJail(jailName)];
-    const unbanned: { jail: string; ip: string }[] = [];
-    const notBanned: string[] = [];
+    const result = { unbanned: [] as { jail: string; ip: string }[], notBanned: [] as string[], invalid: [] as string[] };
     if (ips === 'all') {
-      for (const j of jails) for (const t of j.currentBans()) if (j.unban(t.ip)) unbanned.push({ jail: j.name, ip: t.ip });
-      this.fleet?.unbanned(unbanned);
-      return { unbanned, notBanned };
+      for (const j of jails) for (const ip of j.unbanBatch(j.bannedAddresses())) result.unbanned.push({ jail: j.name, ip });
+      this.fleet?.unbanned(result.unbanned);
+      return result;
     }
     for (const text of ips) {
-      const ip = parseNetwork(text)?.canonical ?? text;
+      // An address or a network, in any spelling; anything else is invalid.
+      const ip = parseNetwork(text)?.canonical;
+      if (ip === undefined) {
+        result.invalid.push(text);
+        continue;
+      }
       let any = false;
       for (const j of jails) {
         if (j.unban(ip)) {
-          unbanned.push({ jail: j.name, ip });
+          result.unbanned.push({ jail: j.name, ip });
           any = true;
         }
       }
-      if (!any) notBanned.push(text);
+      if (!any) result.notBanned.push(text);
     }
-    this.fleet?.unbanned(unbanned);
-    return { unbanned, notBanned };
+    this.fleet?.unbanned(result.unbanned);
+    return result;
+  }
+
+  /**
+   * Lift every ban (of one jail) that exists when it starts, a batch at a time, yielding each batch: one
+   * store transaction a batch, and the actions apply it before the next (or `actionWait` ms pass: a failing
+   * action does not hold it up), so what waits for them stays one batch long.
+   */
+  async *unbanAll(jailName?: string, options: { batch?: number; actionWait?: number } = {}): AsyncGenerator<{ jail: string; ip: string }[]> {
+    const jails = jailName === undefined ? [...this.jails.values()] : [this.getJail(jailName)];
+    const size = options.batch ?? 2_000;
+    for (const jail of jails) {
+      const ips = jail.bannedAddresses();
+      for (let at = 0; at < ips.length; at += size) {
+        const lifted = jail.unbanBatch(ips.slice(at, at + size));
+        if (lifted.length) {
+          const batch = lifted.map((ip) => ({ jail: jail.name, ip }));
+          this.fleet?.unbanned(batch);
+          yield batch;
+        }
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([jail.idle(), new Promise((r) => (timer = setTimeout(r, options.actionWait ?? 5_000)))]).finally(() => clearTimeout(timer));
+      }
+    }
   }
 
   /** Fleet mode: the fleet as the store shows it (nodes, heartbeats, bans); undefined without `fleet:`. */
@@ -305,6 +332,37 @@ export class Runtime {
       for (const t of j.currentBans()) if (want === undefined || t.ip === want || t.ip === covering) out.push(info(t, unapplied.get(t.ip)));
     }
     return out;
+  }
+
+  /** Current bans (of one jail, of one address) built one at a time, for answers too large to hold at once. */
+  *bans(filter: { jail?: string | undefined; ip?: string | undefined } = {}): Generator<BanInfo> {
+    // An address finds its own ban or the network ban that holds it; a network finds its own ban.
+    const want = filter.ip === undefined ? undefined : (parseNetwork(filter.ip)?.canonical ?? filter.ip);
+    const address = filter.ip === undefined ? undefined : parseAddress(filter.ip);
+    const jails = filter.jail === undefined ? [...this.jails.values()] : [this.getJail(filter.jail)];
+    for (const j of jails) {
+      const covering = address ? j.banCovering(address) : undefined;
+      // Walked once per jail: which bans some action has not applied yet (status tells the truth).
+      const unapplied = j.unappliedBans();
+      for (const t of j.eachBan()) {
+        if (want !== undefined && t.ip !== want && t.ip !== covering) continue;
+        const notApplied = unapplied.get(t.ip);
+        // Not info(t): its own allocation site, short-lived objects only (see CurrentBans.shortLived).
+        yield {
+          jail: t.jail,
+          ip: t.ip,
+          time: t.time,
+          expires: t.expires,
+          bantime: t.bantime,
+          banCount: t.banCount,
+          failures: t.failures,
+          ...(t.prefix !== undefined ? { prefixlen: t.prefix } : {}),
+          ...(t.reason !== undefined && t.reason !== 'restore' ? { reason: t.reason } : {}),
+          ...(t.origin !== undefined ? { origin: t.origin } : {}),
+          ...(notApplied ? { notApplied } : {}),
+        };
+      }
+    }
   }
 
   /** Resolves once every action of every jail has applied what it was given. */

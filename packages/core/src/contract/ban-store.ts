@@ -17,6 +17,12 @@ export interface BanStore extends PositionStore {
   /** Remove the current ban of jail+ip (history stays). Returns true when one was removed. */
   removeBan(jail: string, ip: string): boolean;
   /**
+   * Remove the current bans of jail+each address in one go (one transaction): `unban --all` lifts a
+   * million bans a batch at a time, and a commit per ban would take minutes. Optional: without it the
+   * engine calls {@link BanStore.removeBan} for each. Returns how many were removed.
+   */
+  removeBans?(jail: string, ips: readonly string[]): number;
+  /**
    * Current bans, optionally of one jail, including expired ones not yet removed. With `lines: false` a store
    * may leave out the matched lines and users (`matches: []`): a restart needs neither, and reading them for
    * every ban would briefly hold them all in memory.

@@ -299,6 +299,38 @@ export class Jail {
     return true;
   }
 
+  /**
+   * Lift the bans of those addresses that are still banned here, as one batch (a chunk of `unban --all`):
+   * one store transaction and one log line for the batch, each address at debug level. Returns those lifted.
+   */
+  unbanBatch(ips: readonly string[]): string[] {
+    const lifted: BanTicket[] = [];
+    for (const ip of ips) {
+      const ticket = this.bans.take(ip);
+      if (ticket !== undefined) lifted.push(ticket);
+    }
+    if (lifted.length === 0) return [];
+    for (const t of lifted) {
+      const net = parseNetwork(t.ip);
+      if (net) this.networks.remove(net);
+    }
+    const addresses = lifted.map((t) => t.ip);
+    const store = this.deps.store;
+    try {
+      if (store.removeBans) store.removeBans(this.name, addresses);
+      else for (const ip of addresses) store.removeBan(this.name, ip);
+    } catch (error) {
+      this.logger.error({ err: error, count: addresses.length }, 'could not remove the bans from the store');
+    }
+    this.logger.info({ count: lifted.length }, `unbanned ${lifted.length} address(es)`);
+    for (const ticket of lifted) {
+      this.logger.debug({ ip: ticket.ip }, `unban ${ticket.ip}`);
+      for (const { runner } of this.runners) runner.unban(ticket);
+      this.deps.events.onUnban?.(ticket);
+    }
+    return addresses;
+  }
+
   /** Lift every ban of the jail. */
   unbanAll(): number {
     const all = this.bans.all();
@@ -344,6 +376,16 @@ export class Jail {
       }
     }
     return out;
+  }
+
+  /** The current bans built one at a time, for answers too large to hold at once. */
+  eachBan(): Iterable<BanTicket> {
+    return this.bans.tickets();
+  }
+
+  /** The banned addresses (the strings already held: a snapshot costs 8 bytes a ban). */
+  bannedAddresses(): string[] {
+    return this.bans.addresses();
   }
 
   /** Wait until every action has applied what it was given (tests, shutdown). */
