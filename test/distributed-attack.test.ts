@@ -19,7 +19,7 @@ let pid = 1000;
 type Event = { event: string; ip?: string; jail: string; reason?: string; prefixlen?: number; target?: string; failures?: number; sources?: number; until?: string };
 type Status = { totalFailed: number; currentlyBanned: number; banned: { ip: string; prefixlen?: number }[]; campaigns: { target: string; failures: number; sources: number; until: number }[] };
 
-const failed = (ip: string, user = 'root') => `${new Date().toISOString()} host sshd[${++pid}]: Failed password for ${user} from ${ip} port 4242 ssh2\n`;
+const failed = (ip: string, user = 'root', ago = 0) => `${new Date(Date.now() - ago).toISOString()} host sshd[${++pid}]: Failed password for ${user} from ${ip} port 4242 ssh2\n`;
 const accepted = (ip: string, user: string) => `${new Date().toISOString()} host sshd[${++pid}]: Accepted password for ${user} from ${ip} port 4242 ssh2\n`;
 
 function events(): Event[] {
@@ -179,6 +179,42 @@ describe('distributed attacks through the daemon', () => {
     log('m', failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.1'));
     await until(async () => (await daemon!.json<Status>(['status', 'm'])).totalFailed === 309, 'the later failures counted');
     expect(events().some((e) => e.ip === '10.9.0.0')).toBe(false);
+  });
+
+  it('evicts the oldest failure state of all jails first, campaign counters included', async () => {
+    dir = repoTempDir('oldest');
+    const port = await freePort();
+    const campaign = { failures: 3, sources: 3, findtime: '10m', duration: '1h', maxretry: 2 };
+    const config = writeConfig({ old: {}, fresh: {}, c: { campaign } }, { maxtracked: 50, metrics: { listen: `127.0.0.1:${port}` } });
+    daemon = new DaemonProcess(config);
+    await daemon.start();
+    const failedIn = async (jail: string, n: number) => (await daemon!.json<Status>(['status', jail])).totalFailed === n;
+    let lines = '';
+    for (let i = 0; i < 40; i++) lines += failed(`10.1.0.${i}`, 'root', 60_000);
+    log('old', lines);
+    await until(() => failedIn('old', 40), 'the older failures counted');
+    lines = '';
+    for (let i = 0; i < 40; i++) lines += failed(`10.2.0.${i}`);
+    log('fresh', lines);
+    await until(() => failedIn('fresh', 40), 'the newer failures counted');
+    // The jail that grew keeps its entries: the older jail's go first.
+    const held = async (jail: string) => (await daemon!.json<{ currentlyFailed: number }>(['status', jail])).currentlyFailed;
+    expect([await held('old'), await held('fresh')]).toEqual([10, 40]);
+    // A campaign's per-host counter counts too: 3 hosts start it, then 30 hosts fail once each on the name,
+    // each held by the maxretry rule and by the campaign (63 more entries, 50 at most in all).
+    log('c', failed('10.3.0.1', 'admin') + failed('10.3.0.2', 'admin') + failed('10.3.0.3', 'admin'));
+    await until(() => events().some((e) => e.event === 'campaign' && e.target === 'admin'), 'the campaign to start');
+    lines = '';
+    for (let i = 0; i < 30; i++) lines += failed(`10.4.0.${i}`, 'admin');
+    log('c', lines);
+    await until(() => failedIn('c', 33), 'the campaign failures counted');
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // 80 + 3 + 30 × 2 entries asked for, 50 kept.
+    expect(metrics).toMatch(/^portcullis_tracking_evictions_total 93$/m);
+    expect([await held('old'), await held('fresh')]).toEqual([0, 0]);
+    // The newest campaign host kept its count: its second failure bans it.
+    log('c', failed('10.4.0.29', 'admin'));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '10.4.0.29' && e.reason === 'campaign'), 'the newest campaign host banned');
   });
 
   it('check-config refuses bad values of every new key, one line each with its path', async () => {

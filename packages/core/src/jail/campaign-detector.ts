@@ -1,6 +1,7 @@
 import type { CampaignEvent } from '../contract/ban-ticket.js';
 import type { Detector, Observation, Verdict } from './detector.js';
 import { FailureTracker } from './failure-tracker.js';
+import type { TrackingBudget } from './tracking-budget.js';
 
 /** A jail's `campaign` setting, durations in ms. */
 export interface CampaignSettings {
@@ -36,7 +37,8 @@ interface Target {
  * when `failures` failures from at least `sources` distinct hosts fall inside `findtime`, a campaign starts
  * for `duration`, and a host that fails `maxretry` times on a targeted name meanwhile is banned (unless
  * `exempt` says it logged in successfully). Memory: per target `failures` times and `sources` keys, at most
- * {@link MAX_TARGETS} targets (the one seen first goes, one without a campaign if there is one).
+ * {@link MAX_TARGETS} targets (the one seen first goes, one without a campaign if there is one); the hosts
+ * counted during campaigns count against the global `maxtracked` cap like every other failure state.
  */
 export class CampaignDetector implements Detector {
   private readonly targets = new Map<string, Target>();
@@ -49,8 +51,10 @@ export class CampaignDetector implements Detector {
     private settings: CampaignSettings,
     private readonly jail: string,
     private readonly hooks: { exempt(o: Observation): boolean; onCampaign(event: CampaignEvent): void },
+    private readonly budget?: TrackingBudget | undefined,
   ) {
     this.hosts = new FailureTracker({ findtime: settings.duration, maxretry: settings.maxretry });
+    budget?.register(this.hosts);
   }
 
   get size(): number {
@@ -79,7 +83,9 @@ export class CampaignDetector implements Detector {
     const s = this.settings;
     if (t.until > o.time) {
       if (this.hooks.exempt(o)) return undefined;
+      const before = this.hosts.size;
       const result = this.hosts.add(o.key, o.time);
+      if (this.budget !== undefined && this.hosts.size > before) this.budget.charge(this.hosts);
       return result.ban ? { target: o.key, failures: result.count, reason: 'campaign' } : undefined;
     }
     t.times[t.next] = o.time;
@@ -115,6 +121,12 @@ export class CampaignDetector implements Detector {
 
   forget(key: string): void {
     this.hosts.forget(key);
+  }
+
+  /** Stop counting against the global cap (the jail or its campaign setting is gone). */
+  close(): void {
+    this.budget?.unregister(this.hosts);
+    this.hosts.clear();
   }
 
   configure(settings: CampaignSettings): void {

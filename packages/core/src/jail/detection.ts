@@ -75,8 +75,11 @@ export class Detection {
           this.campaignsDirty = true;
           this.onCampaign(event);
         },
-      });
-    else this.campaign = undefined;
+      }, this.budget);
+    else {
+      this.campaign?.close();
+      this.campaign = undefined;
+    }
     this.detectors = [this.maxretry, ...(this.subnet ? [this.subnet] : []), ...(this.campaign ? [this.campaign] : [])];
   }
 
@@ -149,5 +152,6 @@ export class Detection {
   close(): void {
     this.maxretry.close();
     this.subnet?.close();
+    this.campaign?.close();
   }
 }
