@@ -271,7 +271,7 @@ export class Jail {
     const verdict = this.detection.observe({ ip, key, user: f.user, time });
     if (verdict === undefined) return;
     const seen = this.matches.take(key);
-    const why = { failures: verdict.failures, matches: seen.lines, users: seen.users, reason: verdict.reason, t0 };
+    const why = { failures: verdict.failures, matches: seen.lines, users: seen.users, reason: verdict.reason, t0, bantime: verdict.bantime };
     const target = this.target(verdict, ip);
     if (this.bans.has(target.canonical)) return;
     this.ban(target, why);
@@ -314,11 +314,12 @@ export class Jail {
 
   private ban(
     ip: ParsedNetwork,
-    why: { failures: number; matches: string[]; users: string[]; reason: BanTicket['reason']; t0: number | undefined },
+    why: { failures: number; matches: string[]; users: string[]; reason: BanTicket['reason']; t0: number | undefined; bantime?: number | undefined },
   ): void {
     const now = this.deps.now();
     const s = this.settings;
-    let bantime = s.bantime;
+    // A rule may ask for longer (a campaign bans for its duration); a permanent bantime stays permanent.
+    let bantime = s.bantime >= 0 && why.bantime !== undefined ? Math.max(s.bantime, why.bantime) : s.bantime;
     const scope = s.increment?.overalljails ? undefined : this.name;
     const banCount = this.deps.store.banCount(ip.canonical, scope, now - this.deps.historyWindow) + 1;
     if (s.increment && bantime > 0) bantime = Math.min(bantime * s.increment.factor ** (banCount - 1), s.increment.maxtime);
