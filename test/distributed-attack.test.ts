@@ -16,10 +16,10 @@ let dir = '';
 let daemon: DaemonProcess | undefined;
 let pid = 1000;
 
-type Event = { event: string; ip?: string; jail: string; reason?: string; prefixlen?: number; target?: string; failures?: number; sources?: number; until?: string };
+type Event = { event: string; ip?: string; bantime?: number; jail: string; reason?: string; prefixlen?: number; target?: string; failures?: number; sources?: number; until?: string };
 type Status = { totalFailed: number; currentlyBanned: number; banned: { ip: string; prefixlen?: number }[]; campaigns: { target: string; failures: number; sources: number; until: number }[] };
 
-const failed = (ip: string, user = 'root') => `${new Date().toISOString()} host sshd[${++pid}]: Failed password for ${user} from ${ip} port 4242 ssh2\n`;
+const failed = (ip: string, user = 'root', ago = 0) => `${new Date(Date.now() - ago).toISOString()} host sshd[${++pid}]: Failed password for ${user} from ${ip} port 4242 ssh2\n`;
 const accepted = (ip: string, user: string) => `${new Date().toISOString()} host sshd[${++pid}]: Accepted password for ${user} from ${ip} port 4242 ssh2\n`;
 
 function events(): Event[] {
@@ -179,6 +179,60 @@ describe('distributed attacks through the daemon', () => {
     log('m', failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.1'));
     await until(async () => (await daemon!.json<Status>(['status', 'm'])).totalFailed === 309, 'the later failures counted');
     expect(events().some((e) => e.ip === '10.9.0.0')).toBe(false);
+  });
+
+  it('campaigns ban a subnet two of whose hosts fail, for the campaign duration, unless a host in it logged in', async () => {
+    dir = repoTempDir('campaign-subnet');
+    const config = writeConfig({ s: { campaign: { failures: 3, sources: 3, findtime: '10m', duration: '2h', maxretry: 2 } } });
+    daemon = new DaemonProcess(config);
+    await daemon.start();
+    log('s', accepted('10.60.1.5', 'carol') + failed('203.0.113.1') + failed('203.0.113.2') + failed('203.0.113.3'));
+    await until(() => events().some((e) => e.event === 'campaign'), 'the campaign to start');
+    // Two hosts of one /24, one failure each: the /24 goes, for the campaign's 2 h (the jail's bantime is 1 h).
+    log('s', failed('10.50.1.1') + failed('10.50.1.2'));
+    await until(() => events().some((e) => e.ip === '10.50.1.0/24'), 'the /24 to be banned');
+    expect(events().find((e) => e.ip === '10.50.1.0/24')).toMatchObject({ reason: 'campaign', prefixlen: 24, bantime: 7200 });
+    // One host failing twice is banned alone; a /24 holding a host that logged in is never banned whole.
+    log('s', failed('10.70.1.1') + failed('10.70.1.1') + failed('10.60.1.1') + failed('10.60.1.2') + failed('10.60.1.1'));
+    await until(() => events().some((e) => e.ip === '10.60.1.1'), 'the failing host of the exempt /24 to be banned');
+    const ips = events().filter((e) => e.event === 'ban').map((e) => e.ip);
+    expect(ips).toEqual(['10.50.1.0/24', '10.70.1.1', '10.60.1.1']);
+  });
+
+  it('evicts the oldest failure state of all jails first, campaign counters included', async () => {
+    dir = repoTempDir('oldest');
+    const port = await freePort();
+    const campaign = { failures: 3, sources: 3, findtime: '10m', duration: '1h', maxretry: 2 };
+    const config = writeConfig({ old: {}, fresh: {}, c: { campaign } }, { maxtracked: 50, metrics: { listen: `127.0.0.1:${port}` } });
+    daemon = new DaemonProcess(config);
+    await daemon.start();
+    const failedIn = async (jail: string, n: number) => (await daemon!.json<Status>(['status', jail])).totalFailed === n;
+    let lines = '';
+    for (let i = 0; i < 40; i++) lines += failed(`10.1.0.${i}`, 'root', 60_000);
+    log('old', lines);
+    await until(() => failedIn('old', 40), 'the older failures counted');
+    lines = '';
+    for (let i = 0; i < 40; i++) lines += failed(`10.2.0.${i}`);
+    log('fresh', lines);
+    await until(() => failedIn('fresh', 40), 'the newer failures counted');
+    // The jail that grew keeps its entries: the older jail's go first.
+    const held = async (jail: string) => (await daemon!.json<{ currentlyFailed: number }>(['status', jail])).currentlyFailed;
+    expect([await held('old'), await held('fresh')]).toEqual([10, 40]);
+    // A campaign's counters count too: 3 hosts start it, then 30 hosts of 30 /24s fail once each on the
+    // name, each held by the maxretry rule and by the campaign per host and per subnet (93 more entries).
+    log('c', failed('10.3.0.1', 'admin') + failed('10.3.0.2', 'admin') + failed('10.3.0.3', 'admin'));
+    await until(() => events().some((e) => e.event === 'campaign' && e.target === 'admin'), 'the campaign to start');
+    lines = '';
+    for (let i = 0; i < 30; i++) lines += failed(`10.4.${i}.1`, 'admin');
+    log('c', lines);
+    await until(() => failedIn('c', 33), 'the campaign failures counted');
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // 80 + 3 + 30 × 3 entries asked for, 50 kept.
+    expect(metrics).toMatch(/^portcullis_tracking_evictions_total 123$/m);
+    expect([await held('old'), await held('fresh')]).toEqual([0, 0]);
+    // The newest campaign host kept its count: its second failure bans it.
+    log('c', failed('10.4.29.1', 'admin'));
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '10.4.29.1' && e.reason === 'campaign'), 'the newest campaign host banned');
   });
 
   it('check-config refuses bad values of every new key, one line each with its path', async () => {

@@ -3,7 +3,7 @@
 // `ip netns exec`, which bind-mounts /etc/netns/NS/hosts.deny over /etc/hosts.deny (action mode `inplace`).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +28,11 @@ const srv4 = `10.203.${net}.1`;
 const atk4 = `10.203.${net}.2`;
 const srv6 = `fd00:203:${net}::1`;
 const atk6 = `fd00:203:${net}::2`;
+/** A second attacker address inside the banned networks (/25, /120) and one outside them, same link. */
+const inside4 = `10.203.${net}.3`;
+const outside4 = `10.203.${net}.200`;
+const inside6 = `fd00:203:${net}::3`;
+const outside6 = `fd00:203:${net}::1:2`;
 const run = (args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
 const inNs = (ns: string, args: string[]) => ['ip', 'netns', 'exec', ns, ...args];
 
@@ -62,6 +67,9 @@ function setUpNamespaces(): void {
     run(inNs(ns, ['ip', '-6', 'addr', 'add', `${a6}/64`, 'dev', dev, 'nodad']));
     run(inNs(ns, ['ip', 'link', 'set', dev, 'up']));
   }
+  const dev = `pclhd${pid}a`;
+  for (const a of [inside4, outside4]) run(inNs(atk, ['ip', 'addr', 'add', `${a}/24`, 'dev', dev]));
+  for (const a of [inside6, outside6]) run(inNs(atk, ['ip', '-6', 'addr', 'add', `${a}/64`, 'dev', dev, 'nodad']));
 }
 
 function serve(args: string[]): void {
@@ -69,10 +77,14 @@ function serve(args: string[]): void {
   servers.push(child);
 }
 
-/** The first line the attacker namespace reads from `host:port` within 2 s ('' = closed without a greeting). */
-function greet(host: string, port: number): Promise<string> {
+/**
+ * The first line the attacker namespace reads from `host:port` within 2 s ('' = closed without a greeting),
+ * connecting from its address `from` (default: its first address of the family).
+ */
+function greet(host: string, port: number, from = host.includes(':') ? atk6 : atk4): Promise<string> {
   return new Promise((resolve) => {
-    const target = host.includes(':') ? `TCP6:[${host}]:${port}` : `TCP4:${host}:${port}`;
+    const bind = `,bind=${from.includes(':') ? `[${from}]` : from}`;
+    const target = `${host.includes(':') ? `TCP6:[${host}]:${port}` : `TCP4:${host}:${port}`}${bind}`;
     const client = spawn('ip', inNs(atk, ['socat', '-T2', '-u', target, 'STDOUT']).slice(1), {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
@@ -195,5 +207,20 @@ describe.skipIf(skip)('hostsdeny end to end (network namespaces)', () => {
     await deny.unban([makeTicket(atk4, 'e2e'), makeTicket(atk6, 'e2e')]);
     expect(await greet(srv4, port)).toMatch(/^SSH-2\.0-/);
     expect(await greet(srv6, port)).toMatch(/^SSH-2\.0-/);
+    // Networks: libwrap's `net/mask` for IPv4 and `[net]/prefixlen` for IPv6. A second address inside the
+    // banned network gets no banner; one outside it on the same link does.
+    const networks = [
+      makeTicket(`10.203.${net}.0`, 'e2e', { ip: `10.203.${net}.0/25`, prefix: 25 }),
+      makeTicket(`fd00:203:${net}::`, 'e2e', { ip: `fd00:203:${net}::/120`, prefix: 120 }),
+    ];
+    await deny.ban(networks);
+    expect(await readFile(file, 'utf8')).toContain(`sshd: 10.203.${net}.0/255.255.255.128\nsshd: [fd00:203:${net}::]/120\n`);
+    for (const from of [inside4, atk4]) expect(await greet(srv4, port, from)).toBe('');
+    for (const from of [inside6, atk6]) expect(await greet(srv6, port, from)).toBe('');
+    expect(await greet(srv4, port, outside4)).toMatch(/^SSH-2\.0-/);
+    expect(await greet(srv6, port, outside6)).toMatch(/^SSH-2\.0-/);
+    await deny.unban(networks);
+    expect(await greet(srv4, port, inside4)).toMatch(/^SSH-2\.0-/);
+    expect(await greet(srv6, port, inside6)).toMatch(/^SSH-2\.0-/);
   });
 });

@@ -3,10 +3,11 @@ import {
   type ActionInstance,
   type BanTicket,
   defineAction,
-  parseAddress,
+  parseNetwork,
 } from '@portcullis/core';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { campaignMessage, isCampaignBan } from './campaign-notice.js';
 import { createTransport } from 'nodemailer';
 import { type Mail, type Notice, banMessage, digestMessage, lifecycleMessage } from './compose-message.js';
 import { type EmailOptions, emailOptions } from './options.js';
@@ -158,7 +159,7 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
   const notify = async (kind: Notice['kind'], tickets: readonly BanTicket[]) => {
     const notices = tickets
       .filter((t) => {
-        const ok = parseAddress(t.ip) !== undefined;
+        const ok = parseNetwork(t.ip) !== undefined;
         if (!ok) ctx.logger.warn({ ip: t.ip }, 'email: skipping a ticket whose address is not valid');
         return ok;
       })
@@ -183,7 +184,8 @@ export function createEmail(options: EmailOptions, ctx: ActionContext): ActionIn
       if (options.notifyStop) await send(lifecycleMessage(jail, 'stopped'));
       transport.close();
     },
-    ban: (tickets) => notify('ban', tickets),
+    ban: (tickets) => notify('ban', tickets.filter((t) => !isCampaignBan(t))),
+    campaign: (event) => send(campaignMessage(event, options.campaignSubject)),
     unban: async (tickets) => {
       if (options.unbanNotices) await notify('unban', tickets);
     },

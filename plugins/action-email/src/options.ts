@@ -30,6 +30,8 @@ export const emailOptions = z.object({
   subject: z.string().default('[Portcullis] {jail}: banned {ip}'),
   /** Subject of a digest: {jail} {count}. */
   digestSubject: z.string().default('[Portcullis] {jail}: {count} bans'),
+  /** Subject of a campaign notice (one per campaign; its bans are not mailed): {jail} {target} {failures} {sources}. */
+  campaignSubject: z.string().default('[Portcullis] {jail}: distributed attack on "{target}"'),
   /** Look up the PTR name of each address (with `reverseDnsTimeout`). The name is attacker-controlled too. */
   reverseDns: z.boolean().default(false),
   reverseDnsTimeout: durationOption.default(1500),

@@ -35,6 +35,17 @@ export function denyLine(daemons: string, ip: string, family: 4 | 6): string {
   return `${daemons}: ${family === 6 ? `[${ip}]` : ip}`;
 }
 
+/**
+ * The hosts.deny line for a network, in the forms hosts_access(5) documents: IPv4 as `net/mask`
+ * (`198.51.100.0/255.255.255.0` — every libwrap takes it; `/24` is a Debian addition) and IPv6 as
+ * `[net]/prefixlen` (`[2001:db8:1::]/64`). `address` is the network's canonical address (host bits clear).
+ */
+export function denyNetworkLine(daemons: string, address: string, prefix: number, family: 4 | 6): string {
+  if (family === 6) return `${daemons}: [${address}]/${prefix}`;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return `${daemons}: ${address}/${[24, 16, 8, 0].map((shift) => (mask >>> shift) & 255).join('.')}`;
+}
+
 interface Located {
   readonly lines: string[];
   /** Index of the begin marker, -1 when absent. */

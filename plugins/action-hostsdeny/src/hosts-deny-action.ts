@@ -5,25 +5,28 @@ import {
   type ActionInstance,
   type BanTicket,
   defineAction,
-  parseAddress,
+  parseNetwork,
+  targetParts,
 } from '@portcullis/core';
-import { denyLine, editBlock, ownedLines } from './deny-block.js';
+import { denyLine, denyNetworkLine, editBlock, ownedLines } from './deny-block.js';
 import { withFileLock } from './file-lock.js';
 import { type HostsDenyOptions, hostsDenyOptions } from './options.js';
 import { rewriteFile } from './rewrite-file.js';
 
 const JAIL_NAME = /^[A-Za-z0-9_.-]+$/;
 
-/** The hosts.deny lines for a batch, with invalid addresses skipped and logged (defence in depth). */
+/** The hosts.deny lines for a batch (addresses and networks), invalid targets skipped and logged (defence in depth). */
 function linesFor(tickets: readonly BanTicket[], daemons: string, ctx: ActionContext): Map<string, string> {
   const lines = new Map<string, string>();
   for (const ticket of tickets) {
-    const parsed = parseAddress(ticket.ip);
-    if (!parsed) {
+    const parts = targetParts(ticket.ip);
+    if (!parts) {
       ctx.logger.warn({ ip: ticket.ip }, 'hostsdeny: skipping a ticket whose address is not valid');
       continue;
     }
-    lines.set(parsed.canonical, denyLine(daemons, parsed.canonical, parsed.family));
+    const { address, prefix, family } = parts;
+    const whole = prefix === (family === 4 ? 32 : 128);
+    lines.set(parseNetwork(ticket.ip)!.canonical, whole ? denyLine(daemons, address, family) : denyNetworkLine(daemons, address, prefix, family));
   }
   return lines;
 }

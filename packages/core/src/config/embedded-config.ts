@@ -17,7 +17,7 @@ export function embeddedConfig(): Record<string, unknown> {
         backend: 'auto',
         port: 'ssh',
         // A distributed brute force (one user name, many addresses) is what per-host counting misses.
-        campaign: { failures: 50, sources: 10, findtime: '10m', duration: '1h', maxretry: 1 },
+        campaign: { failures: 20, sources: 10, findtime: '1h', duration: '12h', maxretry: 3 },
         actions: firewall ? ['nftables'] : [{ id: 'dry-run', options: { file: 'var/bans.jsonl' } }],
       },
     },

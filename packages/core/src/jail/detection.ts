@@ -68,16 +68,28 @@ export class Detection {
       this.subnet = undefined;
     }
     const c = settings.campaign;
-    if (c && this.campaign) this.campaign.configure(c);
+    // IPv6 adds up no wider than ipv6prefix unless `subnet` says so: one ISP's /48 may hold many customers.
+    const lengths = { ipv4: sub?.ipv4 ?? 24, ipv6: sub?.ipv6 ?? settings.ipv6prefix };
+    if (c && this.campaign) this.campaign.configure(c, lengths);
     else if (c)
-      this.campaign = new CampaignDetector(c, settings.name, {
-        exempt: (o) => this.logins.has(o.key, o.time),
-        onCampaign: (event) => {
-          this.campaignsDirty = true;
-          this.onCampaign(event);
+      this.campaign = new CampaignDetector(
+        c,
+        settings.name,
+        {
+          exempt: (o) => this.logins.has(o.key, o.time),
+          exemptNetwork: (network) => this.logins.within(network),
+          onCampaign: (event) => {
+            this.campaignsDirty = true;
+            this.onCampaign(event);
+          },
         },
-      });
-    else this.campaign = undefined;
+        this.budget,
+        lengths,
+      );
+    else {
+      this.campaign?.close();
+      this.campaign = undefined;
+    }
     this.detectors = [this.maxretry, ...(this.subnet ? [this.subnet] : []), ...(this.campaign ? [this.campaign] : [])];
   }
 
@@ -170,5 +182,6 @@ export class Detection {
   close(): void {
     this.maxretry.close();
     this.subnet?.close();
+    this.campaign?.close();
   }
 }

@@ -18,6 +18,8 @@ export interface Verdict {
   /** Failures that led to it (shown with the ban). */
   readonly failures: number;
   readonly reason: 'failures' | 'subnet' | 'campaign';
+  /** How long to ban (ms) when the rule says so (campaigns: their duration); else the jail's bantime. */
+  readonly bantime?: number | undefined;
 }
 
 /**

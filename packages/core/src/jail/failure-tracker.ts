@@ -214,6 +214,12 @@ export class FailureTracker {
     return removed;
   }
 
+  /** The time of the first failure of the host seen first (+Infinity when empty): the global cap's order. */
+  oldest(): number {
+    for (const entry of this.hosts.values()) return entry >= 0 ? entry : this.times[(-1 - entry) * this.maxretry]!;
+    return Number.POSITIVE_INFINITY;
+  }
+
   clear(): void {
     this.hosts.clear();
     this.times = new Float64Array(0);

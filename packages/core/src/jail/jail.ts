@@ -448,7 +448,7 @@ export class Jail {
     this.deps.events.onCounted?.(this.name, key, time);
     if (verdict === undefined) return;
     const seen = this.matches.take(key);
-    const why = { failures: verdict.failures, matches: seen.lines, users: seen.users, reason: verdict.reason, t0 };
+    const why = { failures: verdict.failures, matches: seen.lines, users: seen.users, reason: verdict.reason, t0, bantime: verdict.bantime };
     const target = this.target(verdict, ip);
     if (this.bans.has(target.canonical)) return;
     this.ban(target, why);
@@ -491,13 +491,15 @@ export class Jail {
 
   private ban(
     ip: ParsedNetwork,
-    why: { failures: number; matches: string[]; users: string[]; reason: BanTicket['reason']; t0: number | undefined },
+    why: { failures: number; matches: string[]; users: string[]; reason: BanTicket['reason']; t0: number | undefined; bantime?: number | undefined },
     /** A ban another fleet node recorded: its own time, length and count are kept. */
     remote?: { time: number; bantime: number; banCount: number; origin: string },
   ): void {
     const now = remote?.time ?? this.deps.now();
     const s = this.settings;
-    let bantime = remote?.bantime ?? s.bantime;
+    // A rule may ask for longer (a campaign bans for its duration); a permanent bantime stays permanent. A ban
+    // another fleet node recorded keeps its own length.
+    let bantime = remote?.bantime ?? (s.bantime >= 0 && why.bantime !== undefined ? Math.max(s.bantime, why.bantime) : s.bantime);
     const scope = s.increment?.overalljails ? undefined : this.name;
     // Fleet bans applied here are in the store too, so the history counts the fleet's bans this node saw.
     const banCount = remote?.banCount ?? this.deps.store.banCount(ip.canonical, scope, now - this.deps.historyWindow) + 1;

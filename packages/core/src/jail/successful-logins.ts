@@ -1,3 +1,5 @@
+import { networkContains, parseNetwork } from '../util/ip-network.js';
+
 /** How long a successful login exempts its host from campaign bans. */
 export const SUCCESS_MEMORY = 30 * 24 * 3_600_000;
 /** Hosts remembered at most; the oldest login goes first. */
@@ -29,6 +31,21 @@ export class SuccessfulLogins {
   has(key: string, now: number): boolean {
     const at = this.hosts.get(key);
     return at !== undefined && at > now - SUCCESS_MEMORY;
+  }
+
+  /**
+   * True when a host inside `network` logged in within 30 days before `now`: a scan of at most 100,000
+   * hosts, run only when a campaign is about to ban a whole subnet.
+   */
+  within(network: string, now?: number): boolean {
+    const net = parseNetwork(network);
+    if (net === undefined) return false;
+    for (const [key, at] of this.hosts) {
+      if (now !== undefined && at <= now - SUCCESS_MEMORY) continue;
+      const host = parseNetwork(key);
+      if (host !== undefined && networkContains(net, host)) return true;
+    }
+    return false;
   }
 
   expire(now: number): void {
