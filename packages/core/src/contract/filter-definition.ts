@@ -140,4 +140,18 @@ export interface FilterDefinition {
    * `{^LN-BEG}` alone keeps the parser's reading (it already looks for the date at the line's start).
    */
   readonly datepattern?: string | undefined;
+  /**
+   * What the regexes see. `message` (default): the message the source's parser found (date and syslog header
+   * taken off). `fail2ban`: the line as fail2ban presents it to a filter — the raw line with only its date
+   * text cut out, found by fail2ban's date templates (its defaults, or `datepattern`), so the filter's own
+   * `__prefix_line` reads the syslog header; a journal record is `host program[pid]: MESSAGE`. Set by the
+   * fail2ban filter.d loader, so its regexes match exactly the text they were written for.
+   */
+  readonly lineView?: 'message' | 'fail2ban' | undefined;
+  /**
+   * With `lineView: 'fail2ban'`: fail2ban's `maxlines`, the lines buffered for multi-line regexes. The regexes
+   * see the last `maxlines` lines joined with `\n` (`^.*\nWARNING: Authentication attempt from <HOST>`); a
+   * match empties the buffer, as fail2ban drops the lines it matched. Default 1.
+   */
+  readonly maxlines?: number | undefined;
 }

@@ -16,6 +16,7 @@ import { type LogLine, readsProgram } from '../contract/log-line.js';
 import { MAX_LINE_LENGTH } from '../contract/limits.js';
 import { detach, detachLine } from '../parsing/detach-string.js';
 import { DatePattern } from '../parsing/date-pattern.js';
+import { Fail2banDateDetector } from '../parsing/fail2ban-date-detector.js';
 
 /** Options of {@link compileFilter}. */
 export interface CompileOptions {
@@ -105,6 +106,13 @@ class RegexFilter implements CompiledFilter {
   private readonly dates: DatePattern | undefined;
   /** For `{^LN-BEG}`: the dates fail2ban reads at a line's start that the source's parser does not. */
   private readonly dateFallback: DatePattern | undefined;
+  /** `lineView: fail2ban`: fail2ban's date detection, which also decides the text the regexes see. */
+  private readonly fail2banDates: Fail2banDateDetector | undefined;
+  /** fail2ban's time for a line without a date: the last date seen (NaN before the first). */
+  private lastTime = Number.NaN;
+  /** `maxlines` > 1: the last lines' texts, oldest first, for multi-line regexes. */
+  private readonly bufferSize: number;
+  private buffer: string[] = [];
   private readonly now: () => number;
 
   constructor(
@@ -151,7 +159,14 @@ class RegexFilter implements CompiledFilter {
     this.state = new CorrelationState(co.maxCorrelationIds);
     this.custom = definition.match?.(options);
     this.now = co.now ?? Date.now;
-    if (definition.datepattern !== undefined) {
+    this.bufferSize = definition.lineView === 'fail2ban' ? Math.max(1, Math.min(definition.maxlines ?? 1, 100)) : 1;
+    if (definition.lineView === 'fail2ban') {
+      try {
+        this.fail2banDates = new Fail2banDateDetector(definition.datepattern, this.now);
+      } catch (e) {
+        throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${definition.id}", datepattern ${definition.datepattern}: ${(e as Error).message}`, { cause: e });
+      }
+    } else if (definition.datepattern !== undefined) {
       let dates: DatePattern;
       try {
         dates = new DatePattern(definition.datepattern, this.now);
@@ -171,14 +186,44 @@ class RegexFilter implements CompiledFilter {
     return { ...line, message: line.raw.slice(0, found.start) + line.raw.slice(found.end), time: found.time };
   }
 
+  /**
+   * The line as fail2ban hands it to a filter: the raw line without its date text (that date's time), or for a
+   * record its source decoded (a journal entry: a time but no date in its text) `host program[pid]: message`.
+   */
+  private fail2banView(line: LogLine, dates: Fail2banDateDetector): LogLine {
+    if (isDecodedRecord(line)) {
+      if (line.program === undefined) return line;
+      const tag = `${line.program}${line.pid !== undefined ? `[${line.pid}]` : ''}:`;
+      return { ...line, message: `${line.hostname !== undefined ? `${line.hostname} ` : ''}${tag} ${line.message}` };
+    }
+    let view: LogLine;
+    if (dates.none) view = { ...line, message: line.raw, time: Number.isFinite(line.time) ? line.time : this.now() };
+    else {
+      const found = dates.find(line.raw);
+      if (found !== undefined && Number.isFinite(found.time)) this.lastTime = found.time;
+      view =
+        found === undefined
+          ? { ...line, message: line.raw, time: this.lastTime }
+          : { ...line, message: line.raw.slice(0, found.start) + line.raw.slice(found.end), time: Number.isFinite(found.time) ? found.time : this.lastTime };
+    }
+    if (this.bufferSize === 1) return view;
+    this.buffer.push(view.message.length > this.maxLength ? view.message.slice(0, this.maxLength) : view.message);
+    if (this.buffer.length > this.bufferSize) this.buffer.shift();
+    return { ...view, message: this.buffer.join('\n') };
+  }
+
   reset(): void {
     this.state.clear();
+    this.buffer = [];
+    this.lastTime = Number.NaN;
     this.custom = this.definition.match?.(this.options);
   }
 
   match(input: LogLine): readonly Failure[] | undefined {
     const line =
-      this.dates !== undefined
+      this.fail2banDates !== undefined
+        ? this.fail2banView(input, this.fail2banDates)
+        : this.dates !== undefined
         ? this.reread(input, this.dates)
         : this.dateFallback !== undefined && !Number.isFinite(input.time)
           ? this.reread(input, this.dateFallback)
@@ -198,7 +243,10 @@ class RegexFilter implements CompiledFilter {
         return released === undefined ? found : [...found, ...released];
       }
     }
-    return this.matchRules(line, false);
+    const found = this.matchRules(line, false);
+    // fail2ban drops the lines a multi-line regex matched from its buffer.
+    if (found !== undefined && this.bufferSize > 1) this.buffer = [];
+    return found;
   }
 
   /** Runs the regex rules; `sideEffectsOnly`: this line's own failure is not reported (see {@link match}). */
@@ -326,6 +374,22 @@ class RegexFilter implements CompiledFilter {
     }
     return out;
   }
+}
+
+/**
+ * True for a record its source decoded (a journal entry), whose `raw` is only `program[pid]: message` for
+ * display (see `decodeJournalRecord`): its date is not in its text.
+ */
+function isDecodedRecord(line: LogLine): boolean {
+  const { raw, message, program, pid } = line;
+  const head = (program?.length ?? 0) + (pid ? pid.length + 2 : 0) + 2;
+  return (
+    Number.isFinite(line.time) &&
+    raw.length === head + message.length &&
+    raw.charCodeAt(head - 2) === 58 &&
+    raw.endsWith(message) &&
+    (program === undefined || raw.startsWith(program))
+  );
 }
 
 /** Gives the waiting failures of `entry` their host: fails are returned, pendings join the pending list. */

@@ -60,9 +60,11 @@ export class Fail2banConfig {
     if (slash) {
       const [, sec, opt] = slash as unknown as [string, string, string];
       if (sec.toLowerCase() === 'known') {
-        const v = this.sections.get(`KNOWN/${section}`)?.get(opt.toLowerCase());
-        if (v !== undefined) return this.interpolate(section, v.value, vars, depth);
-        return this.get(section, opt, vars, depth);
+        // The value before this section overrode it: an earlier file's, else `[DEFAULT]`'s (common.conf's
+        // `__prefix_line` for sendmail's `%(known/__prefix_line)s(?:\w{14,20}: )?`).
+        const o = opt.toLowerCase();
+        const v = this.sections.get(`KNOWN/${section}`)?.get(o) ?? (section === 'DEFAULT' ? this.sections.get('KNOWN/DEFAULT') : this.sections.get('DEFAULT'))?.get(o);
+        return v === undefined ? undefined : this.interpolate(section, v.value, vars, depth);
       }
       return this.get(sec.toLowerCase() === 'default' ? 'DEFAULT' : sec, opt, vars, depth);
     }

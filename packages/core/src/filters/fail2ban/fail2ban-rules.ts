@@ -27,6 +27,8 @@ export interface Prefregex {
   readonly tail: string;
   /** `<F-MLFID>` around the line's header: the connection id is the process. */
   readonly mlfid: boolean;
+  /** The prefregex up to its `<F-MLFID>` group's end, that group named `mlfid` (JavaScript). */
+  readonly mlfidSource: string | undefined;
 }
 
 export function splitPrefregex(pref: string): Prefregex {
@@ -37,7 +39,16 @@ export function splitPrefregex(pref: string): Prefregex {
   let tail = m[3]!;
   if (!tail.endsWith('$') || tail.endsWith('\\$')) throw new UntranslatableError(tail || pref.slice(-20), 'a prefregex must end its content at the end of the line');
   tail = tail.slice(0, -1);
-  return { head, content: m[2]!, tail, mlfid };
+  let mlfidSource: string | undefined;
+  if (mlfid) {
+    try {
+      const upTo = m[1]!.slice(0, m[1]!.indexOf('</F-MLFID>') + '</F-MLFID>'.length);
+      mlfidSource = pythonToJsRegex(upTo.replace('<F-MLFID>', '(?P<mlfid>').replace('</F-MLFID>', ')'));
+    } catch {
+      mlfidSource = undefined;
+    }
+  }
+  return { head, content: m[2]!, tail, mlfid, mlfidSource };
 }
 
 const FLAG_TAGS = /<\/?F-(?:NOFAIL|MLFFORGET|MLFGAINED|MLFID)>/g;
@@ -83,7 +94,8 @@ export function translateRule(line: string, pref: Prefregex | undefined): FailRu
     if (e instanceof PythonRegexError) throw new UntranslatableError(e.construct.replace(/\uE000(\d+)\uE001/g, (_m, n: string) => tags[Number(n)]!), e.message.split(':')[0]!);
     throw e;
   }
-  const pattern = js.replace(/\uE000(\d+)\uE001/g, (_m, n: string) => tags[Number(n)]!);
+  // fail2ban's `<ADDR>` (and the address half of `<HOST>`) takes optional brackets around IPv4 too: `[1.2.3.4]`.
+  const pattern = js.replace(/\uE000(\d+)\uE001/g, (_m, n: string) => tags[Number(n)]!.replace(/^<(HOST|ADDR)>$/, '\\[?<$1>\\]?'));
   return { pattern, kind, forget };
 }
 

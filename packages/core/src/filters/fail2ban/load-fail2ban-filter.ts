@@ -4,7 +4,6 @@ import type { FailRule, FilterDefinition, FilterOption } from '../../contract/fi
 import { PortcullisError } from '../../util/errors.js';
 import { Fail2banConfig, substituteTags } from './fail2ban-config.js';
 import { type Prefregex, UntranslatableError, splitPrefregex, translateRule } from './fail2ban-rules.js';
-import { programNames } from './program-names.js';
 
 /** Where fail2ban keeps its configuration. */
 export const FAIL2BAN_DIR = '/etc/fail2ban';
@@ -33,8 +32,8 @@ export interface Fail2banExtras {
 /**
  * Reads a fail2ban filter file (with its `[INCLUDES]` and `.local`) into a filter definition: the [Init]
  * options become filter options (their values: the default plus every `<name>-<value>` variant the file
- * defines, so `mode` offers `normal`, `ddos`, `extra`, `aggressive` for sshd), the `_daemon` regex becomes
- * `programs` when it names fixed programs, and the rules are translated per option set on compile.
+ * defines, so `mode` offers `normal`, `ddos`, `extra`, `aggressive` for sshd), and the rules are translated
+ * per option set on compile. The filter sees lines as fail2ban shows them (`lineView: 'fail2ban'`).
  * @throws PortcullisError `FILTER_UNKNOWN` when the file is missing, `FILTER_REGEX_INVALID` (with the file,
  * line and construct) when a rule of the default options uses what JavaScript cannot run.
  */
@@ -77,22 +76,24 @@ export function loadFail2banFilter(
   };
   const first = build(defaults);
   const lookup = tagLookup(cfg, defaults);
-  const daemon = lookup('_daemon');
   const journalmatch = (lookup('journalmatch') ?? '')
     .split('\n')
     .flatMap((l) => l.trim().split(/\s+/))
     .filter(Boolean);
-  const maxlines = Number(lookup('maxlines') ?? 1) || 1;
+  const maxlines = Math.max(1, Math.min(100, Math.floor(Number(lookup('maxlines') ?? 1)) || 1));
   return {
     id,
     description: `fail2ban filter ${path}`,
-    programs: daemon === undefined ? undefined : programNames(daemon),
+    // No `programs`: fail2ban's own regexes (`__prefix_line`) read the header, and a line whose header the
+    // parser reads differently (Asterisk's `[date] NOTICE[1638] chan_sip.c: …`) must still reach them.
+    programs: undefined,
     journalmatch: journalmatch.length ? journalmatch : undefined,
     options,
     failregex: (opts) => build(opts).failregex,
     ignoreregex: (opts) => build(opts).ignoreregex,
-    correlate: first.mlfid ? 'pid' : undefined,
+    correlate: first.mlfid ? mlfidOf(first.mlfidSource) : undefined,
     datepattern: first.datepattern,
+    lineView: 'fail2ban',
     files: cfg.files,
     maxlines,
   };
@@ -102,6 +103,7 @@ interface Built {
   readonly failregex: readonly FailRule[];
   readonly ignoreregex: readonly string[];
   readonly mlfid: boolean;
+  readonly mlfidSource: string | undefined;
   readonly datepattern: string | undefined;
 }
 
@@ -134,11 +136,25 @@ function buildRules(cfg: Fail2banConfig, id: string, vars: Readonly<Record<strin
     const ignoreregex = lines('ignoreregex').map((l) => translateRule(l, pref).pattern);
     if (failregex.length === 0) throw new UntranslatableError('failregex', 'the filter defines no failregex');
     const datepattern = lookup('datepattern')?.trim() || undefined;
-    return { failregex, ignoreregex, mlfid: pref?.mlfid ?? false, datepattern };
+    return { failregex, ignoreregex, mlfid: pref?.mlfid ?? false, mlfidSource: pref?.mlfidSource, datepattern };
   } catch (e) {
     if (e instanceof UntranslatableError) throw where(e.construct, e.message);
     throw e;
   }
+}
+
+/**
+ * fail2ban's multi-line id: the text its `<F-MLFID>` group takes in the line (for sendmail the host, program,
+ * pid and queue id), so two messages of one process about different mails stay apart. The process id when
+ * the group cannot be read.
+ */
+function mlfidOf(source: string | undefined): FilterDefinition['correlate'] {
+  if (source === undefined) return 'pid';
+  const regex = new RegExp(source);
+  return (line) => {
+    const id = regex.exec(line.message)?.groups?.mlfid?.trim();
+    return id === undefined || id === '' ? line.pid : id;
+  };
 }
 
 /** `file:line` of the first line of `files` that contains `construct` (or its first 20 characters). */
