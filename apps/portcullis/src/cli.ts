@@ -48,6 +48,22 @@ program
     process.exitCode = await runPluginsCommand({ configPath: opts.config, json: opts.json ?? false });
   });
 
+program
+  .command('import')
+  .description('write a Portcullis config from another tool\'s setup')
+  .argument('<tool>', 'fail2ban')
+  .argument('[dir]', 'its configuration folder', '/etc/fail2ban')
+  .option('-o, --out <file>', 'write the config here (default: stdout, the report on stderr)')
+  .action(async (tool: string, dir: string, opts: { out?: string }) => {
+    if (tool !== 'fail2ban') {
+      process.stderr.write(`portcullis import: unknown tool "${tool}" (known: fail2ban)\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const { runImportFail2ban } = await import('./commands/import-fail2ban.js');
+    process.exitCode = await runImportFail2ban({ dir, out: opts.out });
+  });
+
 registerDaemonCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

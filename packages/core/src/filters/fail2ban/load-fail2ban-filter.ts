@@ -178,13 +178,21 @@ function filterOptions(cfg: Fail2banConfig): Record<string, FilterOption> {
   const out: Record<string, FilterOption> = {};
   const text = cfg.files.map((f) => readFileSync(f, 'utf8')).join('\n');
   const keys = new Set(['Definition', 'DEFAULT', 'Init'].flatMap((s) => cfg.keys(s)));
-  for (const name of cfg.keys('Init')) {
-    const def = cfg.get('Init', name) ?? '';
+  // [Init] options, and [Definition] ones a tag name is built from (nginx-http-auth's `<mdre-<mode>>`).
+  const names = new Set(cfg.keys('Init'));
+  for (const name of cfg.keys('Definition')) if (text.includes(`-<${name}>>`)) names.add(name);
+  for (const name of names) {
+    let def: string;
+    try {
+      def = (cfg.has('Init', name) ? cfg.get('Init', name) : cfg.get('Definition', name))?.trim() ?? '';
+    } catch {
+      continue;
+    }
     const values = new Set([def]);
     for (const m of text.matchAll(new RegExp(`<([\\w-]+-)<${name}>>`, 'g'))) {
       for (const k of keys) if (k.startsWith(m[1]!) && /^[\w]+$/.test(k.slice(m[1]!.length))) values.add(k.slice(m[1]!.length));
     }
-    out[name] = { values: [...values], default: def, description: `fail2ban [Init] ${name}` };
+    out[name] = { values: [...values], default: def, description: `fail2ban option ${name}` };
   }
   return out;
 }
