@@ -110,7 +110,10 @@ interface Built {
 function tagLookup(cfg: Fail2banConfig, vars: Readonly<Record<string, string>>): (tag: string) => string | undefined {
   const get = (tag: string): string | undefined => {
     try {
-      const v = vars[tag] ?? cfg.get('Definition', tag, vars);
+      // `<section/option>` is that section's value read in that section (`%(section/option)s`, by contrast,
+      // is interpolated where it is written).
+      const slash = tag.indexOf('/');
+      const v = vars[tag] ?? (slash > 0 && !/^(?:known|default)\//i.test(tag) ? cfg.get(tag.slice(0, slash), tag.slice(slash + 1), vars) : cfg.get('Definition', tag, vars));
       return v === undefined ? undefined : substituteTags(v, get);
     } catch {
       return undefined;
