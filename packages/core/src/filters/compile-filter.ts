@@ -282,6 +282,7 @@ class RegexFilter implements CompiledFilter {
       const caught = capture(rule, message, this.caught);
       if (caught === undefined) continue;
       if (this.ignored(message)) return undefined;
+      if (this.fail2banDates !== undefined && caught.hostText !== undefined && ambiguous(rule, message, caught.hostText)) return undefined;
       return this.apply(rule, caught, line, sideEffectsOnly);
     }
     return undefined;
@@ -374,6 +375,20 @@ class RegexFilter implements CompiledFilter {
     }
     return out;
   }
+}
+
+/**
+ * For regexes nobody reviewed for us (fail2ban's): true when the rule also matches the message with every
+ * occurrence of the captured host blanked out and takes another address — the line holds a second address,
+ * so which one is the client depends on how the regex backtracks, and injected text (a user name
+ * `x, ip=[203.0.113.66]` before courier's real `ip=[…]`) could be banned. Such a line reports nothing.
+ */
+function ambiguous(rule: CompiledRule, message: string, hostText: string): boolean {
+  const masked = message.split(hostText).join('\u0000'.repeat(hostText.length));
+  // Only a second address counts: a host name the rule could also take (sendmail's `relay=name [address]`)
+  // is the same client written another way.
+  const other = capture(rule, masked)?.host;
+  return other !== undefined && /^[\d.]+$|:/.test(other);
 }
 
 /**

@@ -29,6 +29,9 @@ const DEFAULT_PATTERNS = [
   'TAI64N',
 ];
 
+/** How far into a line dates are looked for. */
+export const DATE_WINDOW = 1024;
+
 interface Entry {
   readonly template: Fail2banDateTemplate;
   hits: number;
@@ -85,7 +88,9 @@ export class Fail2banDateDetector {
   /** The date in `line`, or undefined when no template finds one (and always for `{NONE}`). */
   find(line: string): Fail2banDate | undefined {
     if (this.none) return undefined;
-    const found = this.matchTime(line);
+    // Dates are looked for in the first DATE_WINDOW characters: a log's date is near the start, and text
+    // further in is message text (often attacker-written) that 17 unanchored templates would scan in vain.
+    const found = this.matchTime(line.length > DATE_WINDOW ? line.slice(0, DATE_WINDOW) : line);
     if (found === undefined) return undefined;
     const [start, end] = found.template.span(found.match);
     // An empty date (`^WARNING:()**`, guacamole's) marks a line that takes the last line's date.
