@@ -11,6 +11,10 @@ export interface TestFilterArgs {
   readonly input: string;
   readonly format: 'auto' | 'syslog' | 'journal';
   readonly json: boolean;
+  /** Print every matched line (fail2ban-regex's --print-all-matched), with the date it got. */
+  readonly printMatched?: boolean | undefined;
+  /** Print every line that did not match (fail2ban-regex's --print-all-missed), with the date it got. */
+  readonly printMissed?: boolean | undefined;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
 }
@@ -69,7 +73,13 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   };
   args.stdout.on('error', onError);
   const source = args.input === '-' ? 'stdin' : args.input;
-  const programs = filter.programs;
+  // Printing missed lines needs every line built, also those of other programs.
+  const programs = args.printMissed ? undefined : filter.programs;
+  const printed: string[] = [];
+  const print = (what: string, line: { raw: string; lineno?: number | undefined }, time: number): void => {
+    const when = Number.isFinite(time) ? new Date(time).toISOString() : 'no date';
+    printed.push(`${what} ${String(line.lineno ?? '?').padStart(6)}  ${when}  ${line.raw}\n`);
+  };
 
   const feed = (lines: string[]): void => {
     for (let i = 0; i < lines.length; i++) {
@@ -78,7 +88,11 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
       if (line === undefined) continue;
       if (Number.isNaN(line.time)) tally.noDate++;
       const found = filter.match(line);
-      if (found === undefined) continue;
+      if (found === undefined) {
+        if (args.printMissed) print('missed ', line, filter.lineTime);
+        continue;
+      }
+      if (args.printMatched) print('matched', line, filter.lineTime);
       tally.matched++;
       for (const f of found) {
         tally.failures++;
@@ -103,6 +117,10 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
         }
         out.ascii('}\n');
       }
+    }
+    if (printed.length > 0) {
+      args.stdout.write(printed.join(''));
+      printed.length = 0;
     }
   };
 

@@ -45,6 +45,11 @@ export interface CompiledFilter {
   readonly programs: ReadonlySet<string> | undefined;
   /** Failures carried by this line (and pending failures it releases); `undefined`, allocation-free, when none. */
   match(line: LogLine): readonly Failure[] | undefined;
+  /**
+   * The time the filter read for the last line given to {@link match} (its `datepattern` or fail2ban's date
+   * templates may read another date than the source's parser); NaN when it had none.
+   */
+  readonly lineTime: number;
   /** Forgets correlation state (and recreates the custom matcher). */
   reset(): void;
 }
@@ -114,6 +119,7 @@ class RegexFilter implements CompiledFilter {
   private readonly bufferSize: number;
   private buffer: string[] = [];
   private readonly now: () => number;
+  lineTime = Number.NaN;
 
   constructor(
     definition: FilterDefinition,
@@ -228,6 +234,7 @@ class RegexFilter implements CompiledFilter {
         : this.dateFallback !== undefined && !Number.isFinite(input.time)
           ? this.reread(input, this.dateFallback)
           : input;
+    this.lineTime = line.time;
     if (
       this.programs !== undefined &&
       line.program !== undefined &&
