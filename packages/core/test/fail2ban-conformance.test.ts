@@ -6,7 +6,7 @@ import { compileFilter } from '../src/filters/compile-filter.js';
 import { loadFail2banFilter } from '../src/filters/fail2ban/load-fail2ban-filter.js';
 import { LineParser } from '../src/parsing/line-parser.js';
 import type { LogLine } from '../src/contract/log-line.js';
-import { FAIL2BAN_SAMPLES, TEST_NOW, TEST_TZ, readSamples } from './fail2ban-samples.js';
+import { FAIL2BAN_SAMPLES, TEST_NOW, TEST_TZ, journalLine, readSamples } from './fail2ban-samples.js';
 
 const FILTER_DIR = '/etc/fail2ban/filter.d';
 const present = existsSync(FILTER_DIR) && existsSync(FAIL2BAN_SAMPLES);
@@ -58,7 +58,7 @@ export function scoreFilter(name: string): FilterScore {
     const parser = new LineParser({ format: 'auto', now: () => TEST_NOW });
     for (const s of items) {
       lines++;
-      const line: LogLine = journal ? { raw: `: ${s.line}`, message: s.line, time: TEST_NOW } : parser.parse(s.line);
+      const line: LogLine = journal ? journalLine(s.line, TEST_NOW) : parser.parse(s.line);
       const found = filter.match(line) ?? [];
       const hit = found.find((f) => f.line.raw === s.line) ?? found[found.length - 1];
       let ok = hit !== undefined === s.match;
@@ -107,5 +107,5 @@ describe.skipIf(!present)("fail2ban's filters over fail2ban's sample logs", () =
     expect(Object.fromEntries(scores.filter((s) => s.twoAddresses).map((s) => [s.name, s.twoAddresses]))).toEqual({ 'pam-generic': 1, 'roundcube-auth': 1 });
     expect(scores.filter((s) => s.refused).map((s) => s.name).sort()).toEqual(Object.keys(REFUSED).sort());
     for (const [name, reason] of Object.entries(REFUSED)) expect(scores.find((s) => s.name === name)?.refused).toMatch(reason);
-  });
+  }, 120_000);
 });

@@ -392,6 +392,8 @@ class RegexFilter implements CompiledFilter {
  */
 function ambiguous(rule: CompiledRule, message: string, hostText: string): boolean {
   const masked = message.split(hostText).join('\u0000'.repeat(hostText.length));
+  // No other address-shaped text (digits around a dot, or colons around hex): nothing else to take.
+  if (!/\d\.\d|[\da-f]:[\da-f]*:/i.test(masked)) return false;
   // Only a second address counts: a host name the rule could also take (sendmail's `relay=name [address]`)
   // is the same client written another way.
   const other = capture(rule, masked)?.host;

@@ -38,6 +38,11 @@ export class Fail2banDateTemplate {
   /** Dates this template found (fail2ban's template-level count, read when choosing between templates). */
   hits = 0;
   private readonly regex: RegExp;
+  private readonly indexed: RegExp;
+  /** The last date text read and its time: a log's lines share their second often. */
+  private lastText = '';
+  private lastTime = Number.NaN;
+  private lastNow = Number.NaN;
   private readonly kind: 'fields' | 'epoch' | 'lepoch' | 'tai64n';
   private readonly group: number;
 
@@ -48,8 +53,10 @@ export class Fail2banDateTemplate {
     this.flags = built.flags;
     this.kind = kind;
     this.group = group;
-    // `d`: the date group's indices (its text may also occur in the boundary text before it).
-    this.regex = new RegExp(pythonToJsRegex(built.regex), 'dg');
+    const source = pythonToJsRegex(built.regex);
+    this.regex = new RegExp(source, 'g');
+    // With indices (`d`), slower: only for a match whose date text also occurs in the text before it.
+    this.indexed = new RegExp(source, 'dg');
   }
 
   /** A `datepattern` line (`{^LN-BEG}`/`{UNB}`/`^` prefixes, strftime fields, `EPOCH`, `TAI64N`). */
@@ -99,12 +106,28 @@ export class Fail2banDateTemplate {
 
   /** Start and end of the date text (group 1) of a match. */
   span(m: RegExpExecArray): readonly [number, number] {
-    return m.indices?.[1] ?? [m.index, m.index + m[0].length];
+    const text = m[1] ?? '';
+    const at = m[0].indexOf(text);
+    if (text !== '' && m[0].indexOf(text, at + 1) >= 0) {
+      this.indexed.lastIndex = m.index;
+      const d = this.indexed.exec(m.input);
+      const span = d?.indices?.[1];
+      if (span !== undefined) return span;
+    }
+    return [m.index + at, m.index + at + text.length];
   }
 
   /** The time (ms) a match says; NaN when its fields make no date. */
   time(m: RegExpExecArray, now: number): number {
-    if (this.kind === 'fields') return timeOfGroups(m.groups ?? {}, now);
+    if (this.kind === 'fields') {
+      const text = m[0];
+      // (A date without a year or day depends on `now`: cached only for the same clock reading's minute.)
+      if (text === this.lastText && Math.floor(now / 60_000) === this.lastNow) return this.lastTime;
+      this.lastText = text;
+      this.lastNow = Math.floor(now / 60_000);
+      this.lastTime = timeOfGroups(m.groups ?? {}, now);
+      return this.lastTime;
+    }
     const v = m[this.group] ?? '';
     // fail2ban reads the 15 hex digits after `@4` as the seconds.
     if (this.kind === 'tai64n') return Number.parseInt(v.slice(2, 17), 16) * 1000;
