@@ -202,16 +202,19 @@ class RegexFilter implements CompiledFilter {
       const tag = `${line.program}${line.pid !== undefined ? `[${line.pid}]` : ''}:`;
       return { ...line, message: `${line.hostname !== undefined ? `${line.hostname} ` : ''}${tag} ${line.message}` };
     }
-    let view: LogLine;
-    if (dates.none) view = { ...line, message: line.raw, time: Number.isFinite(line.time) ? line.time : this.now() };
+    const raw = line.raw;
+    let message = raw;
+    let time: number;
+    if (dates.none) time = Number.isFinite(line.time) ? line.time : this.now();
     else {
-      const found = dates.find(line.raw);
+      const found = dates.find(raw);
       if (found !== undefined && Number.isFinite(found.time)) this.lastTime = found.time;
-      view =
-        found === undefined
-          ? { ...line, message: line.raw, time: this.lastTime }
-          : { ...line, message: line.raw.slice(0, found.start) + line.raw.slice(found.end), time: Number.isFinite(found.time) ? found.time : this.lastTime };
+      time = found !== undefined && Number.isFinite(found.time) ? found.time : this.lastTime;
+      // (A date at the start, the usual place, leaves a slice of the line: no copy.)
+      if (found !== undefined) message = found.start === 0 ? raw.slice(found.end) : raw.slice(0, found.start) + raw.slice(found.end);
     }
+    // Written out rather than spread: one object shape for every line.
+    const view: LogLine = { raw, message, time, program: line.program, pid: line.pid, hostname: line.hostname, lineno: line.lineno, source: line.source };
     if (this.bufferSize === 1) return view;
     this.buffer.push(view.message.length > this.maxLength ? view.message.slice(0, this.maxLength) : view.message);
     if (this.buffer.length > this.bufferSize) this.buffer.shift();
@@ -390,10 +393,17 @@ class RegexFilter implements CompiledFilter {
  * so which one is the client depends on how the regex backtracks, and injected text (a user name
  * `x, ip=[203.0.113.66]` before courier's real `ip=[…]`) could be banned. Such a line reports nothing.
  */
+/** A dotted quad; IPv6-looking text (`::`, or `:h:h:`, which a `12:37:58` time is not). Each starts with a literal. */
+const V4ISH = /\d\.\d{1,3}\.\d{1,3}\.\d/;
+const V6ISH = /:(?::|[\da-f]{1,4}:[\da-f]{1,4}:)/i;
+const ADDRESSY = { test: (text: string): boolean => V4ISH.test(text) || (text.includes(':') && V6ISH.test(text)) };
+
 function ambiguous(rule: CompiledRule, message: string, hostText: string): boolean {
+  // No other address-shaped text around the host: nothing else
+  // to take — checked on the two sides, without building the masked line, for the common case.
+  const at = message.indexOf(hostText);
+  if (at >= 0 && !ADDRESSY.test(message.slice(0, at)) && !ADDRESSY.test(message.slice(at + hostText.length))) return false;
   const masked = message.split(hostText).join('\u0000'.repeat(hostText.length));
-  // No other address-shaped text (digits around a dot, or colons around hex): nothing else to take.
-  if (!/\d\.\d|[\da-f]:[\da-f]*:/i.test(masked)) return false;
   // Only a second address counts: a host name the rule could also take (sendmail's `relay=name [address]`)
   // is the same client written another way.
   const other = capture(rule, masked)?.host;

@@ -131,9 +131,22 @@ export function timeOfGroups(g: Readonly<Record<string, string | undefined>>, no
   }
   if (month === undefined || day === undefined || month < 0) return Number.NaN;
   const at = (y: number, d: number): number =>
-    offset === undefined ? new Date(y, month!, d, hour, minute, second).getTime() : Date.UTC(y, month!, d, hour, minute, second) - offset * 60_000;
+    offset === undefined ? Date.UTC(y, month!, d, hour, minute, second) - localOffset(y, month!, d, hour) : Date.UTC(y, month!, d, hour, minute, second) - offset * 60_000;
   let t = at(year, day);
   if (assumeToday && t > now) t = at(year, day - 1);
   if (assumeYear && t > now + 86_400_000) t = at(year - 1, day);
   return t;
+}
+
+/** Local time's offset from UTC (ms) at an hour, remembered: the zone lookup is the slow part of a date. */
+const offsets = new Map<number, number>();
+function localOffset(y: number, m: number, d: number, h: number): number {
+  const key = ((y * 16 + m) * 32 + d) * 32 + h;
+  let o = offsets.get(key);
+  if (o === undefined) {
+    if (offsets.size >= 4096) offsets.clear();
+    o = Date.UTC(y, m, d, h) - new Date(y, m, d, h).getTime();
+    offsets.set(key, o);
+  }
+  return o;
 }
