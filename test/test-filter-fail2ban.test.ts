@@ -48,7 +48,7 @@ describe.skipIf(!built)('test-filter with fail2ban-regex habits', () => {
       'missed       3  no date  no date here: Failed password for x from 192.0.2.4 port 22 ssh2',
     ]);
     // Hits per rule in the summary.
-    expect(r.stdout).toMatch(/per rule:\n  #0\s+1  \^Failed password/);
+    expect(r.stdout).toMatch(/per rule:\n {2}#0\s+1 {2}\^Failed password/);
     const only = run('^Failed password for \\S+ from <HOST>', log, '--print-missed');
     expect(only.stdout.split('\n').filter((l) => l.startsWith('matched '))).toEqual([]);
     expect(only.stdout.split('\n').filter((l) => l.startsWith('missed ')).length).toBe(2);
