@@ -64,17 +64,18 @@ const SELF_CLOSING: Record<string, string> = {
 const PROTECTED = /<\/?F-[A-Za-z][A-Za-z0-9_]*>|<(?:HOST|ADDR|IP4|IP6)>/g;
 
 /** One fail2ban regex line → a rule (or an ignoreregex pattern, whose role is then unused). */
-export function translateRule(line: string, pref: Prefregex | undefined): FailRule {
+export function translateRule(line: string, pref: Prefregex | undefined, multiline = false): FailRule {
   let kind: RuleKind = 'fail';
   if (line.includes('<F-MLFGAINED>')) kind = 'success';
   else if (line.includes('<F-NOFAIL>')) kind = 'note';
   const forget = line.includes('<F-MLFFORGET>');
-  for (const bad of ['<SKIPLINES>', '<CIDR>', '<SUBNET>', '<F-CIDR/>', '<F-SUBNET/>']) {
-    if (line.includes(bad)) {
-      throw new UntranslatableError(bad, bad === '<SKIPLINES>' ? 'multi-line buffers (maxlines with <SKIPLINES>) are not supported' : 'subnet tags are not supported');
-    }
+  for (const bad of ['<CIDR>', '<SUBNET>', '<F-CIDR/>', '<F-SUBNET/>']) {
+    if (line.includes(bad)) throw new UntranslatableError(bad, 'subnet tags are not supported');
   }
+  if (line.includes('<SKIPLINES>') && !multiline) throw new UntranslatableError('<SKIPLINES>', '<SKIPLINES> needs maxlines above 1');
   let text = line
+    // fail2ban's own expansion: the lines between two parts of a multi-line regex.
+    .replaceAll('<SKIPLINES>', '\\n(?:(?:.*\\n)*?)')
     .replace(FLAG_TAGS, (t) => (t.startsWith('</') ? ')' : '(?:'))
     .replace(/<(\/?)F-ALT_([A-Za-z]+?)\d*>/g, '<$1F-$2>')
     .replace(/<(F-[A-Z0-9]+\/|DNS)>/g, (m, t: string) => SELF_CLOSING[t] ?? m);
@@ -96,7 +97,30 @@ export function translateRule(line: string, pref: Prefregex | undefined): FailRu
   }
   // fail2ban's `<ADDR>` (and the address half of `<HOST>`) takes optional brackets around IPv4 too: `[1.2.3.4]`.
   const pattern = js.replace(/\uE000(\d+)\uE001/g, (_m, n: string) => tags[Number(n)]!.replace(/^<(HOST|ADDR)>$/, '\\[?<$1>\\]?'));
-  return { pattern, kind, forget };
+  // fail2ban compiles multi-line regexes with re.MULTILINE: `^` and `$` hold at every line of the buffer.
+  return { pattern: multiline ? lineAnchors(pattern) : pattern, kind, forget };
+}
+
+/** `^` → `(?:^|(?<=\n))` and `$` → `(?=\n|$)`, outside classes and escapes: Python's MULTILINE anchors. */
+function lineAnchors(source: string): string {
+  let out = '';
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      out += c + (source[i + 1] ?? '');
+      i++;
+    } else if (c === '[') {
+      let j = i + 1;
+      if (source[j] === '^') j++;
+      if (source[j] === ']') j++;
+      for (; j < source.length && source[j] !== ']'; j++) if (source[j] === '\\') j++;
+      out += source.slice(i, j + 1);
+      i = j;
+    } else if (c === '^') out += '(?:^|(?<=\\n))';
+    else if (c === '$') out += '(?=\\n|$)';
+    else out += c;
+  }
+  return out;
 }
 
 /** The rule inside the prefregex: `head (?=content tail$) rule`, the rule's `$` meaning the content's end. */

@@ -135,8 +135,9 @@ function buildRules(cfg: Fail2banConfig, id: string, vars: Readonly<Record<strin
   try {
     const p = lookup('prefregex');
     if (p !== undefined && p.trim() !== '') pref = splitPrefregex(p.trim());
-    const failregex = lines('failregex').map((l) => translateRule(l, pref));
-    const ignoreregex = lines('ignoreregex').map((l) => translateRule(l, pref).pattern);
+    const multiline = Number(lookup('maxlines') ?? 1) > 1;
+    const failregex = lines('failregex').map((l) => translateRule(l, pref, multiline));
+    const ignoreregex = lines('ignoreregex').map((l) => translateRule(l, pref, multiline).pattern);
     if (failregex.length === 0) throw new UntranslatableError('failregex', 'the filter defines no failregex');
     const datepattern = lookup('datepattern')?.trim() || undefined;
     return { failregex, ignoreregex, mlfid: pref?.mlfid ?? false, mlfidSource: pref?.mlfidSource, datepattern };
