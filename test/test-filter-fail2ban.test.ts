@@ -1,5 +1,5 @@
 // fail2ban-regex habits in the built CLI: `test-filter` takes a regex with <HOST>, a fail2ban filter
-// (fail2ban:<name> or a .conf path) and --ignoreregex.
+// (fail2ban:<name> or a .conf path), --ignoreregex, --print-matched and --print-missed (with each line's date).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,28 @@ describe.skipIf(!built)('test-filter with fail2ban-regex habits', () => {
     expect(all.stdout.trim().split('\n').map((l) => JSON.parse(l).host)).toEqual(['192.0.2.1', '192.0.2.2']);
     const some = run('^Failed password for \\S+ from <HOST>', log, '--json', '--ignoreregex', 'for bob ');
     expect(some.stdout.trim().split('\n').map((l) => JSON.parse(l).host)).toEqual(['192.0.2.1']);
+  });
+
+  it('prints matched and missed lines with the date each got, and hits per rule', () => {
+    const log = join(dir, 'mixed.log');
+    writeFileSync(
+      log,
+      ['Feb 25 13:34:10 h sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2', 'Feb 25 13:34:12 h sshd[3]: Accepted password for bob from 192.0.2.3 port 22 ssh2', 'no date here: Failed password for x from 192.0.2.4 port 22 ssh2', ''].join('\n'),
+    );
+    const r = run('^Failed password for \\S+ from <HOST>', log, '--print-matched', '--print-missed');
+    expect(r.status).toBe(0);
+    const year = new Date().getUTCFullYear();
+    const printed = r.stdout.split('\n').filter((l) => /^(?:matched|missed) /.test(l));
+    expect(printed).toEqual([
+      `matched      1  ${year}-02-25T13:34:10.000Z  Feb 25 13:34:10 h sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2`,
+      `missed       2  ${year}-02-25T13:34:12.000Z  Feb 25 13:34:12 h sshd[3]: Accepted password for bob from 192.0.2.3 port 22 ssh2`,
+      'missed       3  no date  no date here: Failed password for x from 192.0.2.4 port 22 ssh2',
+    ]);
+    // Hits per rule in the summary.
+    expect(r.stdout).toMatch(/per rule:\n {2}#0\s+1 {2}\^Failed password/);
+    const only = run('^Failed password for \\S+ from <HOST>', log, '--print-missed');
+    expect(only.stdout.split('\n').filter((l) => l.startsWith('matched '))).toEqual([]);
+    expect(only.stdout.split('\n').filter((l) => l.startsWith('missed ')).length).toBe(2);
   });
 
   it.skipIf(!fail2ban)('reads a fail2ban filter by name or path', () => {

@@ -22,8 +22,10 @@ program
   .addOption(new Option('--format <format>', 'input format').choices(['auto', 'syslog', 'journal']).default('auto'))
   .option('--json', 'one JSON object per matched line on stdout')
   .option('--ignoreregex <regex>', 'lines matching this are not failures (repeatable)', collect, [])
+  .option('--print-matched', 'print every matched line with the date it got (before the summary)')
+  .option('--print-missed', 'print every line that did not match with the date it got (before the summary)')
   .option('-c, --config <path>', 'config file (its plugins folder is searched for the filter)')
-  .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; config?: string; ignoreregex: string[] }) => {
+  .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; config?: string; ignoreregex: string[]; printMatched?: boolean; printMissed?: boolean }) => {
     const { runTestFilterCommand } = await import('./commands/test-filter-command.js');
     process.exitCode = await runTestFilterCommand({ filterId, file, ...opts, json: opts.json ?? false });
   });
@@ -46,6 +48,22 @@ program
   .action(async (opts: { config?: string; json?: boolean }) => {
     const { runPluginsCommand } = await import('./commands/plugins-command.js');
     process.exitCode = await runPluginsCommand({ configPath: opts.config, json: opts.json ?? false });
+  });
+
+program
+  .command('import')
+  .description('write a Portcullis config from another tool\'s setup')
+  .argument('<tool>', 'fail2ban')
+  .argument('[dir]', 'its configuration folder', '/etc/fail2ban')
+  .option('-o, --out <file>', 'write the config here (default: stdout, the report on stderr)')
+  .action(async (tool: string, dir: string, opts: { out?: string }) => {
+    if (tool !== 'fail2ban') {
+      process.stderr.write(`portcullis import: unknown tool "${tool}" (known: fail2ban)\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const { runImportFail2ban } = await import('./commands/import-fail2ban.js');
+    process.exitCode = await runImportFail2ban({ dir, out: opts.out });
   });
 
 registerDaemonCommands(program);

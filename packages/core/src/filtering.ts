@@ -14,3 +14,6 @@ export {
   type Fail2banExtras,
 } from './filters/fail2ban/load-fail2ban-filter.js';
 export { checkRegexSafety, type RegexVerdict } from './filters/regex-safety.js';
+export { Fail2banConfig } from './filters/fail2ban/fail2ban-config.js';
+export type { IniValue } from './filters/fail2ban/ini-file.js';
+export { INJECTABLE_FAIL2BAN_FILTERS } from './filters/fail2ban/injectable-filters.js';

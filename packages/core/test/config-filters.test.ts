@@ -40,7 +40,7 @@ describe('filters in the config and fail2ban filter.d references', () => {
         filters: { web: { failregex: ['^login failed for <F-USER>\\S+</F-USER> from <HOST>$'], ignoreregex: ['user=monitor'] } },
         jails: {
           web: { filter: 'web', logpath: './web.log' },
-          app: { filter: { id: 'fail2ban:myapp', options: { mode: 'aggressive' }, failregex: ['^token rejected for <HOST>$'] }, logpath: './app.log' },
+          app: { filter: { id: 'fail2ban:myapp', options: { mode: 'aggressive' }, failregex: ['^\\s*\\S+ myapp\\[\\d+\\]: token rejected for <HOST>$'] }, logpath: './app.log' },
         },
       },
       { dir },
@@ -49,7 +49,8 @@ describe('filters in the config and fail2ban filter.d references', () => {
     const web = compileFilter(loaded.jails[0]!.filter, loaded.jails[0]!.filterOptions);
     expect(web.match(parser.parse('2024-05-01 10:00:00 login failed for bob from 192.0.2.7'))?.[0]).toMatchObject({ host: '192.0.2.7', user: 'bob' });
     const app = loaded.jails[1]!;
-    expect(app.filter.programs).toEqual(['myapp']);
+    // A fail2ban filter, and the rules a jail adds to it, see the line as fail2ban shows it: only the date cut out.
+    expect(app.filter.lineView).toBe('fail2ban');
     const f = compileFilter(app.filter, app.filterOptions);
     const hosts = (text: string) => f.match(parser.parse(text))?.map((x) => x.host);
     expect(hosts('May  1 10:00:00 h myapp[1]: probe from 192.0.2.8')).toEqual(['192.0.2.8']);

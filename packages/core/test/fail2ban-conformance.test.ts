@@ -6,7 +6,7 @@ import { compileFilter } from '../src/filters/compile-filter.js';
 import { loadFail2banFilter } from '../src/filters/fail2ban/load-fail2ban-filter.js';
 import { LineParser } from '../src/parsing/line-parser.js';
 import type { LogLine } from '../src/contract/log-line.js';
-import { FAIL2BAN_SAMPLES, TEST_NOW, TEST_TZ, readSamples } from './fail2ban-samples.js';
+import { FAIL2BAN_SAMPLES, TEST_NOW, TEST_TZ, journalLine, readSamples } from './fail2ban-samples.js';
 
 const FILTER_DIR = '/etc/fail2ban/filter.d';
 const present = existsSync(FILTER_DIR) && existsSync(FAIL2BAN_SAMPLES);
@@ -17,15 +17,26 @@ export interface FilterScore {
   readonly name: string;
   readonly lines: number;
   readonly agree: number;
+  /**
+   * Lines not reported on purpose: fail2ban's host is one no failure may name (`0.0.0.0`), or the line holds
+   * a second address the same rule would take (injected text could choose the host).
+   */
+  readonly deliberate: number;
+  readonly twoAddresses: number;
   readonly refused?: string | undefined;
   readonly misses: string[];
 }
+
+/** Hosts Portcullis never reports (see `isUnreportable`): `0.0.0.0/8`, multicast, broadcast, `::`. */
+const UNREPORTABLE = /^(?:0\.|2(?:2[4-9]|3\d)\.|255\.255\.255\.255$|::$)/;
 
 /** Runs one filter over its samples: agreement per annotated line (and option set). */
 export function scoreFilter(name: string): FilterScore {
   const samples = readSamples(name);
   let lines = 0;
   let agree = 0;
+  let deliberate = 0;
+  let twoAddresses = 0;
   const misses: string[] = [];
   const groups = new Map<string, { opts: Readonly<Record<string, string>>; items: typeof samples }>();
   for (const s of samples) {
@@ -41,38 +52,35 @@ export function scoreFilter(name: string): FilterScore {
     try {
       filter = compileFilter(loadFail2banFilter(`${FILTER_DIR}/${name}.conf`, { vars: opts }), undefined, { now: () => TEST_NOW });
     } catch (e) {
-      return { name, lines: samples.length, agree: 0, refused: (e as Error).message.split('\n')[0], misses };
+      return { name, lines: samples.length, agree: 0, deliberate: 0, twoAddresses: 0, refused: (e as Error).message.split('\n')[0], misses };
     }
     const journal = opts.logtype === 'journal';
     const parser = new LineParser({ format: 'auto', now: () => TEST_NOW });
     for (const s of items) {
       lines++;
-      const line: LogLine = journal ? { raw: s.line, message: s.line, time: TEST_NOW } : parser.parse(s.line);
+      const line: LogLine = journal ? journalLine(s.line, TEST_NOW) : parser.parse(s.line);
       const found = filter.match(line) ?? [];
       const hit = found.find((f) => f.line.raw === s.line) ?? found[found.length - 1];
       let ok = hit !== undefined === s.match;
-      if (ok && hit && s.host !== undefined && hit.host !== s.host) ok = false;
-      if (ok && hit && s.time !== undefined && hit.time !== new Date(s.time).getTime()) ok = false;
+      if (ok && hit && s.host !== undefined && hit.host !== s.host.toLowerCase()) ok = false;
+      if (ok && hit && s.time !== undefined && hit.time !== localTime(s.time)) ok = false;
       if (ok) agree++;
+      else if (hit === undefined && s.match && s.host !== undefined && UNREPORTABLE.test(s.host)) deliberate++;
+      else if (hit === undefined && s.match && new Set(s.line.match(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g) ?? []).size >= 2) twoAddresses++;
       else misses.push(`${s.file}:${s.lineno} ${JSON.stringify(opts)} want ${s.match ? `${s.host} ${s.time}` : 'no match'}, got ${hit ? `${hit.host} ${Number.isFinite(hit.time) ? new Date(hit.time).toString().slice(4, 24) : "no time"}` : 'no match'}`);
     }
   }
-  return { name, lines, agree, misses };
+  return { name, lines, agree, deliberate, twoAddresses, misses };
 }
 
-/**
- * Filters that agree with every annotated line today. The others differ mostly where fail2ban's date templates
- * read a line differently from ours (Apache's `[…]` brackets, `{DATE}` placeholders); see the printed table.
- */
-const AGREE_FULLY = [
-  'apache-badbots', 'centreon', 'counter-strike', 'courier-auth', 'cyrus-imap', 'directadmin', 'dropbear', 'drupal-auth',
-  'froxlor-auth', 'grafana', 'gssftpd', 'haproxy-http-auth', 'kerio', 'lighttpd-auth', 'nagios', 'nginx-http-auth',
-  'nginx-limit-req', 'openhab', 'pam-generic', 'perdition', 'php-url-fopen', 'phpmyadmin-syslog', 'pure-ftpd', 'qmail',
-  'scanlogd', 'selinux-ssh', 'sieve', 'solid-pop3d', 'squirrelmail', 'suhosin', 'uwimap-auth', 'webmin-auth', 'wuftpd',
-  'xinetd-fail', 'znc-adminlog',
-];
+/** An annotation's local time (`2005-03-7T02:09:33`: fields need not be zero-padded) in ms. */
+function localTime(text: string): number {
+  const [y, mo, d, h, mi, sec] = text.split(/[-T:]/).map(Number) as [number, number, number, number, number, number];
+  return new Date(y, mo - 1, d, h, mi, Math.floor(sec)).getTime();
+}
+
 /** Refused with the construct JavaScript (or the engine) lacks — never run with a different meaning. */
-const REFUSED = { sshd: /conditional groups/, 'mongodb-auth': /SKIPLINES/, slapd: /SKIPLINES/ };
+const REFUSED = { sshd: /conditional groups/ };
 
 describe.skipIf(!present)("fail2ban's filters over fail2ban's sample logs", () => {
   it('agree with the annotations', () => {
@@ -82,11 +90,22 @@ describe.skipIf(!present)("fail2ban's filters over fail2ban's sample logs", () =
       .map((f) => f.slice(0, -5))
       .sort();
     const scores = names.map(scoreFilter);
-    const table = scores.map((s) => `${s.name.padEnd(22)} ${String(s.agree).padStart(4)}/${String(s.lines).padEnd(4)} ${s.refused ? `refused: ${s.refused}` : `${((100 * s.agree) / Math.max(1, s.lines)).toFixed(1)}%`}`);
-    console.log(table.join('\n'));
-    for (const s of scores) if (!s.refused && s.agree < s.lines) console.log(`${s.name}:\n  ${s.misses.slice(0, 5).join('\n  ')}`);
-    const by = new Map(scores.map((s) => [s.name, s]));
-    for (const name of AGREE_FULLY) expect({ name, misses: by.get(name)?.misses, refused: by.get(name)?.refused }).toEqual({ name, misses: [], refused: undefined });
-    for (const [name, reason] of Object.entries(REFUSED)) expect(by.get(name)?.refused).toMatch(reason);
-  });
+    const table = scores.map(
+      (s) =>
+        `${s.name.padEnd(22)} ${String(s.agree).padStart(4)}/${String(s.lines).padEnd(4)} ${
+          s.refused ? `refused: ${s.refused}` : `${((100 * s.agree) / Math.max(1, s.lines)).toFixed(1)}%${s.deliberate ? ` (${s.deliberate} with an unbannable host, not reported on purpose)` : ''}${s.twoAddresses ? ` (${s.twoAddresses} with two addresses the rule could take, not reported on purpose)` : ''}`
+        }`,
+    );
+    const run = scores.filter((s) => !s.refused);
+    const total = run.reduce((n, s) => n + s.lines, 0);
+    const agreed = run.reduce((n, s) => n + s.agree, 0);
+    console.log(`${table.join('\n')}\n${run.length} filters run, ${agreed}/${total} annotated line-runs agree`);
+    for (const s of run) if (s.misses.length) console.log(`${s.name}:\n  ${s.misses.slice(0, 5).join('\n  ')}`);
+    // Strict: every filter that runs agrees on every annotated line, apart from unbannable hosts.
+    for (const s of run) expect({ name: s.name, misses: s.misses }).toEqual({ name: s.name, misses: [] });
+    expect(Object.fromEntries(scores.filter((s) => s.deliberate).map((s) => [s.name, s.deliberate]))).toEqual({ assp: 10 });
+    expect(Object.fromEntries(scores.filter((s) => s.twoAddresses).map((s) => [s.name, s.twoAddresses]))).toEqual({ 'pam-generic': 1, 'roundcube-auth': 1 });
+    expect(scores.filter((s) => s.refused).map((s) => s.name).sort()).toEqual(Object.keys(REFUSED).sort());
+    for (const [name, reason] of Object.entries(REFUSED)) expect(scores.find((s) => s.name === name)?.refused).toMatch(reason);
+  }, 120_000);
 });

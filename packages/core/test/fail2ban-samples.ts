@@ -3,6 +3,7 @@
 // filter's options for the lines after it (one run per option set), `# addFILE: "name"` reads another file.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LogLine } from '../src/contract/log-line.js';
 
 /** Where Debian's fail2ban package keeps the sample logs. */
 export const FAIL2BAN_SAMPLES = '/usr/lib/python3/dist-packages/fail2ban/tests/files/logs';
@@ -32,16 +33,20 @@ export function readSamples(name: string, dir: string = FAIL2BAN_SAMPLES): Annot
     if (!existsSync(path)) continue;
     const lines = readFileSync(path, 'utf8').split('\n');
     let pending: Record<string, unknown> | undefined;
+    // `fileOptions` hold for the whole file (its `test.condition` names the filter, which is ours here).
+    let fileOptions: Record<string, string> = {};
     for (let n = 0; n < lines.length; n++) {
       const text = lines[n]!.replace(/\r$/, '');
       const m = /^#+ ?(failJSON|(?:file|filter)Options|addFILE):(.+)$/.exec(text);
       if (m) {
         const data = JSON.parse(m[2]!) as unknown;
-        if (m[1] === 'filterOptions') {
+        const strip = (o: Record<string, unknown>): Record<string, string> => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('test.')).map(([k, v]) => [k, String(v)]));
+        if (m[1] === 'fileOptions') {
+          fileOptions = strip(data as Record<string, unknown>);
+          optionSets = [{ ...fileOptions }];
+        } else if (m[1] === 'filterOptions') {
           const list = (Array.isArray(data) ? data : [data]) as Record<string, unknown>[];
-          optionSets = list
-            .filter((o) => o['test.condition'] === undefined)
-            .map((o) => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('test.')).map(([k, v]) => [k, String(v)])));
+          optionSets = list.filter((o) => o['test.condition'] === undefined).map((o) => ({ ...fileOptions, ...strip(o) }));
         } else if (m[1] === 'addFILE') files.push(String(data));
         else if (m[1] === 'failJSON') pending = data as Record<string, unknown>;
         continue;
@@ -62,4 +67,15 @@ export function readSamples(name: string, dir: string = FAIL2BAN_SAMPLES): Annot
     }
   }
   return out;
+}
+
+/**
+ * A journal sample line as fail2ban writes it (`host program[pid]: message`, its formatJournalEntry) as the
+ * journal source hands it over: decoded fields, `raw` the `program[pid]: message` shown for display.
+ */
+export function journalLine(text: string, time: number): LogLine {
+  const m = /^(\S+) ([^\s[\]]+)(?:\[(\d+)\])?: (.*)$/.exec(text);
+  if (!m) return { raw: `: ${text}`, message: text, time };
+  const [, hostname, program, pid, message] = m as unknown as [string, string, string, string | undefined, string];
+  return { raw: `${program}${pid ? `[${pid}]` : ''}: ${message}`, message, time, program, pid, hostname };
 }

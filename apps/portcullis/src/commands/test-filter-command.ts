@@ -13,6 +13,8 @@ export async function runTestFilterCommand(args: {
   json: boolean;
   config?: string | undefined;
   ignoreregex?: string[] | undefined;
+  printMatched?: boolean | undefined;
+  printMissed?: boolean | undefined;
 }): Promise<number> {
   const options: Record<string, string> = {};
   for (const kv of args.option) {
@@ -32,6 +34,8 @@ export async function runTestFilterCommand(args: {
     input: args.file,
     format: args.format,
     json: args.json,
+    printMatched: args.printMatched,
+    printMissed: args.printMissed,
     stdout: process.stdout,
     stderr: process.stderr,
   });

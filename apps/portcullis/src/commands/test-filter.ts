@@ -12,6 +12,10 @@ export interface TestFilterArgs {
   readonly input: string;
   readonly format: 'auto' | 'syslog' | 'journal';
   readonly json: boolean;
+  /** Print every matched line (fail2ban-regex's --print-all-matched), with the date it got. */
+  readonly printMatched?: boolean | undefined;
+  /** Print every line that did not match (fail2ban-regex's --print-all-missed), with the date it got. */
+  readonly printMissed?: boolean | undefined;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
 }
@@ -52,7 +56,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
     return 2;
   }
   const parser = new LineParser({ format: args.format });
-  const reader = new SyslogByteReader(parser, filter.programs);
+  const reader = new SyslogByteReader(parser, args.printMissed ? undefined : filter.programs);
   const cutter = new ByteLineCutter();
   const tally: Tally = {
     lines: 0,
@@ -71,13 +75,22 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   };
   args.stdout.on('error', onError);
   const source = args.input === '-' ? 'stdin' : args.input;
+  // Printing missed lines needs every line built, also those of other programs (see the reader below).
+  const print = (what: string, line: { raw: string; lineno?: number | undefined }, time: number): void => {
+    const when = Number.isFinite(time) ? new Date(time).toISOString() : 'no date';
+    args.stdout.write(escapeControls(`${what} ${String(line.lineno ?? '?').padStart(6)}  ${when}  ${line.raw}`) + '\n');
+  };
 
   const take = (line: LogLine | undefined): void => {
     // Lines of other programs are skipped unbuilt (they had a date, since a header follows one).
     if (line === undefined) return;
     if (Number.isNaN(line.time)) tally.noDate++;
     const found = filter.match(line);
-    if (found === undefined) return;
+    if (found === undefined) {
+      if (args.printMissed) print('missed ', line, filter.lineTime);
+      return;
+    }
+    if (args.printMatched) print('matched', line, filter.lineTime);
     tally.matched++;
     for (const f of found) {
       tally.failures++;

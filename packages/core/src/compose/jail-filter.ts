@@ -4,6 +4,7 @@ import type { PortcullisConfig } from '../config/config-schema.js';
 import { compileFilter } from '../filters/compile-filter.js';
 import { FAIL2BAN_DIR, FAIL2BAN_PREFIX, fail2banFilterPath, loadFail2banFilter } from '../filters/fail2ban/load-fail2ban-filter.js';
 import { checkRegexSafety } from '../filters/regex-safety.js';
+import { INJECTABLE_FAIL2BAN_FILTERS } from '../filters/fail2ban/injectable-filters.js';
 import type { PluginRegistry } from '../plugins/resolve-plugins.js';
 
 type FilterData = PortcullisConfig['filters'][string];
@@ -47,6 +48,11 @@ export async function resolveJailFilter(
     // Its own rules are checked once, at `filters.<id>`; here only what the jail adds.
     base = definitionFromConfig(id, own);
   } else if (id.startsWith(FAIL2BAN_PREFIX)) {
+    const injectable = INJECTABLE_FAIL2BAN_FILTERS[id.slice(FAIL2BAN_PREFIX.length)];
+    if (injectable !== undefined && !unsafe) {
+      problems.push(`${at}.filter: ${id} can take a host from attacker-written text (${injectable}); set unsafe: true on the filter to accept it`);
+      return undefined;
+    }
     try {
       base = loadFail2banFilter(fail2banFilterPath(id, resolve(dir, config.fail2ban?.dir ?? FAIL2BAN_DIR), dir), { id });
       audited = true;

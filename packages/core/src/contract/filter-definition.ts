@@ -140,11 +140,24 @@ export interface FilterDefinition {
    */
   readonly match?: ((options: Readonly<Record<string, string>>) => CustomMatcher) | undefined;
   /**
-   * For filters read from fail2ban's filter.d: that file's `datepattern` with fail2ban's own reading (`{^LN-BEG}`,
-   * `{NONE}`, `%Y-%m-%d %H:%M:%S`, `^<\\d+>{DATE}`, regex text around the codes). When set, the filter reads each
-   * line's time from the raw line itself and matches the raw line with that date cut out (as fail2ban does),
-   * instead of the date and message the source's parser found. `{^LN-BEG}` alone keeps the parser's reading.
-   * Native filters use {@link FilterDefinition.datepattern}.
+   * For filters read from fail2ban's filter.d (`lineView: 'fail2ban'`): that file's `datepattern`, read the way
+   * fail2ban reads it (`{^LN-BEG}`, `{NONE}`, `%Y-%m-%d %H:%M:%S`, `^<\\d+>{DATE}`, regex text around the codes),
+   * undefined for fail2ban's default templates. Native filters use {@link FilterDefinition.datepattern}, which the
+   * source's parser reads.
    */
   readonly fail2banDates?: string | undefined;
+  /**
+   * What the regexes see. `message` (default): the message the source's parser found (date and syslog header
+   * taken off). `fail2ban`: the line as fail2ban presents it to a filter — the raw line with only its date
+   * text cut out, found by fail2ban's date templates (its defaults, or `datepattern`), so the filter's own
+   * `__prefix_line` reads the syslog header; a journal record is `host program[pid]: MESSAGE`. Set by the
+   * fail2ban filter.d loader, so its regexes match exactly the text they were written for.
+   */
+  readonly lineView?: 'message' | 'fail2ban' | undefined;
+  /**
+   * With `lineView: 'fail2ban'`: fail2ban's `maxlines`, the lines buffered for multi-line regexes. The regexes
+   * see the last `maxlines` lines joined with `\n` (`^.*\nWARNING: Authentication attempt from <HOST>`); a
+   * match empties the buffer, as fail2ban drops the lines it matched. Default 1.
+   */
+  readonly maxlines?: number | undefined;
 }

@@ -15,7 +15,7 @@ import { type CharSet, hasChar, leadingChars } from './regex-shape.js';
 import { type LogLine, readsProgram } from '../contract/log-line.js';
 import { MAX_LINE_LENGTH } from '../contract/limits.js';
 import { detach, detachLine } from '../parsing/detach-string.js';
-import { Fail2banDatePattern } from '../parsing/fail2ban-dates.js';
+import { Fail2banDateDetector } from '../parsing/fail2ban-date-detector.js';
 
 /** Options of {@link compileFilter}. */
 export interface CompileOptions {
@@ -49,6 +49,11 @@ export interface CompiledFilter {
   readonly programs: ReadonlySet<string> | undefined;
   /** Failures carried by this line (and pending failures it releases); `undefined`, allocation-free, when none. */
   match(line: LogLine): readonly Failure[] | undefined;
+  /**
+   * The time the filter read for the last line given to {@link match} (its `datepattern` or fail2ban's date
+   * templates may read another date than the source's parser); NaN when it had none.
+   */
+  readonly lineTime: number;
   /** Forgets correlation state (and recreates the custom matcher). */
   reset(): void;
 }
@@ -106,12 +111,16 @@ class RegexFilter implements CompiledFilter {
   private readonly correlate: ((line: LogLine) => string | undefined) | undefined;
   private readonly state: CorrelationState;
   private custom: CustomMatcher | undefined;
-  /** The filter's own date reader (fail2ban `datepattern`), when the source's parser does not read it. */
-  private readonly dates: Fail2banDatePattern | undefined;
-  /** For `{^LN-BEG}`: the dates fail2ban reads at a line's start that the source's parser does not. */
-  private readonly dateFallback: Fail2banDatePattern | undefined;
-  private readonly now: () => number;
   private readonly onSuccess: ((host: string, time: number) => void) | undefined;
+  /** `lineView: fail2ban`: fail2ban's date detection, which also decides the text the regexes see. */
+  private readonly fail2banDates: Fail2banDateDetector | undefined;
+  /** fail2ban's time for a line without a date: the last date seen (NaN before the first). */
+  private lastTime = Number.NaN;
+  /** `maxlines` > 1: the last lines' texts, oldest first, for multi-line regexes. */
+  private readonly bufferSize: number;
+  private buffer: string[] = [];
+  private readonly now: () => number;
+  lineTime = Number.NaN;
 
   constructor(
     definition: FilterDefinition,
@@ -158,38 +167,56 @@ class RegexFilter implements CompiledFilter {
     this.custom = definition.match?.(options);
     this.onSuccess = co.onSuccess;
     this.now = co.now ?? Date.now;
-    if (definition.fail2banDates !== undefined) {
-      let dates: Fail2banDatePattern;
+    this.bufferSize = definition.lineView === 'fail2ban' ? Math.max(1, Math.min(definition.maxlines ?? 1, 100)) : 1;
+    if (definition.lineView === 'fail2ban') {
       try {
-        dates = new Fail2banDatePattern(definition.fail2banDates, this.now);
+        this.fail2banDates = new Fail2banDateDetector(definition.fail2banDates, this.now);
       } catch (e) {
         throw new PortcullisError('FILTER_REGEX_INVALID', `filter "${definition.id}", datepattern ${definition.fail2banDates}: ${(e as Error).message}`, { cause: e });
       }
-      if (!dates.fromParser) this.dates = dates;
-      else this.dateFallback = dates.fallback;
     }
   }
 
-  /** The line as the filter's `datepattern` reads it: the raw line with its date cut out, and that date's time. */
-  private reread(line: LogLine, dates: Fail2banDatePattern): LogLine {
-    if (dates.none) return { ...line, message: line.raw, time: Number.isFinite(line.time) ? line.time : this.now() };
-    const found = dates.read(line.raw);
-    if (found === undefined) return { ...line, message: line.raw, time: Number.NaN };
-    return { ...line, message: line.raw.slice(0, found.start) + line.raw.slice(found.end), time: found.time };
+  /**
+   * The line as fail2ban hands it to a filter: the raw line without its date text (that date's time), or for a
+   * record its source decoded (a journal entry: a time but no date in its text) `host program[pid]: message`.
+   */
+  private fail2banView(line: LogLine, dates: Fail2banDateDetector): LogLine {
+    if (isDecodedRecord(line)) {
+      if (line.program === undefined) return line;
+      const tag = `${line.program}${line.pid !== undefined ? `[${line.pid}]` : ''}:`;
+      return { ...line, message: `${line.hostname !== undefined ? `${line.hostname} ` : ''}${tag} ${line.message}` };
+    }
+    const raw = line.raw;
+    let message = raw;
+    let time: number;
+    if (dates.none) time = Number.isFinite(line.time) ? line.time : this.now();
+    else {
+      const found = dates.find(raw);
+      if (found !== undefined && Number.isFinite(found.time)) this.lastTime = found.time;
+      time = found !== undefined && Number.isFinite(found.time) ? found.time : this.lastTime;
+      // (A date at the start, the usual place, leaves a slice of the line: no copy.)
+      if (found !== undefined) message = found.start === 0 ? raw.slice(found.end) : raw.slice(0, found.start) + raw.slice(found.end);
+    }
+    // Written out rather than spread: one object shape for every line.
+    const view: LogLine = { raw, message, time, program: line.program, pid: line.pid, hostname: line.hostname, lineno: line.lineno, source: line.source };
+    if (this.bufferSize === 1) return view;
+    this.buffer.push(view.message.length > this.maxLength ? view.message.slice(0, this.maxLength) : view.message);
+    if (this.buffer.length > this.bufferSize) this.buffer.shift();
+    return { ...view, message: this.buffer.join('\n') };
   }
 
   reset(): void {
     this.state.clear();
+    this.buffer = [];
+    this.lastTime = Number.NaN;
     this.custom = this.definition.match?.(this.options);
   }
 
   match(input: LogLine): readonly Failure[] | undefined {
     const line =
-      this.dates !== undefined
-        ? this.reread(input, this.dates)
-        : this.dateFallback !== undefined && !Number.isFinite(input.time)
-          ? this.reread(input, this.dateFallback)
-          : input;
+      this.fail2banDates !== undefined ? this.fail2banView(input, this.fail2banDates) : input;
+    this.lineTime = line.time;
     if (
       this.programs !== undefined &&
       line.program !== undefined &&
@@ -205,7 +232,10 @@ class RegexFilter implements CompiledFilter {
         return released === undefined ? found : [...found, ...released];
       }
     }
-    return this.matchRules(line, false);
+    const found = this.matchRules(line, false);
+    // fail2ban drops the lines a multi-line regex matched from its buffer.
+    if (found !== undefined && this.bufferSize > 1) this.buffer = [];
+    return found;
   }
 
   /** Runs the regex rules; `sideEffectsOnly`: this line's own failure is not reported (see {@link match}). */
@@ -241,6 +271,7 @@ class RegexFilter implements CompiledFilter {
       const caught = capture(rule, message, this.caught);
       if (caught === undefined) continue;
       if (this.ignored(message)) return undefined;
+      if (this.fail2banDates !== undefined && caught.hostText !== undefined && ambiguous(rule, message, caught.hostText)) return undefined;
       return this.apply(rule, caught, line, sideEffectsOnly);
     }
     return undefined;
@@ -334,6 +365,45 @@ class RegexFilter implements CompiledFilter {
     }
     return out;
   }
+}
+
+/**
+ * For regexes nobody reviewed for us (fail2ban's): true when the rule also matches the message with every
+ * occurrence of the captured host blanked out and takes another address — the line holds a second address,
+ * so which one is the client depends on how the regex backtracks, and injected text (a user name
+ * `x, ip=[203.0.113.66]` before courier's real `ip=[…]`) could be banned. Such a line reports nothing.
+ */
+/** A dotted quad; IPv6-looking text (`::`, or `:h:h:`, which a `12:37:58` time is not). Each starts with a literal. */
+const V4ISH = /\d\.\d{1,3}\.\d{1,3}\.\d/;
+const V6ISH = /:(?::|[\da-f]{1,4}:[\da-f]{1,4}:)/i;
+const ADDRESSY = { test: (text: string): boolean => V4ISH.test(text) || (text.includes(':') && V6ISH.test(text)) };
+
+function ambiguous(rule: CompiledRule, message: string, hostText: string): boolean {
+  // No other address-shaped text around the host: nothing else
+  // to take — checked on the two sides, without building the masked line, for the common case.
+  const at = message.indexOf(hostText);
+  if (at >= 0 && !ADDRESSY.test(message.slice(0, at)) && !ADDRESSY.test(message.slice(at + hostText.length))) return false;
+  const masked = message.split(hostText).join('\u0000'.repeat(hostText.length));
+  // Only a second address counts: a host name the rule could also take (sendmail's `relay=name [address]`)
+  // is the same client written another way.
+  const other = capture(rule, masked)?.host;
+  return other !== undefined && /^[\d.]+$|:/.test(other);
+}
+
+/**
+ * True for a record its source decoded (a journal entry), whose `raw` is only `program[pid]: message` for
+ * display (see `decodeJournalRecord`): its date is not in its text.
+ */
+function isDecodedRecord(line: LogLine): boolean {
+  const { raw, message, program, pid } = line;
+  const head = (program?.length ?? 0) + (pid ? pid.length + 2 : 0) + 2;
+  return (
+    Number.isFinite(line.time) &&
+    raw.length === head + message.length &&
+    raw.charCodeAt(head - 2) === 58 &&
+    raw.endsWith(message) &&
+    (program === undefined || raw.startsWith(program))
+  );
 }
 
 /** Gives the waiting failures of `entry` their host: fails are returned, pendings join the pending list. */

@@ -24,6 +24,8 @@ export interface CompiledRule {
 /** What a matching rule captured. */
 export interface Captures {
   host: string | undefined;
+  /** The host as the line wrote it (before canonical form), when a host was captured. */
+  hostText?: string | undefined;
   user: string | undefined;
   fields: Record<string, string> | undefined;
 }
@@ -116,6 +118,7 @@ export function capture(rule: CompiledRule, message: string, into?: Captures): C
       const host = reportHost(value, g.addressOnly);
       if (host === undefined) return undefined;
       out.host = host;
+      out.hostText = value;
     } else if (g.field === 'user') {
       out.user ??= value;
     } else {

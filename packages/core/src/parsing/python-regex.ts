@@ -69,10 +69,12 @@ export function pythonToJsRegex(source: string): string {
         continue;
       }
       const rest = source.slice(i + 2, i + 40);
-      if (rest.startsWith('P<')) {
+      const named = /^P?<([A-Za-z_]\w*)>/.exec(rest);
+      if (named) {
+        // The name is copied as it is: `(?i)` folds letters of the pattern, not of group names.
         stack.push({ ...flags });
-        out.push('(?<');
-        i += 4;
+        out.push(`(?<${named[1]}>`);
+        i += 2 + named[0].length;
         continue;
       }
       if (rest.startsWith('P=')) {

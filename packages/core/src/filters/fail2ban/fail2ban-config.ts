@@ -15,9 +15,15 @@ export class Fail2banConfig {
   readonly files: readonly string[];
   private readonly sections: IniSections = new Map();
 
-  constructor(path: string) {
+  /**
+   * @param path a file (read with its `.local`), or fail2ban's list for a config name (`jail.conf`,
+   * `jail.d/*.conf`, `jail.local`, `jail.d/*.local`: each with its includes, and a `.conf`'s `.local` unless
+   * the list names it itself).
+   */
+  constructor(path: string | readonly string[]) {
     const files: string[] = [];
-    collect(path, [], files);
+    const list = typeof path === 'string' ? [path] : path;
+    for (const p of list) collect(p, [], files, list);
     this.files = files;
     for (const file of files) {
       for (const [name, options] of parseIni(readFileSync(file, 'utf8'), file)) {
@@ -35,6 +41,11 @@ export class Fail2banConfig {
         this.sections.set(`KNOWN/${name}`, known);
       }
     }
+  }
+
+  /** Section names in the order first read (`DEFAULT`, `INCLUDES` and the `KNOWN/…` bookkeeping left out). */
+  sectionNames(): string[] {
+    return [...this.sections.keys()].filter((n) => n !== 'DEFAULT' && n !== 'INCLUDES' && !n.startsWith('KNOWN/'));
   }
 
   has(section: string, key: string): boolean {
@@ -60,14 +71,20 @@ export class Fail2banConfig {
     if (slash) {
       const [, sec, opt] = slash as unknown as [string, string, string];
       if (sec.toLowerCase() === 'known') {
-        const v = this.sections.get(`KNOWN/${section}`)?.get(opt.toLowerCase());
-        if (v !== undefined) return this.interpolate(section, v.value, vars, depth);
-        return this.get(section, opt, vars, depth);
+        // The value before this section overrode it: an earlier file's, else `[DEFAULT]`'s (common.conf's
+        // `__prefix_line` for sendmail's `%(known/__prefix_line)s(?:\w{14,20}: )?`).
+        const o = opt.toLowerCase();
+        const v = this.sections.get(`KNOWN/${section}`)?.get(o) ?? (section === 'DEFAULT' ? this.sections.get('KNOWN/DEFAULT') : this.sections.get('DEFAULT'))?.get(o);
+        return v === undefined ? undefined : this.interpolate(section, v.value, vars, depth);
       }
-      return this.get(sec.toLowerCase() === 'default' ? 'DEFAULT' : sec, opt, vars, depth);
+      // As fail2ban does: the other section's raw value, interpolated where it is used (asterisk's
+      // `%(default/action_)s` takes the jail's own port).
+      const v = this.raw(sec.toLowerCase() === 'default' ? 'DEFAULT' : sec, opt.toLowerCase());
+      return v === undefined ? undefined : this.interpolate(section, v.value, vars, depth);
     }
     const k = key.toLowerCase();
-    const own = vars[k] ?? this.raw(section, k)?.value;
+    // configparser's `%(__name__)s`: the section's own name (fail2ban's `filter = %(__name__)s[…]`).
+    const own = vars[k] ?? this.raw(section, k)?.value ?? (k === '__name__' ? section : undefined);
     if (own === undefined) return undefined;
     return this.interpolate(section, own, vars, depth);
   }
@@ -87,13 +104,13 @@ export class Fail2banConfig {
   }
 }
 
-/** fail2ban's include order for `path`: before-files, the file, its `.local`, after-files. */
-function collect(path: string, seen: readonly string[], out: string[]): void {
+/** fail2ban's include order for `path`: before-files, the file, its `.local` (unless `listed`), after-files. */
+function collect(path: string, seen: readonly string[], out: string[], listed: readonly string[] = []): void {
   if (seen.includes(path) || !existsSync(path)) return;
   const dir = dirname(path);
   const own = [path];
   const local = path.replace(/\.conf$/, '.local');
-  if (local !== path && existsSync(local)) own.push(local);
+  if (local !== path && !listed.includes(local) && existsSync(local)) own.push(local);
   const before: string[] = [];
   const after: string[] = [];
   for (const file of own) {
@@ -108,9 +125,9 @@ function collect(path: string, seen: readonly string[], out: string[]): void {
     }
   }
   const next = [...seen, path];
-  for (const b of before) collect(b, next, out);
+  for (const b of before) collect(b, next, out, listed);
   for (const f of own) if (!out.includes(f)) out.push(f);
-  for (const a of after) collect(a, next, out);
+  for (const a of after) collect(a, next, out, listed);
 }
 
 const TAG = /<([^ <>]+)>/g;

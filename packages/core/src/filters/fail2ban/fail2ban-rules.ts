@@ -27,6 +27,8 @@ export interface Prefregex {
   readonly tail: string;
   /** `<F-MLFID>` around the line's header: the connection id is the process. */
   readonly mlfid: boolean;
+  /** The prefregex up to its `<F-MLFID>` group's end, that group named `mlfid` (JavaScript). */
+  readonly mlfidSource: string | undefined;
 }
 
 export function splitPrefregex(pref: string): Prefregex {
@@ -37,7 +39,16 @@ export function splitPrefregex(pref: string): Prefregex {
   let tail = m[3]!;
   if (!tail.endsWith('$') || tail.endsWith('\\$')) throw new UntranslatableError(tail || pref.slice(-20), 'a prefregex must end its content at the end of the line');
   tail = tail.slice(0, -1);
-  return { head, content: m[2]!, tail, mlfid };
+  let mlfidSource: string | undefined;
+  if (mlfid) {
+    try {
+      const upTo = m[1]!.slice(0, m[1]!.indexOf('</F-MLFID>') + '</F-MLFID>'.length);
+      mlfidSource = pythonToJsRegex(upTo.replace('<F-MLFID>', '(?P<mlfid>').replace('</F-MLFID>', ')'));
+    } catch {
+      mlfidSource = undefined;
+    }
+  }
+  return { head, content: m[2]!, tail, mlfid, mlfidSource };
 }
 
 const FLAG_TAGS = /<\/?F-(?:NOFAIL|MLFFORGET|MLFGAINED|MLFID)>/g;
@@ -53,17 +64,18 @@ const SELF_CLOSING: Record<string, string> = {
 const PROTECTED = /<\/?F-[A-Za-z][A-Za-z0-9_]*>|<(?:HOST|ADDR|IP4|IP6)>/g;
 
 /** One fail2ban regex line → a rule (or an ignoreregex pattern, whose role is then unused). */
-export function translateRule(line: string, pref: Prefregex | undefined): FailRule {
+export function translateRule(line: string, pref: Prefregex | undefined, multiline = false): FailRule {
   let kind: RuleKind = 'fail';
   if (line.includes('<F-MLFGAINED>')) kind = 'success';
   else if (line.includes('<F-NOFAIL>')) kind = 'note';
   const forget = line.includes('<F-MLFFORGET>');
-  for (const bad of ['<SKIPLINES>', '<CIDR>', '<SUBNET>', '<F-CIDR/>', '<F-SUBNET/>']) {
-    if (line.includes(bad)) {
-      throw new UntranslatableError(bad, bad === '<SKIPLINES>' ? 'multi-line buffers (maxlines with <SKIPLINES>) are not supported' : 'subnet tags are not supported');
-    }
+  for (const bad of ['<CIDR>', '<SUBNET>', '<F-CIDR/>', '<F-SUBNET/>']) {
+    if (line.includes(bad)) throw new UntranslatableError(bad, 'subnet tags are not supported');
   }
+  if (line.includes('<SKIPLINES>') && !multiline) throw new UntranslatableError('<SKIPLINES>', '<SKIPLINES> needs maxlines above 1');
   let text = line
+    // fail2ban's own expansion: the lines between two parts of a multi-line regex.
+    .replaceAll('<SKIPLINES>', '\\n(?:(?:.*\\n)*?)')
     .replace(FLAG_TAGS, (t) => (t.startsWith('</') ? ')' : '(?:'))
     .replace(/<(\/?)F-ALT_([A-Za-z]+?)\d*>/g, '<$1F-$2>')
     .replace(/<(F-[A-Z0-9]+\/|DNS)>/g, (m, t: string) => SELF_CLOSING[t] ?? m);
@@ -83,8 +95,32 @@ export function translateRule(line: string, pref: Prefregex | undefined): FailRu
     if (e instanceof PythonRegexError) throw new UntranslatableError(e.construct.replace(/\uE000(\d+)\uE001/g, (_m, n: string) => tags[Number(n)]!), e.message.split(':')[0]!);
     throw e;
   }
-  const pattern = js.replace(/\uE000(\d+)\uE001/g, (_m, n: string) => tags[Number(n)]!);
-  return { pattern, kind, forget };
+  // fail2ban's `<ADDR>` (and the address half of `<HOST>`) takes optional brackets around IPv4 too: `[1.2.3.4]`.
+  const pattern = js.replace(/\uE000(\d+)\uE001/g, (_m, n: string) => tags[Number(n)]!.replace(/^<(HOST|ADDR)>$/, '\\[?<$1>\\]?'));
+  // fail2ban compiles multi-line regexes with re.MULTILINE: `^` and `$` hold at every line of the buffer.
+  return { pattern: multiline ? lineAnchors(pattern) : pattern, kind, forget };
+}
+
+/** `^` → `(?:^|(?<=\n))` and `$` → `(?=\n|$)`, outside classes and escapes: Python's MULTILINE anchors. */
+function lineAnchors(source: string): string {
+  let out = '';
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      out += c + (source[i + 1] ?? '');
+      i++;
+    } else if (c === '[') {
+      let j = i + 1;
+      if (source[j] === '^') j++;
+      if (source[j] === ']') j++;
+      for (; j < source.length && source[j] !== ']'; j++) if (source[j] === '\\') j++;
+      out += source.slice(i, j + 1);
+      i = j;
+    } else if (c === '^') out += '(?:^|(?<=\\n))';
+    else if (c === '$') out += '(?=\\n|$)';
+    else out += c;
+  }
+  return out;
 }
 
 /** The rule inside the prefregex: `head (?=content tail$) rule`, the rule's `$` meaning the content's end. */

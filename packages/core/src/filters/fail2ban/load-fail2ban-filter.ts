@@ -4,7 +4,6 @@ import type { FailRule, FilterDefinition, FilterOption } from '../../contract/fi
 import { PortcullisError } from '../../util/errors.js';
 import { Fail2banConfig, substituteTags } from './fail2ban-config.js';
 import { type Prefregex, UntranslatableError, splitPrefregex, translateRule } from './fail2ban-rules.js';
-import { programNames } from './program-names.js';
 
 /** Where fail2ban keeps its configuration. */
 export const FAIL2BAN_DIR = '/etc/fail2ban';
@@ -33,8 +32,8 @@ export interface Fail2banExtras {
 /**
  * Reads a fail2ban filter file (with its `[INCLUDES]` and `.local`) into a filter definition: the [Init]
  * options become filter options (their values: the default plus every `<name>-<value>` variant the file
- * defines, so `mode` offers `normal`, `ddos`, `extra`, `aggressive` for sshd), the `_daemon` regex becomes
- * `programs` when it names fixed programs, and the rules are translated per option set on compile.
+ * defines, so `mode` offers `normal`, `ddos`, `extra`, `aggressive` for sshd), and the rules are translated
+ * per option set on compile. The filter sees lines as fail2ban shows them (`lineView: 'fail2ban'`).
  * @throws PortcullisError `FILTER_UNKNOWN` when the file is missing, `FILTER_REGEX_INVALID` (with the file,
  * line and construct) when a rule of the default options uses what JavaScript cannot run.
  */
@@ -77,22 +76,24 @@ export function loadFail2banFilter(
   };
   const first = build(defaults);
   const lookup = tagLookup(cfg, defaults);
-  const daemon = lookup('_daemon');
   const journalmatch = (lookup('journalmatch') ?? '')
     .split('\n')
     .flatMap((l) => l.trim().split(/\s+/))
     .filter(Boolean);
-  const maxlines = Number(lookup('maxlines') ?? 1) || 1;
+  const maxlines = Math.max(1, Math.min(100, Math.floor(Number(lookup('maxlines') ?? 1)) || 1));
   return {
     id,
     description: `fail2ban filter ${path}`,
-    programs: daemon === undefined ? undefined : programNames(daemon),
+    // No `programs`: fail2ban's own regexes (`__prefix_line`) read the header, and a line whose header the
+    // parser reads differently (Asterisk's `[date] NOTICE[1638] chan_sip.c: …`) must still reach them.
+    programs: undefined,
     journalmatch: journalmatch.length ? journalmatch : undefined,
     options,
     failregex: (opts) => build(opts).failregex,
     ignoreregex: (opts) => build(opts).ignoreregex,
-    correlate: first.mlfid ? 'pid' : undefined,
+    correlate: first.mlfid ? mlfidOf(first.mlfidSource) : undefined,
     fail2banDates: first.datepattern,
+    lineView: 'fail2ban',
     files: cfg.files,
     maxlines,
   };
@@ -102,13 +103,17 @@ interface Built {
   readonly failregex: readonly FailRule[];
   readonly ignoreregex: readonly string[];
   readonly mlfid: boolean;
+  readonly mlfidSource: string | undefined;
   readonly datepattern: string | undefined;
 }
 
 function tagLookup(cfg: Fail2banConfig, vars: Readonly<Record<string, string>>): (tag: string) => string | undefined {
   const get = (tag: string): string | undefined => {
     try {
-      const v = vars[tag] ?? cfg.get('Definition', tag, vars);
+      // `<section/option>` is that section's value read in that section (`%(section/option)s`, by contrast,
+      // is interpolated where it is written).
+      const slash = tag.indexOf('/');
+      const v = vars[tag] ?? (slash > 0 && !/^(?:known|default)\//i.test(tag) ? cfg.get(tag.slice(0, slash), tag.slice(slash + 1), vars) : cfg.get('Definition', tag, vars));
       return v === undefined ? undefined : substituteTags(v, get);
     } catch {
       return undefined;
@@ -130,15 +135,30 @@ function buildRules(cfg: Fail2banConfig, id: string, vars: Readonly<Record<strin
   try {
     const p = lookup('prefregex');
     if (p !== undefined && p.trim() !== '') pref = splitPrefregex(p.trim());
-    const failregex = lines('failregex').map((l) => translateRule(l, pref));
-    const ignoreregex = lines('ignoreregex').map((l) => translateRule(l, pref).pattern);
+    const multiline = Number(lookup('maxlines') ?? 1) > 1;
+    const failregex = lines('failregex').map((l) => translateRule(l, pref, multiline));
+    const ignoreregex = lines('ignoreregex').map((l) => translateRule(l, pref, multiline).pattern);
     if (failregex.length === 0) throw new UntranslatableError('failregex', 'the filter defines no failregex');
     const datepattern = lookup('datepattern')?.trim() || undefined;
-    return { failregex, ignoreregex, mlfid: pref?.mlfid ?? false, datepattern };
+    return { failregex, ignoreregex, mlfid: pref?.mlfid ?? false, mlfidSource: pref?.mlfidSource, datepattern };
   } catch (e) {
     if (e instanceof UntranslatableError) throw where(e.construct, e.message);
     throw e;
   }
+}
+
+/**
+ * fail2ban's multi-line id: the text its `<F-MLFID>` group takes in the line (for sendmail the host, program,
+ * pid and queue id), so two messages of one process about different mails stay apart. The process id when
+ * the group cannot be read.
+ */
+function mlfidOf(source: string | undefined): FilterDefinition['correlate'] {
+  if (source === undefined) return 'pid';
+  const regex = new RegExp(source);
+  return (line) => {
+    const id = regex.exec(line.message)?.groups?.mlfid?.trim();
+    return id === undefined || id === '' ? line.pid : id;
+  };
 }
 
 /** `file:line` of the first line of `files` that contains `construct` (or its first 20 characters). */
@@ -162,13 +182,21 @@ function filterOptions(cfg: Fail2banConfig): Record<string, FilterOption> {
   const out: Record<string, FilterOption> = {};
   const text = cfg.files.map((f) => readFileSync(f, 'utf8')).join('\n');
   const keys = new Set(['Definition', 'DEFAULT', 'Init'].flatMap((s) => cfg.keys(s)));
-  for (const name of cfg.keys('Init')) {
-    const def = cfg.get('Init', name) ?? '';
+  // [Init] options, and [Definition] ones a tag name is built from (nginx-http-auth's `<mdre-<mode>>`).
+  const names = new Set(cfg.keys('Init'));
+  for (const name of cfg.keys('Definition')) if (text.includes(`-<${name}>>`)) names.add(name);
+  for (const name of names) {
+    let def: string;
+    try {
+      def = (cfg.has('Init', name) ? cfg.get('Init', name) : cfg.get('Definition', name))?.trim() ?? '';
+    } catch {
+      continue;
+    }
     const values = new Set([def]);
     for (const m of text.matchAll(new RegExp(`<([\\w-]+-)<${name}>>`, 'g'))) {
       for (const k of keys) if (k.startsWith(m[1]!) && /^[\w]+$/.test(k.slice(m[1]!.length))) values.add(k.slice(m[1]!.length));
     }
-    out[name] = { values: [...values], default: def, description: `fail2ban [Init] ${name}` };
+    out[name] = { values: [...values], default: def, description: `fail2ban option ${name}` };
   }
   return out;
 }
