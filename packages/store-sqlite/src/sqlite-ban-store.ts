@@ -111,6 +111,11 @@ export class SqliteBanStore implements BanStore, ProgressStore {
     return rows.map(fromRow);
   }
 
+  /** Rows are stepped one at a time (`iterate`): a restart with a million bans holds one row, not all. */
+  forEachCurrentBan(jail: string, visit: (ban: StoredBan) => void): void {
+    for (const row of this.stmts.ofJailSlim.iterate(jail)) visit(fromRow(row));
+  }
+
   banCount(ip: string, jail: string | undefined, since: number): number {
     return this.read(0, () => {
       const row = jail === undefined ? this.stmts.countAll.get(ip, since) : this.stmts.countJail.get(ip, jail, since);

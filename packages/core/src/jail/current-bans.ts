@@ -59,10 +59,15 @@ export class CurrentBans {
     this.prefix[slot] = t.prefix ?? 0;
   }
 
-  /** The ban of `ip` as a ticket without matched lines, or undefined. */
-  get(ip: string): BanTicket | undefined {
+  /** The ban of `ip` as a ticket without matched lines (with `reason` when given), or undefined. */
+  get(ip: string, reason?: BanTicket['reason']): BanTicket | undefined {
     const slot = this.slots.get(ip);
-    return slot === undefined ? undefined : this.ticket(ip, slot);
+    return slot === undefined ? undefined : this.ticket(ip, slot, reason);
+  }
+
+  /** The banned addresses, in the order they were first banned. */
+  ips(): string[] {
+    return [...this.slots.keys()];
   }
 
   delete(ip: string): boolean {
@@ -84,7 +89,7 @@ export class CurrentBans {
     return out;
   }
 
-  private ticket(ip: string, slot: number): BanTicket {
+  private ticket(ip: string, slot: number, reason?: BanTicket['reason']): BanTicket {
     return {
       ip,
       family: this.family[slot] === 6 ? 6 : 4,
@@ -96,7 +101,7 @@ export class CurrentBans {
       banCount: this.banCount[slot]!,
       matches: NO_LINES,
       users: undefined,
-      reason: REASONS[this.reason[slot]!],
+      reason: reason ?? REASONS[this.reason[slot]!],
       prefix: this.prefix[slot] || undefined,
     };
   }
