@@ -97,7 +97,7 @@ async function main() {
     };
     writeFileSync(join(dir, 'portcullis.config.json'), JSON.stringify(config));
     const start = performance.now();
-    const child = spawn(process.execPath, [cli, 'start', '--config', join(dir, 'portcullis.config.json'), '--log-level', 'info'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF}`] : []), cli, 'start', '--config', join(dir, 'portcullis.config.json'), '--log-level', 'info'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

@@ -111,9 +111,29 @@ export class SqliteBanStore implements BanStore, ProgressStore {
     return rows.map(fromRow);
   }
 
-  /** Rows are stepped one at a time (`iterate`): a restart with a million bans holds one row, not all. */
+  /**
+   * Rows are stepped one at a time (`iterate`), unsorted and as arrays: a restart with a million bans holds
+   * one row, not all of them, and sorts nothing.
+   */
   forEachCurrentBan(jail: string, visit: (ban: StoredBan) => void): void {
-    for (const row of this.stmts.ofJailSlim.iterate(jail)) visit(fromRow(row));
+    const rows = this.read(undefined, () => this.stmts.restoreOf.iterate(jail));
+    if (!rows) return;
+    for (const [ip, family, time, bantime, expires, failures, banCount, reason] of rows) {
+      const ban: StoredBan = {
+        jail,
+        ip,
+        family: family === 6 ? 6 : 4,
+        time,
+        bantime,
+        expires: expires === null ? Number.POSITIVE_INFINITY : expires,
+        failures,
+        banCount,
+        matches: [],
+        users: undefined,
+        reason: (reason ?? undefined) as StoredBan['reason'],
+      };
+      visit(ban);
+    }
   }
 
   banCount(ip: string, jail: string | undefined, since: number): number {
