@@ -52,7 +52,7 @@ function setup(name: string, db?: string): { config: string; log: string; db: st
       socket: join(dir, 'p.sock'),
       plugins: ['@portcullis/filter-sshd'],
       defaults: { maxretry: 1, findtime: '10m', bantime: '1h', ignoreip: [] },
-      jails: { sshd: { filter: 'sshd', logpath: log, actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }] } },
+      jails: { sshd: { filter: 'sshd', logpath: log, actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl'), restoreEvents: true } }] } },
     }),
   );
   return { config, log, db: database };

@@ -83,10 +83,34 @@ describe('ActionRunner', () => {
       },
     }, silentLogger);
     await r.start();
-    expect(await r.check(() => [ticket('192.0.2.50')])).toBe(true);
+    const held = () => ({ ips: ['192.0.2.50'], ticket: (ip: string) => ({ ...ticket(ip), reason: 'restore' as const }) });
+    expect(await r.check(held)).toBe(true);
     present = false;
-    expect(await r.check(() => [ticket('192.0.2.50')])).toBe(false);
+    expect(await r.check(held)).toBe(false);
     await r.idle();
     expect(log).toEqual(['start', 'start', 'ban 192.0.2.50/restore']);
+  });
+
+  it('puts a restore out as one batch, tickets built as the bans are when it goes out', async () => {
+    const batches: string[][] = [];
+    const r = new ActionRunner('x', {
+      async ban(t) {
+        batches.push(t.map((x) => `${x.ip}/${x.reason ?? ''}`));
+      },
+      async unban() {},
+    }, silentLogger);
+    await r.start();
+    const ips = Array.from({ length: 5000 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+    const lifted = new Set(['10.0.0.7']);
+    r.restore({ ips, ticket: (ip) => (lifted.has(ip) ? undefined : { ...ticket(ip), reason: 'restore' }) });
+    expect(r.backlog).toBe(5000);
+    expect(r.pendingBans().has('10.0.19.135')).toBe(true);
+    r.ban(ticket('192.0.2.1'));
+    await r.idle();
+    expect(batches.length).toBe(1);
+    expect(batches[0]!.length).toBe(5000);
+    expect(batches[0]!.includes('10.0.0.7/restore')).toBe(false);
+    expect(batches[0]!.at(-1)).toBe('192.0.2.1/');
+    expect(r.backlog).toBe(0);
   });
 });

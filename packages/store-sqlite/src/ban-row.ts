@@ -49,7 +49,7 @@ export function fromRow(row: BanRow): StoredBan {
     expires: row.expires === null ? Number.POSITIVE_INFINITY : row.expires,
     failures: row.failures,
     banCount: row.ban_count,
-    matches: JSON.parse(row.matches) as string[],
+    matches: row.matches === '[]' ? [] : (JSON.parse(row.matches) as string[]),
     users: row.users ? (JSON.parse(row.users) as string[]) : undefined,
     reason: (row.reason ?? undefined) as StoredBan['reason'],
   };

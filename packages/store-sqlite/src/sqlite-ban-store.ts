@@ -129,6 +129,31 @@ export class SqliteBanStore implements BanStore, ProgressStore {
     return rows.map(fromRow);
   }
 
+  /**
+   * Rows are stepped one at a time (`iterate`), unsorted and as arrays: a restart with a million bans holds
+   * one row, not all of them, and sorts nothing.
+   */
+  forEachCurrentBan(jail: string, visit: (ban: StoredBan) => void): void {
+    const rows = this.read(undefined, () => this.stmts.restoreOf.iterate(jail));
+    if (!rows) return;
+    for (const [ip, family, time, bantime, expires, failures, banCount, reason] of rows) {
+      const ban: StoredBan = {
+        jail,
+        ip,
+        family: family === 6 ? 6 : 4,
+        time,
+        bantime,
+        expires: expires === null ? Number.POSITIVE_INFINITY : expires,
+        failures,
+        banCount,
+        matches: [],
+        users: undefined,
+        reason: (reason ?? undefined) as StoredBan['reason'],
+      };
+      visit(ban);
+    }
+  }
+
   banCount(ip: string, jail: string | undefined, since: number): number {
     return this.read(0, () => {
       const row = jail === undefined ? this.stmts.countAll.get(ip, since) : this.stmts.countJail.get(ip, jail, since);

@@ -6,6 +6,9 @@ import { toRow } from './ban-row.js';
 /** A ban row without its matched lines and users, for `currentBans(jail, { lines: false })`. */
 const SLIM_COLUMNS = `jail, ip, family, time, bantime, expires, failures, ban_count, '[]' AS matches, NULL AS users, reason`;
 
+/** `ip, family, time, bantime, expires, failures, ban_count, reason` of a `bans` row. */
+export type RestoreRow = [string, number, number, number, number | null, number, number, string | null];
+
 type Stmt<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
 
 /** The prepared statements of one open database (prepared again when the file is rebuilt). */
@@ -17,6 +20,8 @@ export interface Statements {
   readonly ofJail: Stmt<[string], BanRow>;
   readonly allSlim: Stmt<[], BanRow>;
   readonly ofJailSlim: Stmt<[string], BanRow>;
+  /** The current bans of a jail for a restart: no lines, no order (no sort of a million rows), as arrays. */
+  readonly restoreOf: Stmt<[string], RestoreRow>;
   readonly countJail: Stmt<[string, string, number], { n: number }>;
   readonly countAll: Stmt<[string, number], { n: number }>;
   readonly purge: Stmt;
@@ -45,6 +50,7 @@ export function prepareStatements(db: Database.Database): Statements {
     ofJail: db.prepare<[string], BanRow>('SELECT * FROM bans WHERE jail = ? ORDER BY time, ip'),
     allSlim: db.prepare<[], BanRow>(`SELECT ${SLIM_COLUMNS} FROM bans ORDER BY time, jail, ip`),
     ofJailSlim: db.prepare<[string], BanRow>(`SELECT ${SLIM_COLUMNS} FROM bans WHERE jail = ? ORDER BY time, ip`),
+    restoreOf: db.prepare<[string], RestoreRow>('SELECT ip, family, time, bantime, expires, failures, ban_count, reason FROM bans WHERE jail = ?').raw(true),
     countJail: db.prepare<[string, string, number], { n: number }>(
       'SELECT count(*) AS n FROM ban_history WHERE ip = ? AND jail = ? AND time >= ?',
     ),

@@ -4,9 +4,20 @@ import type { Logger } from '../util/logger.js';
 
 type Operation = 'ban' | 'unban';
 
-interface Pending {
-  readonly op: Operation;
-  readonly ticket: BanTicket;
+/**
+ * One queued operation: a ticket, or a whole restore — the addresses only, their tickets built when the
+ * batch goes out, so a million restored bans are one queue entry and not a million tickets waiting.
+ */
+type Pending =
+  | { readonly op: Operation; readonly ticket: BanTicket; readonly restore?: undefined }
+  | { readonly op: 'ban'; readonly ticket?: undefined; readonly restore: Restore };
+
+/** Bans to put back into an action, as one batch. */
+export interface Restore {
+  /** The addresses, in order. */
+  readonly ips: readonly string[];
+  /** The ticket of `ip` at the time the batch goes out; undefined when it is no longer banned. */
+  ticket(ip: string): BanTicket | undefined;
 }
 
 /** Hooks an {@link ActionRunner} reports through. */
@@ -87,6 +98,11 @@ export class ActionRunner {
     this.push({ op: 'unban', ticket });
   }
 
+  /** Put back bans held before (a restart, rules found missing): one batch, whatever their number. */
+  restore(restore: Restore): void {
+    if (restore.ips.length) this.push({ op: 'ban', restore });
+  }
+
   /**
    * Tell the action a campaign started. Called at once (before the bans it leads to, which wait for the
    * next tick); a notice is not a ban, so a failure is logged and not retried.
@@ -107,19 +123,24 @@ export class ActionRunner {
 
   /** Number of operations not yet applied. */
   get backlog(): number {
-    return this.queue.length;
+    let n = 0;
+    for (const p of this.queue) n += p.restore ? p.restore.ips.length : 1;
+    return n;
   }
 
   /** State, backlog and last error, for status. */
   get status(): ActionStatus {
     const state = this.failure ? 'failing' : this.started ? 'ok' : 'starting';
-    return { id: this.id, state, backlog: this.queue.length, ...(this.failure ? { error: { ...this.failure } } : {}) };
+    return { id: this.id, state, backlog: this.backlog, ...(this.failure ? { error: { ...this.failure } } : {}) };
   }
 
   /** The addresses of the bans not yet applied (queued, in flight, or waiting for a retry). */
   pendingBans(): Set<string> {
     const out = new Set<string>();
-    for (const p of this.queue) if (p.op === 'ban') out.add(p.ticket.ip);
+    for (const p of this.queue) {
+      if (p.restore) for (const ip of p.restore.ips) out.add(ip);
+      else if (p.op === 'ban') out.add(p.ticket.ip);
+    }
     return out;
   }
 
@@ -133,7 +154,7 @@ export class ActionRunner {
    * Ask the action whether its rules are still in place. When they are not, run `start` again and
    * re-apply `current()` — the engine's view of the jail's bans is the truth.
    */
-  async check(current: () => readonly BanTicket[]): Promise<boolean> {
+  async check(current: () => Restore): Promise<boolean> {
     if (!this.instance.check || !this.started || this.stopped) return true;
     let ok: boolean;
     try {
@@ -147,10 +168,9 @@ export class ActionRunner {
     this.started = false;
     this.starting = undefined;
     await this.start();
-    const restore = current();
     // Re-bans go to the front: they describe the state now, the queue only what changed after.
-    // (Not `unshift(...)`: a spread of 100,000+ bans overflows the call stack.)
-    this.queue = [...restore.map((ticket) => ({ op: 'ban' as const, ticket: { ...ticket, reason: 'restore' as const } })), ...this.queue];
+    const restore = current();
+    if (restore.ips.length) this.queue.unshift({ op: 'ban', restore });
     this.schedule();
     return false;
   }
@@ -218,7 +238,7 @@ export class ActionRunner {
         const op = this.queue[0]!.op;
         let n = 1;
         while (n < this.queue.length && this.queue[n]!.op === op) n++;
-        const tickets = this.queue.slice(0, n).map((p) => p.ticket);
+        const tickets = this.batch(n);
         try {
           if (op === 'ban') await this.instance.ban(tickets);
           else await this.instance.unban(tickets);
@@ -239,6 +259,21 @@ export class ActionRunner {
       this.flushing = false;
       if (this.queue.length === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /** The tickets of the first `n` queued operations (all of one kind), restores expanded. */
+  private batch(n: number): BanTicket[] {
+    const tickets: BanTicket[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = this.queue[i]!;
+      if (!p.restore) tickets.push(p.ticket);
+      else
+        for (const ip of p.restore.ips) {
+          const t = p.restore.ticket(ip);
+          if (t) tickets.push(t);
+        }
+    }
+    return tickets;
   }
 
   private nextBackoff(): number {

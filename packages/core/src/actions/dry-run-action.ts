@@ -14,6 +14,12 @@ interface DryRunOptions {
   readonly file?: string | undefined;
   /** fsync after every batch (default false: a write(2) per batch is already visible to readers). */
   readonly fsync: boolean;
+  /**
+   * Write an event for each ban put back at start or after a check (`reason: "restore"`; default false: a
+   * restart with a million bans would write a million lines that say nothing new — the record already holds
+   * their `ban` events).
+   */
+  readonly restoreEvents: boolean;
 }
 
 /**
@@ -25,17 +31,18 @@ const dryRunOptions: StandardSchemaV1<unknown, DryRunOptions> = {
     version: 1,
     vendor: 'portcullis',
     validate(value) {
-      if (value === undefined) return { value: { fsync: false } };
+      if (value === undefined) return { value: { fsync: false, restoreEvents: false } };
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return { issues: [{ message: 'expected an object' }] };
       const issues: StandardSchemaV1.Issue[] = [];
-      const { file, fsync, ...rest } = value as Record<string, unknown>;
+      const { file, fsync, restoreEvents, ...rest } = value as Record<string, unknown>;
       if (file !== undefined && (typeof file !== 'string' || file.length === 0)) {
         issues.push({ message: 'expected a non-empty string (a file path)', path: ['file'] });
       }
       if (fsync !== undefined && typeof fsync !== 'boolean') issues.push({ message: 'expected a boolean', path: ['fsync'] });
-      for (const key of Object.keys(rest)) issues.push({ message: `unknown option "${key}"; known: file, fsync`, path: [key] });
+      if (restoreEvents !== undefined && typeof restoreEvents !== 'boolean') issues.push({ message: 'expected a boolean', path: ['restoreEvents'] });
+      for (const key of Object.keys(rest)) issues.push({ message: `unknown option "${key}"; known: file, fsync, restoreEvents`, path: [key] });
       if (issues.length > 0) return { issues };
-      return { value: { file: file as string | undefined, fsync: (fsync as boolean | undefined) ?? false } };
+      return { value: { file: file as string | undefined, fsync: (fsync as boolean | undefined) ?? false, restoreEvents: (restoreEvents as boolean | undefined) ?? false } };
     },
   },
 };
@@ -45,7 +52,8 @@ const dryRunOptions: StandardSchemaV1<unknown, DryRunOptions> = {
  * (`{"event":"ban","jail","ip","time","bantime","failures"}`, with
  * `prefixlen` for a network and `reason` unless it is `failures`; `{"event":"campaign","jail","target",
  * "failures","sources","time","until"}` when a campaign starts) to `options.file` or stdout.
- * Each batch is written as it happens (synchronous writes of up to 500 events), so a reader sees events at once.
+ * Each batch is written as it happens (synchronous writes of up to 500 events), so a reader sees events at once. Bans put
+ * back at start (`reason: "restore"`) are written only with `restoreEvents: true`.
  */
 export const dryRunAction = defineAction({
   id: 'dry-run',
@@ -75,6 +83,7 @@ export const dryRunAction = defineAction({
         let text = '';
         for (let i = at; i < Math.min(tickets.length, at + WRITE_SLICE); i++) {
           const t = tickets[i]!;
+          if (t.reason === 'restore' && event === 'ban' && !options.restoreEvents) continue;
           text += `${JSON.stringify({
             event,
             jail: t.jail,
@@ -86,7 +95,7 @@ export const dryRunAction = defineAction({
             ...(t.reason && t.reason !== 'failures' ? { reason: t.reason } : {}),
           })}\n`;
         }
-        append(text);
+        if (text) append(text);
       }
     };
     // The record file is the dry run's firewall: replaying it tells which bans are still in force.

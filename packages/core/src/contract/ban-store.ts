@@ -28,6 +28,12 @@ export interface BanStore extends PositionStore {
    * every ban would briefly hold them all in memory.
    */
   currentBans(jail?: string, options?: { lines?: boolean }): StoredBan[];
+  /**
+   * Optional: hand each current ban of `jail` to `visit`, without matched lines or users, one at a time — a
+   * restart with a million bans then never holds them all as objects. Without it the engine reads
+   * `currentBans(jail, { lines: false })`.
+   */
+  forEachCurrentBan?(jail: string, visit: (ban: StoredBan) => void): void;
   /** How many times jail+ip (or ip in any jail when `jail` is undefined) was banned since `since`. */
   banCount(ip: string, jail: string | undefined, since: number): number;
   /** Drop history older than the given time (ms since the epoch). */

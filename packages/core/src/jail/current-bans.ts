@@ -24,6 +24,8 @@ export class CurrentBans {
   private reason = new Uint8Array(0);
   /** Prefix length of a network ban; 0 for a single address. */
   private prefix = new Uint8Array(0);
+  /** Fleet mode: the node that recorded a ban another node made (few; absent for this node's own). */
+  private readonly origins = new Map<string, string>();
   private readonly pool = new SlotPool();
 
   constructor(private readonly jail: string) {}
@@ -57,18 +59,26 @@ export class CurrentBans {
     this.family[slot] = t.family;
     this.reason[slot] = Math.max(0, REASONS.indexOf(t.reason));
     this.prefix[slot] = t.prefix ?? 0;
+    if (t.origin !== undefined) this.origins.set(t.ip, t.origin);
+    else this.origins.delete(t.ip);
   }
 
-  /** The ban of `ip` as a ticket without matched lines, or undefined. */
-  get(ip: string): BanTicket | undefined {
+  /** The ban of `ip` as a ticket without matched lines (with `reason` when given), or undefined. */
+  get(ip: string, reason?: BanTicket['reason']): BanTicket | undefined {
     const slot = this.slots.get(ip);
-    return slot === undefined ? undefined : this.ticket(ip, slot);
+    return slot === undefined ? undefined : this.ticket(ip, slot, reason);
+  }
+
+  /** The banned addresses, in the order they were first banned. */
+  ips(): string[] {
+    return [...this.slots.keys()];
   }
 
   delete(ip: string): boolean {
     const slot = this.slots.get(ip);
     if (slot === undefined) return false;
     this.slots.delete(ip);
+    this.origins.delete(ip);
     this.pool.give(slot);
     // After a flood of bans has been lifted, give the memory back.
     const capacity = this.time.length;
@@ -107,7 +117,7 @@ export class CurrentBans {
     return [...this.slots.keys()];
   }
 
-  private ticket(ip: string, slot: number): BanTicket {
+  private ticket(ip: string, slot: number, reason?: BanTicket['reason']): BanTicket {
     return {
       ip,
       family: this.family[slot] === 6 ? 6 : 4,
@@ -119,8 +129,9 @@ export class CurrentBans {
       banCount: this.banCount[slot]!,
       matches: NO_LINES,
       users: undefined,
-      reason: REASONS[this.reason[slot]!],
+      reason: reason ?? REASONS[this.reason[slot]!],
       prefix: this.prefix[slot] || undefined,
+      origin: this.origins.get(ip),
     };
   }
 
@@ -144,6 +155,8 @@ export class CurrentBans {
       matches: NO_LINES,
       users: undefined,
       reason: REASONS[this.reason[slot]!],
+      prefix: this.prefix[slot] || undefined,
+      origin: this.origins.get(ip),
     };
   }
 

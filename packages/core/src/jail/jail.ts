@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { ActionRunner, type ActionStatus } from '../actions/action-runner.js';
+import { ActionRunner, type ActionStatus, type Restore } from '../actions/action-runner.js';
 import type { AddressMatcher } from './address-matcher.js';
-import type { BanStore } from '../contract/ban-store.js';
+import type { BanStore, StoredBan } from '../contract/ban-store.js';
 import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
 import { type CompiledFilter, compileFilter } from '../filters/compile-filter.js';
 import { CurrentBans } from './current-bans.js';
@@ -126,21 +126,29 @@ export class Jail {
     await Promise.all(this.runners.map((r) => r.runner.start()));
     const now = this.deps.now();
     this.detection.load(this.deps.store, now);
-    for (const ban of this.deps.store.currentBans(this.name, { lines: false })) {
+    // One ban at a time from the store into the typed arrays of CurrentBans; the actions get one batch.
+    const restored: string[] = [];
+    const dropped: string[] = [];
+    const keep = (ban: StoredBan) => {
       // A store may be shared or edited: only a canonical address or network is re-applied.
       const target = parseNetwork(ban.ip);
       if (ban.expires <= now || target === undefined || target.canonical !== ban.ip) {
         if (target?.canonical !== ban.ip) this.logger.warn({ ip: ban.ip }, 'dropping a stored ban whose target is not a canonical address or network');
-        this.deps.store.removeBan(this.name, ban.ip);
-        continue;
+        dropped.push(ban.ip);
+        return;
       }
       const prefix = target.prefix === (target.family === 4 ? 32 : 128) ? undefined : target.prefix;
-      this.bans.set({ ...ban, family: target.family, prefix, reason: 'restore' });
+      this.bans.set(Object.assign(ban, { family: target.family, prefix, reason: 'restore' as const }));
       this.networks.add(target);
       this.schedule.add(ban.ip, ban.expires);
-      const ticket = this.bans.get(ban.ip)!;
-      for (const { runner } of this.runners) runner.ban(ticket);
-    }
+      restored.push(ban.ip);
+    };
+    const store = this.deps.store;
+    if (store.forEachCurrentBan) store.forEachCurrentBan(this.name, keep);
+    else for (const ban of store.currentBans(this.name, { lines: false })) keep(ban);
+    // Removed after the read: a store may not take writes while it is stepping through its rows.
+    for (const ip of dropped) store.removeBan(this.name, ip);
+    for (const { runner } of this.runners) runner.restore(this.restoreOf(restored));
     if (this.bans.size) this.logger.info({ restored: this.bans.size }, `restored ${this.bans.size} ban(s)`);
     if (this.deps.readBack) await this.readBack(now);
     this.restoreFailures(now);
@@ -197,6 +205,11 @@ export class Jail {
     if (adopted) this.logger.warn({ adopted }, `read back ${adopted} ban(s) the actions still held but the store had lost`);
   }
 
+  /** `ips` as a restore batch: each ticket is built when the batch goes out, as the ban then is. */
+  private restoreOf(ips: readonly string[]): Restore {
+    return { ips, ticket: (ip) => this.bans.get(ip, 'restore') };
+  }
+
   /** Stop the actions (their `stop` removes what they created unless they keep bans). */
   async stop(): Promise<void> {
     this.schedule.clear();
@@ -221,7 +234,7 @@ export class Jail {
 
   /** Ask every action to verify its rules; restore them with the current bans when they are gone. */
   async check(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.runner.check(() => this.bans.all())));
+    await Promise.all(this.runners.map((r) => r.runner.check(() => this.restoreOf(this.bans.ips()))));
   }
 
   /** Apply a new configuration of this jail without losing bans; unchanged actions keep running. */
