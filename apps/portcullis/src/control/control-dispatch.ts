@@ -1,14 +1,18 @@
 import { PortcullisError } from '@portcullis/core';
 import type { Runtime } from '@portcullis/core/engine';
+import { type RuntimeControlHandlers, runtimeControl } from './runtime-control.js';
 import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlCommand, type ControlErrorBody, ProtocolError } from './control-protocol.js';
 
 /** The part of the runtime the control socket drives. */
-export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailStatus' | 'jailSummary' | 'ban' | 'unban' | 'banned' | 'fleetStatus'>;
+export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailStatus' | 'jailSummary' | 'ban' | 'unban' | 'banned' | 'fleetStatus' | 'getSetting' | 'setSetting' | 'stopJail' | 'startJail'>;
 
 /** What the control socket needs from the daemon besides the runtime. */
-export interface ControlHandlers {
-  /** Re-read the config file and apply it (optionally to one jail); throws PortcullisError when invalid. */
-  reload(jail?: string): Promise<void>;
+export interface ControlHandlers extends RuntimeControlHandlers {
+  /**
+   * Re-read the config file and apply it (optionally to one jail); throws PortcullisError when invalid.
+   * `restart`: stop and start every jail (bans kept); `unban`: lift every ban (of the jail) first.
+   */
+  reload(jail?: string, mode?: { readonly restart?: boolean; readonly unban?: boolean }): Promise<void>;
   /** Stop the daemon; called once the `stop` reply has been written. */
   stop(): void;
   /** The daemon's version, for `ping` and `status`. */
@@ -76,9 +80,16 @@ export async function dispatch(req: ValidRequest, rt: ControlTarget, handlers: C
       return rt.unban(addresses(args), optionalString(args, 'jail'));
     case 'banned':
       return rt.banned(optionalString(args, 'ip'));
-    case 'reload':
-      await handlers.reload(optionalString(args, 'jail'));
-      return { reloaded: true, jails: rt.jailNames };
+    case 'reload': {
+      const mode = { restart: args.restart === true, unban: args.unban === true };
+      await handlers.reload(optionalString(args, 'jail'), mode);
+      return { reloaded: true, ...(mode.restart ? { restarted: true } : {}), ...(mode.unban ? { unbanned: true } : {}), jails: rt.jailNames };
+    }
+    case 'get':
+    case 'set':
+    case 'jail':
+    case 'flushlogs':
+      return runtimeControl(req.cmd, args, rt, handlers);
     case 'stop':
       return { stopping: true, pid: process.pid };
   }
@@ -93,7 +104,7 @@ export function errorBody(error: unknown): ControlErrorBody {
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
-function optionalString(args: Record<string, unknown>, key: string): string | undefined {
+export function optionalString(args: Record<string, unknown>, key: string): string | undefined {
   const value = args[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new ProtocolError('BAD_REQUEST', `"${key}" must be a non-empty string`);

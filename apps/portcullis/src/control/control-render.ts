@@ -1,6 +1,7 @@
 import { type FleetStatus, formatDuration } from '@portcullis/core';
 import type { ActionStatus, BanInfo, JailStatus } from '@portcullis/core/engine';
 import type { ControlCommand } from './control-protocol.js';
+import { renderRuntimeControl } from './runtime-control-render.js';
 
 /** `status` without a jail: one summary per jail and the totals. */
 export interface StatusResult {
@@ -38,6 +39,11 @@ export function renderResult(cmd: ControlCommand, args: Record<string, unknown>,
       return `reloaded; jails: ${(result as { jails: string[] }).jails.join(', ') || '(none)'}`;
     case 'stop':
       return 'stopping';
+    case 'get':
+    case 'set':
+    case 'jail':
+    case 'flushlogs':
+      return renderRuntimeControl(cmd, result);
   }
 }
 

@@ -19,10 +19,35 @@ const PLACED = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'jail', 'acti
  * (`2026-11-25T10:00:00.000Z INFO  [sshd] ban 192.0.2.7  failures=5`). The text form is a synchronous
  * transform of pino's own JSON line, so both formats carry the same fields.
  */
-export function createLogger(options: { format: LogFormat; level: string; stream?: NodeJS.WritableStream | undefined }): Logger {
+export function createLogger(options: { format: LogFormat; level: string; stream?: NodeJS.WritableStream | { write(text: string): unknown } | undefined }): Logger {
   const out = options.stream ?? process.stderr;
   const destination = options.format === 'json' ? out : { write: (line: string) => out.write(formatText(line)) };
-  return pino({ level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination as NodeJS.WritableStream) as unknown as Logger;
+  // Child loggers (one per jail and action) keep their own level in pino: they are remembered so
+  // `set loglevel` reaches them all.
+  const children = new Set<WeakRef<{ level: string }>>();
+  const onChild = (child: { level: string }) => void children.add(new WeakRef(child));
+  const logger = pino({ level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, onChild }, destination as NodeJS.WritableStream);
+  levelControls.set(logger as unknown as Logger, (level) => {
+    (logger as { level: string }).level = level;
+    for (const ref of children) {
+      const child = ref.deref();
+      if (child) child.level = level;
+      else children.delete(ref);
+    }
+  });
+  return logger as unknown as Logger;
+}
+
+const levelControls = new WeakMap<Logger, (level: string) => void>();
+
+/** Change the level of a logger made by {@link createLogger} and of every child logger it has made. */
+export function setLogLevel(logger: Logger, level: string): void {
+  levelControls.get(logger)?.(level);
+}
+
+/** The level of a logger made by {@link createLogger}. */
+export function logLevel(logger: Logger): string {
+  return (logger as unknown as { level: string }).level;
 }
 
 /**
