@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'nod
 import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, cliPath, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
+import { DaemonProcess, cliPath, missingBuild, repoTempDir, runCli, waitFor } from './daemon-process.js';
 
 /**
  * fail2ban-client-style runtime control against a real daemon: get/set applied at once, jail stop/start,
@@ -151,12 +151,12 @@ describe('runtime control', () => {
     expect(big).toMatchObject({ code: 0, stdout: 'sshd: banned 100001, already banned 0, not banned (ignoreip) 0, invalid lines 0\n' });
     expect((await sshd(d))!.currentlyBanned).toBe(100_001);
 
-    writeFileSync(join(dir, 'bad.txt'), '192.0.2.1\nnot-an-ip\n\n# ok\n192.0.2.0/33\n192.0.2.2 # fine\n');
+    writeFileSync(join(dir, 'bad.txt'), '203.0.113.21\nnot-an-ip\n\n# ok\n192.0.2.0/33\n203.0.113.22 # fine\n');
     const bad = await d.client(['ban', 'sshd', '--from-file', join(dir, 'bad.txt')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(`${join(dir, 'bad.txt')}:2: "not-an-ip" is not an IP address or CIDR network\n${join(dir, 'bad.txt')}:5: "192.0.2.0/33" is not an IP address or CIDR network\n`);
     expect(bad.stdout).toContain('banned 2,');
-    const piped = spawnSync(process.execPath, [cliPath, 'ban', 'sshd', '--from-file', '-', '--json', '--config', d.configPath!], { input: '192.0.2.3\n', encoding: 'utf8' });
+    const piped = spawnSync(process.execPath, [cliPath, 'ban', 'sshd', '--from-file', '-', '--json', '--config', d.configPath!], { input: '203.0.113.23\n', encoding: 'utf8' });
     expect(piped.status).toBe(0);
     expect(JSON.parse(piped.stdout)).toMatchObject({ banned: 1, invalid: [] });
     expect(await d.client(['ban', 'sshd', '--from-file', join(dir, 'missing.txt')])).toMatchObject({ code: 2 });
@@ -203,5 +203,11 @@ describe('runtime control', () => {
     renameSync(log, `${log}.2`);
     expect(await d.client(['flushlogs'])).toMatchObject({ code: 0, stdout: 'log file reopened\n' });
     expect(readFileSync(log, 'utf8')).toContain('log file reopened');
+
+    // A logfile the daemon could not open: check-config refuses it first, as start does.
+    const bad = writeConfig({ logfile: join(dir, 'missing/portcullis.log') });
+    const problem = `logfile: the folder ${join(dir, 'missing')} does not exist`;
+    expect(await runCli(['check-config', '--config', bad])).toMatchObject({ code: 2, stderr: expect.stringContaining(problem) });
+    expect(await runCli(['start', '--config', bad])).toMatchObject({ code: 2, stderr: expect.stringContaining(problem) });
   });
 });

@@ -14,7 +14,7 @@ const NFT_TABLE = 'portcullis_blocklist';
  */
 export function formatBlockList(bans: readonly BanInfo[], format: BlockListFormat): string {
   if (format === 'json') return `${JSON.stringify(bans, null, 2)}\n`;
-  const targets = [...new Set(bans.map((b) => (b.prefixlen === undefined ? b.ip : `${b.ip}/${b.prefixlen}`)))];
+  const targets = [...new Set(bans.map((b) => (b.prefixlen === undefined || b.ip.includes('/') ? b.ip : `${b.ip}/${b.prefixlen}`)))];
   if (format === 'plain') return targets.map((t) => `${t}\n`).join('');
   const v4 = targets.filter((t) => !t.includes(':'));
   const v6 = targets.filter((t) => t.includes(':'));
