@@ -77,6 +77,42 @@ async function runClient(...args: Parameters<typeof import('./commands/client-co
   return runClientCommand(...args);
 }
 
+/** Print a usage error (exit 2), as JSON with --json. */
+async function usageError(message: string, opts: ClientOptions): Promise<void> {
+  const { EXIT } = await import('./commands/client-commands.js');
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'USAGE', message } }, null, 2)}\n`);
+  else process.stderr.write(`portcullis: ${message}\n`);
+  process.exitCode = EXIT.usage;
+}
+
+/** fail2ban-client-style runtime control: `get`, `set`, `jail start|stop`, `flushlogs`. */
+function registerRuntimeControl(client: (name: string, description: string) => Command): void {
+  client('get', 'show a running setting: get <jail> maxretry|findtime|bantime|ignoreip, or get loglevel')
+    .argument('<jail-or-loglevel>')
+    .argument('[setting]')
+    .action(async (first: string, setting: string | undefined, opts: ClientOptions) => {
+      process.exitCode = await runClient('get', setting === undefined ? { setting: first } : { jail: first, setting }, opts);
+    });
+  client('set', 'change a running setting until the next reload: set <jail> maxretry|findtime|bantime|addignoreip|delignoreip <value>, or set loglevel <level>')
+    .argument('<jail-or-loglevel>')
+    .argument('<setting-or-level>')
+    .argument('[value]')
+    .action(async (first: string, second: string, value: string | undefined, opts: ClientOptions) => {
+      if (value === undefined && first !== 'loglevel') return usageError(`set ${first} ${second} needs a value`, opts);
+      process.exitCode = await runClient('set', value === undefined ? { setting: first, value: second } : { jail: first, setting: second, value }, opts);
+    });
+  client('jail', 'jail start|stop <name>: stop a jail (its bans lifted) or start it again, until the next reload')
+    .argument('<action>')
+    .argument('<name>')
+    .action(async (action: string, name: string, opts: ClientOptions) => {
+      if (action !== 'start' && action !== 'stop') return usageError(`jail takes start or stop, not ${JSON.stringify(action)}`, opts);
+      process.exitCode = await runClient('jail', { action, jail: name }, opts);
+    });
+  client('flushlogs', 'reopen the logfile (after logrotate moved it)').action(async (opts: ClientOptions) => {
+    process.exitCode = await runClient('flushlogs', {}, opts);
+  });
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -109,11 +145,18 @@ function registerDaemonCommands(cli: Command): void {
       const { fleet, ...rest } = opts;
       process.exitCode = await runClient('status', fleet ? { fleet: true } : jail === undefined ? {} : { jail }, rest);
     });
-  client('ban', 'ban addresses by hand in a jail')
+  client('ban', 'ban addresses or networks by hand in a jail, or a block list with --from-file')
     .argument('<jail>')
-    .argument('<ip...>')
-    .action(async (jail: string, ips: string[], opts: ClientOptions) => {
-      process.exitCode = await runClient('ban', { jail, ips }, opts);
+    .argument('[ip...]')
+    .option('-f, --from-file <file>', 'one address or network per line (# comments), - for stdin')
+    .action(async (jail: string, ips: string[], opts: ClientOptions & { fromFile?: string }) => {
+      const { fromFile, ...rest } = opts;
+      if (fromFile !== undefined && ips.length > 0) return usageError('ban takes addresses or --from-file, not both', rest);
+      if (fromFile === undefined && ips.length === 0) return usageError('ban needs a jail and at least one address (or --from-file FILE)', rest);
+      if (fromFile !== undefined) {
+        const { runBulkBan } = await import('./commands/block-list-commands.js');
+        process.exitCode = await runBulkBan(jail, fromFile, rest);
+      } else process.exitCode = await runClient('ban', { jail, ips }, rest);
     });
   client('unban', 'lift bans of addresses (in every jail, or --jail), or --all')
     .argument('[ip...]')
@@ -123,16 +166,27 @@ function registerDaemonCommands(cli: Command): void {
       const { runUnban } = await import('./commands/client-commands.js');
       process.exitCode = await runUnban(ips, opts);
     });
-  client('banned', 'list current bans (of one address)')
+  client('banned', 'list current bans (of one address), or export them all with --format')
     .argument('[ip]')
-    .action(async (ip: string | undefined, opts: ClientOptions) => {
-      process.exitCode = await runClient('banned', ip === undefined ? {} : { ip }, opts);
+    .addOption(new Option('--format <format>', 'export every ban as a block list').choices(['plain', 'json', 'nft']))
+    .action(async (ip: string | undefined, opts: ClientOptions & { format?: 'plain' | 'json' | 'nft' }) => {
+      const { format, ...rest } = opts;
+      if (format !== undefined && ip !== undefined) return usageError('banned takes an address or --format, not both', rest);
+      if (format !== undefined) {
+        const { runBannedExport } = await import('./commands/block-list-commands.js');
+        process.exitCode = await runBannedExport(format, rest);
+      } else process.exitCode = await runClient('banned', ip === undefined ? {} : { ip }, rest);
     });
   client('reload', 're-read the config and apply it without losing bans')
     .argument('[jail]')
-    .action(async (jail: string | undefined, opts: ClientOptions) => {
-      process.exitCode = await runClient('reload', jail === undefined ? {} : { jail }, opts);
+    .option('--restart', 'stop and start every jail (bans kept)')
+    .option('--unban', 'lift every ban (of the jail) first')
+    .action(async (jail: string | undefined, opts: ClientOptions & { restart?: boolean; unban?: boolean }) => {
+      const { restart, unban, ...rest } = opts;
+      if (restart && jail !== undefined) return usageError('reload --restart restarts every jail: give no jail', rest);
+      process.exitCode = await runClient('reload', { ...(jail === undefined ? {} : { jail }), ...(restart ? { restart: true } : {}), ...(unban ? { unban: true } : {}) }, rest);
     });
+  registerRuntimeControl(client);
   client('stop', 'stop the daemon').action(async (opts: ClientOptions) => {
     process.exitCode = await runClient('stop', {}, opts);
   });

@@ -14,6 +14,7 @@ export { resolvePlugins, indexPlugins, loadPlugin, locatePlugin, checkPlugin, ty
 export { discoverPlugins, type InstalledPlugin } from './plugins/discover-plugins.js';
 export { pluginSearchPath, nodeModulesFolders, installHint, isPackageName, type PluginPlace, type PluginSearchOptions } from './plugins/plugin-search-path.js';
 export { checkPluginFilePermissions } from './plugins/plugin-file-permissions.js';
+export { RUNTIME_SETTINGS, checkLogLevel, type RuntimeSetting } from './compose/jail-settings.js';
 export { Runtime, type RuntimeOptions, type RuntimeHooks, type JailStatus, type BanInfo } from './compose/runtime.js';
 export { Jail, type JailEvents, type JailDeps } from './jail/jail.js';
 export { ActionRunner, type ActionRunnerEvents, type ActionStatus } from './actions/action-runner.js';

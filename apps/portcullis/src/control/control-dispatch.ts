@@ -1,9 +1,10 @@
 import { PortcullisError, parseAddress } from '@portcullis/core';
 import type { Runtime } from '@portcullis/core/engine';
+import { type RuntimeControlHandlers, runtimeControl } from './runtime-control.js';
 import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlCommand, type ControlErrorBody, PART_ITEMS, ProtocolError } from './control-protocol.js';
 
 /** The part of the runtime the control socket drives. */
-export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailSummary' | 'ban' | 'unban' | 'unbanAll' | 'bans' | 'fleetStatus'>;
+export type ControlTarget = Pick<Runtime, 'jailNames' | 'jailSummary' | 'ban' | 'unban' | 'unbanAll' | 'bans' | 'fleetStatus' | 'getSetting' | 'setSetting' | 'stopJail' | 'startJail'>;
 
 /**
  * A result holding a list that may be too long to build at once (a million bans): the rest of the result,
@@ -19,9 +20,12 @@ export class ListAnswer {
 }
 
 /** What the control socket needs from the daemon besides the runtime. */
-export interface ControlHandlers {
-  /** Re-read the config file and apply it (optionally to one jail); throws PortcullisError when invalid. */
-  reload(jail?: string): Promise<void>;
+export interface ControlHandlers extends RuntimeControlHandlers {
+  /**
+   * Re-read the config file and apply it (optionally to one jail); throws PortcullisError when invalid.
+   * `restart`: stop and start every jail (bans kept); `unban`: lift every ban (of the jail) first.
+   */
+  reload(jail?: string, mode?: { readonly restart?: boolean; readonly unban?: boolean }): Promise<void>;
   /** Stop the daemon; called once the `stop` reply has been written. */
   stop(): void;
   /** The daemon's version, for `ping` and `status`. */
@@ -99,9 +103,16 @@ export async function dispatch(req: ValidRequest, rt: ControlTarget, handlers: C
       if (ip !== undefined && parseAddress(ip) === undefined) throw new PortcullisError('ADDRESS_INVALID', `${JSON.stringify(ip)} is not an IP address`);
       return new ListAnswer(undefined, '', parts(rt.bans({ ip })));
     }
-    case 'reload':
-      await handlers.reload(optionalString(args, 'jail'));
-      return { reloaded: true, jails: rt.jailNames };
+    case 'reload': {
+      const mode = { restart: args.restart === true, unban: args.unban === true };
+      await handlers.reload(optionalString(args, 'jail'), mode);
+      return { reloaded: true, ...(mode.restart ? { restarted: true } : {}), ...(mode.unban ? { unbanned: true } : {}), jails: rt.jailNames };
+    }
+    case 'get':
+    case 'set':
+    case 'jail':
+    case 'flushlogs':
+      return runtimeControl(req.cmd, args, rt, handlers);
     case 'stop':
       return { stopping: true, pid: process.pid };
   }
@@ -134,7 +145,7 @@ async function* reparts<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator
   for await (const batch of batches) for (let at = 0; at < batch.length; at += PART_ITEMS) yield batch.slice(at, at + PART_ITEMS);
 }
 
-function optionalString(args: Record<string, unknown>, key: string): string | undefined {
+export function optionalString(args: Record<string, unknown>, key: string): string | undefined {
   const value = args[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new ProtocolError('BAD_REQUEST', `"${key}" must be a non-empty string`);

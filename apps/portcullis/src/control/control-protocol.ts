@@ -5,10 +5,10 @@ export const CONTROL_PROTOCOL_VERSION = 1;
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /** Commands of the control protocol. */
-export type ControlCommand = 'ping' | 'status' | 'ban' | 'unban' | 'banned' | 'reload' | 'stop';
+export type ControlCommand = 'ping' | 'status' | 'ban' | 'unban' | 'banned' | 'reload' | 'stop' | 'get' | 'set' | 'jail' | 'flushlogs';
 
 /** Every command, for validating requests. */
-export const CONTROL_COMMANDS: readonly ControlCommand[] = ['ping', 'status', 'ban', 'unban', 'banned', 'reload', 'stop'];
+export const CONTROL_COMMANDS: readonly ControlCommand[] = ['ping', 'status', 'ban', 'unban', 'banned', 'reload', 'stop', 'get', 'set', 'jail', 'flushlogs'];
 
 /**
  * Items a streamed answer carries per `part` line: about 26 KB of JSON for bans. Small enough that each

@@ -2,6 +2,7 @@ import { type FleetStatus, formatDuration } from '@portcullis/core';
 import type { ActionStatus, BanInfo, JailStatus } from '@portcullis/core/engine';
 import { escapeControls } from '../output/escape-controls.js';
 import type { ControlCommand } from './control-protocol.js';
+import { renderRuntimeControl } from './runtime-control-render.js';
 
 /** `status` without a jail: one summary per jail and the totals. */
 export interface StatusResult {
@@ -97,6 +98,11 @@ export function renderResult(cmd: ControlCommand, args: Record<string, unknown>,
     }
     case 'reload':
       return `reloaded; jails: ${words((result as { jails: string[] }).jails, ', ') || '(none)'}`;
+    case 'get':
+    case 'set':
+    case 'jail':
+    case 'flushlogs':
+      return renderRuntimeControl(cmd, result);
     default:
       return cmd === 'stop' ? 'stopping' : escapeControls(JSON.stringify(result));
   }

@@ -4,7 +4,8 @@ import { type Logger, PortcullisError } from '@portcullis/core';
 import { type LoadedConfig, Runtime, loadConfig } from '@portcullis/core/engine';
 import { SqliteBanStore } from '@portcullis/store-sqlite';
 import { claimSocketPath, startControlServer } from '../control/control-server.js';
-import { type DaemonLogger, LOG_LEVELS, type LogFormat, type LogLevel, createLogger } from './logging.js';
+import { type DaemonLogger, LOG_LEVELS, type LogFormat, type LogLevel, createLogger, logLevel, setLogLevel } from './logging.js';
+import { LogFile } from './log-file.js';
 import { reportError } from '../output/report-error.js';
 import { version } from '../output/version.js';
 
@@ -33,7 +34,32 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   } catch (error) {
     return reportStartError(error);
   }
-  const logger = createLogger({ format: options.logFormat ?? 'text', level: options.logLevel ?? loaded.config.loglevel, stream: options.logStream });
+  let logFile: LogFile | undefined;
+  try {
+    if (loaded.config.logfile && !options.logStream) logFile = new LogFile(loaded.config.logfile);
+  } catch (error) {
+    return reportStartError(new PortcullisError('CONFIG_INVALID', `logfile: cannot open ${loaded.config.logfile}: ${(error as Error).message}`));
+  }
+  const logger = createLogger({ format: options.logFormat ?? 'text', level: options.logLevel ?? loaded.config.loglevel, stream: options.logStream ?? logFile });
+  const flushLogs = (): boolean => {
+    if (!logFile) return false;
+    try {
+      logFile.reopen();
+      logger.info({ logfile: logFile.path }, 'log file reopened');
+    } catch (error) {
+      logger.error({ err: error }, `cannot reopen the log file ${logFile.path}; still writing to the old one`);
+      throw error;
+    }
+    return true;
+  };
+  const onUsr1 = () => {
+    try {
+      flushLogs();
+    } catch {
+      // logged above
+    }
+  };
+  process.on('SIGUSR1', onUsr1);
   if (loaded.embedded) {
     const actions = loaded.jails.flatMap((j) => j.actions.map((a) => a.id)).join(', ');
     logger.warn(`no config file found: running on the embedded defaults (jail sshd, actions: ${actions}); see README to configure`);
@@ -59,19 +85,25 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     // Reloads run one at a time (SIGHUP and the command may cross), and never once stopping began.
     let level: string = loaded.config.loglevel;
     let reloading: Promise<unknown> = Promise.resolve();
-    const reload = (jail?: string): Promise<void> => {
+    const reload = (jail?: string, mode: { restart?: boolean; unban?: boolean } = {}): Promise<void> => {
       const run = reloading.then(async () => {
         if (lifecycle.isStopping) throw new Error('the daemon is stopping');
         const next = await loadConfig({ configPath: loaded.file });
         warnRestartOnly(loaded, next, logger);
-        await rt.reload(next, jail);
+        if (mode.unban) {
+          const { unbanned } = await rt.unban('all', jail);
+          await rt.idle();
+          logger.info({ count: unbanned.length }, `reload --unban: lifted ${unbanned.length} ban(s)`);
+        }
+        if (mode.restart) await rt.restart(next);
+        else await rt.reload(next, jail);
         loaded = next;
         level = applyLogLevel(level, next.config.loglevel, options.logLevel, logger);
       });
       reloading = run.catch(() => {});
       return run;
     };
-    control = await startControlServer(socket, () => rt, { reload, stop: () => void lifecycle.stop('stop command'), version }, logger);
+    control = await startControlServer(socket, () => rt, { reload, stop: () => void lifecycle.stop('stop command'), version, logLevel: () => logLevel(logger), setLogLevel: (level) => setLogLevel(logger, level), flushLogs }, logger);
     if (metrics && loaded.config.metrics) http = await metrics.listen(loaded.config.metrics.listen, () => rt, logger);
     logger.info({ socket, database, pid: process.pid }, `portcullis ${version} started`);
     const servers = [control, http];

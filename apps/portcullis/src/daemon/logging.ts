@@ -26,7 +26,7 @@ export interface DaemonLogger extends Logger {
  * (`2026-11-25T10:00:00.000Z INFO  [sshd] ban 192.0.2.7  failures=5`). The text form is a synchronous
  * transform of pino's own JSON line, so both formats carry the same fields.
  */
-export function createLogger(options: { format: LogFormat; level: string; stream?: NodeJS.WritableStream | undefined }): DaemonLogger {
+export function createLogger(options: { format: LogFormat; level: string; stream?: NodeJS.WritableStream | { write(text: string): unknown } | undefined }): DaemonLogger {
   const out = options.stream ?? process.stderr;
   const destination = options.format === 'json' ? out : { write: (line: string) => out.write(formatText(line)) };
   // A pino child keeps the level it was made with: to change the level of the jails' and actions' loggers
@@ -46,6 +46,16 @@ export function createLogger(options: { format: LogFormat; level: string; stream
       }
     },
   });
+}
+
+/** Change the level of a logger made by {@link createLogger} and of every child logger it has made. */
+export function setLogLevel(logger: DaemonLogger, level: string): void {
+  logger.setLevel(level);
+}
+
+/** The level of a logger made by {@link createLogger}. */
+export function logLevel(logger: Logger): string {
+  return (logger as unknown as { level: string }).level;
 }
 
 /**

@@ -14,6 +14,7 @@ import type { PluginRegistry } from '../plugins/resolve-plugins.js';
 import { definitionFromConfig, resolveJailFilter } from './jail-filter.js';
 import { checkRegexSafety } from '../filters/regex-safety.js';
 import { loadPluginsCollecting } from '../plugins/load-plugins.js';
+import { logFileProblems } from './log-file-problems.js';
 import { ConfigProblems } from './config-problems.js';
 import { readConfigFile } from './read-config-file.js';
 
@@ -93,13 +94,15 @@ export async function parseConfig(
   if (socketBytes > MAX_SOCKET_PATH) {
     problems.push(`socket: ${paths.socket} is ${socketBytes} bytes long; a Unix socket path holds at most ${MAX_SOCKET_PATH}: set a shorter "socket"`);
   }
+  const logfile = config.logfile === undefined ? undefined : resolve(where.dir, config.logfile);
+  if (logfile !== undefined) problems.push(...logFileProblems(logfile));
   const fleet = await composeFleet(config.fleet, registry, problems);
   problems.throwIfAny(label);
   return {
     fleet,
     file: where.file,
     dir: where.dir,
-    config: { ...config, ...paths },
+    config: { ...config, ...paths, ...(logfile === undefined ? {} : { logfile }) },
     jails,
     registry,
     embedded: where.embedded ?? false,

@@ -24,6 +24,7 @@ import type { LogSource, SourceLine } from '../contract/log-source.js';
 import type { Logger } from '../util/logger.js';
 import { parseDuration } from '../util/duration.js';
 import { createSourceFor, sourceKey } from './source-for-jail.js';
+import { changeSetting, settingValue } from './jail-settings.js';
 import { FleetLink } from './fleet-link.js';
 import type { FleetStatus } from '../contract/fleet.js';
 
@@ -206,7 +207,7 @@ export class Runtime {
       if (only !== undefined && name !== only) continue;
       const next = wanted.get(name);
       if (next) {
-        await jail.reconfigure(next);
+        await jail.reconfigure(next, this.ignoreFor(next));
       } else {
         jail.unbanAll();
         await jail.idle();
@@ -223,6 +224,56 @@ export class Runtime {
     await this.syncSources();
     this.persist();
     this.logger.info({ jails: this.jailNames }, 'configuration reloaded');
+  }
+
+  /** `get <jail> <setting>`: the running value (see RUNTIME_SETTINGS). */
+  getSetting(jailName: string, setting: string): number | readonly string[] {
+    return settingValue(this.getJail(jailName).config, setting);
+  }
+
+  /**
+   * `set <jail> <setting> <value>`: validated like the config, applied to the running jail at once; lasts
+   * until the next reload (the config file stays the source of truth). Resolves with the new value.
+   */
+  async setSetting(jailName: string, change: string, value: string): Promise<number | readonly string[]> {
+    const jail = this.getJail(jailName);
+    const next = changeSetting(jail.config, change, value);
+    await jail.reconfigure(next, next.ignoreip === jail.config.ignoreip ? undefined : this.ignoreFor(next));
+    const setting = change.endsWith('ignoreip') ? 'ignoreip' : change;
+    this.logger.info({ jail: jailName, setting, value }, `set ${setting} of ${jailName}`);
+    return settingValue(next, setting);
+  }
+
+  /** `jail stop <name>`: stop reading and lift the jail's bans, as removing it from the config would; until the next reload. */
+  async stopJail(name: string): Promise<void> {
+    const jail = this.getJail(name);
+    jail.unbanAll();
+    await jail.idle();
+    await jail.stop();
+    this.jails.delete(name);
+    await this.syncSources();
+    this.persist();
+    this.logger.info({ jail: name }, `jail ${name} stopped`);
+  }
+
+  /** `jail start <name>`: start a jail of the running config that is not running (stopped by `jail stop`). */
+  async startJail(name: string): Promise<void> {
+    if (this.jails.has(name)) throw new PortcullisError('JAIL_STATE', `jail "${name}" is already running`);
+    const settings = this.loaded.jails.find((j) => j.name === name);
+    if (!settings) throw new PortcullisError('JAIL_UNKNOWN', `no jail named "${name}" in the config`);
+    if (!settings.enabled) throw new PortcullisError('JAIL_STATE', `jail "${name}" is disabled in the config`, { hint: 'set enabled: true and reload' });
+    await this.addJail(settings);
+    await this.syncSources();
+    this.persist();
+    this.logger.info({ jail: name }, `jail ${name} started`);
+  }
+
+  /** `reload --restart`: stop every jail and start the new config's, bans kept (restored from the store). */
+  async restart(config: LoadedConfig): Promise<void> {
+    await this.stop();
+    this.loaded = config;
+    this.budget.cap = config.config.maxtracked ?? 1_000_000;
+    await this.start();
   }
 
   jailStatus(name: string): JailStatus {
@@ -412,7 +463,7 @@ export class Runtime {
       events,
       now: this.now,
       configDir: this.loaded.dir,
-      ignore: new AddressMatcher([...settings.ignoreip, ...(settings.ignoreself ? selfAddresses() : [])]),
+      ignore: this.ignoreFor(settings),
       resolveHost: (host) => this.resolve(host),
       historyWindow: parseDuration(this.loaded.config.dbpurgeage),
       matchRing: this.matchRing,
@@ -422,6 +473,10 @@ export class Runtime {
     });
     await jail.start();
     this.jails.set(settings.name, jail);
+  }
+
+  private ignoreFor(settings: ComposedJail): AddressMatcher {
+    return new AddressMatcher([...settings.ignoreip, ...(settings.ignoreself ? selfAddresses() : [])]);
   }
 
   /** Start sources newly needed, stop those no longer needed, regroup jails on the ones kept. */

@@ -90,7 +90,7 @@ const portNumber = z.number().int('a port is a whole number').min(0, 'a port is 
 const stringList = z.union([z.string().min(1), z.array(z.string().min(1))]);
 
 /** Settings a jail may take from `defaults` or set itself. */
-const jailSettings = {
+export const jailSettings = {
   bantime: duration({ forever: true }).optional(),
   findtime: duration({ forever: false }).optional(),
   maxretry: positiveInt.optional(),
@@ -163,6 +163,8 @@ export const configSchema = z
     /** History (for repeat offenders) older than this is purged. */
     dbpurgeage: duration({ forever: false }).default('7d'),
     loglevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    /** The daemon's log goes to this file (appended; reopened on SIGUSR1 for logrotate) instead of stderr. */
+    logfile: z.string().min(1).optional(),
     /** Most failure states (hosts, prefixes, subnets) every jail together keeps; the oldest go first. */
     maxtracked: positiveInt.default(1_000_000),
     metrics: z.object({ listen: z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9191') }).strict().optional(),

@@ -73,6 +73,8 @@ export class Jail {
   /** When the line that caused a ban was read, and how many runners still have to apply it. */
   private readonly pendingLatency = new WeakMap<BanTicket, { t0: number; left: number }>();
   private readonly logger: Logger;
+  /** ignoreip (and this machine's own addresses): replaced by a reload or `set <jail> addignoreip`. */
+  private ignore: AddressMatcher;
 
   constructor(
     settings: ComposedJail,
@@ -80,6 +82,7 @@ export class Jail {
   ) {
     this.name = settings.name;
     this.settings = settings;
+    this.ignore = deps.ignore;
     this.logger = deps.logger.child({ jail: settings.name });
     this.detection = new Detection(settings, deps.budget, this.logger, (event) => this.campaignStarted(event));
     this.filter = this.compile(settings);
@@ -190,7 +193,7 @@ export class Jail {
       for (const entry of listed ?? []) {
         // What an action lists is only as trustworthy as the set it came from: canonical addresses only.
         const ip = parseNetwork(entry.ip);
-        if (!ip || ip.canonical !== entry.ip || this.bans.has(ip.canonical) || this.deps.ignore.overlaps(ip) || !(entry.expires > now)) continue;
+        if (!ip || ip.canonical !== entry.ip || this.bans.has(ip.canonical) || this.ignore.overlaps(ip) || !(entry.expires > now)) continue;
         const bantime = Number.isFinite(entry.expires) ? entry.expires - now : -1;
         const prefix = ip.prefix === (ip.family === 4 ? 32 : 128) ? undefined : ip.prefix;
         const ticket: BanTicket = { ip: ip.canonical, family: ip.family, prefix, jail: this.name, time: now, bantime, expires: entry.expires, failures: 0, banCount: 1, matches: [], users: [], reason: 'restore' };
@@ -237,10 +240,14 @@ export class Jail {
     await Promise.all(this.runners.map((r) => r.runner.check(() => this.restoreOf(this.bans.ips()))));
   }
 
-  /** Apply a new configuration of this jail without losing bans; unchanged actions keep running. */
-  async reconfigure(settings: ComposedJail): Promise<void> {
+  /**
+   * Apply a new configuration of this jail without losing bans; unchanged actions keep running. `ignore`
+   * replaces the ignoreip matcher (bans already held are kept: lift them by hand).
+   */
+  async reconfigure(settings: ComposedJail, ignore?: AddressMatcher): Promise<void> {
     const old = this.settings;
     this.settings = settings;
+    if (ignore) this.ignore = ignore;
     this.detection.configure(settings);
     if (old.filter !== settings.filter || JSON.stringify(old.filterOptions) !== JSON.stringify(settings.filterOptions)) {
       this.filter = this.compile(settings);
@@ -269,7 +276,7 @@ export class Jail {
    * this machine's own) is refused: banning it whole would block what must never be blocked.
    */
   banManually(target: ParsedNetwork): 'banned' | 'already' | 'ignored' {
-    if (this.deps.ignore.overlaps(target)) return 'ignored';
+    if (this.ignore.overlaps(target)) return 'ignored';
     if (this.bans.has(target.canonical) || this.networks.covering(target, this.bans) !== undefined) return 'already';
     this.ban(target, { failures: 0, matches: [], users: [], reason: 'manual', t0: undefined });
     return 'banned';
@@ -281,7 +288,7 @@ export class Jail {
    */
   banForFleetCount(key: string, count: number): boolean {
     const target = parseNetwork(key);
-    if (!target || this.deps.ignore.overlaps(target)) return false;
+    if (!target || this.ignore.overlaps(target)) return false;
     if (this.bans.has(target.canonical) || this.networks.covering(target, this.bans) !== undefined) return false;
     const seen = this.matches.take(key);
     this.ban(target, { failures: count, matches: seen.lines, users: seen.users, reason: 'failures', t0: undefined });
@@ -296,7 +303,7 @@ export class Jail {
     target: ParsedNetwork,
     ban: { time: number; bantime: number; failures: number; banCount: number; origin: string },
   ): 'applied' | 'already' | 'ignored' | 'expired' {
-    if (this.deps.ignore.overlaps(target)) return 'ignored';
+    if (this.ignore.overlaps(target)) return 'ignored';
     if (this.bans.has(target.canonical) || this.networks.covering(target, this.bans) !== undefined) return 'already';
     const expires = ban.bantime < 0 ? Number.POSITIVE_INFINITY : ban.time + ban.bantime;
     if (expires <= this.deps.now()) return 'expired';
@@ -451,7 +458,7 @@ export class Jail {
   }
 
   private count(ip: ParsedAddress, f: Failure, time: number, t0: number): void {
-    if (this.deps.ignore.has(ip)) return;
+    if (this.ignore.has(ip)) return;
     const key = this.detection.keyOf(ip);
     if (this.bans.has(key) || (this.networks.size > 0 && this.networks.covering(ip, this.bans) !== undefined)) return;
     this.totalFailed++;
@@ -473,7 +480,7 @@ export class Jail {
    */
   private target(verdict: Verdict, ip: ParsedAddress): ParsedNetwork {
     const net = parseNetwork(verdict.target)!;
-    if (net.prefix === (net.family === 4 ? 32 : 128) || !this.deps.ignore.overlaps(net)) return net;
+    if (net.prefix === (net.family === 4 ? 32 : 128) || !this.ignore.overlaps(net)) return net;
     this.logger.warn(
       { network: net.canonical, ip: ip.canonical },
       `not banning ${net.canonical} whole: it holds an ignored address or this machine's own; banning ${ip.canonical} alone`,

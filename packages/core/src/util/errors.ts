@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'ADDRESS_INVALID'
   | 'SOURCE_FAILED'
   | 'DURATION_INVALID'
-  | 'FLEET_NOT_CONFIGURED';
+  | 'FLEET_NOT_CONFIGURED'
+  | 'SETTING_UNKNOWN'
+  | 'JAIL_STATE';
 
 /**
  * An error meant for the user: a code, a message that names the problem and, where there is one,
