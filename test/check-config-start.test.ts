@@ -73,13 +73,13 @@ const cases: { name: string; config: unknown; lines: (string | RegExp)[]; hint?:
   {
     name: 'a missing plugin package',
     config: { ...sshd({}), plugins: ['@portcullis/filter-sshdd', '@portcullis/action-nftables'] },
-    lines: [/^plugins\[0\]: plugin @portcullis\/filter-sshdd is not installed .*; did you mean "@portcullis\/filter-sshd"\?$/],
-    hint: /^ {2}hint: npm install @portcullis\/filter-sshdd$/m,
+    lines: [/^plugins\[0\]: plugin @portcullis\/filter-sshdd is not installed; looked in .*; did you mean "@portcullis\/filter-sshd"\?$/],
+    hint: /^ {2}hint: install it beside portcullis \(npm install -g @portcullis\/filter-sshdd\)/m,
   },
   {
     name: 'plugins that are not package names get no npm hint',
     config: { ...sshd({}), plugins: ['@portcullis/filter-sshd', '^Failed .* <HOST>', './no-such-plugin.mjs'] },
-    lines: ['plugins[1]: "^Failed .* <HOST>" is neither a package name nor a path to a plugin module', /^plugins\[2\]: plugin file .*no-such-plugin\.mjs does not exist$/],
+    lines: ['plugins[1]: plugin "^Failed .* <HOST>" is neither an npm package name nor a path', /^plugins\[2\]: plugin file .*no-such-plugin\.mjs does not exist$/],
     noHint: /npm install/,
   },
   { name: 'a log path that is a folder', config: sshd({ logpath: ['./auth.log', '.'] }), lines: [/^jails\.sshd\.logpath\[1\]: .* is a folder: give the log file, or a glob/] },

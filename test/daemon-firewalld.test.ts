@@ -32,7 +32,8 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('daemon + firewa
       plugins: ['@portcullis/filter-sshd', '@portcullis/action-firewalld'],
       database: join(dir, 'state.db'),
       socket: join(dir, 'p.sock'),
-      defaults: { maxretry: 3, findtime: '10m', bantime: '10m' },
+      // One address per ban: the test checks the attacker's own address in the firewall (not its /64).
+      defaults: { maxretry: 3, findtime: '10m', bantime: '10m', ipv6prefix: 128 },
       jails: { sshd: { filter: 'sshd', port: [String(ns.port)], logpath: join(dir, 'auth.log'), actions: [{ id: 'firewalld', options: { commandPrefix: fw.prefix } }] } },
     };
     writeFileSync(join(dir, 'portcullis.config.json'), JSON.stringify(config));

@@ -133,6 +133,8 @@ describe('the store under faults', () => {
     const settings = JSON.parse(readFileSync(config, 'utf8'));
     settings.plugins.push('@portcullis/action-nftables');
     settings.jails.sshd.actions = [{ id: 'nftables', options: { commandPrefix: ['ip', 'netns', 'exec', ns], table: 'pclfaults' } }];
+    // The IPv6 attacker is read back as its own address, not its /64.
+    settings.jails.sshd.ipv6prefix = 128;
     writeFileSync(config, JSON.stringify(settings));
     daemon = new DaemonProcess(config);
     await daemon.start();

@@ -31,7 +31,8 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('daemon + ufw ac
       plugins: ['@portcullis/filter-sshd', '@portcullis/action-ufw'],
       database: join(dir, 'state.db'),
       socket: join(dir, 'p.sock'),
-      defaults: { maxretry: 3, findtime: '10m', bantime: '10m' },
+      // One address per ban: the test checks the attacker's own address in the firewall (not its /64).
+      defaults: { maxretry: 3, findtime: '10m', bantime: '10m', ipv6prefix: 128 },
       jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), actions: [{ id: 'ufw', options: { commandPrefix: fw.prefix } }] } },
     };
     writeFileSync(join(dir, 'portcullis.config.json'), JSON.stringify(config));
