@@ -40,7 +40,7 @@ jails:
       logpath: [join(dir, 'demo.log')],
       filterOptions: { mode: 'aggressive' },
     });
-    expect(jail!.actions.map((a) => a.options)).toEqual([{ fsync: false }, { file: 'bans.jsonl', fsync: false }]);
+    expect(jail!.actions.map((a) => a.options)).toEqual([{ fsync: false, restoreEvents: false }, { file: 'bans.jsonl', fsync: false, restoreEvents: false }]);
     expect(loaded.config.database).toMatch(/portcullis\.db$/);
   });
 
