@@ -27,7 +27,8 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('daemon + route 
       plugins: ['@portcullis/filter-sshd', '@portcullis/action-route'],
       database: join(dir, 'state.db'),
       socket: join(dir, 'p.sock'),
-      defaults: { maxretry: 3, findtime: '10m', bantime: '10m' },
+      // One address per ban: the test looks for the attacker's own route (not its /64's).
+      defaults: { maxretry: 3, findtime: '10m', bantime: '10m', ipv6prefix: 128 },
       jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), actions: [{ id: 'route', options: { commandPrefix: ns.serverPrefix } }] } },
     };
     writeFileSync(join(dir, 'portcullis.config.json'), JSON.stringify(config));

@@ -233,7 +233,7 @@ async function startAndBan(bin: string, dir: string, cwd: string, extra: string[
     }
     const bans = join(dir, 'bans.jsonl');
     const events = () => (existsSync(bans) ? readFileSync(bans, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; ip: string; jail: string }) : []);
-    const expected = ['sshd 198.51.100.9', ...(extra.length ? ['game 2001:db8::99'] : [])].sort();
+    const expected = ['sshd 198.51.100.9', ...(extra.length ? ['game 2001:db8::/64'] : [])].sort();
     await waitFor(() => events().filter((e) => e.event === 'ban').length === expected.length, 20_000, () => `${output}\n${existsSync(bans) ? readFileSync(bans, 'utf8') : ''}`);
     expect(events().filter((e) => e.event === 'ban').map((e) => `${e.jail} ${e.ip}`).sort()).toEqual(expected);
     await waitFor(() => events().filter((e) => e.event === 'unban').length === expected.length, 20_000, () => output);

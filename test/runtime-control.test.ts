@@ -94,7 +94,10 @@ describe('runtime control', () => {
     appendFileSync(join(dir, 'auth.log'), fail('198.51.100.9').repeat(3) + fail('203.0.113.77'));
     await waitFor(async () => (await sshd(d))!.totalFailed === 3, 10_000, () => d.output);
     expect((await banned(d)).map((b) => b.ip)).toEqual(['203.0.113.5']);
-    expect((await d.json<{ ignored: string[] }>(['ban', 'sshd', '198.51.100.9'])).ignored).toEqual(['198.51.100.9']);
+    // Nothing asked for happened: exit 1, with the reason in the answer.
+    const refused = await d.client(['ban', 'sshd', '198.51.100.9', '--json']);
+    expect(refused.code).toBe(1);
+    expect((JSON.parse(refused.stdout) as { ignored: string[] }).ignored).toEqual(['198.51.100.9']);
     expect(await d.json(['set', 'sshd', 'delignoreip', '198.51.100.0/24'])).toMatchObject({ value: [] });
     expect((await d.json<{ banned: string[] }>(['ban', 'sshd', '198.51.100.9'])).banned).toEqual(['198.51.100.9']);
 
