@@ -1,4 +1,4 @@
-import { parseAddress } from '@portcullis/core';
+import { parseNetwork } from '@portcullis/core';
 
 /** A ban target as firewalld holds it: an address (`hash:ip` set) or a network (`hash:net` set). */
 export interface BanTarget {
@@ -17,27 +17,12 @@ export interface BanTarget {
  * canonical form; anything else is undefined and never reaches firewall-cmd. A full-length prefix is an address.
  */
 export function banTarget(target: string, prefixlen?: number): BanTarget | undefined {
-  const slash = target.indexOf('/');
-  const parsed = parseAddress(slash === -1 ? target : target.slice(0, slash));
-  if (!parsed) return undefined;
-  const max = parsed.family === 4 ? 32 : 128;
-  let bits = max;
-  if (slash !== -1) {
-    const text = target.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(text)) return undefined;
-    bits = Number(text);
-    // A mapped IPv6 network (`::ffff:10.0.0.0/104`) parses to IPv4: its length counts the 96 mapped bits.
-    if (parsed.family === 4 && target.includes(':')) bits -= 96;
-  } else if (prefixlen !== undefined) {
-    bits = prefixlen;
-  }
-  if (!Number.isInteger(bits) || bits < 0 || bits > max) return undefined;
-  const bytes = Array.from(parsed.bytes);
-  for (let bit = bits; bit < max; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  const base = parseAddress(parsed.family === 4 ? bytes.join('.') : v6Text(bytes));
-  if (!base) return undefined;
-  const network = bits < max;
-  return { entry: network ? `${base.canonical}/${bits}` : base.canonical, family: parsed.family, network, bytes, bits };
+  // Core's parser decides what is an address or a network (canonical text, host bits cleared): the one
+  // reading every firewall action shares.
+  const net = parseNetwork(prefixlen !== undefined && !target.includes('/') ? `${target}/${prefixlen}` : target);
+  if (!net) return undefined;
+  const network = net.prefix < (net.family === 4 ? 32 : 128);
+  return { entry: net.canonical, family: net.family, network, bytes: Array.from(net.bytes), bits: net.prefix };
 }
 
 /** Do two targets of the same family share an address (one contains the other)? firewalld refuses such pairs in one set. */
@@ -49,10 +34,4 @@ export function overlaps(a: BanTarget, b: BanTarget): boolean {
     if ((a.bytes[bit >> 3]! & mask) !== (b.bytes[bit >> 3]! & mask)) return false;
   }
   return true;
-}
-
-function v6Text(bytes: readonly number[]): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return groups.join(':');
 }

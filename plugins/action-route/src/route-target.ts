@@ -1,4 +1,4 @@
-import { parseAddress } from '@portcullis/core';
+import { parseNetwork } from '@portcullis/core';
 
 /** A ban target as a route destination: canonical network text and its family. */
 export interface RouteTarget {
@@ -13,30 +13,9 @@ export interface RouteTarget {
  * host bits cleared; anything else is undefined. Nothing else ever reaches `ip`.
  */
 export function routeTarget(target: string, prefixlen?: number): RouteTarget | undefined {
-  const slash = target.indexOf('/');
-  const parsed = parseAddress(slash === -1 ? target : target.slice(0, slash));
-  if (!parsed) return undefined;
-  const max = parsed.family === 4 ? 32 : 128;
-  let bits = max;
-  if (slash !== -1) {
-    const text = target.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(text)) return undefined;
-    bits = Number(text);
-  } else if (prefixlen !== undefined) {
-    bits = prefixlen;
-  }
-  // A mapped IPv6 network (`::ffff:10.0.0.0/104`) parses to IPv4: its length counts the 96 mapped bits.
-  if (parsed.family === 4 && slash !== -1 && target.indexOf(':') !== -1) bits -= 96;
-  if (!Number.isInteger(bits) || bits < 0 || bits > max) return undefined;
-  const bytes = Uint8Array.from(parsed.bytes);
-  for (let bit = bits; bit < max; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  const base = parseAddress(parsed.family === 4 ? bytes.join('.') : v6Text(bytes));
-  if (!base) return undefined;
-  return { destination: `${base.canonical}/${bits}`, family: parsed.family };
-}
-
-function v6Text(bytes: Uint8Array): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return groups.join(':');
+  const net = parseNetwork(prefixlen !== undefined && !target.includes('/') ? `${target}/${prefixlen}` : target);
+  if (!net) return undefined;
+  // A route always names its length: `192.0.2.1/32` as well as `198.51.100.0/24`.
+  const full = net.prefix === (net.family === 4 ? 32 : 128);
+  return { destination: full ? `${net.canonical}/${net.prefix}` : net.canonical, family: net.family };
 }
