@@ -137,7 +137,8 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('Redis fleet bac
     const started = Date.now();
     expect(await a().instance.addFailures([{ jail: 'sshd', key: '203.0.113.21', time: Date.now(), findtime: 600_000, maxretry: 5 }])).toBeUndefined();
     await a().instance.publishBans([ban('203.0.113.22', 'a')]);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Without a fast path these calls wait for the reconnect (minutes); a loaded machine gets slack.
+    expect(Date.now() - started).toBeLessThan(10_000);
     const before = b().applied.length;
     await redis.restart();
     await until(() => nodes.every((n) => n.connected()), 'reconnect');
