@@ -90,6 +90,31 @@ describe('FailureTracker', () => {
     expect(t.add('h', 400)).toEqual({ count: 1, ban: false });
     expect(t.add('h', 410)).toEqual({ count: 2, ban: false });
   });
+
+  // The window is half-open: a failure counts while now − t < findtime, so one exactly findtime old is out.
+  it('does not count a single failure exactly findtime old, and counts one a millisecond younger', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 2 });
+    t.add('old', 5000);
+    expect(t.count('old', 6000)).toBe(0);
+    expect(t.count('old', 5999)).toBe(1);
+    expect(t.add('old', 6000)).toEqual({ count: 1, ban: false });
+    t.add('young', 5000);
+    expect(t.add('young', 5999)).toEqual({ count: 2, ban: true });
+  });
+
+  it('drops the failures exactly findtime old from a host with several', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 3 });
+    t.add('h', 5000);
+    t.add('h', 5500);
+    expect(t.count('h', 6000)).toBe(1);
+    expect(t.count('h', 5999)).toBe(2);
+    expect(t.add('h', 6000)).toEqual({ count: 2, ban: false });
+    expect(t.add('h', 6499)).toEqual({ count: 3, ban: true });
+    const u = new FailureTracker({ findtime: 1000, maxretry: 3 });
+    u.add('h', 5000);
+    u.add('h', 5500);
+    expect(u.add('h', 5999)).toEqual({ count: 3, ban: true });
+  });
 });
 
 describe('FailureTracker changes, snapshot and restore', () => {
