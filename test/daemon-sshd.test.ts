@@ -92,7 +92,7 @@ async function diagnostics(what: string): Promise<string> {
 
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   try {
-    await waitFor(cond, ms, () => what, 200);
+    await waitFor(cond, ms, () => what, 30_000);
   } catch (error) {
     throw new Error(await diagnostics((error as Error).message));
   }
@@ -137,7 +137,7 @@ describe.skipIf(skip)('daemon + real sshd: banned through nftables, IPv4 and IPv
     writeFileSync(join(dir, 'sshd_config'), `${sshdConfig.join('\n')}\n`);
     writeFileSync(join(dir, 'sshd.log'), '');
     sshd = spawn('ip', ['netns', 'exec', srv, '/usr/sbin/sshd', '-D', '-f', join(dir, 'sshd_config'), '-h', join(dir, 'hostkey'), '-E', join(dir, 'sshd.log')], { stdio: 'ignore' });
-    await until(() => sshdLog().includes('Server listening'), 10_000, 'sshd to listen');
+    await until(() => sshdLog().includes('Server listening'), 30_000, 'sshd to listen');
 
     const config = {
       plugins: ['@portcullis/filter-sshd', '@portcullis/action-nftables'],
@@ -177,9 +177,9 @@ describe.skipIf(skip)('daemon + real sshd: banned through nftables, IPv4 and IPv
         await attempt(target);
         await new Promise((r) => setTimeout(r, 300));
       }
-      await until(banned, 10_000, `a ban of ${attacker}`);
+      await until(banned, 30_000, `a ban of ${attacker}`);
       expect(events().find((e) => e.event === 'ban' && e.ip === attacker)).toMatchObject({ failures: 3 });
-      await until(async () => !(await banner(target)), 15_000, `${attacker} to be blocked`);
+      await until(async () => !(await banner(target)), 30_000, `${attacker} to be blocked`);
       expect(await inNs(srv, ['nft', 'list', 'set', 'inet', table, family === 'IPv4' ? 'j_sshd_v4' : 'j_sshd_v6'])).toContain(attacker);
       const status = await d.json<{ name: string; totalFailed: number; banned: { ip: string; failures: number }[] }>(['status', 'sshd']);
       expect(status.banned.map((b) => b.ip)).toContain(attacker);

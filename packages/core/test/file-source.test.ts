@@ -45,8 +45,10 @@ describe('file source: following files', () => {
     // Truncated and refilled past our offset before we looked: caught by the first-line check of the poll.
     writeFileSync(log, 'rewritten first line\nsecond line of the new content\n');
     await waitFor(() => seen.length >= 6);
-    await sleep(120);
-    expect(seen).toEqual(['a', 'b', 'c', 'd', 'rewritten first line', 'second line of the new content']);
+    // A last line read after those: a re-read of the new content would have come before it.
+    appendFileSync(log, 'sentinel\n');
+    await waitFor(() => seen.includes('sentinel'), 30_000, 'the sentinel line');
+    expect(seen).toEqual(['a', 'b', 'c', 'd', 'rewritten first line', 'second line of the new content', 'sentinel']);
   });
 
   it('waits for a deleted file to be created again, and reads the new one from its start', async () => {

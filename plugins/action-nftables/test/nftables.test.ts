@@ -170,7 +170,7 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     expect(ns.canConnect(4)).toBe(false);
     await action.stop!(); // keepBansOnStop: the set stays, the kernel keeps enforcing until the timeout
     expect(ns.canConnect(4)).toBe(false);
-    expect(await eventually(() => ns.canConnect(4), 6000)).toBe(true);
+    expect(await eventually(() => ns.canConnect(4), 30_000)).toBe(true);
     ns.inServer(['nft', 'delete', 'table', 'inet', 'pcltest']);
   }, 20_000);
 

@@ -32,7 +32,7 @@ function node(name: string, socket: string, fleet = 'test') {
   return { name, instance, applied, lifted, own, states, connected: () => states.at(-1) === true };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await cond()) return;
