@@ -16,7 +16,7 @@ const stryker = fileURLToPath(new URL('../node_modules/@stryker-mutator/core/bin
 let failed = 0;
 for (const group of wanted.length ? wanted : Object.keys(groups)) {
   const started = Date.now();
-  console.log(`\n=== mutation group ${group}: ${groups[group].join(' ')}`);
+  console.log(`\n=== mutation group ${group}: ${groups[group].mutate.join(' ')}`);
   const run = spawnSync(process.execPath, [stryker, 'run', 'mutation/stryker.config.mjs'], {
     cwd: root,
     stdio: 'inherit',
