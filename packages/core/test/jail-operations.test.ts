@@ -13,7 +13,7 @@ import { LineParser } from '../src/parsing/line-parser.js';
 import { MemoryBanStore } from '../src/store/memory-store.js';
 import { parseAddress } from '../src/util/ip-address.js';
 import { parseNetwork } from '../src/util/ip-network.js';
-import { type Logger, silentLogger } from '../src/util/logger.js';
+import type { Logger } from '../src/util/logger.js';
 
 // A jail's operations in-process, with an action that records what it was asked: manual and fleet bans,
 // network bans absorbing the addresses they cover, unbans, reconfiguration, read-back, host names.
