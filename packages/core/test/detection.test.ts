@@ -154,6 +154,110 @@ describe('Detection', () => {
   });
 });
 
+describe('Detection: verdict order and saved state, at the edges', () => {
+  it('a host verdict stands when the subnet has not decided, and beats a campaign verdict', async () => {
+    const { observe } = detect(await settings({ maxretry: 2, findtime: '1m', subnet: { ipv4: 24, maxretry: 10 } }));
+    observe('198.51.100.1', T0);
+    expect(observe('198.51.100.1', T0 + 1)).toEqual({ target: '198.51.100.1', failures: 2, reason: 'failures' });
+    const c = detect(await settings({ maxretry: 2, findtime: '1m', campaign: { failures: 2, sources: 2, findtime: '1m', duration: '1h', maxretry: 1 } }));
+    c.observe('192.0.2.1', T0, 'root');
+    c.observe('192.0.2.2', T0 + 1, 'root');
+    expect(c.campaigns).toHaveLength(1);
+    // Its second failure: maxretry and the campaign both ban 192.0.2.2; the host's own rule is named.
+    expect(c.observe('192.0.2.2', T0 + 2, 'root')).toEqual({ target: '192.0.2.2', failures: 2, reason: 'failures' });
+  });
+
+  it('keeps a running campaign when reconfigured with one', async () => {
+    const campaign = { failures: 2, sources: 2, findtime: '1m', duration: '1h', maxretry: 1 };
+    const { d, observe } = detect(await settings({ campaign }));
+    observe('192.0.2.1', T0, 'root');
+    observe('192.0.2.2', T0 + 1, 'root');
+    d.configure(await settings({ campaign: { ...campaign, maxretry: 2 } }));
+    expect(d.campaignsStarted).toBe(1);
+    expect(d.activeCampaigns(T0 + 2).map((e) => e.target)).toEqual(['root']);
+  });
+
+  it('writes nothing when nothing changed, and nothing to a store that keeps no state', async () => {
+    const s = await settings({ campaign: {} });
+    const store = new MemoryBanStore();
+    const { d } = detect(s);
+    d.save(store, T0);
+    expect(store.readState('campaigns:demo')).toBeUndefined();
+    expect(store.readState('logins:demo')).toBeUndefined();
+    d.success(parseAddress('192.0.2.5')!, T0);
+    d.save(store, T0);
+    store.writeState('logins:demo', 'untouched');
+    d.save(store, T0 + 1);
+    expect(store.readState('logins:demo')).toBe('untouched');
+    const logger = recordingLogger();
+    const bare = { ...new MemoryBanStore(), writeState: undefined, readState: undefined } as unknown as MemoryBanStore;
+    const other = detect(s, logger);
+    other.d.success(parseAddress('192.0.2.6')!, T0);
+    other.d.save(bare, T0);
+    other.d.load(bare, T0);
+    expect(logger.lines).toEqual([]);
+  });
+
+  it('says when the store refuses the state, and carries on', async () => {
+    const store = new MemoryBanStore();
+    store.writeState = () => {
+      throw new Error('disk full');
+    };
+    const logger = recordingLogger();
+    const { d } = detect(await settings({}), logger);
+    d.success(parseAddress('192.0.2.5')!, T0);
+    d.save(store, T0);
+    expect(logger.lines).toEqual(['error could not save campaigns and logins in the store']);
+  });
+
+  it('loads nothing from an empty store quietly; loaded logins are not written back unchanged', async () => {
+    const s = await settings({ campaign: {} });
+    const logger = recordingLogger();
+    const { d } = detect(s, logger);
+    d.load(new MemoryBanStore(), T0);
+    expect(logger.lines).toEqual([]);
+    const store = new MemoryBanStore();
+    store.writeState('logins:demo', JSON.stringify([['192.0.2.9', T0]]));
+    const again = detect(s, logger);
+    again.d.load(store, T0);
+    store.writeState('logins:demo', 'untouched');
+    again.d.save(store, T0 + 1);
+    expect(store.readState('logins:demo')).toBe('untouched');
+  });
+
+  it('resumes only well-formed campaigns that have not ended', async () => {
+    const s = await settings({ campaign: {} });
+    const store = new MemoryBanStore();
+    const ok = { jail: 'demo', target: 'root', failures: 5, sources: 3, time: T0 - 10, until: T0 + 1000 };
+    store.writeState('campaigns:demo', JSON.stringify([
+      null,
+      ok,
+      { ...ok, target: 'ends-now', until: T0 },
+      { ...ok, target: 'no-until', until: undefined },
+      { ...ok, target: 'no-time', time: 'yesterday' },
+      { ...ok, target: 7 },
+      { ...ok, target: 'counts-unreadable', failures: 'many', sources: null },
+    ]));
+    const logger = recordingLogger();
+    const { d } = detect(s, logger);
+    d.load(store, T0);
+    expect(d.activeCampaigns(T0)).toEqual([ok, { ...ok, target: 'counts-unreadable', failures: 0, sources: 0 }]);
+    expect(logger.lines).toEqual(['info resumed 2 active campaign(s)']);
+  });
+
+  it('gives its share of the global cap back when closed or reconfigured', async () => {
+    const budget = new TrackingBudget(1000, silentLogger);
+    const s = await settings({ maxretry: 5, subnet: { ipv4: 24, maxretry: 10 } });
+    const { d, observe } = detect(s, silentLogger, budget);
+    observe('192.0.2.1', T0);
+    expect(budget.used).toBe(2); // the host and its /24
+    d.configure(s);
+    expect(budget.used).toBe(1); // a new subnet detector: the old one is gone from the budget
+    d.close();
+    expect(budget.used).toBe(0);
+  });
+});
+
 describe('MaxretryDetector under the global cap', () => {
   it('charges new keys to the budget and evicts the oldest over maxtracked; close gives its share back', () => {
     const budget = new TrackingBudget(3, silentLogger);
