@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ActionInstance, ListedBan } from '../src/contract/action-definition.js';
 import type { BanTicket } from '../src/contract/ban-ticket.js';
 import type { ComposedAction } from '../src/contract/composed-jail.js';
+import type { ProgressStore } from '../src/contract/read-progress.js';
 import { defineAction } from '../src/contract/plugin-api.js';
 import { parseConfig } from '../src/compose/load-config.js';
 import { AddressMatcher } from '../src/jail/address-matcher.js';
@@ -50,7 +51,7 @@ function recordingLogger(): Logger & { lines: string[] } {
 
 async function makeJail(
   jail: Record<string, unknown>,
-  o: { actions?: ComposedAction[]; ignore?: string[]; store?: MemoryBanStore; resolve?: (h: string) => Promise<string[]>; readBack?: boolean; events?: JailEvents } = {},
+  o: { actions?: ComposedAction[]; ignore?: string[]; store?: MemoryBanStore; resolve?: (h: string) => Promise<string[]>; readBack?: boolean; events?: JailEvents; progress?: ProgressStore } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'jail-ops-'));
   const loaded = await parseConfig({ plugins: [plugin], jails: { demo: { filter: 'demo', logpath: join(dir, 'demo.log'), ...jail } } }, { dir });
@@ -68,6 +69,7 @@ async function makeJail(
     resolveHost: o.resolve ?? (async () => []),
     historyWindow: 86_400_000,
     readBack: o.readBack,
+    progress: o.progress,
   });
   const parser = new LineParser({ now: () => clock.now });
   const fail = (host: string, times = 1) => {
@@ -301,6 +303,103 @@ describe('Jail operations', () => {
     expect(jail.totalFailed).toBe(2);
     expect(jail.totalBanned).toBe(1);
     expect(jail.unappliedBans().size).toBe(0);
+    await jail.stop();
+  });
+
+  it('restores network bans with their prefix, so they still cover their addresses', async () => {
+    const store = new MemoryBanStore();
+    const stored = (ip: string, family: 4 | 6, prefix: number | undefined): BanTicket => ({ ip, family, prefix, jail: 'demo', time: T0, bantime: 600_000, expires: T0 + 600_000, failures: 1, banCount: 1, matches: [], users: [], reason: 'failures' });
+    store.addBan(stored('198.51.100.0/24', 4, 24));
+    store.addBan(stored('2001:db8:9::/64', 6, 64));
+    store.addBan(stored('192.0.2.9', 4, undefined));
+    store.addBan(stored('2001:db8::9', 6, undefined));
+    const { jail } = await makeJail({}, { store });
+    await jail.start();
+    expect(jail.currentBans().map((b) => [b.ip, b.family, b.prefix]).sort()).toEqual([
+      ['192.0.2.9', 4, undefined],
+      ['198.51.100.0/24', 4, 24],
+      ['2001:db8:9::/64', 6, 64],
+      ['2001:db8::9', 6, undefined],
+    ]);
+    expect(jail.banCovering(parseAddress('198.51.100.200')!)).toBe('198.51.100.0/24');
+    expect(jail.banCovering(parseAddress('2001:db8:9::1')!)).toBe('2001:db8:9::/64');
+    await jail.stop();
+  });
+
+  it('reads back network bans with their prefix', async () => {
+    const rec = recorder('rec', [
+      { ip: '203.0.113.0/24', expires: T0 + 60_000 },
+      { ip: '2001:db8:7::/48', expires: T0 + 60_000 },
+      { ip: '2001:db8::70', expires: T0 + 60_000 },
+    ]);
+    const { jail } = await makeJail({}, { actions: [rec.action], readBack: true });
+    await jail.start();
+    expect(jail.currentBans().map((b) => [b.ip, b.family, b.prefix])).toEqual([
+      ['203.0.113.0/24', 4, 24],
+      ['2001:db8:7::/48', 6, 48],
+      ['2001:db8::70', 6, undefined],
+    ]);
+    expect(jail.banCovering(parseAddress('203.0.113.5')!)).toBe('203.0.113.0/24');
+    await jail.stop();
+  });
+
+  it('recompiles the filter when its options change on reconfigure', async () => {
+    const { jail, clock, parser, settings } = await makeJail({ maxretry: 1 });
+    await jail.start();
+    const probe = (ip: string) => jail.process(parser.parse(`${new Date(clock.now).toISOString()} host demo[1]: probe from ${ip}`), 0);
+    probe('192.0.2.91');
+    expect(jail.isBanned('192.0.2.91')).toBe(false);
+    await jail.reconfigure({ ...settings, filterOptions: { mode: 'aggressive' } });
+    probe('192.0.2.92');
+    expect(jail.isBanned('192.0.2.92')).toBe(true);
+    await jail.reconfigure({ ...settings, filterOptions: settings.filterOptions });
+    probe('192.0.2.93');
+    expect(jail.isBanned('192.0.2.93')).toBe(false);
+    await jail.stop();
+  });
+
+  it('lists the bans an action failed to apply, with its error', async () => {
+    const failing = defineAction({
+      id: 'refusing',
+      create: (): ActionInstance => ({
+        ban: async () => {
+          throw new Error('firewall says no');
+        },
+        unban: async () => undefined,
+      }),
+    });
+    const ok = recorder('ok');
+    const { jail, fail } = await makeJail({ maxretry: 1 }, { actions: [{ id: 'refusing', options: {}, definition: failing, plugin: 'test' }, ok.action] });
+    await jail.start();
+    fail('192.0.2.95');
+    await new Promise((r) => setTimeout(r, 0));
+    const unapplied = jail.unappliedBans();
+    expect([...unapplied.keys()]).toEqual(['192.0.2.95']);
+    expect(unapplied.get('192.0.2.95')).toEqual([{ action: 'refusing', error: expect.stringContaining('firewall says no') }]);
+    jail.unban('192.0.2.95');
+    expect(jail.unappliedBans().size).toBe(0);
+    await jail.stop();
+  });
+
+  it('resumes counting the failures saved before a restart, except banned and non-canonical hosts', async () => {
+    const store = new MemoryBanStore();
+    store.addBan({ ip: '192.0.2.12', family: 4, prefix: undefined, jail: 'demo', time: T0, bantime: 600_000, expires: T0 + 600_000, failures: 3, banCount: 1, matches: [], users: [], reason: 'failures' });
+    const progress: ProgressStore = {
+      getPosition: () => undefined,
+      saveProgress: () => undefined,
+      failures: () => [
+        { jail: 'demo', host: '192.0.2.11', times: [T0 - 2000, T0 - 1000] },
+        { jail: 'demo', host: '192.0.2.12', times: [T0 - 1000] },
+        { jail: 'demo', host: '192.0.2.013', times: [T0 - 1000] },
+      ],
+    };
+    const { jail, fail, logger } = await makeJail({ maxretry: 3 }, { store, progress });
+    await jail.start();
+    expect(jail.currentlyFailed).toBe(1);
+    expect(logger.lines).toContain('info resumed counting the failures of 1 host(s)');
+    fail('192.0.2.11');
+    expect(jail.isBanned('192.0.2.11')).toBe(true);
+    expect(jail.failures(true)).toEqual([]);
     await jail.stop();
   });
 });
