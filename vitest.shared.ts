@@ -11,6 +11,8 @@ export function portcullisProject(name: string, test: NonNullable<ViteUserConfig
   return defineProject({
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: ['@portcullis/source'] } },
-    test: { name, include: ['test/**/*.test.ts'], ...test },
+    // Projects don't inherit the root's timeouts either: vitest's 5 s default fails CPU-heavy tests on a
+    // loaded machine, so every project gets the root's generous limits unless it sets its own.
+    test: { name, include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000, ...test },
   });
 }

@@ -1,7 +1,8 @@
-// Per-filter throughput: for every shipped filter, a 1,000,000-line log of that service is built from the
-// filter's own annotated sample logs (every sample line, positive and negative, with its addresses varied
-// over 50,000 hosts), then `portcullis test-filter <id> <log> --json` runs over it. Reports lines/s and
-// peak RSS per filter (and per mode where the filter has modes). Deterministic: a seeded PRNG.
+// Per-filter throughput, checked: for every shipped filter, a 1,000,000-line log of that service is built
+// from the filter's own annotated sample logs (every sample line, positive and negative, with its addresses
+// varied over 50,000 hosts), then `portcullis test-filter <id> <log> --json` runs over it. Reports lines/s
+// per filter, and fails unless the failures found (host by host) are exactly those the samples' `#=`
+// annotations say. Deterministic per filter.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,81 +20,139 @@ if (!existsSync(cli)) {
 }
 mkdirSync(dataDir, { recursive: true });
 
-let seed = 0x9e3779b9;
-function rand() {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 4294967296;
-}
-
 const v4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
-function vary(line, i) {
-  const host = i % 50_000;
-  return line.replace(v4, () => `10.${(host >> 8) & 255}.${host & 255}.${1 + (i % 200)}`);
-}
+const { parseFixture } = await import(join(root, 'packages/testkit/dist/index.js'));
 
-/** Sample log lines of a plugin's fixtures (syslog-format blocks only), grouped by filter id. */
+/**
+ * The annotated sample lines of a plugin's fixtures, per filter id and per block options (a `#>` header's
+ * values but `now` and `format`): `{ text, hosts }` with the hosts the annotations expect. Journal blocks
+ * (JSON records), hostile-line files and multi-line correlation files are left out: the bench log repeats
+ * the lines in file order, so each must stand on its own or with the lines of its block before it.
+ */
 function samples(pluginDir) {
   const fixtures = join(pluginDir, 'test/fixtures');
   const byFilter = new Map();
   if (!existsSync(fixtures)) return byFilter;
-  for (const f of readdirSync(fixtures)) {
-    if (!f.endsWith('.log')) continue;
-    const lines = [];
+  for (const f of readdirSync(fixtures).sort()) {
+    if (!f.endsWith('.log') || /-(?:injection|multiline)\.log$/.test(f)) continue;
+    const id = f.replace(/\.log$/, '').replace(/-(?:multiline|journal|5424|injection|ddos|extra|aggressive|normal|syslog|file|realworld|modes|formats|multilog|\d+)$/g, '');
+    let options = '{}';
     let journal = false;
-    for (const l of readFileSync(join(fixtures, f), 'utf8').split('\n')) {
-      if (l.startsWith('#>')) journal = /format=journal/.test(l);
-      if (!l || l.startsWith('#') || journal) continue;
-      lines.push(l);
+    for (const item of parseFixture(readFileSync(join(fixtures, f), 'utf8'))) {
+      if (item.type === 'header') {
+        const { now: _now, format, ...rest } = item.values;
+        journal = format === 'journal';
+        options = JSON.stringify(rest);
+        continue;
+      }
+      if (item.type !== 'line' || journal) continue;
+      const groups = byFilter.get(id) ?? new Map();
+      byFilter.set(id, groups);
+      const lines = groups.get(options) ?? [];
+      groups.set(options, lines);
+      lines.push({ text: item.text, hosts: item.expect.map((e) => e.host) });
     }
-    const id = f.replace(/\.log$/, '').replace(/-(?:multiline|journal|5424|injection|ddos|extra|aggressive|normal|syslog|file|\d+)$/g, '');
-    byFilter.set(id, [...(byFilter.get(id) ?? []), ...lines]);
   }
   return byFilter;
 }
 
 function filterIds() {
   const out = [];
-  for (const dir of readdirSync(join(root, 'plugins'))) {
+  for (const dir of readdirSync(join(root, 'plugins')).sort()) {
     if (!dir.startsWith('filter-')) continue;
     const pluginDir = join(root, 'plugins', dir);
     const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `const p = (await import(${JSON.stringify(join(pluginDir, 'dist/index.js'))})).default; console.log(JSON.stringify(p.filters.map((f) => ({ id: f.id, modes: f.options?.mode?.values ?? [] }))))`], { encoding: 'utf8' });
     if (probe.status !== 0) continue;
-    const sampleLines = samples(pluginDir);
-    const all = [...sampleLines.values()].flat();
-    for (const f of JSON.parse(probe.stdout)) out.push({ ...f, lines: sampleLines.get(f.id) ?? all });
+    const groups = samples(pluginDir);
+    for (const f of JSON.parse(probe.stdout)) {
+      const mine = groups.get(f.id);
+      if (!mine) continue;
+      // One run per filter: its aggressive mode when its samples have such blocks, else the option set with
+      // the most sample lines (the defaults, usually).
+      const sets = [...mine.entries()].sort((a, b) => b[1].length - a[1].length);
+      const chosen = sets.find(([o]) => JSON.parse(o).mode === 'aggressive') ?? sets[0];
+      out.push({ ...f, options: JSON.parse(chosen[0]), lines: chosen[1] });
+    }
   }
   return out;
 }
 
+/**
+ * The bench log of a filter and the truth it is checked against: the sample lines repeated in file order
+ * until LINES, each pass with its IPv4 addresses moved to a pass-specific 10.x.y.z (one address mapped the
+ * same way within a pass, so a block's lines still belong together), 50,000 hosts in all. Deterministic
+ * per filter: no shared random stream, so `--filter` builds the same data as a full run.
+ */
 function build(id, lines) {
-  const file = join(dataDir, `${id}.log`);
-  if (existsSync(file) && statSync(file).size > 0 && !process.env.BENCH_REGENERATE) return file;
+  const file = join(dataDir, `${id}-${LINES}.log`);
+  const truth = new Map();
+  const distinct = new Map();
+  for (const l of lines) for (const a of [...(l.text.match(v4) ?? []), ...l.hosts.filter((h) => v4.test(h) && (v4.lastIndex = 0) === 0)]) if (!distinct.has(a)) distinct.set(a, distinct.size);
+  const moved = (address, pass) => {
+    const h = (pass * distinct.size + distinct.get(address)) % 50_000;
+    return `10.${(h >> 8) & 255}.${h & 255}.${1 + (h % 200)}`;
+  };
   const out = [];
-  for (let i = 0; i < LINES; i++) out.push(vary(lines[Math.floor(rand() * lines.length)], i));
-  writeFileSync(file, `${out.join('\n')}\n`);
-  return file;
+  for (let i = 0; i < LINES; i++) {
+    const pass = Math.floor(i / lines.length);
+    const l = lines[i % lines.length];
+    out.push(l.text.replace(v4, (a) => moved(a, pass)));
+    for (const h of l.hosts) {
+      const host = distinct.has(h) ? moved(h, pass) : h;
+      truth.set(host, (truth.get(host) ?? 0) + 1);
+    }
+  }
+  if (!existsSync(file) || statSync(file).size === 0 || process.env.BENCH_REGENERATE) writeFileSync(file, `${out.join('\n')}\n`);
+  return { file, truth };
+}
+
+/** How the failures found differ from the truth (empty: they agree), at most a few hosts named. */
+function compare(truth, stdout) {
+  const found = new Map();
+  for (const line of stdout.split('\n')) {
+    if (!line) continue;
+    const host = JSON.parse(line).host;
+    found.set(host, (found.get(host) ?? 0) + 1);
+  }
+  const diffs = [];
+  for (const host of new Set([...truth.keys(), ...found.keys()])) {
+    const want = truth.get(host) ?? 0;
+    const got = found.get(host) ?? 0;
+    if (want !== got) diffs.push(`${host}: want ${want}, got ${got}`);
+  }
+  return diffs;
 }
 
 const results = [];
+let wrong = 0;
 for (const f of filterIds()) {
   if (only && f.id !== only) continue;
   if (!f.lines.length) continue;
-  const file = build(f.id, f.lines);
-  const modes = f.modes.length ? [...new Set([f.modes.includes('aggressive') ? 'aggressive' : f.modes[0]])] : [undefined];
-  for (const mode of modes) {
-    const args = [cli, 'test-filter', f.id, file, '--json', ...(mode ? ['--option', `mode=${mode}`] : [])];
-    const t0 = process.hrtime.bigint();
-    const run = spawnSync(process.execPath, ['--max-old-space-size=256', ...args], { encoding: 'buffer', maxBuffer: 1 << 30 });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    const matched = run.stdout.toString('utf8').split('\n').filter(Boolean).length;
-    results.push({ filter: f.id, mode: mode ?? '-', lines: LINES, matched, seconds: +(ms / 1000).toFixed(2), linesPerSecond: Math.round(LINES / (ms / 1000)), ok: run.status === 0 });
-    console.log(results.at(-1));
+  const { file, truth } = build(f.id, f.lines);
+  const expected = [...truth.values()].reduce((a, b) => a + b, 0);
+  const options = Object.entries(f.options).flatMap(([k, v]) => ['--option', `${k}=${v}`]);
+  const args = [cli, 'test-filter', f.id, file, '--json', ...options];
+  const t0 = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, ['--max-old-space-size=256', ...args], { encoding: 'buffer', maxBuffer: 1 << 30 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const stdout = run.stdout.toString('utf8');
+  const diffs = compare(truth, stdout);
+  const matched = stdout.split('\n').filter(Boolean).length;
+  const ok = run.status === 0 && diffs.length === 0;
+  if (!ok) {
+    wrong++;
+    console.error(`${f.id}: the failures found differ from the samples' annotations (${diffs.length} hosts), e.g.\n  ${diffs.slice(0, 5).join('\n  ')}\n${run.stderr.toString('utf8').slice(0, 2000)}`);
   }
+  const mode = f.options.mode ?? '-';
+  results.push({ filter: f.id, mode, options: f.options, lines: LINES, expected, matched, seconds: +(ms / 1000).toFixed(2), linesPerSecond: Math.round(LINES / (ms / 1000)), ok });
+  console.log(results.at(-1));
 }
 console.table(results);
 // With --filter, only that filter's entries are replaced in the file.
 const file = join(root, 'bench/results-filters.json');
 const previous = only && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).filter((r) => r.filter !== only) : [];
 writeFileSync(file, `${JSON.stringify([...previous, ...results].sort((a, b) => a.filter.localeCompare(b.filter)), null, 2)}\n`);
+if (wrong) {
+  console.error(`${wrong} filter(s) found other failures than their samples say: the figures above are not valid`);
+  process.exit(1);
+}

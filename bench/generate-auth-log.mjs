@@ -57,12 +57,22 @@ const stamp = () => {
 
 const counts = new Map();
 const kinds = {};
-const count = (kind, host) => {
-  kinds[kind] = (kinds[kind] ?? 0) + 1;
-  counts.set(host, (counts.get(host) ?? 0) + 1);
+const aggressiveCounts = new Map();
+const aggressiveKinds = {};
+const count = (kind, host, normal = true) => {
+  if (normal) {
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+    counts.set(host, (counts.get(host) ?? 0) + 1);
+  }
+  aggressiveKinds[kind] = (aggressiveKinds[kind] ?? 0) + 1;
+  aggressiveCounts.set(host, (aggressiveCounts.get(host) ?? 0) + 1);
 };
 
-/** One failed connection: a list of [line, kind-or-null] for one sshd pid. */
+/**
+ * One failed connection: a list of [line, kind-or-null, aggressive-kind] for one sshd pid. The third is a
+ * line only aggressive mode counts: its ddos rule counts a bare `Connection closed by <HOST> port N
+ * [preauth]`, also after failures of the same connection (sshd-aggressive.log and sshd-ddos.log show it).
+ */
 function attack() {
   const host = attacker();
   const port = int(1024, 65535);
@@ -76,12 +86,12 @@ function attack() {
     for (let i = 0; i < n; i++) {
       out.push([sshd(`Failed password for ${user} from ${host} port ${port} ssh2`), 'failed-password']);
     }
-    out.push([sshd(`Connection closed by ${host} port ${port} [preauth]`), null]);
+    out.push([sshd(`Connection closed by ${host} port ${port} [preauth]`), null, 'closed-preauth']);
   } else if (r < 0.6) {
     const user = `${pick(USERS)}${int(0, 99)}`;
     out.push([sshd(`Invalid user ${user} from ${host} port ${port}`), 'invalid-user']);
     out.push([sshd(`Failed password for invalid user ${user} from ${host} port ${port} ssh2`), 'failed-password-invalid-user']);
-    out.push([sshd(`Connection closed by ${host} port ${port} [preauth]`), null]);
+    out.push([sshd(`Connection closed by ${host} port ${port} [preauth]`), null, 'closed-preauth']);
   } else if (r < 0.75) {
     // UsePAM: PAM's failure line, then sshd's own line for the same attempt (the one that counts), then the
     // client gives up.
@@ -135,6 +145,7 @@ mkdirSync(OUT, { recursive: true });
 const log = createWriteStream(join(OUT, `${NAME}.log`));
 let written = 0;
 let failureLines = 0;
+let aggressiveLines = 0;
 let batch = [];
 const flush = async () => {
   if (!log.write(`${batch.join('\n')}\n`)) await new Promise((r) => log.once('drain', r));
@@ -142,14 +153,15 @@ const flush = async () => {
 };
 while (written < LINES) {
   const lines = rand() < 0.5 ? attack() : ordinary().map((l) => [l, null]);
-  for (const [line, kind] of lines) {
+  for (const [line, kind, aggressiveKind] of lines) {
     if (written >= LINES) break;
     batch.push(line);
     written++;
-    if (kind) {
-      failureLines++;
-      const host = line.match(/(?:from|rhost=|user \S+) (\S+) port|rhost=(\S+)/);
-      count(kind, host[1] ?? host[2]);
+    if (kind || aggressiveKind) {
+      if (kind) failureLines++;
+      aggressiveLines++;
+      const host = line.match(/(?:from|rhost=|user \S+|closed by) (\S+) port|rhost=(\S+)/);
+      count(kind ?? aggressiveKind, host[1] ?? host[2], kind !== null && kind !== undefined);
     }
   }
   if (batch.length >= 10_000) await flush();
@@ -165,4 +177,13 @@ const expected = {
   hosts: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1])),
 };
 writeFileSync(join(OUT, `${NAME}.expected.json`), `${JSON.stringify(expected, null, 1)}\n`);
+const aggressive = {
+  description: 'sshd failures per host as the sshd filter in aggressive mode counts them (one per counted line)',
+  mode: 'aggressive',
+  lines: written,
+  failures: aggressiveLines,
+  kinds: aggressiveKinds,
+  hosts: Object.fromEntries([...aggressiveCounts].sort((a, b) => b[1] - a[1])),
+};
+writeFileSync(join(OUT, `${NAME}.expected-aggressive.json`), `${JSON.stringify(aggressive, null, 1)}\n`);
 console.log(`wrote ${written} lines (${failureLines} failures from ${counts.size} hosts) to ${join(OUT, `${NAME}.log`)}`);

@@ -41,7 +41,7 @@ describe('daemon + abuseipdb action', () => {
     appendFileSync(join(dir, 'auth.log'), line('198.51.100.23', 'carol') + line('198.51.100.23', 'carol'));
     await waitFor(() => server.reports.length > 0, 20_000, () => `a report\n${daemon.output}`);
     expect((await daemon.client(['ban', 'sshd', '198.51.100.24'])).code).toBe(0);
-    await waitFor(async () => (await daemon.json<{ banned: unknown[] }>(['status', 'sshd'])).banned.length === 2, 10_000, () => 'two bans');
+    await waitFor(async () => (await daemon.json<{ banned: unknown[] }>(['status', 'sshd'])).banned.length === 2, 30_000, () => 'two bans');
     expect(server.problems).toEqual([]);
     expect(server.reports.map((r) => [r.fields.ip, r.fields.categories, r.key])).toEqual([['198.51.100.23', '18,22', 'test-key']]);
     expect(JSON.stringify(server.reports)).not.toContain('carol');

@@ -71,7 +71,7 @@ describe('the daemon driven by the client', () => {
 
     expect(await d.client(['ping'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^pong/) });
     appendFileSync(join(dir, 'auth.log'), line('203.0.113.5') + line('203.0.113.5'));
-    await waitFor(async () => (await d.json<{ ip: string }[]>(['banned'])).length === 1, 5000, () => d.output);
+    await waitFor(async () => (await d.json<{ ip: string }[]>(['banned'])).length === 1, 30_000, () => d.output);
     expect((await d.client(['status'])).stdout).toMatch(/sshd\s+sshd\s+0\s+2\s+1\s+1/);
     expect(await d.client(['status', 'nope'])).toMatchObject({ code: 1, stderr: expect.stringContaining('no jail named "nope"') });
     expect(await d.client(['ban', 'sshd', '203.0.113.6'])).toMatchObject({ code: 0, stdout: 'banned: 203.0.113.6\n' });
@@ -99,11 +99,11 @@ describe('the daemon driven by the client', () => {
     // SIGHUP reloads too: back to one jail.
     write(config());
     process.kill(d.pid!, 'SIGHUP');
-    await waitFor(async () => (await d.json<{ jails: unknown[] }>(['status'])).jails.length === 1, 5000, () => d.output);
+    await waitFor(async () => (await d.json<{ jails: unknown[] }>(['status'])).jails.length === 1, 30_000, () => d.output);
     // And an invalid config on SIGHUP is logged with its problems, the daemon keeps running.
     write({ ...config(), jails: { sshd: { filter: 'no-such-filter', logpath: join(dir, 'auth.log') } } });
     process.kill(d.pid!, 'SIGHUP');
-    await waitFor(() => d.output.includes('reload failed'), 5000, () => d.output);
+    await waitFor(() => d.output.includes('reload failed'), 30_000, () => d.output);
     expect(d.output).toContain('no-such-filter');
     expect((await d.client(['ping'])).code).toBe(0);
     write(config());
@@ -144,7 +144,7 @@ describe('the daemon driven by the client', () => {
     write(config());
     const d = await started();
     appendFileSync(join(dir, 'auth.log'), line('203.0.113.9') + line('203.0.113.9'));
-    await waitFor(() => existsSync(join(dir, 'bans.jsonl')) && readFileSync(join(dir, 'bans.jsonl'), 'utf8').includes('203.0.113.9'), 5000, () => d.output);
+    await waitFor(() => existsSync(join(dir, 'bans.jsonl')) && readFileSync(join(dir, 'bans.jsonl'), 'utf8').includes('203.0.113.9'), 30_000, () => d.output);
     expect(await d.stop('SIGINT')).toBe(0);
     expect(d.output).toMatch(/stopping \(SIGINT\)[\s\S]*stopped/);
   }, 30_000);

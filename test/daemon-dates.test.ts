@@ -69,7 +69,7 @@ describe('daemon: dates of lines', () => {
     const status = (jail: string) => daemon!.json<Status>(['status', jail]);
 
     // {NONE}: the same backlog counts, at its arrival, and bans all three hosts.
-    await waitFor(async () => (await status('arrival')).banned.length === 3, 15_000, () => `three bans in arrival\n${daemon?.output}`);
+    await waitFor(async () => (await status('arrival')).banned.length === 3, 30_000, () => `three bans in arrival\n${daemon?.output}`);
     expect((await status('arrival')).totalFailed).toBe(9);
 
     // A datepattern jail: lines of now count, a line of 2020 does not.
@@ -78,7 +78,7 @@ describe('daemon: dates of lines', () => {
     appendFileSync(join(dir, 'dotted.log'), [old, now, now, now].map((d, i) => `${dotted(d)} host sshd[9]: ${failure(i === 0 ? '198.51.100.9' : '198.51.100.1')}\n`).join(''));
     // nginx's own date format is recognised without any setting.
     appendFileSync(join(dir, 'nginx.log'), [now, now, now].map((d) => `${nginx(d)} ${failure('203.0.113.1')}\n`).join(''));
-    await waitFor(async () => (await status('dotted')).banned.length === 1 && (await status('nginx')).banned.length === 1, 15_000, () => `bans in dotted and nginx\n${daemon?.output}`);
+    await waitFor(async () => (await status('dotted')).banned.length === 1 && (await status('nginx')).banned.length === 1, 30_000, () => `bans in dotted and nginx\n${daemon?.output}`);
     expect((await status('dotted')).totalFailed).toBe(3);
     expect((await status('nginx')).totalFailed).toBe(3);
 

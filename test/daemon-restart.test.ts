@@ -78,14 +78,14 @@ describe('daemon restarts', () => {
     await daemon.start();
     appendFileSync(join(dir, 'long.log'), line('192.0.2.10') + line('192.0.2.10') + line('192.0.2.11'));
     appendFileSync(join(dir, 'short.log'), line('2001:db8::20') + line('2001:db8::20'));
-    await until(() => events().filter((e) => e.event === 'ban').length === 2, 5000, 'two bans');
-    await until(async () => (await daemon!.json<Status>(['status', 'long'])).totalFailed === 3, 5000, 'three failures in long');
+    await until(() => events().filter((e) => e.event === 'ban').length === 2, 30_000, 'two bans');
+    await until(async () => (await daemon!.json<Status>(['status', 'long'])).totalFailed === 3, 30_000, 'three failures in long');
     expect(await daemon.stop('SIGTERM')).toBe(0);
     expect(daemon.output).toContain('stopped');
     await new Promise((r) => setTimeout(r, 2200)); // the short ban expires while the daemon is down
 
     await daemon.start();
-    await until(() => events().some((e) => e.reason === 'restore'), 5000, 'the restored ban');
+    await until(() => events().some((e) => e.reason === 'restore'), 30_000, 'the restored ban');
     const banned = await daemon.json<{ jail: string; ip: string }[]>(['banned']);
     expect(banned.map((b) => `${b.jail} ${b.ip}`)).toEqual(['long 192.0.2.10']);
     expect(events().filter((e) => e.reason === 'restore').map((e) => `${e.jail} ${e.ip}`)).toEqual(['long 192.0.2.10']);
@@ -95,12 +95,14 @@ describe('daemon restarts', () => {
     // (a re-read would add the three old ones). The failure 192.0.2.11 had before the stop was kept, so
     // its second one bans it now — maxretry is 2.
     appendFileSync(join(dir, 'long.log'), line('192.0.2.11') + line('192.0.2.12'));
-    await until(async () => (await daemon!.json<Status>(['status', 'long'])).totalFailed >= 2, 5000, 'two new failures');
-    await until(() => events().some((e) => e.event === 'ban' && e.ip === '192.0.2.11'), 5000, 'the ban of 192.0.2.11');
-    await new Promise((r) => setTimeout(r, 300)); // a re-read, if any, would have landed by now
+    await until(async () => (await daemon!.json<Status>(['status', 'long'])).totalFailed >= 2, 30_000, 'two new failures');
+    await until(() => events().some((e) => e.event === 'ban' && e.ip === '192.0.2.11'), 30_000, 'the ban of 192.0.2.11');
+    // One more line, read after those: a re-read of the old lines would have been counted before it.
+    appendFileSync(join(dir, 'long.log'), line('192.0.2.13'));
+    await until(async () => (await daemon!.json<Status>(['status', 'long'])).totalFailed >= 3, 30_000, 'the last failure');
     const status = await daemon.json<Status>(['status', 'long']);
-    expect(status.totalFailed).toBe(2);
-    expect(status.currentlyFailed).toBe(1); // 192.0.2.12
+    expect(status.totalFailed).toBe(3);
+    expect(status.currentlyFailed).toBe(2); // 192.0.2.12, 192.0.2.13
     expect(status.banned.map((b) => b.ip).sort()).toEqual(['192.0.2.10', '192.0.2.11']);
     expect(events().filter((e) => e.event === 'ban' && e.ip === '192.0.2.11')).toHaveLength(1);
     // Each action gets its batches in order: the ban of 192.0.2.11 came after the restore in quiet.jsonl too.
@@ -131,17 +133,17 @@ describe('daemon restarts', () => {
     await daemon.start();
     appendFileSync(join(dir, 'auth.log'), line('198.51.100.1') + line('2001:db8::31'));
     // IPv6 is banned per /64 (the default ipv6prefix): the restart must put the network back.
-    await until(() => nft('list', 'ruleset').includes('2001:db8::/64'), 5000, 'both bans in the set');
+    await until(() => nft('list', 'ruleset').includes('2001:db8::/64'), 30_000, 'both bans in the set');
     await daemon.client(['unban', '198.51.100.1']);
-    await until(() => !nft('list', 'ruleset').includes('198.51.100.1'), 5000, 'the unban in the set');
+    await until(() => !nft('list', 'ruleset').includes('198.51.100.1'), 30_000, 'the unban in the set');
     appendFileSync(join(dir, 'auth.log'), line('198.51.100.2'));
-    await until(() => nft('list', 'ruleset').includes('198.51.100.2'), 5000, 'the third ban in the set');
+    await until(() => nft('list', 'ruleset').includes('198.51.100.2'), 30_000, 'the third ban in the set');
     expect(await daemon.stop('SIGTERM')).toBe(0);
     // The action's stop removes its table: nothing blocked while no daemon runs.
     expect(nft('list', 'tables')).not.toContain('pclrestart');
 
     await daemon.start();
-    await until(() => nft('list', 'ruleset').includes('2001:db8::/64'), 5000, 'the restored bans in the set');
+    await until(() => nft('list', 'ruleset').includes('2001:db8::/64'), 30_000, 'the restored bans in the set');
     expect(nft('list', 'set', 'inet', 'pclrestart', 'j_sshd_v4')).toMatch(/198\.51\.100\.2 timeout/);
     expect(nft('list', 'set', 'inet', 'pclrestart', 'j_sshd_v4')).not.toContain('198.51.100.1');
     expect(nft('list', 'set', 'inet', 'pclrestart', 'j_sshd_v6')).toMatch(/2001:db8::\/64 timeout/);

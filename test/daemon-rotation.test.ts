@@ -34,7 +34,7 @@ async function totalFailed(): Promise<number> {
 }
 
 async function failuresReach(n: number): Promise<void> {
-  await waitFor(async () => (await totalFailed()) >= n, 15_000, () => `${n} failures\n--- daemon ---\n${daemon?.output}`);
+  await waitFor(async () => (await totalFailed()) >= n, 30_000, () => `${n} failures\n--- daemon ---\n${daemon?.output}`);
 }
 
 describe('daemon: rotation with a gap', () => {
@@ -71,7 +71,7 @@ describe('daemon: rotation with a gap', () => {
     w('auth.log.2', 300);
     await failuresReach(800);
     writeFileSync(join(dir, 'auth.log'), '');
-    await waitFor(() => /auth\.log is readable now/.test(daemon!.output), 15_000, () => `the new file opened\n${daemon?.output}`);
+    await waitFor(() => /auth\.log is readable now/.test(daemon!.output), 30_000, () => `the new file opened\n${daemon?.output}`);
     w('auth.log', 700);
     await failuresReach(1500);
     w('auth.log.2', 200);

@@ -140,7 +140,7 @@ describe('the store under faults', () => {
     await daemon.start();
     appendFileSync(log, lines(0, 300) + line('2001:db8::44', 9));
     await until(async () => (await bannedCount()) === 301, 30_000, '301 bans');
-    await until(() => nft('list', 'set', 'inet', 'pclfaults', 'j_sshd_v6').includes('2001:db8::44'), 10_000, 'the bans in the sets');
+    await until(() => nft('list', 'set', 'inet', 'pclfaults', 'j_sshd_v6').includes('2001:db8::44'), 30_000, 'the bans in the sets');
     // Killed: the sets stay in the kernel. Then the store is found corrupt at the next start.
     expect(await daemon.stop('SIGKILL')).toBe('SIGKILL');
     writeFileSync(db, 'not a database');

@@ -27,7 +27,7 @@ function events(): Event[] {
   return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event) : [];
 }
 
-function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   return waitFor(cond, ms, () => `${what}\n--- daemon ---\n${daemon?.output ?? ''}\n--- bans.jsonl ---\n${events().map((e) => JSON.stringify(e)).join('\n')}`, 50);
 }
 

@@ -105,7 +105,7 @@ function hash(s: string): number {
 }
 
 /** Poll `cond` every 100 ms for up to `ms`; resolves with its last value (for effects the kernel applies a little later). */
-export async function eventually(cond: () => boolean, ms = 3000): Promise<boolean> {
+export async function eventually(cond: () => boolean, ms = 15_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (cond()) return true;

@@ -13,7 +13,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop()));
 });
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+async function waitFor(cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('timed out');
@@ -56,7 +56,7 @@ describe('Runtime', () => {
     const ban = JSON.parse(readFileSync(join(dir, 'bans.jsonl'), 'utf8').trim().split('\n')[0]!);
     expect(ban).toMatchObject({ event: 'ban', jail: 'demo', ip: '2001:db8::7', bantime: 1, failures: 3 });
     expect(runtime.banned().map((b) => b.ip)).toEqual(['2001:db8::7']);
-    await waitFor(() => readFileSync(join(dir, 'bans.jsonl'), 'utf8').includes('"unban"'), 4000);
+    await waitFor(() => readFileSync(join(dir, 'bans.jsonl'), 'utf8').includes('"unban"'), 30_000);
     await new Promise((r) => setTimeout(r, 300));
     const events = readFileSync(join(dir, 'bans.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).event);
     expect(events).toEqual(['ban', 'unban']);
@@ -132,7 +132,7 @@ describe('Runtime', () => {
     await waitFor(() => existsSync(join(dir, 'b.jsonl')));
     expect(runtime.banned().map((b) => `${b.jail} ${b.ip}`).sort()).toEqual(['a 192.0.2.44', 'b 192.0.2.44']);
     // 'a' had its first ban attempt rejected; the runner retries after 1 s.
-    await waitFor(() => recorder.calls.filter((c) => c.op === 'ban').length === 2, 4000);
+    await waitFor(() => recorder.calls.filter((c) => c.op === 'ban').length === 2, 30_000);
   });
 
   it('reloads a changed configuration without losing bans', async () => {

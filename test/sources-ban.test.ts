@@ -151,7 +151,7 @@ async function following(jail: string, probe: (k: number) => Promise<void>, fail
   for (let k = 1; k <= 15; k++) {
     await probe(k);
     try {
-      await waitFor(async () => (await failed()) > 0, 2000, () => `a failure counted in ${jail}`);
+      await waitFor(async () => (await failed()) > 0, 30_000, () => `a failure counted in ${jail}`);
       return;
     } catch {
       // not following yet, or lines never reach the jail: probe again, up to the bound

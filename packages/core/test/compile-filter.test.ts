@@ -504,11 +504,12 @@ describe('compileFilter: hostile input', () => {
     `Invalid user x from ${'a.'.repeat(32_000)}`,
     `Failed password for root from ${'1.2.3.'.repeat(10_000)} port 22`,
   ];
-  test('64 KiB hostile lines stay linear (all rules, under 1 s for 70 lines)', () => {
+  // Backtracking over these lines takes minutes; the bound is generous so a loaded machine never fails it.
+  test('64 KiB hostile lines stay linear (all rules, 70 lines)', () => {
     const f = compileFilter(sshd, { mode: 'aggressive' }, { maxLineLength: 1 << 20 });
     const t0 = performance.now();
     for (let k = 0; k < 10; k++) for (const m of hostile) f.match(line(m));
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeLessThan(15_000);
   });
   test('engine default cuts messages to MAX_LINE_LENGTH before the regexes', () => {
     const f = compileFilter({ id: 'len', failregex: ['^x+ from <HOST>$'] });

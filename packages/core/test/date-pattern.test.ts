@@ -96,7 +96,7 @@ describe('DatePattern (fail2ban datepattern syntax)', () => {
     const line = '2026-12-07 09:20:0'.repeat(3700);
     const t0 = performance.now();
     for (let i = 0; i < 20; i++) expect(p.detect(line)).toBeUndefined();
-    expect(performance.now() - t0).toBeLessThan(2000); // generous: a backtracking pattern takes minutes
+    expect(performance.now() - t0).toBeLessThan(15_000); // generous: a backtracking pattern takes minutes
   });
 });
 

@@ -90,6 +90,161 @@ describe('FailureTracker', () => {
     expect(t.add('h', 400)).toEqual({ count: 1, ban: false });
     expect(t.add('h', 410)).toEqual({ count: 2, ban: false });
   });
+
+  // The window is half-open: a failure counts while now − t < findtime, so one exactly findtime old is out.
+  it('does not count a single failure exactly findtime old, and counts one a millisecond younger', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 2 });
+    t.add('old', 5000);
+    expect(t.count('old', 6000)).toBe(0);
+    expect(t.count('old', 5999)).toBe(1);
+    expect(t.add('old', 6000)).toEqual({ count: 1, ban: false });
+    t.add('young', 5000);
+    expect(t.add('young', 5999)).toEqual({ count: 2, ban: true });
+  });
+
+  it('drops the failures exactly findtime old from a host with several', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 3 });
+    t.add('h', 5000);
+    t.add('h', 5500);
+    expect(t.count('h', 6000)).toBe(1);
+    expect(t.count('h', 5999)).toBe(2);
+    expect(t.add('h', 6000)).toEqual({ count: 2, ban: false });
+    expect(t.add('h', 6499)).toEqual({ count: 3, ban: true });
+    const u = new FailureTracker({ findtime: 1000, maxretry: 3 });
+    u.add('h', 5000);
+    u.add('h', 5500);
+    expect(u.add('h', 5999)).toEqual({ count: 3, ban: true });
+  });
+});
+
+describe('FailureTracker slab: many hosts with several failures at once', () => {
+  const host = (i: number) => `10.0.${i >> 8}.${i & 255}`;
+
+  it('keeps each host its own times across slots, growth and counts', () => {
+    const t = new FailureTracker({ findtime: 10_000, maxretry: 4 });
+    // 300 hosts interleaved: 1,500 slots' worth of growth from the 64 the slab starts with.
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 300; i++) t.add(host(i), 1000 + round * 100 + i);
+    expect(t.total).toBe(900);
+    expect(t.size).toBe(300);
+    for (const i of [0, 1, 63, 64, 65, 150, 299]) {
+      expect(t.count(host(i), 1300 + i), host(i)).toBe(3);
+      expect(t.snapshot().find((h) => h.host === host(i))!.times).toEqual([1000 + i, 1100 + i, 1200 + i]);
+    }
+    // The fourth failure bans exactly the host it belongs to.
+    expect(t.add(host(150), 1400)).toEqual({ count: 4, ban: true });
+    expect(t.count(host(150), 1400)).toBe(0);
+    expect(t.count(host(151), 1400)).toBe(3);
+    expect(t.add(host(151), 1400)).toEqual({ count: 4, ban: true });
+  });
+
+  it('gives the slab back after a flood and keeps the times of the hosts still failing', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 3 });
+    t.trackChanges();
+    for (let i = 0; i < 400; i++) {
+      t.add(host(i), 1000);
+      t.add(host(i), 1001);
+    }
+    t.add('kept', 1500);
+    t.add('kept', 1600);
+    t.add('other', 1700);
+    t.add('other', 1750);
+    t.takeChanges();
+    expect(t.expire(2001)).toBe(400);
+    expect(t.size).toBe(2);
+    expect(t.takeChanges()).toHaveLength(400);
+    expect(t.snapshot()).toEqual([
+      { host: 'kept', times: [1500, 1600] },
+      { host: 'other', times: [1700, 1750] },
+    ]);
+    expect(t.add('other', 1800)).toEqual({ count: 3, ban: true });
+    for (let i = 0; i < 100; i++) {
+      t.add(host(i), 2100);
+      t.add(host(i), 2101);
+    }
+    expect(t.add('kept', 2550)).toEqual({ count: 2, ban: false });
+    expect(t.snapshot().find((h) => h.host === 'kept')!.times).toEqual([1600, 2550]);
+    expect(t.count(host(99), 2102)).toBe(2);
+  });
+
+  it('keeps every host its times when maxretry changes with many hosts held', () => {
+    const t = new FailureTracker({ findtime: 10_000, maxretry: 5 });
+    for (let i = 0; i < 100; i++) for (let k = 0; k < 3; k++) t.add(host(i), 1000 + k);
+    t.configure({ findtime: 10_000, maxretry: 4 });
+    for (const i of [0, 70, 99]) expect(t.snapshot().find((h) => h.host === host(i))!.times).toEqual([1000, 1001, 1002]);
+    expect(t.add(host(70), 1003)).toEqual({ count: 4, ban: true });
+    t.configure({ findtime: 10_000, maxretry: 2 });
+    expect(t.snapshot().find((h) => h.host === host(99))!.times).toEqual([1001, 1002]);
+  });
+
+  it('handles failures at the epoch, negative and NaN times (counted as the epoch)', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 3 });
+    t.add('e', 0);
+    expect(t.count('e', 500)).toBe(1);
+    expect(t.snapshot()).toEqual([{ host: 'e', times: [0] }]);
+    t.add('e', Number.NaN);
+    t.add('n', -5);
+    expect(t.snapshot()).toEqual([
+      { host: 'e', times: [0, 0] },
+      { host: 'n', times: [0] },
+    ]);
+    expect(t.count('e', 999)).toBe(2);
+    t.forget('n');
+    t.forget('nobody');
+    expect(t.expire(999)).toBe(0);
+    expect(t.expire(1000)).toBe(1);
+    expect(t.size).toBe(0);
+  });
+
+  it('forgets hosts of either kind without disturbing the others', () => {
+    const t = new FailureTracker({ findtime: 10_000, maxretry: 3 });
+    t.add('single', 5000);
+    t.add('multi', 5000);
+    t.add('multi', 5001);
+    t.forget('single');
+    t.forget('multi');
+    for (let i = 0; i < 3; i++) {
+      t.add('a', 6000 + i);
+      t.add('b', 6000 + i);
+    }
+    expect(t.size).toBe(0);
+    t.add('c', 7000);
+    t.add('c', 7001);
+    t.add('d', 7000);
+    t.add('d', 7002);
+    expect(t.snapshot()).toEqual([
+      { host: 'c', times: [7000, 7001] },
+      { host: 'd', times: [7000, 7002] },
+    ]);
+  });
+
+  it('evicts exactly the n hosts seen first', () => {
+    const t = new FailureTracker({ findtime: 10_000, maxretry: 3 });
+    t.add('first', 1);
+    t.add('first', 2);
+    t.add('second', 3);
+    t.add('third', 4);
+    t.add('third', 5);
+    expect(t.evictOldest(2)).toBe(2);
+    expect(t.snapshot()).toEqual([{ host: 'third', times: [4, 5] }]);
+    expect(t.evictOldest(5)).toBe(1);
+    expect(t.evictOldest(1)).toBe(0);
+    t.add('x', 6);
+    t.add('x', 7);
+    expect(t.snapshot()).toEqual([{ host: 'x', times: [6, 7] }]);
+  });
+
+  it('restores only times inside the window and not in the future, the newest ones, in order', () => {
+    const t = new FailureTracker({ findtime: 1000, maxretry: 4 });
+    t.restore('h', [1900, 1000, 1500, 1200, 2001], 2000);
+    expect(t.snapshot()).toEqual([{ host: 'h', times: [1200, 1500, 1900] }]);
+    t.restore('one', [1001, 999], 2000);
+    expect(t.snapshot().find((x) => x.host === 'one')!.times).toEqual([1001]);
+    t.restore('edge', [1000, 2000], 2000);
+    expect(t.snapshot().find((x) => x.host === 'edge')!.times).toEqual([2000]);
+    t.restore('none', [10, 20], 2000);
+    expect(t.snapshot().some((x) => x.host === 'none')).toBe(false);
+    expect(t.total).toBe(0);
+  });
 });
 
 describe('FailureTracker changes, snapshot and restore', () => {

@@ -13,7 +13,7 @@ describe('file source: more files than descriptors', () => {
     const { seen } = await follow([join(dir, '*.log')], { budget, logger, globInterval: 100, drainTime: 100 });
     expect(budget.free).toBe(0);
     for (let i = 0; i < 20; i++) appendFileSync(join(dir, `f${String(i).padStart(2, '0')}.log`), `new ${i}\n`);
-    await waitFor(() => seen.length === 5, 5000, 'the lines of the five files followed');
+    await waitFor(() => seen.length === 5, 30_000, 'the lines of the five files followed');
     await sleep(300); // several glob passes: none may warn again
     const warnings = logger.records.filter((r) => r.level === 'warn');
     expect(warnings.map((r) => r.msg)).toEqual([

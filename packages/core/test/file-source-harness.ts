@@ -68,7 +68,7 @@ export async function follow(paths: string[], options: Partial<FileSourceOptions
 }
 
 /** Resolve when `cond` holds, polling every 5 ms; fail after `ms`. */
-export async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(cond: () => boolean, ms = 30_000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

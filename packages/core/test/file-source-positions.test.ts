@@ -10,7 +10,7 @@ const writer = join(import.meta.dirname, 'fixtures/rotating-writer.mjs');
 /** Start a source, wait for `count` lines, stop it; returns what it saw. */
 async function session(log: string, positions: MapPositions, count: number): Promise<string[]> {
   const { seen, source } = await follow([log], { positions });
-  await waitFor(() => seen.length >= count, 3000, `${count} lines`);
+  await waitFor(() => seen.length >= count, 30_000, `${count} lines`);
   await source.stop();
   return seen;
 }
@@ -23,13 +23,13 @@ describe('file source: restart from stored positions', () => {
     const N = 40_000;
     const writing = promisify(execFile)(process.execPath, [writer, log, String(N), String(N), 'rename', '7']);
     const first = await follow([log], { positions });
-    await waitFor(() => first.seen.length >= 2000, 5000, 'first lines');
+    await waitFor(() => first.seen.length >= 2000, 30_000, 'first lines');
     await first.source.stop();
     const firstSeen = [...first.seen];
     await sleep(30);
     const second = await follow([log], { positions });
     await writing;
-    await waitFor(() => firstSeen.length + second.seen.length >= N, 10_000, 'all lines');
+    await waitFor(() => firstSeen.length + second.seen.length >= N, 30_000, 'all lines');
     await sleep(100);
     expect(firstSeen.length).toBeLessThan(N); // the restart happened mid-stream
     expect(byNumber([...firstSeen, ...second.seen])).toEqual(numbered(N));

@@ -44,12 +44,12 @@ async function runPattern(steps: (dir: string, log: string) => Step[], initial =
       base = seen.length;
       written += step.whileStopped();
       current = await follow([log], { positions, pollInterval: 50 });
-      await waitFor(() => total() >= written, 10_000, `${written} lines (have ${total()})`);
+      await waitFor(() => total() >= written, 30_000, `${written} lines (have ${total()})`);
     }
     if (step.write) {
       appendFileSync(join(dir, step.write.file), lines(step.write.count));
       written += step.write.count;
-      await waitFor(() => total() >= written, 10_000, `${written} lines (have ${total()})`);
+      await waitFor(() => total() >= written, 30_000, `${written} lines (have ${total()})`);
     }
   }
   // A double read, if any, comes with the next polls (50 ms apart): give it several.
@@ -132,16 +132,16 @@ describe('file source: a writer that reopens late', () => {
     for (let i = 1; i <= 6; i++) {
       lastWrite = Date.now();
       appendFileSync(`${log}.1`, `late ${i}\n`);
-      await waitFor(() => seen.length === i, 5000, `late line ${i}`);
+      await waitFor(() => seen.length === i, 30_000, `late line ${i}`);
       if (i < 6) await sleep(150);
     }
     const drained = () => logger.records.some((r) => r.msg.startsWith('stopped reading the file rotated away'));
-    await waitFor(drained, 5000, 'the drained file to be let go');
+    await waitFor(drained, 30_000, 'the drained file to be let go');
     expect(Date.now() - lastWrite).toBeGreaterThanOrEqual(300);
     expect(Date.now() - renamed).toBeGreaterThanOrEqual(5 * 150 + 300);
     appendFileSync(`${log}.1`, 'after the drain\n');
     writeFileSync(log, 'new file\n');
-    await waitFor(() => seen.length === 7, 5000, 'the new file');
+    await waitFor(() => seen.length === 7, 30_000, 'the new file');
     await sleep(200);
     expect(seen).toEqual(['late 1', 'late 2', 'late 3', 'late 4', 'late 5', 'late 6', 'new file']);
     await source.stop();

@@ -4,17 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { follow, sleep, tempDir, waitFor } from './file-source-harness.js';
 
 describe('file source: following files', () => {
-  it('starts at the end of an existing file and delivers appends within milliseconds', async () => {
+  // Latency is measured in bench/tail.mjs; here the poll never runs, so a line seen at all came by the watch.
+  it('starts at the end of an existing file and delivers appends through the file watch', async () => {
     const dir = tempDir('append');
     const log = join(dir, 'a.log');
     writeFileSync(log, 'old line\n');
-    const { seen, origins } = await follow([log], { pollInterval: 10_000 }); // no poll: watch events only
-    const delays: number[] = [];
+    const { seen, origins } = await follow([log], { pollInterval: 3_600_000 }); // no poll: watch events only
     for (let i = 1; i <= 5; i++) {
-      const t0 = performance.now();
       appendFileSync(log, `new ${i}\n`);
-      await waitFor(() => seen.length === i, 1000, `line ${i}`);
-      delays.push(performance.now() - t0);
+      await waitFor(() => seen.length === i, 20_000, `line ${i}`);
     }
     appendFileSync(log, 'partial');
     await sleep(30);
@@ -23,7 +21,6 @@ describe('file source: following files', () => {
     await waitFor(() => seen.length === 6);
     expect(seen).toEqual(['new 1', 'new 2', 'new 3', 'new 4', 'new 5', 'partial end']);
     expect(new Set(origins)).toEqual(new Set([log]));
-    expect(Math.max(...delays)).toBeLessThan(100);
   });
 
   it('reads existing files from the start with fromStart', async () => {
@@ -48,8 +45,10 @@ describe('file source: following files', () => {
     // Truncated and refilled past our offset before we looked: caught by the first-line check of the poll.
     writeFileSync(log, 'rewritten first line\nsecond line of the new content\n');
     await waitFor(() => seen.length >= 6);
-    await sleep(120);
-    expect(seen).toEqual(['a', 'b', 'c', 'd', 'rewritten first line', 'second line of the new content']);
+    // A last line read after those: a re-read of the new content would have come before it.
+    appendFileSync(log, 'sentinel\n');
+    await waitFor(() => seen.includes('sentinel'), 30_000, 'the sentinel line');
+    expect(seen).toEqual(['a', 'b', 'c', 'd', 'rewritten first line', 'second line of the new content', 'sentinel']);
   });
 
   it('waits for a deleted file to be created again, and reads the new one from its start', async () => {
@@ -69,19 +68,18 @@ describe('file source: following files', () => {
   it('picks up new files matching a glob at once, including in a folder created later', async () => {
     const dir = tempDir('glob');
     writeFileSync(join(dir, 'a.log'), 'present before start\n');
+    // The glob timer never runs within the test: a new file seen at all came through the folder watch.
     const { seen, origins } = await follow([join(dir, '*.log'), join(dir, 'sub', '*', 'error.log')], {
-      globInterval: 150,
+      globInterval: 3_600_000,
     });
-    const t0 = performance.now();
     writeFileSync(join(dir, 'b.log'), 'from a new file\n');
     writeFileSync(join(dir, 'c.txt'), 'not matched\n');
-    await waitFor(() => seen.length === 1);
-    expect(performance.now() - t0).toBeLessThan(150); // through the folder watch, not the glob timer
+    await waitFor(() => seen.length === 1, 20_000);
     appendFileSync(join(dir, 'a.log'), 'appended to the old file\n');
     await waitFor(() => seen.length === 2);
     mkdirSync(join(dir, 'sub', 'site1'), { recursive: true });
     writeFileSync(join(dir, 'sub', 'site1', 'error.log'), 'deeper\n');
-    await waitFor(() => seen.length === 3, 3000);
+    await waitFor(() => seen.length === 3, 20_000);
     expect(seen).toEqual(['from a new file', 'appended to the old file', 'deeper']);
     expect(origins).toEqual([join(dir, 'b.log'), join(dir, 'a.log'), join(dir, 'sub', 'site1', 'error.log')]);
   });

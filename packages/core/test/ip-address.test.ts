@@ -62,3 +62,34 @@ describe('parseAddress', () => {
     expect(parseAddress('1:0:1:1:1:1:1:1')?.canonical).toBe('1:0:1:1:1:1:1:1');
   });
 });
+
+describe('parseAddress: what it refuses, at each edge', () => {
+  test.each([
+    ['1..2.3', 'an empty octet'],
+    ['192.0.2.;', 'a character just above the digits'],
+    ['192.0.2.1-', 'a character just below the digits'],
+    ['192.0.2.1.5', 'five octets'],
+    ['1:2:3:4::5:6:7:8', 'a :: standing for no group'],
+    ['2001:db8::g', 'a letter past f'],
+    ['2001:db8::@', 'a character between 9 and A'],
+    ['2001:db8::`', 'a character between Z and a'],
+    ['2001:db8::12345', 'a group of five digits'],
+    ['1::2::3', 'two ::'],
+    [`fe80::1%${'a'.repeat(53)}`, 'more than 60 characters with the zone'],
+    ['[192.0.2.1', 'an unclosed bracket'],
+    ['1', 'one character'],
+  ])('%j (%s)', (text) => {
+    expect(parseAddress(text)).toBeUndefined();
+  });
+
+  test('hex digits in either case, 60 characters with a zone, compatible (not mapped) IPv4 tails stay IPv6', () => {
+    expect(parseAddress('2001:db8::abcd')!.canonical).toBe('2001:db8::abcd');
+    expect(parseAddress('2001:DB8::ABCD')!.canonical).toBe('2001:db8::abcd');
+    expect(parseAddress('2001:db8::09af')!.canonical).toBe('2001:db8::9af');
+    expect(parseAddress(`fe80::1%${'a'.repeat(52)}`)!.canonical).toBe('fe80::1');
+    expect(parseAddress('::1.2.3.4')).toMatchObject({ family: 6, canonical: '::102:304' });
+    expect(parseAddress('::fffe:1.2.3.4')).toMatchObject({ family: 6, canonical: '::fffe:102:304' });
+    expect(parseAddress('::ffff:1.2.3.4')).toMatchObject({ family: 4, canonical: '1.2.3.4' });
+    expect(parseAddress('[2001:db8::1]')!.canonical).toBe('2001:db8::1');
+  });
+});

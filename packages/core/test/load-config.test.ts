@@ -1,12 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PortcullisError } from '../src/util/errors.js';
 import { loadConfig, parseConfig } from '../src/compose/load-config.js';
 import { PLUGIN_API_VERSION } from '../src/contract/plugin-api.js';
+import { findProgram } from '../src/util/find-program.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures/config');
+const repo = join(import.meta.dirname, '../../..');
 
 function problemsOf(error: unknown): readonly string[] {
   expect(error).toBeInstanceOf(PortcullisError);
@@ -99,19 +101,27 @@ jails:
   });
 
   it('falls back to the embedded defaults when there is no config file', async () => {
+    // The folder holds the two plugins the defaults name, so they resolve from it whatever NODE_PATH says.
     const dir = mkdtempSync(join(tmpdir(), 'nocfg-'));
-    const result = await loadConfig({ cwd: dir }).catch((e: unknown) => e);
-    // Whether the sshd plugin is visible from a bare temp folder depends on NODE_PATH (pnpm sets one):
-    // either the embedded sshd jail loads, or the error says exactly what to install.
-    if (result instanceof PortcullisError) {
-      expect(result.code).toBe('PLUGIN_NOT_INSTALLED');
-      expect(result.hint).toMatch(/npm install -g @portcullis\/(?:filter-sshd|action-nftables)\)/);
-    } else {
-      const loaded = result as Awaited<ReturnType<typeof loadConfig>>;
-      expect(loaded.embedded).toBe(true);
-      expect(loaded.file).toBeUndefined();
-      expect(loaded.jails.map((j) => [j.name, j.filter.id, j.logpath])).toEqual([['sshd', 'sshd', ['/var/log/auth.log']]]);
-    }
+    mkdirSync(join(dir, 'node_modules/@portcullis'), { recursive: true });
+    for (const name of ['filter-sshd', 'action-nftables']) symlinkSync(join(repo, 'plugins', name), join(dir, 'node_modules/@portcullis', name));
+    const loaded = await loadConfig({ cwd: dir });
+    expect(loaded.embedded).toBe(true);
+    expect(loaded.file).toBeUndefined();
+    expect(loaded.jails.map((j) => [j.name, j.filter.id, j.logpath])).toEqual([['sshd', 'sshd', ['/var/log/auth.log']]]);
+    // nftables when it can run (root with nft on the PATH), else ban events written by the dry-run action.
+    const firewall = process.getuid?.() === 0 && findProgram('nft') !== undefined;
+    expect(loaded.jails[0]!.actions.map((a) => a.id)).toEqual([firewall ? 'nftables' : 'dry-run']);
+  });
+
+  it('names the package to install when the embedded defaults cannot find the sshd filter', async () => {
+    // A folder whose own node_modules shadows the filter with a package that has no entry point.
+    const dir = mkdtempSync(join(tmpdir(), 'nocfg-'));
+    mkdirSync(join(dir, 'node_modules/@portcullis/filter-sshd'), { recursive: true });
+    writeFileSync(join(dir, 'node_modules/@portcullis/filter-sshd/package.json'), '{"name":"@portcullis/filter-sshd","exports":{}}');
+    const error = (await loadConfig({ cwd: dir }).catch((e: unknown) => e)) as PortcullisError;
+    expect(error).toBeInstanceOf(PortcullisError);
+    expect(error.problems.join('\n')).toContain('@portcullis/filter-sshd');
   });
 
   it('says which file does not exist', async () => {

@@ -211,7 +211,8 @@ describe('command action', () => {
     await expect(action.ban([makeTicket('192.0.2.1')])).rejects.toThrow(
       /timed out after 0.3 s and was killed \(SIGKILL\)/,
     );
-    expect(Date.now() - started).toBeLessThan(3000);
+    // The program never exits by itself: ending at all shows it was killed; the bound is only generous.
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('check: exit 0 is ok, anything else is not; start/stop/flush run their commands', async () => {

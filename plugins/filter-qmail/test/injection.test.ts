@@ -111,12 +111,13 @@ describe('qmail: linear on long hostile lines', () => {
     }
   }
 
-  it(`${lines.length} lines of 64 KiB in well under a second`, () => {
+  it(`${lines.length} lines of 64 KiB stay linear`, () => {
     const long = compileFilter(qmail, {}, { maxLineLength: 128 * 1024 });
     const started = performance.now();
     // Synthetic lines: `S:::::…` is a (meaningless) address in the daemon's own field, so only markers are wrong.
     for (const line of lines)
       for (const f of long.match(parser.parse(line)) ?? []) expect(MARKERS).not.toContain(f.host);
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Backtracking would take minutes; the bound is generous so a loaded machine never fails it.
+    expect(performance.now() - started).toBeLessThan(15_000);
   });
 });

@@ -35,7 +35,7 @@ function node(name: string, socket: string, fleet = 'test') {
   return { name, instance, applied, lifted, own, states, connected: () => states.at(-1) === true };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await cond()) return;
@@ -143,7 +143,8 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('Redis fleet bac
     const started = Date.now();
     expect(await a().instance.addFailures([{ jail: 'sshd', key: '203.0.113.21', time: Date.now(), findtime: 600_000, maxretry: 5 }])).toBeUndefined();
     await a().instance.publishBans([ban('203.0.113.22', 'a')]);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Without a fast path these calls wait for the reconnect (minutes); a loaded machine gets slack.
+    expect(Date.now() - started).toBeLessThan(10_000);
     const before = b().applied.length;
     await redis.restart();
     await until(() => nodes.every((n) => n.connected()), 'reconnect');

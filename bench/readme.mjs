@@ -1,0 +1,75 @@
+// `pnpm bench:readme`: writes the README's resource table (between the bench markers) from the committed
+// bench/results*.json, so the figures there are always the measured ones. `--check` changes nothing and
+// exits 1 when the README's table is not the one the results give (a test in the default run does this).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BEGIN = '<!-- bench:begin (written by `pnpm bench:readme` from bench/results*.json; do not edit) -->';
+const END = '<!-- bench:end -->';
+const read = (name) => JSON.parse(readFileSync(join(root, 'bench', name), 'utf8'));
+
+const millions = (n) => `${(n / 1e6).toFixed(2)} M`;
+const thousands = (n) => `${Math.round(n / 1000).toLocaleString('en')},000`;
+const percent = (x) => `${Math.round(x * 100)}%`;
+
+/** The table, from the results files. */
+export function renderTable() {
+  const normal = read('results.json');
+  const aggressive = read('results-sshd-aggressive.json');
+  const filters = read('results-filters.json');
+  const daemon = read('results-daemon.json');
+  const actions = read('results-actions.json').results;
+  const action = (name) => actions.find((a) => a.action === name);
+  const speeds = filters.map((f) => f.linesPerSecond);
+  const shares = filters.map((f) => f.matched / f.lines);
+  const checked = normal.checked && normal.hostsDiffering === 0 && aggressive.checked && aggressive.hostsDiffering === 0;
+  const nft = action('nftables');
+  const ipset = action('iptables + ipset');
+  const plain = action('iptables (rule per address)');
+  const rows = [
+    [
+      `\`test-filter sshd\` on a ${normal.lines.toLocaleString('en')}-line auth.log, whole command incl. start-up`,
+      `normal mode ${millions(normal.linesPerSecond)} lines/s, aggressive ${millions(aggressive.linesPerSecond)} lines/s; peak RSS ${normal.peakRssMiB} / ${aggressive.peakRssMiB} MiB${checked ? "; every host's count as generated" : ''}`,
+    ],
+    [
+      `\`test-filter\` per filter (${filters.length} filters), 1M-line logs built from each filter's samples (${percent(Math.min(...shares))}–${percent(Math.max(...shares))} matching)`,
+      `${millions(Math.min(...speeds))}–${millions(Math.max(...speeds))} lines/s`,
+    ],
+    [`ban latency, failure line appended → ban event written (${daemon.latency.bans.toLocaleString('en')} bans)`, `p50 ${daemon.latency.p50ms} ms, p99 ${daemon.latency.p99ms} ms`],
+    [
+      `${daemon.sustained.writeRate.toLocaleString('en')} lines/s into one file read by ${daemon.sustained.jails} jails (${daemon.sustained.linesRead.toLocaleString('en')} of ${daemon.sustained.linesWritten.toLocaleString('en')} lines read)`,
+      `${daemon.sustained.cpuCores} CPU cores, peak RSS ${daemon.sustained.peakRssMiB} MiB`,
+    ],
+    [
+      `nftables, ${nft.bans.toLocaleString('en')} bans (half IPv6) in a namespace`,
+      `${thousands(nft.bansPerSecond)} bans/s, ${thousands(nft.unbansPerSecond)} unbans/s; one ban in the kernel in ${nft.singleBanP50ms} ms (p50)`,
+    ],
+    ['iptables + ipset / plain iptables', `${thousands(ipset.bansPerSecond)} / ${thousands(plain.bansPerSecond)} bans/s`],
+  ];
+  return ['| what | figure |', '|---|---|', ...rows.map(([what, figure]) => `| ${what} | ${figure} |`)].join('\n');
+}
+
+/** The README with its table replaced (throws when the markers are missing). */
+export function withTable(readme, table = renderTable()) {
+  const begin = readme.indexOf(BEGIN);
+  const end = readme.indexOf(END);
+  if (begin === -1 || end < begin) throw new Error(`README.md has no bench markers (${BEGIN} … ${END})`);
+  return `${readme.slice(0, begin + BEGIN.length)}\n${table}\n${readme.slice(end)}`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const file = join(root, 'README.md');
+  const readme = readFileSync(file, 'utf8');
+  const next = withTable(readme);
+  if (process.argv.includes('--check')) {
+    if (next !== readme) {
+      console.error('README.md: the resource table differs from bench/results*.json; run `pnpm bench:readme`');
+      process.exit(1);
+    }
+  } else if (next !== readme) {
+    writeFileSync(file, next);
+    console.log('README.md: resource table rewritten from bench/results*.json');
+  }
+}

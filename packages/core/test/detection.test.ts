@@ -1,0 +1,277 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CampaignEvent } from '../src/contract/ban-ticket.js';
+import type { ComposedJail } from '../src/contract/composed-jail.js';
+import { parseConfig } from '../src/compose/load-config.js';
+import { Detection } from '../src/jail/detection.js';
+import { MaxretryDetector } from '../src/jail/maxretry-detector.js';
+import { TrackingBudget } from '../src/jail/tracking-budget.js';
+import { MemoryBanStore } from '../src/store/memory-store.js';
+import { parseAddress } from '../src/util/ip-address.js';
+import { type Logger, silentLogger } from '../src/util/logger.js';
+
+// A jail's detectors on their own: keys, which verdict wins, campaigns and the state they save.
+const plugin = join(import.meta.dirname, 'fixtures/config/test-plugin.mjs');
+const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
+
+async function settings(jail: Record<string, unknown>): Promise<ComposedJail> {
+  const dir = mkdtempSync(join(tmpdir(), 'detection-'));
+  const loaded = await parseConfig({ plugins: [plugin], jails: { demo: { filter: 'demo', logpath: join(dir, 'demo.log'), ...jail } } }, { dir });
+  return loaded.jails[0]!;
+}
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const logger = { lines, debug: () => undefined, info: (_o: unknown, m?: string) => void lines.push(`info ${m}`), warn: (_o: unknown, m?: string) => void lines.push(`warn ${m}`), error: (_o: unknown, m?: string) => void lines.push(`error ${m}`), child: () => logger };
+  return logger as Logger & { lines: string[] };
+}
+
+function detect(s: ComposedJail, logger: Logger = silentLogger, budget?: TrackingBudget) {
+  const campaigns: CampaignEvent[] = [];
+  const d = new Detection(s, budget, logger, (e) => campaigns.push(e));
+  const observe = (host: string, time: number, user?: string) => {
+    const ip = parseAddress(host)!;
+    return d.observe({ ip, key: d.keyOf(ip), user, time });
+  };
+  return { d, observe, campaigns };
+}
+
+describe('Detection', () => {
+  it('counts IPv4 per address and IPv6 per ipv6prefix', async () => {
+    const { d } = detect(await settings({ ipv6prefix: 64 }));
+    expect(d.keyOf(parseAddress('192.0.2.1')!)).toBe('192.0.2.1');
+    expect(d.keyOf(parseAddress('2001:db8:1:2:3::4')!)).toBe('2001:db8:1:2::/64');
+    const { d: exact } = detect(await settings({ ipv6prefix: 128 }));
+    expect(exact.keyOf(parseAddress('2001:db8:1:2:3::4')!)).toBe('2001:db8:1:2:3::4');
+  });
+
+  it('bans a key at maxretry; the failures of one IPv6 prefix add up', async () => {
+    const { d, observe } = detect(await settings({ maxretry: 3, findtime: '1m', ipv6prefix: 64 }));
+    expect(observe('2001:db8::1', T0)).toBeUndefined();
+    expect(observe('2001:db8::2', T0 + 1)).toBeUndefined();
+    expect(d.size).toBe(1);
+    expect(observe('2001:db8::3', T0 + 2)).toEqual({ target: '2001:db8::/64', failures: 3, reason: 'failures' });
+    expect(d.size).toBe(0);
+  });
+
+  it('a subnet verdict wins over the host verdict of the same failure', async () => {
+    const { d, observe } = detect(await settings({ maxretry: 2, findtime: '1m', subnet: { ipv4: 24, maxretry: 3 } }));
+    expect(observe('198.51.100.1', T0)).toBeUndefined();
+    expect(observe('198.51.100.2', T0 + 1)).toBeUndefined();
+    // The third failure of the /24 is also 198.51.100.1's second: both rules decide, the broader one wins.
+    expect(observe('198.51.100.1', T0 + 2)).toEqual({ target: '198.51.100.0/24', failures: 3, reason: 'subnet' });
+    expect(d.size).toBe(1); // 198.51.100.2's own failure is still counted
+  });
+
+  it('turns subnet aggregation and campaigns on and off with configure', async () => {
+    const plain = await settings({ maxretry: 5, findtime: '1m' });
+    const { d, observe, campaigns } = detect(plain);
+    d.configure(await settings({ maxretry: 5, findtime: '1m', subnet: { ipv4: 24, maxretry: 2 } }));
+    expect(observe('203.0.113.1', T0)).toBeUndefined();
+    expect(observe('203.0.113.2', T0 + 1)).toMatchObject({ target: '203.0.113.0/24', reason: 'subnet' });
+    d.configure(plain);
+    expect(observe('203.0.113.3', T0 + 2)).toBeUndefined();
+    expect(observe('203.0.113.4', T0 + 3)).toBeUndefined();
+    d.configure(await settings({ maxretry: 5, findtime: '1m', campaign: { failures: 3, sources: 3, findtime: '1m', duration: '10m', maxretry: 1 } }));
+    for (let i = 0; i < 3; i++) observe(`192.0.2.${10 + i}`, T0 + 10 + i, 'root');
+    expect(campaigns).toHaveLength(1);
+    expect(d.campaignsStarted).toBe(1);
+    d.configure(plain);
+    expect(d.campaignsStarted).toBe(0);
+    expect(d.activeCampaigns(T0 + 20)).toEqual([]);
+  });
+
+  it('starts a campaign against a target, then bans each source at its first failure; a host that logged in is exempt', async () => {
+    const { d, observe, campaigns } = detect(await settings({ maxretry: 10, findtime: '10m', campaign: { failures: 4, sources: 3, findtime: '10m', duration: '1h', maxretry: 1 } }));
+    d.success(parseAddress('192.0.2.99')!, T0);
+    for (const [i, host] of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.1'].entries()) expect(observe(host, T0 + i, 'admin')).toBeUndefined();
+    expect(campaigns).toEqual([{ jail: 'demo', target: 'admin', failures: 4, sources: 3, time: T0 + 3, until: T0 + 3 + 3_600_000 }]);
+    expect(d.activeCampaigns(T0 + 10)).toEqual(campaigns);
+    expect(observe('192.0.2.50', T0 + 10, 'admin')).toEqual({ target: '192.0.2.50', failures: 1, reason: 'campaign' });
+    expect(observe('192.0.2.99', T0 + 11, 'admin')).toBeUndefined();
+    // Another target is not under attack.
+    expect(observe('192.0.2.51', T0 + 12, 'bob')).toBeUndefined();
+    expect(d.activeCampaigns(T0 + 3 + 3_600_000)).toEqual([]);
+  });
+
+  it('saves active campaigns and logins, and loads them back without the ended ones', async () => {
+    const s = await settings({ campaign: { failures: 2, sources: 2, findtime: '10m', duration: '1h', maxretry: 1 } });
+    const store = new MemoryBanStore();
+    const first = detect(s);
+    first.d.success(parseAddress('192.0.2.80')!, T0);
+    first.observe('192.0.2.1', T0, 'root');
+    first.observe('192.0.2.2', T0 + 1, 'root');
+    first.d.save(store, T0 + 2);
+    expect(JSON.parse(store.readState('campaigns:demo')!)).toEqual([{ jail: 'demo', target: 'root', failures: 2, sources: 2, time: T0 + 1, until: T0 + 1 + 3_600_000 }]);
+    expect(JSON.parse(store.readState('logins:demo')!)).toEqual([['192.0.2.80', T0]]);
+    // Nothing changed since: nothing written again.
+    store.writeState('campaigns:demo', 'untouched');
+    first.d.save(store, T0 + 3);
+    expect(store.readState('campaigns:demo')).toBe('untouched');
+
+    store.writeState('campaigns:demo', JSON.stringify([
+      { jail: 'demo', target: 'root', failures: 2, sources: 2, time: T0 + 1, until: T0 + 3_600_000 },
+      { jail: 'demo', target: 'ended', failures: 2, sources: 2, time: T0 - 7_200_000, until: T0 - 1 },
+      { target: 42, until: T0 + 3_600_000, time: T0 },
+    ]));
+    const logger = recordingLogger();
+    const second = detect(s, logger);
+    second.d.load(store, T0 + 10);
+    expect(second.d.activeCampaigns(T0 + 10)).toEqual([{ jail: 'demo', target: 'root', failures: 2, sources: 2, time: T0 + 1, until: T0 + 3_600_000 }]);
+    expect(logger.lines).toContain('info resumed 1 active campaign(s)');
+    // The restored login still exempts its host from the campaign; another source is banned at once.
+    expect(second.observe('192.0.2.80', T0 + 20, 'root')).toBeUndefined();
+    expect(second.observe('192.0.2.81', T0 + 21, 'root')).toMatchObject({ target: '192.0.2.81', reason: 'campaign' });
+  });
+
+  it('warns about unreadable saved state and starts without it', async () => {
+    const store = new MemoryBanStore();
+    store.writeState('campaigns:demo', '{not json');
+    store.writeState('logins:demo', '[[');
+    const logger = recordingLogger();
+    const { d } = detect(await settings({ campaign: {} }), logger);
+    d.load(store, T0);
+    expect(d.activeCampaigns(T0)).toEqual([]);
+    expect(logger.lines.filter((l) => l.startsWith('warn ignoring unreadable'))).toEqual(['warn ignoring unreadable logins state in the store', 'warn ignoring unreadable campaigns state in the store']);
+  });
+
+  it('keeps what changed for saving, and restores a host so one more failure bans', async () => {
+    const { d, observe } = detect(await settings({ maxretry: 3, findtime: '10m' }));
+    d.trackChanges();
+    observe('192.0.2.7', T0);
+    expect(d.takeChanges()).toEqual([{ host: '192.0.2.7', times: [T0] }]);
+    expect(d.takeChanges()).toEqual([]);
+    expect(d.snapshot()).toEqual([{ host: '192.0.2.7', times: [T0] }]);
+    d.restore('192.0.2.8', [T0, T0 + 1], T0 + 2);
+    expect(observe('192.0.2.8', T0 + 3)).toEqual({ target: '192.0.2.8', failures: 3, reason: 'failures' });
+    d.forget('192.0.2.7');
+    expect(d.size).toBe(0);
+    observe('192.0.2.9', T0);
+    d.expire(T0 + 600_000);
+    expect(d.size).toBe(0);
+  });
+});
+
+describe('Detection: verdict order and saved state, at the edges', () => {
+  it('a host verdict stands when the subnet has not decided, and beats a campaign verdict', async () => {
+    const { observe } = detect(await settings({ maxretry: 2, findtime: '1m', subnet: { ipv4: 24, maxretry: 10 } }));
+    observe('198.51.100.1', T0);
+    expect(observe('198.51.100.1', T0 + 1)).toEqual({ target: '198.51.100.1', failures: 2, reason: 'failures' });
+    const c = detect(await settings({ maxretry: 2, findtime: '1m', campaign: { failures: 2, sources: 2, findtime: '1m', duration: '1h', maxretry: 1 } }));
+    c.observe('192.0.2.1', T0, 'root');
+    c.observe('192.0.2.2', T0 + 1, 'root');
+    expect(c.campaigns).toHaveLength(1);
+    // Its second failure: maxretry and the campaign both ban 192.0.2.2; the host's own rule is named.
+    expect(c.observe('192.0.2.2', T0 + 2, 'root')).toEqual({ target: '192.0.2.2', failures: 2, reason: 'failures' });
+  });
+
+  it('keeps a running campaign when reconfigured with one', async () => {
+    const campaign = { failures: 2, sources: 2, findtime: '1m', duration: '1h', maxretry: 1 };
+    const { d, observe } = detect(await settings({ campaign }));
+    observe('192.0.2.1', T0, 'root');
+    observe('192.0.2.2', T0 + 1, 'root');
+    d.configure(await settings({ campaign: { ...campaign, maxretry: 2 } }));
+    expect(d.campaignsStarted).toBe(1);
+    expect(d.activeCampaigns(T0 + 2).map((e) => e.target)).toEqual(['root']);
+  });
+
+  it('writes nothing when nothing changed, and nothing to a store that keeps no state', async () => {
+    const s = await settings({ campaign: {} });
+    const store = new MemoryBanStore();
+    const { d } = detect(s);
+    d.save(store, T0);
+    expect(store.readState('campaigns:demo')).toBeUndefined();
+    expect(store.readState('logins:demo')).toBeUndefined();
+    d.success(parseAddress('192.0.2.5')!, T0);
+    d.save(store, T0);
+    store.writeState('logins:demo', 'untouched');
+    d.save(store, T0 + 1);
+    expect(store.readState('logins:demo')).toBe('untouched');
+    const logger = recordingLogger();
+    const bare = { ...new MemoryBanStore(), writeState: undefined, readState: undefined } as unknown as MemoryBanStore;
+    const other = detect(s, logger);
+    other.d.success(parseAddress('192.0.2.6')!, T0);
+    other.d.save(bare, T0);
+    other.d.load(bare, T0);
+    expect(logger.lines).toEqual([]);
+  });
+
+  it('says when the store refuses the state, and carries on', async () => {
+    const store = new MemoryBanStore();
+    store.writeState = () => {
+      throw new Error('disk full');
+    };
+    const logger = recordingLogger();
+    const { d } = detect(await settings({}), logger);
+    d.success(parseAddress('192.0.2.5')!, T0);
+    d.save(store, T0);
+    expect(logger.lines).toEqual(['error could not save campaigns and logins in the store']);
+  });
+
+  it('loads nothing from an empty store quietly; loaded logins are not written back unchanged', async () => {
+    const s = await settings({ campaign: {} });
+    const logger = recordingLogger();
+    const { d } = detect(s, logger);
+    d.load(new MemoryBanStore(), T0);
+    expect(logger.lines).toEqual([]);
+    const store = new MemoryBanStore();
+    store.writeState('logins:demo', JSON.stringify([['192.0.2.9', T0]]));
+    const again = detect(s, logger);
+    again.d.load(store, T0);
+    store.writeState('logins:demo', 'untouched');
+    again.d.save(store, T0 + 1);
+    expect(store.readState('logins:demo')).toBe('untouched');
+  });
+
+  it('resumes only well-formed campaigns that have not ended', async () => {
+    const s = await settings({ campaign: {} });
+    const store = new MemoryBanStore();
+    const ok = { jail: 'demo', target: 'root', failures: 5, sources: 3, time: T0 - 10, until: T0 + 1000 };
+    store.writeState('campaigns:demo', JSON.stringify([
+      null,
+      ok,
+      { ...ok, target: 'ends-now', until: T0 },
+      { ...ok, target: 'no-until', until: undefined },
+      { ...ok, target: 'no-time', time: 'yesterday' },
+      { ...ok, target: 7 },
+      { ...ok, target: 'counts-unreadable', failures: 'many', sources: null },
+    ]));
+    const logger = recordingLogger();
+    const { d } = detect(s, logger);
+    d.load(store, T0);
+    expect(d.activeCampaigns(T0)).toEqual([ok, { ...ok, target: 'counts-unreadable', failures: 0, sources: 0 }]);
+    expect(logger.lines).toEqual(['info resumed 2 active campaign(s)']);
+  });
+
+  it('gives its share of the global cap back when closed or reconfigured', async () => {
+    const budget = new TrackingBudget(1000, silentLogger);
+    const s = await settings({ maxretry: 5, subnet: { ipv4: 24, maxretry: 10 } });
+    const { d, observe } = detect(s, silentLogger, budget);
+    observe('192.0.2.1', T0);
+    expect(budget.used).toBe(2); // the host and its /24
+    d.configure(s);
+    expect(budget.used).toBe(1); // a new subnet detector: the old one is gone from the budget
+    d.close();
+    expect(budget.used).toBe(0);
+  });
+});
+
+describe('MaxretryDetector under the global cap', () => {
+  it('charges new keys to the budget and evicts the oldest over maxtracked; close gives its share back', () => {
+    const budget = new TrackingBudget(3, silentLogger);
+    const a = new MaxretryDetector({ findtime: 600_000, maxretry: 5 }, budget);
+    const observe = (host: string, time: number) => a.observe({ ip: parseAddress(host)!, key: host, user: undefined, time });
+    for (let i = 1; i <= 5; i++) observe(`192.0.2.${i}`, T0 + i);
+    expect(a.size).toBe(3);
+    expect(budget.used).toBe(3);
+    expect(budget.evicted).toBe(2);
+    // A known key adds no entry: nothing is evicted.
+    observe('192.0.2.5', T0 + 10);
+    expect(budget.evicted).toBe(2);
+    a.close();
+    expect(budget.used).toBe(0);
+    expect(a.size).toBe(0);
+  });
+});
