@@ -21,6 +21,9 @@ export function renderTable() {
   const filters = read('results-filters.json');
   const daemon = read('results-daemon.json');
   const actions = read('results-actions.json').results;
+  const restart = read('results-restart.json');
+  const control = read('results-control.json');
+  const fleet = read('results-fleet.json');
   const action = (name) => actions.find((a) => a.action === name);
   const speeds = filters.map((f) => f.linesPerSecond);
   const shares = filters.map((f) => f.matched / f.lines);
@@ -31,7 +34,7 @@ export function renderTable() {
   const rows = [
     [
       `\`test-filter sshd\` on a ${normal.lines.toLocaleString('en')}-line auth.log, whole command incl. start-up`,
-      `normal mode ${millions(normal.linesPerSecond)} lines/s, aggressive ${millions(aggressive.linesPerSecond)} lines/s; peak RSS ${normal.peakRssMiB} / ${aggressive.peakRssMiB} MiB${checked ? "; every host's count as generated" : ''}`,
+      `normal mode ${millions(normal.linesPerSecond)} lines/s, aggressive ${millions(aggressive.linesPerSecond)} lines/s; peak RSS ${normal.peakRssMiB} / ${aggressive.peakRssMiB} MiB${normal.floorCpuRatio !== undefined ? `; ${normal.floorCpuRatio}× the floor (\`bench/floor.mjs\`, same run) by CPU time` : ''}${checked ? "; every host's count as generated" : ''}`,
     ],
     [
       `\`test-filter\` per filter (${filters.length} filters), 1M-line logs built from each filter's samples (${percent(Math.min(...shares))}–${percent(Math.max(...shares))} matching)`,
@@ -47,6 +50,18 @@ export function renderTable() {
       `${thousands(nft.bansPerSecond)} bans/s, ${thousands(nft.unbansPerSecond)} unbans/s; one ban in the kernel in ${nft.singleBanP50ms} ms (p50)`,
     ],
     ['iptables + ipset / plain iptables', `${thousands(ipset.bansPerSecond)} / ${thousands(plain.bansPerSecond)} bans/s`],
+    [
+      `restart with ${restart.bans.toLocaleString('en')} bans in the store (\`pnpm bench:restart\`)`,
+      `${restart.cpuAtPingS} s of CPU until \`ping\` answers, peak RSS ${restart.peakRssMiB} MiB; ${restart.batchCounterBatches} batch per action, ${restart.dryRunRestoreEvents} restore events`,
+    ],
+    [
+      `\`banned --json\` / \`unban --all\` with ${control.bans.toLocaleString('en')} bans (\`pnpm bench:control\`)`,
+      `daemon RSS growth ${control.banned.rssGrowthMiB} / ${control.unbanAll.rssGrowthMiB} MiB; daemon CPU ${control.banned.daemonCpuSeconds} / ${control.unbanAll.daemonCpuSeconds} s`,
+    ],
+    [
+      `fleet: a ban on one node → applied on the two others (\`pnpm bench:fleet\`, ${fleet.propagation.bans.toLocaleString('en')} bans)`,
+      `p50 ${fleet.propagation.p50ms} ms, p99 ${fleet.propagation.p99ms} ms; Redis memory ${fleet.memory.bytesPerBan} bytes per fleet ban`,
+    ],
   ];
   return ['| what | figure |', '|---|---|', ...rows.map(([what, figure]) => `| ${what} | ${figure} |`)].join('\n');
 }
