@@ -89,7 +89,8 @@ describe('Detection', () => {
     for (const [i, host] of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.1'].entries()) expect(observe(host, T0 + i, 'admin')).toBeUndefined();
     expect(campaigns).toEqual([{ jail: 'demo', target: 'admin', failures: 4, sources: 3, time: T0 + 3, until: T0 + 3 + 3_600_000 }]);
     expect(d.activeCampaigns(T0 + 10)).toEqual(campaigns);
-    expect(observe('192.0.2.50', T0 + 10, 'admin')).toEqual({ target: '192.0.2.50', failures: 1, reason: 'campaign' });
+    // A campaign ban lasts the campaign's duration (1h).
+    expect(observe('192.0.2.50', T0 + 10, 'admin')).toEqual({ target: '192.0.2.50', failures: 1, reason: 'campaign', bantime: 3_600_000 });
     expect(observe('192.0.2.99', T0 + 11, 'admin')).toBeUndefined();
     // Another target is not under attack.
     expect(observe('192.0.2.51', T0 + 12, 'bob')).toBeUndefined();

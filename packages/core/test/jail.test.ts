@@ -20,7 +20,7 @@ async function makeJail(jail: Record<string, unknown>, options: { store?: Memory
   const dir = mkdtempSync(join(tmpdir(), 'jail-'));
   const name = options.name ?? 'demo';
   const loaded = await parseConfig(
-    { plugins: [plugin], jails: { [name]: { filter: 'demo', logpath: join(dir, 'demo.log'), actions: [{ id: 'dry-run', options: { file: join(dir, 'events.jsonl') } }], ...jail } } },
+    { plugins: [plugin], jails: { [name]: { filter: 'demo', logpath: join(dir, 'demo.log'), actions: [{ id: 'dry-run', options: { file: join(dir, 'events.jsonl'), restoreEvents: true } }], ...jail } } },
     { dir },
   );
   const store = options.store ?? new MemoryBanStore();

@@ -114,14 +114,13 @@ jails:
     expect(loaded.jails[0]!.actions.map((a) => a.id)).toEqual([firewall ? 'nftables' : 'dry-run']);
   });
 
-  it('names the package to install when the embedded defaults cannot find the sshd filter', async () => {
-    // A folder whose own node_modules shadows the filter with a package that has no entry point.
+  it('a copy of the sshd filter in the config folder without an entry point is passed over for the installed one', async () => {
+    // Plugins are looked for in the config's folder, then where Portcullis is installed (docs: Install on a server).
     const dir = mkdtempSync(join(tmpdir(), 'nocfg-'));
     mkdirSync(join(dir, 'node_modules/@portcullis/filter-sshd'), { recursive: true });
     writeFileSync(join(dir, 'node_modules/@portcullis/filter-sshd/package.json'), '{"name":"@portcullis/filter-sshd","exports":{}}');
-    const error = (await loadConfig({ cwd: dir }).catch((e: unknown) => e)) as PortcullisError;
-    expect(error).toBeInstanceOf(PortcullisError);
-    expect(error.problems.join('\n')).toContain('@portcullis/filter-sshd');
+    const loaded = await loadConfig({ cwd: dir });
+    expect(loaded.jails.map((j) => j.filter.id)).toEqual(['sshd']);
   });
 
   it('says which file does not exist', async () => {
