@@ -27,7 +27,7 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('daemon + route 
       plugins: ['@portcullis/filter-sshd', '@portcullis/action-route'],
       database: join(dir, 'state.db'),
       socket: join(dir, 'p.sock'),
-      defaults: { maxretry: 3, findtime: '10m', bantime: '10m' },
+      defaults: { maxretry: 3, findtime: '10m', bantime: '10m', ipv6prefix: 128 }, // per address: routes for the attackers themselves
       jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), actions: [{ id: 'route', options: { commandPrefix: ns.serverPrefix } }] } },
     };
     writeFileSync(join(dir, 'portcullis.config.json'), JSON.stringify(config));

@@ -193,7 +193,7 @@ describe('distributed attacks through the daemon', () => {
       'jails.x.subnet.ipv4: expected an IPv4 prefix length from 8 to 32',
       'jails.x.subnet.maxretry: expected a positive integer',
       'jails.x.campaign.failures: expected a positive integer',
-      'jails.x.campaign.duration: expected a duration like 600, 10m, 1h, 1d or -1, got "soon"',
+      'jails.x.campaign.duration: expected a duration like 600, 10m, 1h, 1d, got "soon"',
       'jails.x.campaign: unknown key "bogus"',
     ])
       expect(out).toContain(line);

@@ -135,7 +135,7 @@ describe.skipIf(skip !== undefined && process.env.CI !== 'true')('packaging: ins
       const bans = join(site, 'bans.jsonl');
       const events = () => (existsSync(bans) ? readFileSync(bans, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; ip: string; jail: string }) : []);
       await waitFor(() => events().filter((e) => e.event === 'ban').length === 2, 30_000, () => `${output}\n${existsSync(bans) ? readFileSync(bans, 'utf8') : ''}`);
-      expect(events().filter((e) => e.event === 'ban').map((e) => `${e.jail} ${e.ip}`).sort()).toEqual(['game 2001:db8::99', 'sshd 198.51.100.9']);
+      expect(events().filter((e) => e.event === 'ban').map((e) => `${e.jail} ${e.ip}`).sort()).toEqual(['game 2001:db8::/64', 'sshd 198.51.100.9']);
       await waitFor(() => events().filter((e) => e.event === 'unban').length === 2, 30_000, () => output);
     } finally {
       daemon.kill('SIGTERM');
