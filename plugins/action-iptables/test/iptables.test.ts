@@ -102,7 +102,7 @@ for (const ipset of [false, true]) {
       ]);
       expect(ns.canConnect(4)).toBe(false);
       if (ipset) {
-        const list = ns.inServer(['ipset', 'list', 'portcullis-sshd-v4']);
+        const list = ns.inServer(['ipset', 'list', 'portcullis-sshd-n4']);
         expect(list).toMatch(new RegExp(`^${ns.attacker4.replace(/\./g, '\\.')} timeout 0$`, 'm'));
         expect(list).toMatch(/^203\.0\.113\.40 timeout \d+$/m);
       }
