@@ -49,9 +49,10 @@ describe.skipIf(skip)('every action through the daemon', () => {
 
     // A self-signed certificate: the relay a user trusts by turning tlsRejectUnauthorized off.
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    // TLS options are passed through to tls.createSecureContext (the typings leave them out).
+    const tls = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
     smtp = new SMTPServer({
-      key: readFileSync(join(dir, 'key.pem')),
-      cert: readFileSync(join(dir, 'cert.pem')),
+      ...tls,
       authMethods: ['PLAIN', 'LOGIN'],
       // The defaults, spelled out: AUTH is required, and only offered once STARTTLS made the session secure.
       authOptional: false,
