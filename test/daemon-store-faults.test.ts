@@ -51,7 +51,7 @@ function setup(name: string, db?: string): { config: string; log: string; db: st
       database,
       socket: join(dir, 'p.sock'),
       plugins: ['@portcullis/filter-sshd'],
-      defaults: { maxretry: 1, findtime: '10m', bantime: '1h', ignoreip: [] },
+      defaults: { maxretry: 1, findtime: '10m', bantime: '1h', ignoreip: [], ipv6prefix: 128 },
       jails: { sshd: { filter: 'sshd', logpath: log, actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl'), restoreEvents: true } }] } },
     }),
   );
