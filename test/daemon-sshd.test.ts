@@ -151,10 +151,6 @@ describe.skipIf(skip)('daemon + real sshd: banned through nftables, IPv4 and IPv
           filter: 'sshd',
           datepattern: '{NONE}',
           logpath: join(dir, 'sshd.log'),
-          // `sshd -E` writes its lines without a date: they count when they are read.
-          datepattern: '{NONE}',
-          // The test follows the attacker's own address into the set (not its /64).
-          ipv6prefix: 128,
           port,
           actions: [
             { id: 'nftables', options: { commandPrefix: ['ip', 'netns', 'exec', srv], table } },
