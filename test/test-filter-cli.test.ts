@@ -37,6 +37,7 @@ function run(args: string[], stdout: 'pipe' | number, input?: string): Promise<{
     let err = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdin?.on('error', () => {}); // a CLI that exits before reading all of it closes the pipe
     if (input !== undefined) child.stdin?.end(input);
     child.on('close', (code) => done({ code, out, err, child }));
   });
