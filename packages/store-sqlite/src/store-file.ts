@@ -64,11 +64,14 @@ export function isSqliteError(error: unknown): boolean {
 
 /**
  * Move a broken database out of the way, with its WAL and shared-memory files (a stale WAL must never be
- * applied to the new file): `x.db` becomes `x.db.corrupt-2026-01-02T03-04-05Z`. Returns the new path.
+ * applied to the new file): `x.db` becomes `x.db.corrupt-2026-01-02T03-04-05Z` (`…Z-1` when that name is
+ * taken: a second failure within the same second). Returns the new path.
  */
 export function moveAside(path: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
-  const aside = `${path}.corrupt-${stamp}`;
+  // Two failures within one second must not move the second file over the first: number the later ones.
+  let aside = `${path}.corrupt-${stamp}`;
+  for (let n = 1; n < 1000 && existsSync(aside); n++) aside = `${path}.corrupt-${stamp}-${n}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
   }

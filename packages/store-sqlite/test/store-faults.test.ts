@@ -1,9 +1,10 @@
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger, StoreSnapshot, StoredBan } from '@portcullis/core';
 import { describe, expect, it } from 'vitest';
 import { SqliteBanStore } from '../src/index.js';
+import { moveAside } from '../src/store-file.js';
 
 function ban(ip: string, over: Partial<StoredBan> = {}): StoredBan {
   return { jail: 'sshd', ip, family: 4, time: 1000, bantime: 600_000, expires: 601_000, failures: 3, banCount: 1, matches: ['line'], users: undefined, reason: 'failures', ...over };
@@ -126,5 +127,28 @@ describe('SqliteBanStore under faults', () => {
     expect(store.failures('sshd')).toEqual([]);
     expect(store.failures('web')).toEqual([{ jail: 'web', host: '192.0.2.1', times: [3] }]);
     store.close();
+  });
+});
+
+describe('moveAside', () => {
+  it('never moves a second broken file over the first one set aside in the same second', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcl-aside-'));
+    try {
+      const db = join(dir, 'state.db');
+      const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 600));
+      writeFileSync(db, 'first');
+      writeFileSync(`${db}-wal`, 'first wal');
+      const first = moveAside(db, at);
+      writeFileSync(db, 'second');
+      const second = moveAside(db, new Date(at.getTime() + 200));
+      expect(first).toBe(`${db}.corrupt-2026-01-02T03-04-05Z`);
+      expect(second).toBe(`${db}.corrupt-2026-01-02T03-04-05Z-1`);
+      expect(readFileSync(first, 'utf8')).toBe('first');
+      expect(readFileSync(`${first}-wal`, 'utf8')).toBe('first wal');
+      expect(readFileSync(second, 'utf8')).toBe('second');
+      expect(existsSync(db)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
