@@ -32,30 +32,22 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   let current: () => Runtime | undefined = () => undefined;
-  new Gauge({
-    name: 'portcullis_banned',
-    help: 'Addresses currently banned, per jail',
-    labelNames: ['jail'],
-    registers: [registry],
-    collect() {
-      const rt = current();
-      if (!rt) return;
-      this.reset();
-      for (const name of rt.jailNames) this.set({ jail: name }, rt.jailSummary(name).currentlyBanned);
-    },
-  });
-  new Gauge({
-    name: 'portcullis_bans_not_applied',
-    help: 'Current bans that some action has not applied (queued, or its action failing), per jail',
-    labelNames: ['jail'],
-    registers: [registry],
-    collect() {
-      const rt = current();
-      if (!rt) return;
-      this.reset();
-      for (const name of rt.jailNames) this.set({ jail: name }, rt.jailSummary(name).notApplied);
-    },
-  });
+  /** A gauge per jail, read from the jail's summary when Prometheus scrapes. */
+  const perJail = (name: string, help: string, value: (summary: ReturnType<Runtime['jailSummary']>) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['jail'],
+      registers: [registry],
+      collect() {
+        const rt = current();
+        if (!rt) return;
+        this.reset();
+        for (const jail of rt.jailNames) this.set({ jail }, value(rt.jailSummary(jail)));
+      },
+    });
+  perJail('portcullis_banned', 'Addresses currently banned, per jail', (s) => s.currentlyBanned);
+  perJail('portcullis_bans_not_applied', 'Current bans that some action has not applied (queued, or its action failing), per jail', (s) => s.notApplied);
   new Gauge({
     name: 'portcullis_action_failing',
     help: '1 while an action\'s last start, ban or unban failed (it is being retried), else 0',

@@ -276,10 +276,9 @@ export class Runtime {
     await this.start();
   }
 
+  /** A jail's status with the list of its bans (for embedding and tests; the control socket streams {@link bans}). */
   jailStatus(name: string): JailStatus {
-    const jail = this.getJail(name);
-    const unapplied = jail.unappliedBans();
-    return { ...this.jailSummary(name), banned: jail.currentBans().map((t) => info(t, unapplied.get(t.ip))) };
+    return { ...this.jailSummary(name), banned: [...this.bans({ jail: name })] };
   }
 
   /** A jail's status without the list of its bans: counts only, however many bans there are. */
@@ -374,15 +373,7 @@ export class Runtime {
 
   /** Current bans, optionally only those of one address (its own, or the network ban that holds it) or network. */
   banned(ip?: string): BanInfo[] {
-    const want = ip === undefined ? undefined : (parseNetwork(ip)?.canonical ?? ip);
-    const address = ip === undefined ? undefined : parseAddress(ip);
-    const out: BanInfo[] = [];
-    for (const j of this.jails.values()) {
-      const covering = address ? j.banCovering(address) : undefined;
-      const unapplied = j.unappliedBans();
-      for (const t of j.currentBans()) if (want === undefined || t.ip === want || t.ip === covering) out.push(info(t, unapplied.get(t.ip)));
-    }
-    return out;
+    return [...this.bans({ ip })];
   }
 
   /** Current bans (of one jail, of one address) built one at a time, for answers too large to hold at once. */
@@ -398,7 +389,7 @@ export class Runtime {
       for (const t of j.eachBan()) {
         if (want !== undefined && t.ip !== want && t.ip !== covering) continue;
         const notApplied = unapplied.get(t.ip);
-        // Not info(t): its own allocation site, short-lived objects only (see CurrentBans.shortLived).
+        // Short-lived objects only, built here as they are asked for (see CurrentBans.shortLived).
         yield {
           jail: t.jail,
           ip: t.ip,
@@ -594,21 +585,6 @@ export class Runtime {
   }
 }
 
-function info(t: BanTicket, notApplied?: BanInfo['notApplied']): BanInfo {
-  return {
-    jail: t.jail,
-    ip: t.ip,
-    time: t.time,
-    expires: t.expires,
-    bantime: t.bantime,
-    banCount: t.banCount,
-    failures: t.failures,
-    ...(t.prefix !== undefined ? { prefixlen: t.prefix } : {}),
-    ...(t.reason !== undefined && t.reason !== 'restore' ? { reason: t.reason } : {}),
-    ...(t.origin !== undefined ? { origin: t.origin } : {}),
-    ...(notApplied ? { notApplied } : {}),
-  };
-}
 
 /** This machine's own addresses, for `ignoreself`. */
 function selfAddresses(): string[] {
