@@ -2,7 +2,7 @@
 // `pnpm test:mutation [group…]`: mutation testing, one group of files after another (all groups by default),
 // with the score per file from Stryker's table and the time each group took.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { groups } from './stryker.config.mjs';
@@ -24,22 +24,47 @@ for (const group of wanted.length ? wanted : Object.keys(groups)) {
     stdio: 'inherit',
     env: { ...process.env, MUTATION_GROUP: group },
   });
-  console.log(`=== ${group}: ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${run.status}`);
-  survivors(group);
+  const seconds = Math.round((Date.now() - started) / 1000);
+  console.log(`=== ${group}: ${seconds} s, exit ${run.status}`);
+  record(group, seconds, survivors(group));
   if (run.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);
 
-/** The mutants no test killed (or reached), one line each, from the group's JSON report. */
+/**
+ * The mutants no test killed (or reached), printed one line each, and the score per file, from the group's
+ * JSON report. Score as Stryker counts it: detected (killed + timeout) over valid mutants.
+ */
 function survivors(group) {
   const report = join(root, `reports/mutation/${group}.json`);
-  if (!existsSync(report)) return;
+  if (!existsSync(report)) return undefined;
   const { files } = JSON.parse(readFileSync(report, 'utf8'));
+  const scores = {};
+  const left = [];
   for (const [file, { mutants }] of Object.entries(files)) {
+    const tally = { killed: 0, timeout: 0, survived: 0, noCoverage: 0 };
     for (const m of mutants) {
+      if (m.status === 'Killed') tally.killed++;
+      else if (m.status === 'Timeout') tally.timeout++;
+      else if (m.status === 'Survived') tally.survived++;
+      else if (m.status === 'NoCoverage') tally.noCoverage++;
       if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
       const at = `${file}:${m.location.start.line}:${m.location.start.column}`;
-      console.log(`  ${m.status.padEnd(10)} ${at} ${m.mutatorName}: ${JSON.stringify(m.replacement ?? '').slice(0, 100)}`);
+      const line = `${m.status.padEnd(10)} ${at} ${m.mutatorName}: ${JSON.stringify(m.replacement ?? '').slice(0, 100)}`;
+      console.log(`  ${line}`);
+      left.push(line);
     }
+    const valid = tally.killed + tally.timeout + tally.survived + tally.noCoverage;
+    scores[file] = { ...tally, score: valid ? Math.round(((tally.killed + tally.timeout) / valid) * 1000) / 10 : 100 };
   }
+  return { scores, survivors: left };
+}
+
+/** Keep the group's scores and survivors in `mutation/scores/<group>.json`, committed beside the config. */
+function record(group, seconds, result) {
+  if (!result) return;
+  const dir = join(root, 'mutation/scores');
+  mkdirSync(dir, { recursive: true });
+  const at = new Date().toISOString();
+  writeFileSync(join(dir, `${group}.json`), `${JSON.stringify({ group, at, seconds, ...result }, null, 2)}\n`);
 }

@@ -27,6 +27,10 @@ export const groups = {
     mutate: ['packages/core/src/compose/load-config.ts', 'packages/core/src/config/config-schema.ts'],
     tests: ['packages/core/test/load-config.test.ts', 'packages/core/test/config-validation.test.ts', 'packages/core/test/config-filters.test.ts', 'packages/core/test/datepattern-config.test.ts'],
   },
+  ban: {
+    mutate: ['packages/core/src/actions/action-runner.ts', 'packages/core/src/actions/dry-run-action.ts', 'plugins/action-nftables/src/nft-script.ts'],
+    tests: ['packages/core/test/action-runner.test.ts', 'packages/core/test/jail-operations.test.ts', 'plugins/action-nftables/test/nftables.test.ts', 'plugins/action-nftables/test/nftables-networks.test.ts'],
+  },
   sshd: {
     mutate: ['plugins/filter-sshd/src/**/*.ts'],
     tests: ['plugins/filter-sshd/test/*.test.ts'],
