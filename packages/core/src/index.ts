@@ -35,3 +35,4 @@ export { detach, detachLine } from './parsing/detach-string.js';
 export { PortcullisError, type ErrorCode } from './util/errors.js';
 export { parseDuration, formatDuration } from './util/duration.js';
 export { findProgram } from './config/embedded-config.js';
+export { runProgram, type ProgramRun, type ProgramResult } from './util/run-program.js';

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ProgramResult, runProgram } from '@portcullis/core';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,9 +23,9 @@ export interface FirewallCmdError extends Error {
  * while a file descriptor passes through any `commandPrefix` (nsenter, ip netns exec, ssh, docker exec -i).
  * Resolves with stdout; rejects with firewall-cmd's own error text.
  */
-export function runFirewallCmd(runner: FirewallCmdRunner, args: readonly string[], input?: string): Promise<string> {
+export async function runFirewallCmd(runner: FirewallCmdRunner, args: readonly string[], input?: string): Promise<string> {
   const argv = [...runner.prefix, runner.firewallCmd, ...args];
-  let stdin: number | 'ignore' = 'ignore';
+  let stdin: number | undefined;
   if (input !== undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-firewalld-'));
     try {
@@ -35,35 +35,24 @@ export function runFirewallCmd(runner: FirewallCmdRunner, args: readonly string[
       rmSync(dir, { recursive: true, force: true }); // the open descriptor keeps the data
     }
   }
-  return new Promise((resolve, reject) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(argv[0]!, argv.slice(1), { stdio: [stdin, 'pipe', 'pipe'], shell: false });
-    } finally {
-      if (typeof stdin === 'number') closeSync(stdin);
-    }
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), runner.timeoutMs);
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (error.code === 'ENOENT' && runner.prefix.length) reject(new Error(`${argv[0]} not found: check the action's "commandPrefix" option`));
-      else if (error.code === 'ENOENT') reject(new Error(`${argv[0]} not found: install firewalld (dnf install firewalld / apt-get install firewalld) or set the action's "firewallCmd" option`));
-      else reject(new Error(`cannot run ${argv[0]}: ${error.message}`));
+  let result: ProgramResult;
+  try {
+    result = await runProgram({ argv, input: stdin, timeoutMs: runner.timeoutMs }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' && runner.prefix.length) throw new Error(`${argv[0]} not found: check the action's "commandPrefix" option`);
+      if (error.code === 'ENOENT') throw new Error(`${argv[0]} not found: install firewalld (dnf install firewalld / apt-get install firewalld) or set the action's "firewallCmd" option`);
+      throw new Error(`cannot run ${argv[0]}: ${error.message}`);
     });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      // firewall-cmd exits 0 when it cannot read an entries file: that is a failed batch, not a success.
-      if (code === 0 && !/^Failed to read file/m.test(out)) return resolve(out);
-      const text = (err.trim() || out.trim()).split('\n').slice(-6).join('\n');
-      const hint = code === 252 || /NOT_RUNNING|not running/i.test(text) ? ' (is firewalld running? systemctl start firewalld)' : /ACCESS_DENIED|Authorization/i.test(text) ? ' (firewall-cmd needs root)' : '';
-      const what = signal ? `killed by ${signal} after ${runner.timeoutMs / 1000} s` : `exit ${code}`;
-      const error = new Error(`firewall-cmd ${args.join(' ')} failed (${what})${hint}: ${text}`) as FirewallCmdError;
-      error.code = code ?? undefined;
-      error.stderr = err;
-      reject(error);
-    });
-  });
+  } finally {
+    if (stdin !== undefined) closeSync(stdin); // the child has its own copy once spawned
+  }
+  const { code, signal, stdout: out, stderr: err } = result;
+  // firewall-cmd exits 0 when it cannot read an entries file: that is a failed batch, not a success.
+  if (code === 0 && !/^Failed to read file/m.test(out)) return out;
+  const text = (err.trim() || out.trim()).split('\n').slice(-6).join('\n');
+  const hint = code === 252 || /NOT_RUNNING|not running/i.test(text) ? ' (is firewalld running? systemctl start firewalld)' : /ACCESS_DENIED|Authorization/i.test(text) ? ' (firewall-cmd needs root)' : '';
+  const what = signal ? `killed by ${signal} after ${runner.timeoutMs / 1000} s` : `exit ${code}`;
+  const error = new Error(`firewall-cmd ${args.join(' ')} failed (${what})${hint}: ${text}`) as FirewallCmdError;
+  error.code = code ?? undefined;
+  error.stderr = err;
+  throw error;
 }

@@ -1,29 +1,16 @@
-import { spawn } from 'node:child_process';
+import { runProgram as run } from '@portcullis/core';
 
 /** Run a program (argv only), feeding `input` on stdin; resolves stdout, rejects with its stderr. */
-export function runProgram(argv: readonly string[], input: string | undefined, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (error.code === 'ENOENT') reject(new Error(`${argv[0]} not found: install iptables/ipset (apt-get install iptables ipset) or set the action's "${optionFor(argv[0]!)}" option`));
-      else if (error.code === 'EACCES' || error.code === 'EPERM') reject(new Error(`cannot run ${argv[0]}: ${error.message} (needs root or CAP_NET_ADMIN, and an executable file)`));
-      else reject(new Error(`cannot run ${argv[0]}: ${error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve(out);
-      const hint = /Permission denied|Operation not permitted/i.test(err) ? ' (needs root or CAP_NET_ADMIN)' : '';
-      reject(Object.assign(new Error(`${argv.join(' ')} failed (${signal ? `killed by ${signal} after ${timeoutMs / 1000} s` : `exit ${code}`})${hint}: ${err.trim().split('\n').slice(0, 6).join('\n')}`), { exitCode: code }));
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
+export async function runProgram(argv: readonly string[], input: string | undefined, timeoutMs: number): Promise<string> {
+  const result = await run({ argv, input, timeoutMs }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new Error(`${argv[0]} not found: install iptables/ipset (apt-get install iptables ipset) or set the action's "${optionFor(argv[0]!)}" option`);
+    if (error.code === 'EACCES' || error.code === 'EPERM') throw new Error(`cannot run ${argv[0]}: ${error.message} (needs root or CAP_NET_ADMIN, and an executable file)`);
+    throw new Error(`cannot run ${argv[0]}: ${error.message}`);
   });
+  if (result.code === 0) return result.stdout;
+  const hint = /Permission denied|Operation not permitted/i.test(result.stderr) ? ' (needs root or CAP_NET_ADMIN)' : '';
+  const how = result.signal ? `killed by ${result.signal} after ${timeoutMs / 1000} s` : `exit ${result.code}`;
+  throw Object.assign(new Error(`${argv.join(' ')} failed (${how})${hint}: ${result.stderr.trim().split('\n').slice(0, 6).join('\n')}`), { exitCode: result.code });
 }
 
 /** The action option that sets the path of a binary (for error messages). */

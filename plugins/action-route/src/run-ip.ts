@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runProgram } from '@portcullis/core';
 
 /** How to run `ip`: the binary, an optional argv prefix (namespaces, containers), a timeout. */
 export interface IpRunner {
@@ -36,30 +36,16 @@ export function batchFailures(error: unknown, reason: RegExp): { lines: number[]
  * Run `ip <args>` with `input` on stdin (argv only, never a shell). With `-batch -` one process applies a
  * whole batch of route changes. Rejects with ip's own error text.
  */
-export function runIp(runner: IpRunner, args: readonly string[], input?: string): Promise<string> {
+export async function runIp(runner: IpRunner, args: readonly string[], input?: string): Promise<string> {
   const argv = [...runner.prefix, runner.ip, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), runner.timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (error.code === 'ENOENT') reject(new Error(`${argv[0]} not found: install iproute2 (apt-get install iproute2) or set the action's "ip" option`));
-      else reject(new Error(`cannot run ${argv[0]}: ${error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve(out);
-      const text = err.trim().split('\n').slice(0, 6).join('\n');
-      const hint = /Operation not permitted|Permission denied/i.test(text) ? ' (routes need root or CAP_NET_ADMIN)' : '';
-      const error = new Error(`ip ${args.join(' ')} failed (${signal ? `killed by ${signal}` : `exit ${code}`})${hint}: ${text}`) as IpError;
-      error.stderr = signal ? '' : err;
-      reject(error);
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
+  const result = await runProgram({ argv, input, timeoutMs: runner.timeoutMs }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new Error(`${argv[0]} not found: install iproute2 (apt-get install iproute2) or set the action's "ip" option`);
+    throw new Error(`cannot run ${argv[0]}: ${error.message}`);
   });
+  if (result.code === 0) return result.stdout;
+  const text = result.stderr.trim().split('\n').slice(0, 6).join('\n');
+  const hint = /Operation not permitted|Permission denied/i.test(text) ? ' (routes need root or CAP_NET_ADMIN)' : '';
+  const error = new Error(`ip ${args.join(' ')} failed (${result.signal ? `killed by ${result.signal}` : `exit ${result.code}`})${hint}: ${text}`) as IpError;
+  error.stderr = result.signal ? '' : result.stderr;
+  throw error;
 }
