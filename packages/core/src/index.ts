@@ -31,6 +31,7 @@ export type { BanStore, StoredBan, StoreSnapshot } from './contract/ban-store.js
 export type { FailureRecord, ProgressStore, ReadProgress } from './contract/read-progress.js';
 export { parseAddress, type ParsedAddress } from './util/ip-address.js';
 export { parseNetwork, networkContains, targetParts, type ParsedNetwork } from './util/ip-network.js';
+export { banTarget, targetsOverlap, type BanTarget } from './util/ban-target.js';
 export { detach, detachLine } from './parsing/detach-string.js';
 export { PortcullisError, type ErrorCode } from './util/errors.js';
 export { parseDuration, formatDuration } from './util/duration.js';

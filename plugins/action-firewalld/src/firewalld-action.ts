@@ -1,5 +1,4 @@
-import { type BanTicket, defineAction, findProgram } from '@portcullis/core';
-import { type BanTarget, banTarget, overlaps } from './ban-target.js';
+import { type BanTarget, type BanTicket, banTarget, defineAction, findProgram, targetsOverlap } from '@portcullis/core';
 import { type JailIpset, ipsetFor, jailIpsets, newIpsetArgs, richRules } from './firewalld-objects.js';
 import { type FirewalldOptions, firewalldOptions } from './options.js';
 import { type FirewallCmdRunner, runFirewallCmd } from './run-firewall-cmd.js';
@@ -111,7 +110,7 @@ export const firewalldAction = defineAction<FirewalldOptions>({
             for (const t of list) {
               // firewalld refuses a network that overlaps another entry of the same set, and would fail the whole
               // batch. A repeat of an entry is no clash: firewall-cmd skips what the set already holds.
-              const clash = set.type === 'hash:net' ? [...mine.values(), ...fresh].find((o) => o.entry !== t.entry && overlaps(o, t)) : undefined;
+              const clash = set.type === 'hash:net' ? [...mine.values(), ...fresh].find((o) => o.entry !== t.entry && targetsOverlap(o, t)) : undefined;
               if (clash) ctx.logger.error({ entry: t.entry, overlaps: clash.entry }, `cannot ban ${t.entry}: it overlaps ${clash.entry}, already banned in ${set.name}`);
               else fresh.push(t);
             }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JailInfo } from '@portcullis/core';
-import type { BanTarget } from './ban-target.js';
+import type { BanTarget } from '@portcullis/core';
 
 /** One of a jail's four ipsets: addresses or networks, IPv4 or IPv6. */
 export interface JailIpset {

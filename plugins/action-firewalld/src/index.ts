@@ -2,7 +2,7 @@ import { definePlugin } from '@portcullis/core';
 import { firewalldAction } from './firewalld-action.js';
 
 export { firewalldAction };
-export { banTarget, type BanTarget } from './ban-target.js';
+export { banTarget, type BanTarget } from '@portcullis/core';
 export { jailIpsets, richRules, type JailIpset } from './firewalld-objects.js';
 export type { FirewalldOptions } from './options.js';
 

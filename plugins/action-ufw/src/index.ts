@@ -2,7 +2,7 @@ import { definePlugin } from '@portcullis/core';
 import { ufwAction } from './ufw-action.js';
 
 export { ufwAction };
-export { banTarget, type BanTarget } from './ban-target.js';
+export { banTarget, type BanTarget } from '@portcullis/core';
 export { listedRules, portClauses, type ListedRule } from './ufw-rules.js';
 export type { UfwOptions } from './options.js';
 

@@ -1,5 +1,4 @@
-import { type BanTicket, defineAction, findProgram } from '@portcullis/core';
-import { type BanTarget, banTarget } from './ban-target.js';
+import { type BanTarget, type BanTicket, banTarget, defineAction, findProgram } from '@portcullis/core';
 import { type UfwOptions, ufwOptions } from './options.js';
 import { type UfwRunner, runUfw } from './run-ufw.js';
 import { isActive, listedRules, portClauses } from './ufw-rules.js';
