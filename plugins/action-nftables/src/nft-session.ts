@@ -79,8 +79,8 @@ export class NftSession {
     for (;;) {
       const batch = this.inFlight[0];
       if (!batch) {
-        // Output that belongs to no batch (there is none in flight): keep only its end.
-        this.stderr = this.stderr.slice(-4000);
+        // Output while no batch is in flight belongs to none: it must not be taken for the next one's error.
+        this.stderr = '';
         return;
       }
       const at = this.stderr.indexOf(`\n${batch.marker}\n`);
