@@ -6,6 +6,8 @@
 //    and peak RSS (VmHWM) are reported. Checked, or the bench fails: every jail read every line
 //    (Prometheus lines counter), and each jail banned exactly the addresses that failed maxretry times in
 //    the lines written (dry-run events), so the figures are those of a daemon doing all of its work.
+// To profile the daemon: BENCH_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (node options for the
+// daemon only); `--only sustained` or `--only latency` runs one part (the results file is then not written).
 import { spawn } from 'node:child_process';
 import { mkdirSync, appendFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,7 +38,8 @@ function procStats(pid) {
 
 async function startDaemon(dir, config) {
   writeFileSync(join(dir, 'portcullis.config.json'), JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [cli, 'start', '--config', join(dir, 'portcullis.config.json'), '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'start', '--config', join(dir, 'portcullis.config.json'), '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   const sock = join(dir, 'p.sock');
   for (let i = 0; i < 200 && !existsSync(sock); i++) await sleep(50);
   if (!existsSync(sock)) throw new Error('daemon did not start');
@@ -174,7 +177,12 @@ async function sustained() {
   };
 }
 
-const results = { latency: await latency(), sustained: await sustained() };
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const results = {
+  ...(only === undefined || only === 'latency' ? { latency: await latency() } : {}),
+  ...(only === undefined || only === 'sustained' ? { sustained: await sustained() } : {}),
+};
 console.log(JSON.stringify(results, null, 2));
 if (problems.length) process.exit(1);
+if (only !== undefined) process.exit(0);
 writeFileSync(join(root, 'bench/results-daemon.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -24,6 +24,7 @@ export function renderTable() {
   const restart = read('results-restart.json');
   const control = read('results-control.json');
   const fleet = read('results-fleet.json');
+  const nftLatency = read('results-nft-latency.json');
   const action = (name) => actions.find((a) => a.action === name);
   const speeds = filters.map((f) => f.linesPerSecond);
   const shares = filters.map((f) => f.matched / f.lines);
@@ -48,6 +49,10 @@ export function renderTable() {
     [
       `nftables, ${nft.bans.toLocaleString('en')} bans (half IPv6) in a namespace`,
       `${thousands(nft.bansPerSecond)} bans/s, ${thousands(nft.unbansPerSecond)} unbans/s; one ban in the kernel in ${nft.singleBanP50ms} ms (p50)`,
+    ],
+    [
+      `failure line appended → address in the kernel's nftables set, through the daemon (\`pnpm bench:nft-latency\`, ${nftLatency.bans.toLocaleString('en')} bans)`,
+      `p50 ${nftLatency.p50ms} ms, p95 ${nftLatency.p95ms} ms, p99 ${nftLatency.p99ms} ms (load average ${nftLatency.loadavg1} when measured)`,
     ],
     ['iptables + ipset / plain iptables', `${thousands(ipset.bansPerSecond)} / ${thousands(plain.bansPerSecond)} bans/s`],
     [

@@ -105,6 +105,53 @@ describe('Jail', () => {
   });
 });
 
+describe('Jail: a batch of lines', () => {
+  /** A store that takes a batch's bans in one call, and says which calls it got. */
+  class BatchStore extends MemoryBanStore {
+    readonly batches: string[][] = [];
+    addBans(bans: readonly BanTicket[]): void {
+      this.batches.push(bans.map((b) => b.ip));
+      for (const b of bans) this.addBan(b);
+    }
+  }
+
+  it('writes its bans to the store in one call, before any action applies them', async () => {
+    const store = new BatchStore();
+    const { jail, events } = await makeJail({ maxretry: 2, bantime: '10m' }, { store });
+    await jail.start();
+    const parser = new LineParser({ now: () => T0 });
+    const line = (ip: string) => parser.parse(`${new Date(T0).toISOString()} host demo[1]: auth failure from ${ip}`);
+    const ips = ['192.0.2.1', '2001:db8::1', '192.0.2.3'];
+    jail.processBatch([...ips.map(line), line('192.0.2.9'), ...ips.map(line)], 0);
+    // IPv6 hosts are banned as their /64 (ipv6prefix).
+    const banned = ['192.0.2.1', '2001:db8::/64', '192.0.2.3'];
+    expect(store.batches).toEqual([banned]);
+    expect(store.currentBans('demo').map((b) => b.ip).sort()).toEqual([...banned].sort());
+    expect(events()).toEqual([]);
+    await jail.idle();
+    expect(events().map((e) => e.ip)).toEqual(banned);
+    // Outside a batch (a single line) a ban is written at once, as before.
+    jail.process(line('192.0.2.9'), 0);
+    expect(store.batches).toHaveLength(1);
+    expect(store.currentBans('demo').map((b) => b.ip)).toContain('192.0.2.9');
+    await jail.stop();
+  });
+
+  it('a network ban in the same batch lifts the address bans it covers, in the store too', async () => {
+    const store = new BatchStore();
+    const { jail } = await makeJail({ maxretry: 1, bantime: '10m', subnet: { ipv4: 24, maxretry: 3 } }, { store });
+    await jail.start();
+    const parser = new LineParser({ now: () => T0 });
+    const line = (ip: string) => parser.parse(`${new Date(T0).toISOString()} host demo[1]: auth failure from ${ip}`);
+    jail.processBatch(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map(line), 0);
+    // The batch's bans are written when the network ban lifts the two addresses, so the removal wins.
+    expect(store.batches).toEqual([['198.51.100.1', '198.51.100.2', '198.51.100.0/24']]);
+    expect(store.currentBans('demo').map((b) => b.ip)).toEqual(['198.51.100.0/24']);
+    expect(jail.currentBans().map((b) => b.ip)).toEqual(['198.51.100.0/24']);
+    await jail.stop();
+  });
+});
+
 describe('dry-run action: the events it writes', () => {
   it('writes every field of ban, network ban, manual ban, permanent ban and unban events', async () => {
     let now = T0;

@@ -93,6 +93,19 @@ export class SqliteBanStore implements BanStore, ProgressStore {
     );
   }
 
+  /** A batch of lines' bans: one commit for all of them (a WAL commit costs ~40 µs of CPU, the insert ~5). */
+  addBans(bans: readonly StoredBan[]): void {
+    this.write(
+      () =>
+        this.db.transaction(() => {
+          for (const ban of bans) this.stmts.addBan(ban);
+        })(),
+      () => {
+        for (const ban of bans) this.pending.addBan(ban);
+      },
+    );
+  }
+
   removeBan(jail: string, ip: string): boolean {
     let removed = true;
     this.write(

@@ -194,6 +194,17 @@ describe('SqliteBanStore', () => {
     store.close();
   }, 30_000);
 
+  it('writes a batch of bans in one call: current bans and history, as addBan would', () => {
+    const store = SqliteBanStore.open(':memory:');
+    store.addBans([ban('192.0.2.1'), ban('2001:db8::1', { jail: 'other' }), ban('192.0.2.2', { matches: ['a', 'b'] })]);
+    store.addBans([]);
+    expect(store.currentBans('sshd').map((b) => [b.ip, b.matches])).toEqual([['192.0.2.1', ['line']], ['192.0.2.2', ['a', 'b']]].sort());
+    expect(store.currentBans('other').map((b) => b.ip)).toEqual(['2001:db8::1']);
+    store.addBans([ban('192.0.2.1', { time: 2000 })]);
+    expect(store.banCount('192.0.2.1', 'sshd', 0)).toBe(2);
+    store.close();
+  });
+
   it('removes many bans of a jail in one call, history kept', () => {
     const store = SqliteBanStore.open(':memory:');
     for (let i = 0; i < 5; i++) store.addBan(ban(`192.0.2.${i}`));

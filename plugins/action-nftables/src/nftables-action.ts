@@ -1,6 +1,7 @@
 import { type BanTicket, type ListedBan, defineAction, findProgram, parseNetwork } from '@portcullis/core';
 import { addElements, deleteElements, flushScript, jailObjects, listedElements, ruleCount, setNames, startScript, stopScript, upgradeScript } from './nft-script.js';
 import { type NftablesOptions, nftablesOptions } from './options.js';
+import { NftSession } from './nft-session.js';
 import { type NftRunner, runNft } from './run-nft.js';
 
 interface NftJson {
@@ -10,7 +11,8 @@ interface NftJson {
 /**
  * The nftables action: per jail an IPv4 and an IPv6 interval set (addresses and networks) with kernel timeouts and a chain on the input
  * hook dropping (or rejecting) their members, for the jail's ports or all traffic. Every batch of bans
- * or unbans is one `nft -f -` transaction — one process however many addresses.
+ * or unbans is one transaction, written to one long-lived `nft -i` process ({@link NftSession}); setting
+ * up, checking, listing and removing the jail's objects run `nft` once each.
  */
 export const nftablesAction = defineAction<NftablesOptions>({
   id: 'nftables',
@@ -25,14 +27,16 @@ export const nftablesAction = defineAction<NftablesOptions>({
      * removed behind our back is handled by the same statements.
      */
     const banned = new Set<string>();
-    const nft = (args: string[], script?: string) => {
-      runner ??= {
+    let session: NftSession | undefined;
+    const runnerOf = (): NftRunner =>
+      (runner ??= {
         nft: options.nft ?? findProgram('nft') ?? 'nft',
         prefix: options.commandPrefix,
         timeoutMs: options.timeout * 1000,
-      };
-      return runNft(runner, args, script);
-    };
+      });
+    const nft = (args: string[], script?: string) => runNft(runnerOf(), args, script);
+    /** A ban or unban batch: the hot path, through the long-lived process. */
+    const apply = (script: string) => (session ??= new NftSession(runnerOf())).run(script);
     // `-t` (terse) leaves out set elements: check() stays cheap with 100,000 bans in the sets.
     const listTable = async (): Promise<NftJson | undefined> => {
       try {
@@ -73,7 +77,7 @@ export const nftablesAction = defineAction<NftablesOptions>({
       async ban(tickets) {
         const ok = valid(tickets);
         if (!ok.length) return;
-        await nft(['-f', '-'], addElements(objects, ok, Date.now(), banned));
+        await apply(addElements(objects, ok, Date.now(), banned));
         for (const t of ok) banned.add(t.ip);
       },
 
@@ -82,7 +86,7 @@ export const nftablesAction = defineAction<NftablesOptions>({
         const v4 = ok.filter((t) => t.family === 4).map((t) => t.ip);
         const v6 = ok.filter((t) => t.family === 6).map((t) => t.ip);
         if (!v4.length && !v6.length) return;
-        await nft(['-f', '-'], deleteElements(objects, v4, v6));
+        await apply(deleteElements(objects, v4, v6));
         for (const ip of [...v4, ...v6]) banned.delete(ip);
       },
 
@@ -119,6 +123,8 @@ export const nftablesAction = defineAction<NftablesOptions>({
       },
 
       async stop() {
+        session?.close();
+        session = undefined;
         if (options.keepBansOnStop) return;
         const json = await listTable();
         if (!json?.nftables) return;

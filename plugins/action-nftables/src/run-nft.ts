@@ -22,19 +22,29 @@ export function runNft(runner: NftRunner, args: readonly string[], script?: stri
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (error.code === 'ENOENT' && runner.prefix.length) reject(new Error(`${argv[0]} not found: check the action's "commandPrefix" option`));
-      else if (error.code === 'ENOENT') reject(new Error(`${argv[0]} not found: install nftables (apt-get install nftables) or set the action's "nft" option`));
-      else if (error.code === 'EACCES' || error.code === 'EPERM') reject(new Error(`cannot run ${argv[0]}: ${error.message} (it must be executable, and nftables needs root or CAP_NET_ADMIN)`));
-      else reject(new Error(`cannot run ${argv[0]}: ${error.message}`));
+      reject(spawnFailure(argv[0]!, runner, error));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) return resolve(out);
-      const text = err.trim().split('\n').slice(0, 6).join('\n');
-      const hint = /Operation not permitted|Permission denied/i.test(text) ? ' (nftables needs root or CAP_NET_ADMIN)' : '';
-      reject(new Error(`nft ${args.join(' ')} failed (${signal ? `killed by ${signal} after ${runner.timeoutMs / 1000} s` : `exit ${code}`})${hint}: ${text}`));
+      reject(nftFailure(args.join(' '), err, signal ? `killed by ${signal} after ${runner.timeoutMs / 1000} s` : `exit ${code}`));
     });
     child.stdin.on('error', () => {});
     child.stdin.end(script ?? '');
   });
+}
+
+/** Why nft could not be started, with what to do about it. */
+export function spawnFailure(program: string, runner: NftRunner, error: NodeJS.ErrnoException): Error {
+  if (error.code === 'ENOENT' && runner.prefix.length) return new Error(`${program} not found: check the action's "commandPrefix" option`);
+  if (error.code === 'ENOENT') return new Error(`${program} not found: install nftables (apt-get install nftables) or set the action's "nft" option`);
+  if (error.code === 'EACCES' || error.code === 'EPERM') return new Error(`cannot run ${program}: ${error.message} (it must be executable, and nftables needs root or CAP_NET_ADMIN)`);
+  return new Error(`cannot run ${program}: ${error.message}`);
+}
+
+/** nft refused a command: its own error text (first lines), and a hint when it is a matter of permissions. */
+export function nftFailure(args: string, stderr: string, how: string | undefined): Error {
+  const text = stderr.trim().split('\n').slice(0, 6).join('\n');
+  const hint = /Operation not permitted|Permission denied/i.test(text) ? ' (nftables needs root or CAP_NET_ADMIN)' : '';
+  return new Error(`nft ${args} failed${how ? ` (${how})` : ''}${hint}: ${text}`);
 }

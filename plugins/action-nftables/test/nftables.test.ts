@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionInstance, BanTicket } from '@portcullis/core';
@@ -19,6 +19,23 @@ let ns: NetnsPair;
 function create(extra: Record<string, unknown> = {}, jail = 'sshd', ports: string[] = [], protocol: 'tcp' | 'udp' | 'all' = 'tcp'): ActionInstance {
   const options = nftablesOptions.parse({ commandPrefix: ns.serverPrefix, table: 'pcltest', ...extra });
   return nftablesAction.create(options, { jail: { name: jail, ports, protocol, bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
+}
+
+/** Our own `nft -i` children (the action's long-lived process), by pid. */
+function nftChildren(): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (ppid === process.pid && /(^|\/)nft$/.test(argv[0]!) && argv[1] === '-i') out.push(Number(entry));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return out;
 }
 
 const ruleset = () => ns.inServer(['nft', 'list', 'ruleset']);
@@ -43,7 +60,9 @@ describe('nft script', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pcl-nft-script-'));
     try {
       const scripts = join(dir, 'scripts');
-      writeFileSync(join(dir, 'nft'), `#!/bin/sh\ncat >> '${scripts}'\necho '---' >> '${scripts}'\n`, { mode: 0o755 });
+      // Bans go to one long-lived `nft -i`: a line per batch, then a marker line whose error says it is done.
+      const fake = `#!/bin/sh\nwhile IFS= read -r line; do\n  case "$line" in\n    portcullis-sync-*) printf 'Error: syntax error\\n%s\\n^\\n' "$line" >&2 ;;\n    *) printf '%s\\n---\\n' "$line" >> '${scripts}' ;;\n  esac\ndone\n`;
+      writeFileSync(join(dir, 'nft'), fake, { mode: 0o755 });
       const options = nftablesOptions.parse({ nft: join(dir, 'nft'), commandPrefix: [], table: 'pcltest' });
       const action = nftablesAction.create(options, { jail: { name: 'sshd', ports: [], protocol: 'tcp', bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
       const now = Date.now();
@@ -52,7 +71,7 @@ describe('nft script', () => {
       await action.ban!(tickets(7_200_000));
       const [first, second] = readFileSync(scripts, 'utf8').split('---\n');
       expect(first).not.toContain('delete');
-      const lines = second!.trim().split('\n');
+      const lines = second!.trim().split('; ');
       for (const [set, ip] of [['j_sshd_v4', '203.0.113.20'], ['j_sshd_v6', '2001:db8:20::20']]) {
         const del = lines.indexOf(`delete element inet pcltest ${set} { ${ip} }`);
         const add = lines.findIndex((l) => l.startsWith(`add element inet pcltest ${set} { ${ip} timeout 2h`));
@@ -113,6 +132,37 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     expect(ruleset().match(/203\.0\.113\.7/g)).toHaveLength(1);
     await action.unban([makeTicket('203.0.113.8', 'sshd'), makeTicket('2001:db8::8', 'sshd')]);
     await action.stop!();
+  });
+
+  it('bans through one long-lived nft process, and starts a new one when it is killed (the next ban lands in the set)', async () => {
+    const action = create();
+    await action.start!();
+    await action.ban([makeTicket('203.0.113.30', 'sshd')]);
+    expect(has('203.0.113.30')).toBe(true);
+    const sessions = nftChildren();
+    expect(sessions, 'one nft -i process').toHaveLength(1);
+    await action.ban([makeTicket('203.0.113.31', 'sshd')]);
+    expect(nftChildren(), 'the same process for the next batch').toEqual(sessions);
+    process.kill(sessions[0]!, 'SIGKILL');
+    expect(await eventually(() => !existsSync(`/proc/${sessions[0]}`))).toBe(true);
+    await action.ban([makeTicket('203.0.113.32', 'sshd'), makeTicket('2001:db8:32::1', 'sshd')]);
+    expect(has('203.0.113.32')).toBe(true);
+    expect(has('2001:db8:32::1')).toBe(true);
+    const next = nftChildren();
+    expect(next).toHaveLength(1);
+    expect(next[0]).not.toBe(sessions[0]);
+    await action.unban([makeTicket('203.0.113.30', 'sshd')]);
+    expect(has('203.0.113.30')).toBe(false);
+    // A batch nft refuses (its table was deleted behind our back) fails alone, with nft's error; the same
+    // process takes the next batch, and sees the table start() puts back.
+    ns.inServer(['nft', 'delete', 'table', 'inet', 'pcltest']);
+    await expect(action.ban([makeTicket('203.0.113.33', 'sshd')])).rejects.toThrow(/nft -i failed: Error: No such file or directory/);
+    await action.start!();
+    await action.ban([makeTicket('203.0.113.33', 'sshd')]);
+    expect(has('203.0.113.33')).toBe(true);
+    expect(nftChildren()).toEqual(next);
+    await action.stop!();
+    expect(await eventually(() => nftChildren().length === 0)).toBe(true);
   });
 
   it('re-banning a banned address gives it the new remaining time on every kernel (prolonged, or permanent), IPv4 and IPv6', async () => {

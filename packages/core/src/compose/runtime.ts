@@ -558,7 +558,7 @@ export class Runtime {
     for (const jail of jails) {
       for (let i = 0; i < cut; i++) hooks?.onTruncatedLine?.(jail.name);
       try {
-        for (const line of parsed) jail.process(line, t0);
+        jail.processBatch(parsed, t0);
       } catch (error) {
         // One jail's failure (a filter bug on a strange line) must not stop the others.
         this.logger.error({ err: error, jail: jail.name }, 'error while matching lines');

@@ -14,6 +14,12 @@ export type StoredBan = BanTicket;
 export interface BanStore extends PositionStore {
   /** Record a ban (insert or replace the current ban of jail+ip) and add it to the history. */
   addBan(ban: StoredBan): void;
+  /**
+   * Record several bans in one go (one transaction): a burst of lines that bans thousands of hosts a
+   * second would otherwise pay a commit per ban. Optional: without it the engine calls
+   * {@link BanStore.addBan} for each. The engine still writes them before any action applies them.
+   */
+  addBans?(bans: readonly StoredBan[]): void;
   /** Remove the current ban of jail+ip (history stays). Returns true when one was removed. */
   removeBan(jail: string, ip: string): boolean;
   /**

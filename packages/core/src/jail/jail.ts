@@ -221,6 +221,20 @@ export class Jail {
     await Promise.all(this.runners.map((r) => r.runner.stop()));
   }
 
+  /**
+   * Feed a batch of parsed lines; `t0` is when it was read (for latency). The bans the batch causes are
+   * written to the store together at its end (one transaction instead of one per ban): still before any
+   * action applies them, as actions flush on the next turn of the event loop.
+   */
+  processBatch(lines: readonly LogLine[], t0: number): void {
+    this.unrecorded = [];
+    try {
+      for (let i = 0; i < lines.length; i++) this.process(lines[i]!, t0);
+    } finally {
+      this.recordUnrecorded();
+    }
+  }
+
   /** Feed one parsed line; `t0` is when its batch was read (for latency). */
   process(line: LogLine, t0: number): void {
     const failures = this.filter.match(line);
@@ -555,12 +569,36 @@ export class Jail {
     this.deps.events.onBan?.(ticket);
   }
 
+  /** Bans of the batch being processed, not written to the store yet (see {@link processBatch}). */
+  private unrecorded: BanTicket[] | undefined;
+
   private record(ticket: BanTicket): void {
+    if (this.unrecorded) {
+      this.unrecorded.push(ticket);
+      return;
+    }
     try {
       this.deps.store.addBan(ticket);
     } catch (error) {
       // Still ban: a host that must be blocked now matters more than the record; say it loudly.
       this.logger.error({ err: error, ip: ticket.ip }, 'could not record the ban in the store');
+    }
+  }
+
+  /** Write the batch's bans; from then on bans are written one at a time again. */
+  private recordUnrecorded(): void {
+    const bans = this.unrecorded;
+    this.unrecorded = undefined;
+    if (!bans?.length) return;
+    const store = this.deps.store;
+    if (!store.addBans) {
+      for (const ticket of bans) this.record(ticket);
+      return;
+    }
+    try {
+      store.addBans(bans);
+    } catch (error) {
+      this.logger.error({ err: error, count: bans.length }, `could not record ${bans.length} ban(s) in the store`);
     }
   }
 
@@ -572,6 +610,11 @@ export class Jail {
   }
 
   private lift(ticket: BanTicket): void {
+    // A ban of this batch (a network ban absorbing it) is written first, so the removal below wins.
+    if (this.unrecorded?.length) {
+      this.recordUnrecorded();
+      this.unrecorded = [];
+    }
     this.bans.delete(ticket.ip);
     const net = parseNetwork(ticket.ip);
     if (net) this.networks.remove(net);

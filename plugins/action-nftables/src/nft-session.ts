@@ -1,0 +1,131 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type NftRunner, nftFailure, spawnFailure } from './run-nft.js';
+
+interface Batch {
+  readonly marker: string;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * One long-lived `nft -i` process that ban and unban batches are written to: starting `nft -f -` for every
+ * batch (fork, exec, loading the libraries, reading the ruleset) was most of a ban's latency.
+ *
+ * In interactive mode nft runs each input line as one transaction, all of it or none, and writes what it
+ * refuses to stderr as `Error: …` followed by the offending line. A batch is therefore written as one line
+ * (its statements joined by `;`), followed by a marker line nft cannot parse (`portcullis-sync-<n>`): the
+ * marker's own error, echoing it, says the batch before it is done, and anything on stderr before that is
+ * the batch's error. Both come through the same stream, in order, so no batch is ever told another's result.
+ *
+ * A process that exits, is killed or does not answer within the runner's timeout fails the batches in
+ * flight (the action runner retries them: adding or deleting elements twice is harmless) and is replaced
+ * by a new one at the next batch. Argv only, never a shell; the statements hold only canonical addresses.
+ */
+export class NftSession {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private readonly inFlight: Batch[] = [];
+  private stderr = '';
+  private sequence = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly runner: NftRunner) {}
+
+  /** Apply `script` (statements one per line, as for `nft -f -`) as one transaction. */
+  run(script: string): Promise<void> {
+    const line = script
+      .split('\n')
+      .filter((s) => s.trim() !== '')
+      .join('; ');
+    if (line === '') return Promise.resolve();
+    const child = this.child ?? this.spawn();
+    const marker = `portcullis-sync-${++this.sequence}`;
+    return new Promise<void>((resolve, reject) => {
+      this.inFlight.push({ marker, resolve, reject });
+      this.timer ??= this.startTimer();
+      child.stdin.write(`${line}\n${marker}\n`);
+    });
+  }
+
+  /** End the process (its stdin closes; nft exits). Batches in flight fail. */
+  close(): void {
+    const child = this.child;
+    if (!child) return;
+    this.fail(child, new Error('the nft process was closed'));
+    child.stdin.end();
+  }
+
+  private spawn(): ChildProcessWithoutNullStreams {
+    const argv = [...this.runner.prefix, this.runner.nft, '-i'];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    this.child = child;
+    this.stderr = '';
+    // An idle process never keeps the daemon alive; a batch in flight does, through its timeout timer.
+    child.unref();
+    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+    // Nothing is printed on success; stdout is drained so a chatty nft can never block on a full pipe.
+    child.stdout.resume();
+    child.stderr.setEncoding('utf8').on('data', (d: string) => this.onStderr(child, d));
+    child.stdin.on('error', () => {});
+    child.on('error', (error: NodeJS.ErrnoException) => this.fail(child, spawnFailure(argv[0]!, this.runner, error)));
+    // On exit, not on close: the next batch then starts a new process at once, even while the old one's
+    // pipes are still open. A batch it answered just before is failed and retried: harmless.
+    child.on('exit', (code, signal) => this.fail(child, new Error(`the nft process exited (${signal ?? `exit ${code}`}) before it answered; a new one is started for the next batch`)));
+    return child;
+  }
+
+  private onStderr(child: ChildProcessWithoutNullStreams, data: string): void {
+    if (child !== this.child) return;
+    this.stderr += data;
+    for (;;) {
+      const batch = this.inFlight[0];
+      if (!batch) {
+        // Output while no batch is in flight belongs to none: it must not be taken for the next one's error.
+        this.stderr = '';
+        return;
+      }
+      const at = this.stderr.indexOf(`\n${batch.marker}\n`);
+      if (at === -1) {
+        // A batch's error text is bounded by nft; what is kept must still hold the marker's line.
+        if (this.stderr.length > 1_000_000) this.stderr = this.stderr.slice(-100_000);
+        return;
+      }
+      // The marker's error ends with a line marking where it is wrong (`^`): wait for all of it.
+      const end = this.stderr.indexOf('\n', at + batch.marker.length + 2);
+      if (end === -1) return;
+      // The marker's own `Error: …` line is the one before it; everything earlier is the batch's.
+      const errorLine = this.stderr.lastIndexOf('Error:', at);
+      const own = this.stderr.slice(0, errorLine === -1 ? 0 : errorLine).trim();
+      this.stderr = this.stderr.slice(end + 1);
+      this.inFlight.shift();
+      this.restartTimer();
+      if (own === '') batch.resolve();
+      else batch.reject(nftFailure('-i', own, undefined));
+    }
+  }
+
+  /** The oldest batch in flight must be answered within the timeout, or the process is replaced. */
+  private startTimer(): NodeJS.Timeout {
+    const child = this.child;
+    return setTimeout(() => {
+      this.timer = undefined;
+      if (!child || child !== this.child) return;
+      const seconds = this.runner.timeoutMs / 1000;
+      this.fail(child, new Error(`nft -i failed (killed by SIGKILL after ${seconds} s): it did not answer; a new process is started for the next batch`));
+      child.kill('SIGKILL');
+    }, this.runner.timeoutMs);
+  }
+
+  private restartTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = this.inFlight.length ? this.startTimer() : undefined;
+  }
+
+  /** The process is done for: fail what it was given; the next batch starts a new one. */
+  private fail(child: ChildProcessWithoutNullStreams, error: Error): void {
+    if (child !== this.child) return;
+    this.child = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const batch of this.inFlight.splice(0)) batch.reject(error);
+  }
+}
