@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runProgram } from '@portcullis/core';
 
 /** How to run nft: the binary, an optional argv prefix (namespaces, containers), a timeout. */
 export interface NftRunner {
@@ -11,27 +11,13 @@ export interface NftRunner {
  * Run `nft <args>` with `script` on stdin (argv only, never a shell). One process applies a whole batch
  * atomically (`nft -f -` is one transaction). Rejects with nft's own error text.
  */
-export function runNft(runner: NftRunner, args: readonly string[], script?: string): Promise<string> {
+export async function runNft(runner: NftRunner, args: readonly string[], script?: string): Promise<string> {
   const argv = [...runner.prefix, runner.nft, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), runner.timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(spawnFailure(argv[0]!, runner, error));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve(out);
-      reject(nftFailure(args.join(' '), err, signal ? `killed by ${signal} after ${runner.timeoutMs / 1000} s` : `exit ${code}`));
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(script ?? '');
+  const result = await runProgram({ argv, input: script, timeoutMs: runner.timeoutMs }).catch((error: NodeJS.ErrnoException) => {
+    throw spawnFailure(argv[0]!, runner, error);
   });
+  if (result.code === 0) return result.stdout;
+  throw nftFailure(args.join(' '), result.stderr, result.signal ? `killed by ${result.signal} after ${runner.timeoutMs / 1000} s` : `exit ${result.code}`);
 }
 
 /** Why nft could not be started, with what to do about it. */
