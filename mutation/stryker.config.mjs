@@ -17,7 +17,7 @@ export const groups = {
   },
   address: {
     mutate: ['packages/core/src/jail/address-matcher.ts', 'packages/core/src/util/ip-address.ts', 'packages/core/src/util/ip-network.ts'],
-    tests: ['packages/core/test/ip-address.test.ts', 'packages/core/test/ip-network.test.ts', 'packages/core/test/address-matcher.test.ts', 'packages/core/test/properties.test.ts'],
+    tests: ['packages/core/test/ip-address.test.ts', 'packages/core/test/ip-network.test.ts', 'packages/core/test/address-matcher.test.ts', 'packages/core/test/properties.test.ts', 'packages/core/test/address-properties.test.ts'],
   },
   dates: {
     mutate: ['packages/core/src/parsing/date-detector.ts', 'packages/core/src/util/duration.ts'],

@@ -85,6 +85,7 @@ describe('AddressMatcher', () => {
 
   test('counts its entries, and says what a valid entry looks like', () => {
     expect(new AddressMatcher(['192.0.2.1', '192.0.2.1/32', '10.0.0.0/8', '2001:db8::/32']).size).toBe(3);
+    expect(new AddressMatcher(['2001:db8::1', '2001:DB8:0::1/128', '[2001:db8::1]', '2001:db8::/127']).size).toBe(2);
     expect(new AddressMatcher([]).size).toBe(0);
     const error = (() => {
       try {

@@ -78,6 +78,11 @@ describe('parseAddress: what it refuses, at each edge', () => {
     [`fe80::1%${'a'.repeat(53)}`, 'more than 60 characters with the zone'],
     ['[192.0.2.1', 'an unclosed bracket'],
     ['1', 'one character'],
+    ['1.2.3.4::', 'a dotted quad before ::'],
+    ['1.2.3.4::1', 'a dotted quad at the end of the head'],
+    ['::1.2.3.4:1', 'a dotted quad not last'],
+    ['1:::2', 'three colons'],
+    ['::1::', 'a second :: at the end'],
   ])('%j (%s)', (text) => {
     expect(parseAddress(text)).toBeUndefined();
   });
@@ -90,6 +95,10 @@ describe('parseAddress: what it refuses, at each edge', () => {
     expect(parseAddress('::1.2.3.4')).toMatchObject({ family: 6, canonical: '::102:304' });
     expect(parseAddress('::fffe:1.2.3.4')).toMatchObject({ family: 6, canonical: '::fffe:102:304' });
     expect(parseAddress('::ffff:1.2.3.4')).toMatchObject({ family: 4, canonical: '1.2.3.4' });
+    // One byte short of the mapped prefix, either byte of the ffff group or the group before it: IPv6.
+    expect(parseAddress('::ff:1.2.3.4')).toMatchObject({ family: 6, canonical: '::ff:102:304' });
+    expect(parseAddress('::ff00:1.2.3.4')).toMatchObject({ family: 6, canonical: '::ff00:102:304' });
+    expect(parseAddress('::1:ffff:1.2.3.4')).toMatchObject({ family: 6, canonical: '::1:ffff:102:304' });
     expect(parseAddress('[2001:db8::1]')!.canonical).toBe('2001:db8::1');
   });
 });

@@ -1,31 +1,15 @@
 import { PortcullisError } from '../util/errors.js';
 import { type ParsedAddress, parseAddress } from '../util/ip-address.js';
-import { type ParsedNetwork, networkContains, parseNetwork } from '../util/ip-network.js';
-
-/** A network as a prefix of an address's bytes. */
-interface Network {
-  readonly family: 4 | 6;
-  readonly bytes: Uint8Array;
-  readonly prefix: number;
-}
-
-function within(ip: Uint8Array, net: Network): boolean {
-  const whole = net.prefix >> 3;
-  for (let i = 0; i < whole; i++) if (ip[i] !== net.bytes[i]) return false;
-  const rest = net.prefix & 7;
-  if (rest === 0) return true;
-  const mask = (0xff << (8 - rest)) & 0xff;
-  return (ip[whole]! & mask) === (net.bytes[whole]! & mask);
-}
+import { type ParsedNetwork, addressBits, networkContains, parseNetwork } from '../util/ip-network.js';
 
 /**
  * A set of addresses and CIDR networks (IPv4 and IPv6) asked "does this address belong?" for every
- * failure, so single addresses go into a Set of canonical strings and only real networks are scanned,
- * longest prefix first. IPv4-mapped IPv6 input is parsed to IPv4 and so matches IPv4 networks.
+ * failure, so single addresses go into a Map by canonical text and only real networks are scanned.
+ * IPv4-mapped IPv6 input is parsed to IPv4 and so matches IPv4 networks.
  */
 export class AddressMatcher {
-  private readonly exact = new Set<string>();
-  private readonly networks: Network[] = [];
+  private readonly exact = new Map<string, ParsedNetwork>();
+  private readonly networks: ParsedNetwork[] = [];
 
   /**
    * @param entries addresses (`192.0.2.1`, `::1`) and networks (`127.0.0.1/8`, `2001:db8::/32`); host names
@@ -36,10 +20,9 @@ export class AddressMatcher {
     for (const raw of entries) {
       const net = parseNetwork(raw);
       if (!net) throw invalid(raw);
-      if (net.prefix === (net.family === 4 ? 32 : 128)) this.exact.add(net.canonical);
+      if (net.prefix === addressBits(net.family)) this.exact.set(net.canonical, net);
       else this.networks.push(net);
     }
-    this.networks.sort((a, b) => b.prefix - a.prefix);
   }
 
   /** Number of entries (addresses plus networks). */
@@ -52,9 +35,7 @@ export class AddressMatcher {
     const parsed = typeof ip === 'string' ? parseAddress(ip) : ip;
     if (!parsed) return false;
     if (this.exact.has(parsed.canonical)) return true;
-    for (const net of this.networks) {
-      if (net.family === parsed.family && within(parsed.bytes, net)) return true;
-    }
+    for (const net of this.networks) if (networkContains(net, parsed)) return true;
     return false;
   }
 
@@ -63,16 +44,10 @@ export class AddressMatcher {
    * and one of the networks overlap (either contains the other). Asked once per network ban, not per line.
    */
   overlaps(net: ParsedNetwork): boolean {
-    for (const text of this.exact) {
-      const ip = parseAddress(text);
-      if (ip && networkContains(net, ip)) return true;
-    }
-    for (const n of this.networks) {
-      if (n.family !== net.family) continue;
-      const shorter = n.prefix <= net.prefix ? n : net;
-      const longer = shorter === n ? net : n;
-      if (within(longer.bytes, shorter)) return true;
-    }
+    for (const address of this.exact.values()) if (networkContains(net, address)) return true;
+    // Two networks overlap when the shorter holds the longer's first address; the longer can hold the
+    // shorter's only when they overlap too, so asking both ways needs no comparison of lengths.
+    for (const n of this.networks) if (networkContains(n, net) || networkContains(net, n)) return true;
     return false;
   }
 }

@@ -9,12 +9,13 @@ export interface ParsedAddress {
 }
 
 /**
- * Parses one IPv4 octet from `text[start, end)`. Leading zeros (`01`) are rejected: `inet_aton` would read
- * them as octal, so such text is ambiguous and never what a daemon logs.
+ * Parses one IPv4 octet from `text[start, end)`; -1 when it is not one (an empty or negative range
+ * included). Leading zeros (`01`) are rejected: `inet_aton` would read them as octal, so such text is
+ * ambiguous and never what a daemon logs. Four digits or more without a leading zero exceed 255.
  */
 function octet(text: string, start: number, end: number): number {
   const len = end - start;
-  if (len < 1 || len > 3) return -1;
+  if (len < 1) return -1;
   if (len > 1 && text.charCodeAt(start) === 48) return -1;
   let n = 0;
   for (let i = start; i < end; i++) {
@@ -25,30 +26,35 @@ function octet(text: string, start: number, end: number): number {
   return n > 255 ? -1 : n;
 }
 
-/** Writes the four octets of a dotted quad into `out` at `at`; false when `text[start, end)` is not one. */
-function parseQuad(text: string, start: number, end: number, out: Uint8Array, at: number): boolean {
-  let part = 0;
+/**
+ * Writes the four octets of the dotted quad that `text` holds from `start` to its end into `out`; false when
+ * it is not one. A missing dot leaves an octet a negative range; a fifth part leaves a dot in the last one.
+ */
+function parseQuad(text: string, start: number, out: Uint8Array): boolean {
   let from = start;
-  for (let i = start; i <= end; i++) {
-    if (i === end || text.charCodeAt(i) === 46) {
-      if (part > 3) return false;
-      const n = octet(text, from, i);
-      if (n < 0) return false;
-      out[at + part++] = n;
-      from = i + 1;
-    }
+  for (let part = 0; part < 4; part++) {
+    const to = part < 3 ? text.indexOf('.', from) : text.length;
+    const n = octet(text, from, to);
+    if (n < 0) return false;
+    out[part] = n;
+    from = to + 1;
   }
-  return part === 4;
+  return true;
 }
 
+/** The value of a hex digit's char code; negative when it is none. */
 function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
+  // Anything below '0' comes out negative here, refused like any other non-hex character.
+  if (c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
   return -1;
 }
 
-/** Parses the hextets of `text[start, end)` (no `::` inside) into 16-bit groups; undefined when malformed. */
+/**
+ * Parses the hextets of `text[start, end)` (no `::` inside) into 16-bit groups; undefined when malformed.
+ * With `allowTail` (only for a range that runs to the end of `text`) the last part may be a dotted quad.
+ */
 function parseGroups(text: string, start: number, end: number, allowTail: boolean): number[] | undefined {
   const groups: number[] = [];
   if (start === end) return groups;
@@ -57,9 +63,9 @@ function parseGroups(text: string, start: number, end: number, allowTail: boolea
     if (i < end && text.charCodeAt(i) !== 58) continue;
     const len = i - from;
     if (len === 0) return undefined;
-    if (i === end && allowTail && text.indexOf('.', from) !== -1 && text.indexOf('.', from) < end) {
+    if (i === end && allowTail && text.indexOf('.', from) !== -1) {
       const quad = new Uint8Array(4);
-      if (!parseQuad(text, from, end, quad, 0)) return undefined;
+      if (!parseQuad(text, from, quad)) return undefined;
       groups.push((quad[0]! << 8) | quad[1]!, (quad[2]! << 8) | quad[3]!);
       return groups;
     }
@@ -84,7 +90,7 @@ function parseV6(text: string): Uint8Array | undefined {
     if (all?.length !== 8) return undefined;
     groups = all;
   } else {
-    if (text.indexOf('::', gap + 1) !== -1) return undefined;
+    // A second `::` (or `:::`) leaves an empty group in the tail, which parseGroups refuses.
     const head = parseGroups(text, 0, gap, false);
     const tail = parseGroups(text, gap + 2, text.length, true);
     if (!head || !tail || head.length + tail.length > 7) return undefined;
@@ -147,14 +153,15 @@ export function parseAddress(text: string): ParsedAddress | undefined {
  */
 export function addressBytes(text: string): Uint8Array | undefined {
   let s = text;
-  if (s.length > 0 && s.charCodeAt(0) === 91) {
+  if (s.charCodeAt(0) === 91) {
     if (s.charCodeAt(s.length - 1) !== 93) return undefined;
     s = s.slice(1, -1);
   }
-  if (s.length < 2 || s.length > 60) return undefined;
+  // Longer text is no address: the longest IPv6 with an IPv4 tail is 45 characters, the rest a zone.
+  if (s.length > 60) return undefined;
   if (s.indexOf(':') === -1) {
     const bytes = new Uint8Array(4);
-    return parseQuad(s, 0, s.length, bytes, 0) ? bytes : undefined;
+    return parseQuad(s, 0, bytes) ? bytes : undefined;
   }
   const zone = s.indexOf('%');
   if (zone !== -1) {

@@ -23,9 +23,10 @@ export function addressBits(family: 4 | 6): number {
 function masked(bytes: Uint8Array, prefix: number): Uint8Array {
   const out = new Uint8Array(bytes.length);
   const whole = prefix >> 3;
-  for (let i = 0; i < whole; i++) out[i] = bytes[i]!;
-  const rest = prefix & 7;
-  if (rest && whole < bytes.length) out[whole] = bytes[whole]! & ((0xff << (8 - rest)) & 0xff);
+  out.set(bytes.subarray(0, whole));
+  // The byte the prefix ends in keeps its first `prefix & 7` bits: none when the prefix ends on a byte
+  // boundary (the mask is 0xff00), and a prefix of every byte writes past the end, which a typed array ignores.
+  out[whole] = bytes[whole]! & (0xff << (8 - (prefix & 7)));
   return out;
 }
 
