@@ -3,8 +3,12 @@
 // varied over 50,000 hosts), then `portcullis test-filter <id> <log> --json` runs over it. Reports lines/s
 // per filter, and fails unless the failures found (host by host) are exactly those the samples' `#=`
 // annotations say. Deterministic per filter.
+// Each filter runs next to the floor (bench/floor.mjs: readline, one regex taking the first dotted quad of
+// a line, a Map of counts) on the same log, in the same run; both record CPU time and peak RSS through
+// bench/rss-hook.cjs, and `floorCpuRatio` is the floor's CPU time over test-filter's (> 1: faster).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -123,6 +127,24 @@ function compare(truth, stdout) {
   return diffs;
 }
 
+/** Runs `node <args>` with bench/rss-hook.cjs: its result, wall seconds, CPU seconds and peak RSS (MiB). */
+function measured(args) {
+  const usageFile = join(tmpdir(), `portcullis-bench-filters-${process.pid}`);
+  const t0 = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, ['--require', join(root, 'bench/rss-hook.cjs'), ...args], {
+    encoding: 'buffer',
+    maxBuffer: 1 << 30,
+    env: { ...process.env, BENCH_RSS_FILE: usageFile },
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const [kib, user, sys] = existsSync(usageFile) ? readFileSync(usageFile, 'utf8').split(' ').map(Number) : [];
+  rmSync(usageFile, { force: true });
+  return { run, seconds, cpuSeconds: ((user ?? Number.NaN) + (sys ?? Number.NaN)) / 1e6, peakRssMiB: (kib ?? Number.NaN) / 1024 };
+}
+
+/** The floor's regex for these logs: the first dotted quad of a line is its host. */
+const FLOOR_REGEX = '\\b(\\d{1,3}(?:\\.\\d{1,3}){3})\\b';
+
 const results = [];
 let wrong = 0;
 for (const f of filterIds()) {
@@ -132,9 +154,11 @@ for (const f of filterIds()) {
   const expected = [...truth.values()].reduce((a, b) => a + b, 0);
   const options = Object.entries(f.options).flatMap(([k, v]) => ['--option', `${k}=${v}`]);
   const args = [cli, 'test-filter', f.id, file, '--json', ...options];
-  const t0 = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, ['--max-old-space-size=256', ...args], { encoding: 'buffer', maxBuffer: 1 << 30 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const mine = measured(['--max-old-space-size=256', ...args]);
+  const run = mine.run;
+  const ms = mine.seconds * 1000;
+  const floor = measured([join(root, 'bench/floor.mjs'), file, FLOOR_REGEX]);
+  if (floor.run.status !== 0) throw new Error(`bench/floor.mjs exited with ${floor.run.status} on ${file}`);
   const stdout = run.stdout.toString('utf8');
   const diffs = compare(truth, stdout);
   const matched = stdout.split('\n').filter(Boolean).length;
@@ -144,7 +168,23 @@ for (const f of filterIds()) {
     console.error(`${f.id}: the failures found differ from the samples' annotations (${diffs.length} hosts), e.g.\n  ${diffs.slice(0, 5).join('\n  ')}\n${run.stderr.toString('utf8').slice(0, 2000)}`);
   }
   const mode = f.options.mode ?? '-';
-  results.push({ filter: f.id, mode, options: f.options, lines: LINES, expected, matched, seconds: +(ms / 1000).toFixed(2), linesPerSecond: Math.round(LINES / (ms / 1000)), ok });
+  results.push({
+    filter: f.id,
+    mode,
+    options: f.options,
+    lines: LINES,
+    expected,
+    matched,
+    seconds: +(ms / 1000).toFixed(2),
+    cpuSeconds: +mine.cpuSeconds.toFixed(3),
+    peakRssMiB: +mine.peakRssMiB.toFixed(1),
+    linesPerSecond: Math.round(LINES / (ms / 1000)),
+    floor: { seconds: +floor.seconds.toFixed(2), cpuSeconds: +floor.cpuSeconds.toFixed(3), peakRssMiB: +floor.peakRssMiB.toFixed(1) },
+    /** The floor's time over test-filter's, by wall clock and by CPU time (> 1: faster than the floor). */
+    floorRatio: +(floor.seconds / mine.seconds).toFixed(2),
+    floorCpuRatio: +(floor.cpuSeconds / mine.cpuSeconds).toFixed(2),
+    ok,
+  });
   console.log(results.at(-1));
 }
 console.table(results);

@@ -39,7 +39,7 @@ export function renderTable() {
     ],
     [
       `\`test-filter\` per filter (${filters.length} filters), 1M-line logs built from each filter's samples (${percent(Math.min(...shares))}–${percent(Math.max(...shares))} matching)`,
-      `${millions(Math.min(...speeds))}–${millions(Math.max(...speeds))} lines/s`,
+      `${millions(Math.min(...speeds))}–${millions(Math.max(...speeds))} lines/s${filters.every((f) => f.floorCpuRatio !== undefined) ? `; ${Math.min(...filters.map((f) => f.floorCpuRatio))}–${Math.max(...filters.map((f) => f.floorCpuRatio))}× the floor (same run, each on its own log) by CPU time` : ''}`,
     ],
     [`ban latency, failure line appended → ban event written (${daemon.latency.bans.toLocaleString('en')} bans)`, `p50 ${daemon.latency.p50ms} ms, p99 ${daemon.latency.p99ms} ms`],
     [

@@ -76,6 +76,45 @@ describe('SyslogByteReader with ByteLineCutter', () => {
     }
   });
 
+  test('one read buffer refilled for every chunk (as test-filter reads a file) gives the same lines', () => {
+    const expected = viaText(text, undefined, 120);
+    for (const size of [5, 64, 333, 4096]) {
+      const reader = new SyslogByteReader(new LineParser({ now: NOW }), undefined);
+      const cutter = new ByteLineCutter({ maxLineLength: 120 });
+      const lines: unknown[] = [];
+      const onLine = (b: Buffer, s: number, e: number) =>
+        lines.push(reader.read(b, s, e, lines.length + 1, 'f').line);
+      const onText = (t: string) => lines.push(reader.fromText(t, lines.length + 1, 'f').line);
+      const buffer = Buffer.alloc(size);
+      for (let at = 0; at < bytes.length; at += size) {
+        const n = bytes.copy(buffer, 0, at, Math.min(bytes.length, at + size));
+        cutter.push(n === size ? buffer : buffer.subarray(0, n), onLine, onText);
+      }
+      cutter.flush(onLine, onText);
+      expect({ lines, truncated: cutter.truncated }).toEqual(expected);
+    }
+  });
+
+  test('a refilled buffer whose new lines start where old ones did is decoded again', () => {
+    // The same offsets in the same Buffer object, different bytes: what a caller that reuses one buffer
+    // for every read may hand over. Starts that do not move forward mean a new window.
+    const reader = new SyslogByteReader(new LineParser({ now: NOW }), undefined);
+    const buffer = Buffer.from('Jan  2 00:00:00 web1 sshd[1]: aaaa\nJan  2 00:00:00 web1 sshd[1]: bbbb\n');
+    expect(reader.read(buffer, 0, 34, 1, undefined).line?.message).toBe('aaaa');
+    buffer.write('Jan  2 00:00:00 web1 sshd[1]: cccc\nJan  2 00:00:00 web1 sshd[1]: dddd\n');
+    expect(reader.read(buffer, 0, 34, 2, undefined).line?.message).toBe('cccc');
+    expect(reader.read(buffer, 35, 69, 3, undefined).line?.message).toBe('dddd');
+    // Non-ASCII bytes in the window: decoded as UTF-8 line by line, invalid bytes as U+FFFD.
+    const mixed = Buffer.concat([
+      Buffer.from('Jan  2 00:00:00 web1 sshd[1]: \u00e9t\u00e9\n'),
+      Buffer.from([0x4a, 0x61, 0x6e, 0x20, 0x20, 0x32, 0x20, 0x30, 0x30, 0x3a, 0x30, 0x30, 0x3a, 0x30, 0x30]),
+      Buffer.from(' web1 sshd[1]: \xff\xfe', 'latin1'),
+    ]);
+    const firstEnd = mixed.indexOf(10);
+    expect(reader.read(mixed, 0, firstEnd, 4, undefined).line?.message).toBe('\u00e9t\u00e9');
+    expect(reader.read(mixed, firstEnd + 1, mixed.length, 5, undefined).line?.message).toBe('\ufffd\ufffd');
+  });
+
   test('reads most lines of a repetitive log from their bytes', () => {
     const reader = new SyslogByteReader(new LineParser({ now: NOW }), new Set(['sshd']));
     const fromText = { n: 0 };

@@ -175,8 +175,46 @@ function isUnreportableQuad(text: string): boolean {
   return (first >= 224 && first <= 239) || text === '255.255.255.255';
 }
 
+/**
+ * True when `text` is an IPv6 address in hex groups only (no dotted tail, no zone, no brackets) whose
+ * first group is 1 to feff: such an address is reported as written, lower-cased, and it cannot be one
+ * {@link isUnreportable} refuses or an IPv4-mapped one (those start with a zero group, or with ff).
+ * Checked without allocating, as {@link addressBytes} would read it; any other text takes that path.
+ */
+function isPlainIPv6(text: string): boolean {
+  const n = text.length;
+  if (n < 3 || n > 39) return false;
+  let groups = 0;
+  let digits = 0;
+  let first = 0;
+  let gap = false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58) {
+      // A colon ends a group, which must not be empty: `::` is the one gap, a third colon is an error.
+      if (digits === 0) return false;
+      groups++;
+      digits = 0;
+      if (text.charCodeAt(i + 1) === 58) {
+        if (gap) return false;
+        gap = true;
+        i++;
+      } else if (i === n - 1) {
+        return false;
+      }
+      continue;
+    }
+    const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (h < 0 || ++digits > 4) return false;
+    if (groups === 0) first = first * 16 + h;
+  }
+  if (digits > 0) groups++;
+  return (gap ? groups <= 7 : groups === 8) && first >= 1 && first <= 0xfeff;
+}
+
 function reportHost(value: string, addressOnly: boolean): string | undefined {
   if (isPlainIPv4(value)) return isUnreportableQuad(value) ? undefined : value;
+  if (isPlainIPv6(value)) return value.toLowerCase();
   const text = value.charCodeAt(0) === 91 ? value.slice(1, -1) : value;
   const bytes = addressBytes(text);
   if (bytes !== undefined) {

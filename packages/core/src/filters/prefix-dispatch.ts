@@ -8,6 +8,11 @@ interface Edge {
 
 interface PrefixNode {
   kids: Map<number, Edge> | undefined;
+  /**
+   * The kids again, indexed by first character for codes below {@link TABLE_SIZE} (prefixes are ASCII text
+   * in practice): a per-line lookup that is an array read, not a hash of the key.
+   */
+  table: (Edge | undefined)[] | undefined;
   /** Rules a message reaching this node may match, in rule order: prefix ends on the way here, or no prefix. */
   candidates: CompiledRule[];
   /** Rules whose prefix ends exactly here. */
@@ -23,7 +28,7 @@ export class PrefixDispatch {
   private readonly root: PrefixNode;
 
   constructor(rules: readonly CompiledRule[]) {
-    this.root = { kids: undefined, candidates: [], ending: [] };
+    this.root = { kids: undefined, table: undefined, candidates: [], ending: [] };
     for (const rule of rules) {
       if (rule.prefixes === undefined) this.root.ending.push(rule);
       else for (const prefix of rule.prefixes) insert(this.root, prefix, rule);
@@ -36,7 +41,11 @@ export class PrefixDispatch {
     let node = this.root;
     let at = 0;
     for (;;) {
-      const edge = node.kids?.get(message.charCodeAt(at));
+      const table = node.table;
+      if (table === undefined) return node.candidates;
+      const c = message.charCodeAt(at);
+      // (NaN past the end of the message reads no entry.)
+      const edge = c < TABLE_SIZE ? table[c] : node.kids!.get(c);
       if (edge === undefined) return node.candidates;
       const label = edge.label;
       const n = label.length;
@@ -48,6 +57,9 @@ export class PrefixDispatch {
   }
 }
 
+/** Character codes looked up in an array rather than the kids map. */
+const TABLE_SIZE = 128;
+
 function insert(root: PrefixNode, prefix: string, rule: CompiledRule): void {
   let node = root;
   let rest = prefix;
@@ -56,7 +68,7 @@ function insert(root: PrefixNode, prefix: string, rule: CompiledRule): void {
     const key = rest.charCodeAt(0);
     const edge = node.kids.get(key);
     if (edge === undefined) {
-      const leaf: PrefixNode = { kids: undefined, candidates: [], ending: [] };
+      const leaf: PrefixNode = { kids: undefined, table: undefined, candidates: [], ending: [] };
       node.kids.set(key, { label: rest, node: leaf });
       node = leaf;
       rest = '';
@@ -66,7 +78,7 @@ function insert(root: PrefixNode, prefix: string, rule: CompiledRule): void {
     while (common < edge.label.length && common < rest.length && edge.label.charCodeAt(common) === rest.charCodeAt(common)) common++;
     if (common < edge.label.length) {
       // Split the edge where the new prefix leaves it.
-      const middle: PrefixNode = { kids: new Map(), candidates: [], ending: [] };
+      const middle: PrefixNode = { kids: new Map(), table: undefined, candidates: [], ending: [] };
       middle.kids!.set(edge.label.charCodeAt(common), { label: edge.label.slice(common), node: edge.node });
       node.kids.set(key, { label: edge.label.slice(0, common), node: middle });
       node = middle;
@@ -81,5 +93,8 @@ function insert(root: PrefixNode, prefix: string, rule: CompiledRule): void {
 /** Fills every node's candidates: its ancestors' endings and its own, in rule order. */
 function settle(node: PrefixNode, inherited: readonly CompiledRule[]): void {
   node.candidates = [...new Set([...inherited, ...node.ending])].sort((a, b) => a.index - b.index);
-  if (node.kids) for (const edge of node.kids.values()) settle(edge.node, node.candidates);
+  if (node.kids) {
+    node.table = Array.from({ length: TABLE_SIZE }, (_, c) => node.kids!.get(c));
+    for (const edge of node.kids.values()) settle(edge.node, node.candidates);
+  }
 }

@@ -1,6 +1,7 @@
 import type { LogLine } from '../contract/log-line.js';
 import { readsProgram } from '../contract/log-line.js';
 import type { LineParser } from './line-parser.js';
+import { DecodedWindow } from './decoded-window.js';
 
 /** An RFC 3164 date, the only one read in bytes: `Mmm dd hh:mm:ss`, its seconds at 13–14. */
 const RFC3164 = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d$/;
@@ -42,6 +43,7 @@ export class SyslogByteReader {
   private minuteTime = 0;
   private readonly headers: ByteHeader[] = [];
   private readonly result: ByteLine = { line: undefined, decoded: false };
+  private readonly window = new DecodedWindow();
 
   constructor(
     private readonly parser: LineParser,
@@ -50,7 +52,8 @@ export class SyslogByteReader {
 
   /**
    * The line `buf[start, end)` (no newline, no trailing `\r`, at most the maximum line length). The
-   * returned object is reused by the next call.
+   * returned object is reused by the next call. `buf` may be a read buffer refilled between calls: see
+   * {@link DecodedWindow} for when its decoded text is reused.
    */
   read(buf: Buffer, start: number, end: number, lineno: number, source: string | undefined): ByteLine {
     const r = this.result;
@@ -81,7 +84,7 @@ export class SyslogByteReader {
           if (!header.read) return r;
           const message = i + 2;
           // The header is ASCII: its bytes and its characters line up.
-          const raw = buf.toString('utf8', start, end);
+          const raw = this.window.text(buf, start, end);
           r.decoded = true;
           r.line = {
             raw,
@@ -97,7 +100,7 @@ export class SyslogByteReader {
         }
       }
     }
-    return this.fromText(buf.toString('utf8', start, end), lineno, source);
+    return this.fromText(this.window.text(buf, start, end), lineno, source);
   }
 
   /** A line as text through the parser, learning its date and header for the lines after it. */

@@ -1,0 +1,46 @@
+import { describe, expect, test } from 'vitest';
+import { CORRELATION_EXPIRY_MS, CorrelationState } from '../src/filters/correlation.js';
+
+describe('CorrelationState', () => {
+  test('entries and eviction order survive the periodic copies of the id map', () => {
+    // At most 50 ids; tens of thousands come and go, so the map is copied many times on the way. The
+    // reference is a plain Map with the same rule: delete on request, evict the oldest when full.
+    const state = new CorrelationState(50);
+    const reference = new Map<string, number>();
+    let seed = 3;
+    for (let i = 0; i < 40_000; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      const id = `pid${Math.floor(seed / 65_536) % 400}`;
+      if (Math.floor(seed / 65_536) % 5 === 0) {
+        state.delete(id);
+        reference.delete(id);
+        continue;
+      }
+      state.touch(id, i).last = i;
+      if (!reference.has(id) && reference.size >= 50) reference.delete(reference.keys().next().value!);
+      if (!reference.has(id)) reference.set(id, i);
+      // Checked all along: right after a copy, the order of the ids decides which goes next.
+      if (i % 7 === 0) {
+        expect(state.size).toBe(reference.size);
+        for (const kept of reference.keys()) if (state.peek(kept) === undefined) expect.fail(`${kept} lost at ${i}`);
+      }
+    }
+    expect(state.size).toBe(reference.size);
+    for (const id of reference.keys()) expect(state.peek(id), id).toBeDefined();
+    // A touched entry stays the same object across copies.
+    const kept = state.touch('kept', 40_000);
+    for (let i = 0; i < 10_000; i++) state.touch(`other${i % 30}`, 40_000);
+    expect(state.peek('kept')).toBe(kept);
+  });
+
+  test('ids silent for the expiry are dropped after copies, recent ones kept', () => {
+    const state = new CorrelationState();
+    for (let i = 0; i < 9000; i++) state.touch(`old${i}`, 0);
+    for (let i = 0; i < 9000; i++) state.touch(`new${i}`, CORRELATION_EXPIRY_MS);
+    state.touch('late', CORRELATION_EXPIRY_MS + 60_001);
+    expect(state.peek('old0')).toBeUndefined();
+    expect(state.peek('old8999')).toBeUndefined();
+    expect(state.peek('new0')).toBeDefined();
+    expect(state.size).toBe(9001);
+  });
+});
