@@ -22,14 +22,15 @@ const project = (name: string, root: string, include?: string[]) => {
   return { ...config, plugins: [forks] };
 };
 
-// The suites that mutation testing runs: core's unit tests, the sshd filter's, and the runtime tests of the
-// top-level suite, which drive jails in-process through real log files. Daemon suites are left out: they
+// The suites that mutation testing runs: core's unit tests, the sshd filter's, the nftables action's (its
+// script builder is in the ban group; its tests drive the real kernel in a namespace), and the runtime tests of
+// the top-level suite, which drive jails in-process through real log files. Daemon suites are left out: they
 // run the built `dist/`, which mutants never reach.
 export default defineConfig({
   ssr: { resolve: { conditions: ['@portcullis/source'] } },
   resolve: { conditions: ['@portcullis/source'] },
   test: {
-    projects: [project('core', 'packages/core'), project('filter-sshd', 'plugins/filter-sshd'), project('runtime', 'test', ['runtime.test.ts'])],
+    projects: [project('core', 'packages/core'), project('filter-sshd', 'plugins/filter-sshd'), project('action-nftables', 'plugins/action-nftables'), project('runtime', 'test', ['runtime.test.ts'])],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
