@@ -17,11 +17,11 @@ describe('sshd filter definition', () => {
   it('selects the journal entries of every sshd unit, process and syslog tag, as journalctl match terms joined by +', () => {
     const terms = sshd.journalmatch ?? [];
     // journalctl takes FIELD=value terms; `+` between them is OR (config validation refuses an empty term).
-    terms.forEach((t, i) =>
+    for (const [i, t] of terms.entries()) {
       expect(t, `term ${i}`).toMatch(
         i % 2 === 1 ? /^\+$/ : /^(?:_SYSTEMD_UNIT|_COMM|SYSLOG_IDENTIFIER)=[a-z-]+(?:\.service)?$/,
-      ),
-    );
+      );
+    }
     expect(terms.length % 2).toBe(1);
     const values = terms.filter((t) => t !== '+');
     expect(new Set(values).size).toBe(values.length);
