@@ -46,7 +46,7 @@ function create(
   configDir: string,
   jail = 'sshd',
 ): ActionInstance {
-  const parsed = dryRunAction.options['~standard'].validate(options);
+  const parsed = dryRunAction.options!['~standard'].validate(options);
   if ('issues' in parsed && parsed.issues) throw new Error(JSON.stringify(parsed.issues));
   return dryRunAction.create((parsed as { value: never }).value, {
     jail: { name: jail, ports: [], protocol: 'tcp', bantime: 600_000 },
@@ -62,7 +62,7 @@ const events = (file: string) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-const validate = (value: unknown) => dryRunAction.options['~standard'].validate(value);
+const validate = (value: unknown) => dryRunAction.options!['~standard'].validate(value);
 
 describe('dry-run action: event format', () => {
   it('writes every field of ban events: address, network, permanent, and each reason but failures', async () => {
