@@ -29,7 +29,7 @@ export const groups = {
   },
   ban: {
     mutate: ['packages/core/src/actions/action-runner.ts', 'packages/core/src/actions/dry-run-action.ts', 'plugins/action-nftables/src/nft-script.ts'],
-    tests: ['packages/core/test/action-runner.test.ts', 'packages/core/test/jail-operations.test.ts', 'plugins/action-nftables/test/nftables.test.ts', 'plugins/action-nftables/test/nftables-networks.test.ts'],
+    tests: ['packages/core/test/action-runner.test.ts', 'packages/core/test/action-runner-failures.test.ts', 'packages/core/test/dry-run-action.test.ts', 'plugins/action-nftables/test/nft-script.test.ts', 'packages/core/test/jail-operations.test.ts', 'plugins/action-nftables/test/nftables.test.ts', 'plugins/action-nftables/test/nftables-networks.test.ts'],
   },
   sshd: {
     mutate: ['plugins/filter-sshd/src/**/*.ts'],

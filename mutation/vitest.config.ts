@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { portcullisProject } from '../vitest.shared.js';
 
 const repo = join(import.meta.dirname, '..');
@@ -17,20 +18,41 @@ const forks: Plugin = {
   },
 };
 
+/**
+ * Stryker runs one file at a time and stops at the first failing test. Vitest's default order puts the
+ * slowest files first, so a mutant a unit test kills in milliseconds waited for the kernel and runtime
+ * suites before it; here the files that drive real parts (network namespaces, log files through whole
+ * jails, ~850 hostile lines per mode) go last. Only the order changes: every file still runs for a survivor.
+ */
+const SLOW = /\/(?:nftables(?:-networks)?|runtime|injection|jail-operations)\.test\.ts$/;
+class FastFilesFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const slow = (f: TestSpecification) => (SLOW.test(f.moduleId) ? 1 : 0);
+    return (await super.sort(files)).sort((a, b) => slow(a) - slow(b));
+  }
+}
+
 const project = (name: string, root: string, include?: string[]) => {
   const config = portcullisProject(name, { root: join(repo, root), ...(include ? { include } : {}) });
   return { ...config, plugins: [forks] };
 };
 
-// The suites that mutation testing runs: core's unit tests, the sshd filter's, and the runtime tests of the
-// top-level suite, which drive jails in-process through real log files. Daemon suites are left out: they
+// The suites that mutation testing runs: core's unit tests, the sshd filter's, the nftables action's (its
+// script builder is in the ban group; its tests drive the real kernel in a namespace), and the runtime tests of
+// the top-level suite, which drive jails in-process through real log files. Daemon suites are left out: they
 // run the built `dist/`, which mutants never reach.
 export default defineConfig({
   ssr: { resolve: { conditions: ['@portcullis/source'] } },
   resolve: { conditions: ['@portcullis/source'] },
   test: {
-    projects: [project('core', 'packages/core'), project('filter-sshd', 'plugins/filter-sshd'), project('runtime', 'test', ['runtime.test.ts'])],
+    projects: [
+      project('core', 'packages/core'),
+      project('filter-sshd', 'plugins/filter-sshd'),
+      project('action-nftables', 'plugins/action-nftables'),
+      project('runtime', 'test', ['runtime.test.ts']),
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    sequence: { sequencer: FastFilesFirst },
   },
 });

@@ -55,7 +55,9 @@ function messages(): string[] {
 describe('sshd: every rule has a sample line', () => {
   it('every fail/pending rule reports at least one failure in the fixtures', () => {
     const hit = patternsReporting(sshd);
-    const counting = rules.filter((r) => r.kind === undefined || r.kind === 'fail' || r.kind === 'pending' || r.kind === 'fallback');
+    const counting = rules.filter(
+      (r) => r.kind === undefined || r.kind === 'fail' || r.kind === 'pending' || r.kind === 'fallback',
+    );
     expect(counting.filter((r) => !hit.has(r.pattern)).map((r) => r.description ?? r.pattern)).toEqual([]);
   });
 
