@@ -13,7 +13,7 @@ export const groups = {
   },
   jail: {
     mutate: ['packages/core/src/jail/jail.ts', 'packages/core/src/jail/current-bans.ts', 'packages/core/src/jail/unban-schedule.ts'],
-    tests: ['packages/core/test/jail.test.ts', 'packages/core/test/jail-operations.test.ts', 'packages/core/test/current-bans.test.ts', 'packages/core/test/unban-schedule.test.ts', 'test/runtime.test.ts'],
+    tests: ['packages/core/test/jail.test.ts', 'packages/core/test/jail-operations.test.ts', 'packages/core/test/current-bans.test.ts', 'packages/core/test/current-bans-model.test.ts', 'packages/core/test/unban-schedule.test.ts', 'test/runtime.test.ts'],
   },
   address: {
     mutate: ['packages/core/src/jail/address-matcher.ts', 'packages/core/src/util/ip-address.ts', 'packages/core/src/util/ip-network.ts'],
