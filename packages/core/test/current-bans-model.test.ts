@@ -37,7 +37,12 @@ const ticket: fc.Arbitrary<BanTicket> = fc
   }));
 
 /** What CurrentBans gives back for a ban it holds: the ticket without its lines and users. */
-const held = (t: BanTicket, reason: BanTicket['reason'] = t.reason): BanTicket => ({ ...t, matches: [], users: undefined, reason });
+const held = (t: BanTicket, reason: BanTicket['reason'] = t.reason): BanTicket => ({
+  ...t,
+  matches: [],
+  users: undefined,
+  reason,
+});
 
 describe('CurrentBans against a Map of tickets', () => {
   it('gives back every field of every ban, by each reading, through growth, replacement and lifting', () => {
@@ -80,7 +85,19 @@ describe('CurrentBans against a Map of tickets', () => {
 
   it('keeps a ban whose reason it does not know as one without a reason', () => {
     const bans = new CurrentBans('sshd');
-    const t: BanTicket = { ip: '10.0.0.1', family: 4, jail: 'sshd', time: 1, bantime: 2, expires: 3, failures: 4, banCount: 5, matches: [], users: undefined, reason: 'odd' as BanTicket['reason'] };
+    const t: BanTicket = {
+      ip: '10.0.0.1',
+      family: 4,
+      jail: 'sshd',
+      time: 1,
+      bantime: 2,
+      expires: 3,
+      failures: 4,
+      banCount: 5,
+      matches: [],
+      users: undefined,
+      reason: 'odd' as BanTicket['reason'],
+    };
     bans.set(t);
     expect(bans.get('10.0.0.1')).toEqual({ ...t, reason: undefined, prefix: undefined, origin: undefined });
     // A ban made meanwhile on another node keeps that node until the ban is replaced by one of this node.
