@@ -134,3 +134,32 @@ describe('FailureTracker against a model of per-host time lists', () => {
     expect(t.snapshot()).toEqual([...m.hosts].map(([h, times]) => ({ host: h, times })));
   });
 });
+
+describe('FailureTracker state put back or reshaped', () => {
+  it('restores several hosts with several failures each, each with its own times', () => {
+    const t = new FailureTracker({ findtime: FINDTIME, maxretry: 5 });
+    const hosts = ['192.0.2.1', '192.0.2.2', '2001:db8::1', '192.0.2.3'];
+    hosts.forEach((h, i) => t.restore(h, [100 + i, 200 + i, 300 + i], 500));
+    expect(t.snapshot()).toEqual(hosts.map((h, i) => ({ host: h, times: [100 + i, 200 + i, 300 + i] })));
+    // One more failure each: the fourth, no ban yet; the fifth bans.
+    for (const [i, h] of hosts.entries()) expect(t.add(h, 600 + i)).toEqual({ count: 4, ban: false });
+    for (const h of hosts) expect(t.add(h, 700)).toEqual({ count: 5, ban: true });
+    expect(t.size).toBe(0);
+  });
+
+  it('keeps hosts with one failure and hosts with several apart when maxretry changes', () => {
+    const t = new FailureTracker({ findtime: FINDTIME, maxretry: 5 });
+    t.add('192.0.2.1', 10);
+    t.add('192.0.2.2', 20);
+    t.add('192.0.2.2', 30);
+    t.add('192.0.2.3', 40);
+    t.configure({ findtime: FINDTIME, maxretry: 4 });
+    expect(t.snapshot()).toEqual([
+      { host: '192.0.2.1', times: [10] },
+      { host: '192.0.2.2', times: [20, 30] },
+      { host: '192.0.2.3', times: [40] },
+    ]);
+    expect(t.count('192.0.2.1', 50)).toBe(1);
+    expect(t.add('192.0.2.3', 50)).toEqual({ count: 2, ban: false });
+  });
+});
