@@ -139,7 +139,7 @@ describe('FailureTracker state put back or reshaped', () => {
   it('restores several hosts with several failures each, each with its own times', () => {
     const t = new FailureTracker({ findtime: FINDTIME, maxretry: 5 });
     const hosts = ['192.0.2.1', '192.0.2.2', '2001:db8::1', '192.0.2.3'];
-    hosts.forEach((h, i) => t.restore(h, [100 + i, 200 + i, 300 + i], 500));
+    for (const [i, h] of hosts.entries()) t.restore(h, [100 + i, 200 + i, 300 + i], 500);
     expect(t.snapshot()).toEqual(hosts.map((h, i) => ({ host: h, times: [100 + i, 200 + i, 300 + i] })));
     // One more failure each: the fourth, no ban yet; the fifth bans.
     for (const [i, h] of hosts.entries()) expect(t.add(h, 600 + i)).toEqual({ count: 4, ban: false });
