@@ -5,6 +5,9 @@
 // 2. 1,000,000 tracked hosts: 1,000,000 distinct IPv4 addresses failing once each, a plain jail
 //    (maxretry 5, findtime 1h): every one is held (target, issue 15: ≤ 64 MB).
 // 3. The control for 1.: the same 10,000,000-line flood from one address — what rotation costs is the difference.
+// BENCH_CASES=hosts (comma-separated: rotation, control, hosts) runs some of them only. BENCH_BEFORE=<dir>,
+// a built copy of the repository at another commit, runs each case there too, right after ours, so the
+// before and after come from the same run (`results-memory.json` gets a `before` beside each case).
 // Lines go to the daemon's stdin (backend stdin); RSS is read from /proc before the first line (VmRSS),
 // at the end (VmHWM, the peak) and 2 s later (VmRSS). The daemon runs with the node options of dist/portcullis.service.
 import { spawn } from 'node:child_process';
@@ -32,7 +35,10 @@ const kib = (pid, field) =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 const mib = (k) => Math.round((k / 1024) * 10) / 10;
 
-async function run(name, jail, defaults, lines, lineAt) {
+const cases = (process.env.BENCH_CASES ?? 'rotation,control,hosts').split(',');
+const beforeRoot = process.env.BENCH_BEFORE;
+
+async function run(name, jail, defaults, lines, lineAt, cliPath = cli) {
   const dir = mkdtempSync(join(root, 'bench/data/memory-'));
   const port = 19_900 + Math.floor(Math.random() * 90);
   const config = {
@@ -52,7 +58,7 @@ async function run(name, jail, defaults, lines, lineAt) {
   writeFileSync(join(dir, 'c.json'), JSON.stringify(config));
   const child = spawn(
     process.execPath,
-    [...nodeFlags, cli, 'start', '--config', join(dir, 'c.json'), '--log-level', 'error'],
+    [...nodeFlags, cliPath, 'start', '--config', join(dir, 'c.json'), '--log-level', 'error'],
     { cwd: root, stdio: ['pipe', 'ignore', 'inherit'] },
   );
   for (let i = 0; i < 600 && !existsSync(config.socket); i++) await sleep(50);
@@ -89,6 +95,9 @@ async function run(name, jail, defaults, lines, lineAt) {
     }),
   );
   const peak = kib(child.pid, 'VmHWM');
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime + stime, in clock ticks of 1/100 s: the daemon's CPU time until every line was counted.
+  const cpu = (Number(stat[11]) + Number(stat[12])) / 100;
   await sleep(2000);
   const after = kib(child.pid, 'VmRSS');
   child.kill('SIGTERM');
@@ -98,6 +107,8 @@ async function run(name, jail, defaults, lines, lineAt) {
     name,
     lines,
     seconds,
+    cpuS: cpu,
+    loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     rssBeforeMiB: mib(before),
     peakRssMiB: mib(peak),
     rssAfterMiB: mib(after),
@@ -108,33 +119,50 @@ async function run(name, jail, defaults, lines, lineAt) {
   };
 }
 
+/** The case, then (with BENCH_BEFORE) the same case on the other build. */
+async function measure(...args) {
+  const ours = await run(...args);
+  if (beforeRoot) ours.before = await run(...args, join(beforeRoot, 'apps/portcullis/dist/cli.js'));
+  return ours;
+}
+
 const embedded = embeddedConfig();
 const { logpath, backend, actions, ...sshd } = embedded.jails.sshd;
 const hex = (n) => n.toString(16);
-const rotation = await run(
-  '10,000,000 IPv6 addresses in 100 /64s (embedded sshd jail)',
-  sshd,
-  embedded.defaults,
-  10_000_000,
-  (i) =>
-    `2001:db8:77:${hex(i % 100)}:${hex((i >>> 16) & 0xffff)}:${hex(i & 0xffff)}:${hex((i * 7) & 0xffff)}:1`,
-);
+const resultsFile = join(root, 'bench/results-memory.json');
+/** A case not run keeps its figures from the last run. */
+const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
+const rotation = !cases.includes('rotation')
+  ? previous.rotation
+  : await measure(
+      '10,000,000 IPv6 addresses in 100 /64s (embedded sshd jail)',
+      sshd,
+      embedded.defaults,
+      10_000_000,
+      (i) =>
+        `2001:db8:77:${hex(i % 100)}:${hex((i >>> 16) & 0xffff)}:${hex(i & 0xffff)}:${hex((i * 7) & 0xffff)}:1`,
+    );
 // The control: the same flood from one IPv6 address. What rotation costs is the difference.
-const control = await run(
-  '10,000,000 failures from one IPv6 address (the same flood, no rotation)',
-  sshd,
-  embedded.defaults,
-  10_000_000,
-  () => '2001:db8:77:1::1',
-);
-const hosts = await run(
-  '1,000,000 IPv4 hosts failing once (maxretry 5, findtime 1h)',
-  { filter: 'sshd' },
-  { maxretry: 5, findtime: '1h', bantime: '10m', ignoreip: [] },
-  1_000_000,
-  (i) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`,
-);
+const control = !cases.includes('control')
+  ? previous.control
+  : await measure(
+      '10,000,000 failures from one IPv6 address (the same flood, no rotation)',
+      sshd,
+      embedded.defaults,
+      10_000_000,
+      () => '2001:db8:77:1::1',
+    );
+const hosts = !cases.includes('hosts')
+  ? previous.hosts
+  : await measure(
+      '1,000,000 IPv4 hosts failing once (maxretry 5, findtime 1h)',
+      { filter: 'sshd' },
+      { maxretry: 5, findtime: '1h', bantime: '10m', ignoreip: [] },
+      1_000_000,
+      (i) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`,
+    );
 const result = {
+  date: new Date().toISOString(),
   nodeOptions: nodeFlags.join(' '),
   node: process.version,
   rotation,
@@ -143,14 +171,16 @@ const result = {
   hosts,
   targets: { rotationGrowthMiBBelow: 30, hostsGrowthMBAtMost: 64 },
 };
-for (const r of [rotation, control, hosts])
-  console.log(
-    `${r.name}: ${r.lines.toLocaleString('en')} lines in ${r.seconds} s; RSS ${r.rssBeforeMiB} → peak ${r.peakRssMiB} MiB (+${r.growthMiB} MiB, +${r.growthMB} MB), ${r.rssAfterMiB} MiB after; tracked ${r.tracked.toLocaleString('en')}, banned ${r.bans}`,
-  );
+const line = (r) =>
+  `${r.lines.toLocaleString('en')} lines in ${r.seconds} s wall, ${r.cpuS} s CPU; RSS ${r.rssBeforeMiB} → peak ${r.peakRssMiB} MiB (+${r.growthMiB} MiB, +${r.growthMB} MB), ${r.rssAfterMiB} MiB after; tracked ${r.tracked.toLocaleString('en')}, banned ${r.bans}`;
+for (const r of [rotation, control, hosts]) {
+  console.log(`${r.name}: ${line(r)}`);
+  if (r.before) console.log(`  before (${beforeRoot}): ${line(r.before)}`);
+}
 console.log(
   `address rotation costs ${result.rotationCostMiB} MiB of peak RSS over the same flood from one address`,
 );
-writeFileSync(join(root, 'bench/results-memory.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);
 const met = rotation.growthMiB < 30 && hosts.growthMB <= 64;
 console.log(
   met

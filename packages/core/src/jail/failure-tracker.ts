@@ -1,4 +1,6 @@
 import { SlotPool } from '../util/slot-pool.js';
+import { ipv4Key, ipv4Number } from './host-key.js';
+import { OrderedHostMap } from './ordered-host-map.js';
 
 /** What {@link FailureTracker.add} decided for a failure. */
 export interface TrackResult {
@@ -19,25 +21,31 @@ const MIN_SLOTS = 64;
 
 /**
  * Counts failures per host inside a sliding window of `findtime`. Memory is the point here: an attack
- * from a million hosts that fail once each must not keep a million arrays alive, and hosts that fail a few
+ * from a million hosts that fail once each must not keep a million objects alive, and hosts that fail a few
  * times before their ban must not leave arrays behind for the garbage collector. A host with one failure
- * costs one Map entry holding its time; a host with several holds a slot of `maxretry` times in one shared
- * `Float64Array` (the Map holds `-1 - slot`). Expiry is one pass over the map, which also gives the slab
- * back when a flood is over.
+ * costs one entry of an {@link OrderedHostMap} holding its time (~21 bytes for IPv4, no string kept); a
+ * host with several holds a slot of `maxretry` times in one shared `Float64Array` (the map holds
+ * `-1 - slot`). Expiry is one pass over the map, which also gives the map and the slab back when a flood
+ * is over.
  */
 export class FailureTracker {
   /** Total failures ever added (for status and metrics). */
   total = 0;
   /** Per host: the time of its only failure (≥ 0), or `-1 - slot` when it has several. */
-  private readonly hosts = new Map<string, number>();
+  private readonly hosts = new OrderedHostMap();
   private findtime: number;
   private maxretry: number;
   /** `maxretry` times per slot, oldest first; a slot holds `counts[slot]` of them. */
   private times = new Float64Array(0);
   private counts = new Uint32Array(0);
   private readonly pool = new SlotPool();
-  /** Hosts whose failures changed since the last `takeChanges` (undefined: nobody asks, so nothing is kept). */
-  private changed: Set<string> | undefined;
+  /**
+   * Hosts whose failures changed since the last `takeChanges` (undefined: nobody asks, so nothing is kept).
+   * An IPv4 host is kept as its value (`| 0`: a small integer, no heap object): holding a second's worth
+   * of host strings made every one of them outlive two young-generation collections, and a flood of new
+   * hosts then filled the old generation with strings that died a moment later.
+   */
+  private changed: Set<string | number> | undefined;
 
   constructor(options: { findtime: number; maxretry: number }) {
     this.findtime = options.findtime;
@@ -65,25 +73,31 @@ export class FailureTracker {
     const time = Number.isNaN(at) ? 0 : Math.max(0, at);
     const max = this.maxretry;
     const since = time - this.findtime;
-    const prev = this.hosts.get(host);
-    this.changed?.add(host);
-    if (prev === undefined || prev >= 0) {
-      const count = prev !== undefined && prev > since ? 2 : 1;
+    const hosts = this.hosts;
+    const entry = hosts.find(host);
+    this.changed?.add(changeKey(host));
+    if (entry === -1) {
+      if (max <= 1) return { count: 1, ban: true };
+      hosts.set(host, time);
+      return { count: 1, ban: false };
+    }
+    const prev = hosts.valueAt(entry);
+    if (prev >= 0) {
+      const count = prev > since ? 2 : 1;
       if (count >= max) {
-        this.hosts.delete(host);
+        hosts.deleteAt(entry);
         return { count, ban: true };
       }
-      // Set in place: the map keeps first-seen order. (Moving the host to the end on every failure churned
-      // the map's tables, tens of MB a second under a flood.)
+      // Set in place: the map keeps first-seen order, which the global cap evicts by.
       if (count === 1) {
-        this.hosts.set(host, time);
+        hosts.setValueAt(entry, time);
         return { count, ban: false };
       }
       const slot = this.allocate();
-      this.times[slot * max] = prev!;
+      this.times[slot * max] = prev;
       this.times[slot * max + 1] = time;
       this.counts[slot] = 2;
-      this.hosts.set(host, -1 - slot);
+      hosts.setValueAt(entry, -1 - slot);
       return { count, ban: false };
     }
     const slot = -1 - prev;
@@ -101,13 +115,13 @@ export class FailureTracker {
     times[base + n] = time;
     n++;
     if (n >= max) {
-      this.hosts.delete(host);
+      hosts.deleteAt(entry);
       this.release(slot);
       return { count: n, ban: true };
     }
     if (n === 1) {
       this.release(slot);
-      this.hosts.set(host, time);
+      hosts.setValueAt(entry, time);
     } else {
       this.counts[slot] = n;
     }
@@ -129,10 +143,11 @@ export class FailureTracker {
 
   /** Forget a host (after a ban, or an unban by hand). */
   forget(host: string): void {
-    const entry = this.hosts.get(host);
-    if (entry === undefined) return;
-    this.hosts.delete(host);
-    this.changed?.add(host);
+    const e = this.hosts.find(host);
+    if (e === -1) return;
+    const entry = this.hosts.valueAt(e);
+    this.hosts.deleteAt(e);
+    this.changed?.add(changeKey(host));
     if (entry < 0) this.release(-1 - entry);
   }
 
@@ -148,7 +163,10 @@ export class FailureTracker {
   takeChanges(): HostFailures[] {
     const out: HostFailures[] = [];
     if (!this.changed) return out;
-    for (const host of this.changed) out.push({ host, times: this.timesOf(host) });
+    for (const key of this.changed) {
+      const host = typeof key === 'number' ? ipv4Key(key >>> 0) : key;
+      out.push({ host, times: this.timesOf(host) });
+    }
     this.changed.clear();
     return out;
   }
@@ -156,7 +174,8 @@ export class FailureTracker {
   /** Every host with its failure times (to rebuild a lost store). */
   snapshot(): HostFailures[] {
     const out: HostFailures[] = [];
-    for (const host of this.hosts.keys()) out.push({ host, times: this.timesOf(host) });
+    for (let e = this.hosts.first(); e !== -1; e = this.hosts.next(e))
+      out.push({ host: this.hosts.keyAt(e), times: this.timesAt(e) });
     return out;
   }
 
@@ -167,10 +186,13 @@ export class FailureTracker {
   restore(host: string, times: readonly number[], now: number): void {
     const since = now - this.findtime;
     this.forget(host);
-    this.changed?.delete(host);
+    this.changed?.delete(changeKey(host));
     const room = this.maxretry - 1;
     if (room <= 0) return;
-    const keep = times.filter((t) => t > since && t <= now).sort((a, b) => a - b).slice(-room);
+    const keep = times
+      .filter((t) => t > since && t <= now)
+      .sort((a, b) => a - b)
+      .slice(-room);
     if (keep.length === 0) return;
     if (keep.length === 1) {
       this.hosts.set(host, keep[0]!);
@@ -186,16 +208,19 @@ export class FailureTracker {
   expire(now: number): number {
     const since = now - this.findtime;
     let removed = 0;
-    for (const [host, entry] of this.hosts) {
+    const hosts = this.hosts;
+    for (let e = hosts.first(); e !== -1; e = hosts.next(e)) {
+      const entry = hosts.valueAt(e);
       const slot = -1 - entry;
       const newest = entry >= 0 ? entry : this.times[slot * this.maxretry + this.counts[slot]! - 1]!;
       if (newest > since) continue;
-      this.hosts.delete(host);
-      this.changed?.add(host);
+      this.changed?.add(changeKey(hosts.keyAt(e)));
+      hosts.deleteAt(e);
       if (entry < 0) this.release(slot);
       removed++;
     }
-    // After a flood, give the slab back once most of it is free.
+    // After a flood, give the map and the slab back once most of them is free.
+    hosts.compact();
     const capacity = this.counts.length;
     if (capacity > MIN_SLOTS && this.slotsInUse < capacity / 4)
       this.rebuild(Math.max(MIN_SLOTS, this.slotsInUse * 2), this.maxretry);
@@ -205,9 +230,9 @@ export class FailureTracker {
   /** Drop the `n` hosts seen first (the global `maxtracked` cap); returns how many went. */
   evictOldest(n: number): number {
     let removed = 0;
-    for (const [host, entry] of this.hosts) {
-      if (removed >= n) break;
-      this.hosts.delete(host);
+    for (let e = this.hosts.first(); e !== -1 && removed < n; e = this.hosts.next(e)) {
+      const entry = this.hosts.valueAt(e);
+      this.hosts.deleteAt(e);
       if (entry < 0) this.release(-1 - entry);
       removed++;
     }
@@ -216,8 +241,10 @@ export class FailureTracker {
 
   /** The time of the first failure of the host seen first (+Infinity when empty): the global cap's order. */
   oldest(): number {
-    for (const entry of this.hosts.values()) return entry >= 0 ? entry : this.times[(-1 - entry) * this.maxretry]!;
-    return Number.POSITIVE_INFINITY;
+    const e = this.hosts.first();
+    if (e === -1) return Number.POSITIVE_INFINITY;
+    const entry = this.hosts.valueAt(e);
+    return entry >= 0 ? entry : this.times[(-1 - entry) * this.maxretry]!;
   }
 
   clear(): void {
@@ -228,8 +255,12 @@ export class FailureTracker {
   }
 
   private timesOf(host: string): number[] {
-    const entry = this.hosts.get(host);
-    if (entry === undefined) return [];
+    const e = this.hosts.find(host);
+    return e === -1 ? [] : this.timesAt(e);
+  }
+
+  private timesAt(e: number): number[] {
+    const entry = this.hosts.valueAt(e);
     if (entry >= 0) return [entry];
     const slot = -1 - entry;
     const base = slot * this.maxretry;
@@ -268,7 +299,8 @@ export class FailureTracker {
     const times = new Float64Array(slots * max);
     const counts = new Uint32Array(slots);
     let next = 0;
-    for (const [host, entry] of this.hosts) {
+    for (let e = this.hosts.first(); e !== -1; e = this.hosts.next(e)) {
+      const entry = this.hosts.valueAt(e);
       if (entry >= 0) continue;
       const slot = -1 - entry;
       const n = this.counts[slot]!;
@@ -276,11 +308,17 @@ export class FailureTracker {
       const from = slot * width + n - keep;
       times.set(this.times.subarray(from, from + keep), next * max);
       counts[next] = keep;
-      this.hosts.set(host, -1 - next);
+      this.hosts.setValueAt(e, -1 - next);
       next++;
     }
     this.times = times;
     this.counts = counts;
     this.pool.reset(slots, next);
   }
+}
+
+/** How a changed host is kept: an IPv4 address as its value in a small integer, anything else as is. */
+function changeKey(host: string): string | number {
+  const value = ipv4Number(host);
+  return value === -1 ? host : value | 0;
 }

@@ -1,0 +1,177 @@
+import { hashNumber, hashString, ipv4Key, ipv4Number } from './host-key.js';
+
+/** Entries the map starts with, and below which it is not shrunk. */
+const MIN_ENTRIES = 64;
+/** A bucket that never held an entry ends a probe; one whose entry was deleted does not. */
+const EMPTY = 0;
+const DELETED = -1;
+
+/**
+ * A `Map<string, number>` for host keys, in typed arrays: an IPv4 key costs 4 bytes, its value 8 and its
+ * hash buckets 8 (two per entry: probes stay short), about 21 bytes against ~90 for a `Map` entry with its
+ * string and boxed time, and nothing the garbage collector traces. Other keys (IPv6, prefixes) keep their
+ * string beside. Like a `Map`, entries stay in the order they were first set, which the global `maxtracked`
+ * cap evicts by: entries are appended to columns and a deleted one leaves a gap (its value NaN) until the
+ * columns are full or {@link OrderedHostMap.compact} is called. Values must not be NaN.
+ *
+ * Entries are visited by number: `for (let e = map.first(); e !== -1; e = map.next(e))`. Deleting the entry
+ * being visited (or any other) is allowed during a visit; setting a new key is not (it may renumber them).
+ */
+export class OrderedHostMap {
+  /** IPv4 keys' values (0 for a string key). */
+  private numbers = new Uint32Array(MIN_ENTRIES);
+  private values = new Float64Array(MIN_ENTRIES).fill(Number.NaN);
+  /** Each entry's key when it is not IPv4 (undefined for IPv4); created with the first such key. */
+  private names: (string | undefined)[] | undefined;
+  /** Open addressing, linear probing: entry number + 1, EMPTY or DELETED. */
+  private buckets = new Int32Array(2 * MIN_ENTRIES);
+  /** Entries appended since the last rebuild (live or deleted). */
+  private end = 0;
+  /** No live entry comes before this one. */
+  private head = 0;
+  private count = 0;
+  /** Set by `find`: the empty bucket where the key searched for would go. */
+  private vacant = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The entry number of `key`, or -1. */
+  find(key: string): number {
+    const number = ipv4Number(key);
+    const names = this.names;
+    const mask = this.buckets.length - 1;
+    let i = (number >= 0 ? hashNumber(number) : hashString(key)) & mask;
+    for (;;) {
+      const b = this.buckets[i]!;
+      if (b === EMPTY) {
+        this.vacant = i;
+        return -1;
+      }
+      if (b > 0) {
+        const e = b - 1;
+        const name = names?.[e];
+        if (number >= 0 ? name === undefined && this.numbers[e] === number : name === key) return e;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  get(key: string): number | undefined {
+    const e = this.find(key);
+    return e === -1 ? undefined : this.values[e];
+  }
+
+  has(key: string): boolean {
+    return this.find(key) !== -1;
+  }
+
+  /** Set the value of `key`; a new key goes last. */
+  set(key: string, value: number): void {
+    let e = this.find(key);
+    if (e !== -1) {
+      this.values[e] = value;
+      return;
+    }
+    if (this.end === this.values.length) {
+      // Full: compact when at most half the entries are live, else double.
+      this.rebuild(this.count * 2 <= this.values.length ? this.values.length : this.values.length * 2);
+      this.find(key);
+    }
+    e = this.end++;
+    const number = ipv4Number(key);
+    this.numbers[e] = number >= 0 ? number : 0;
+    if (number < 0 && this.names === undefined) this.names = new Array<undefined>(e).fill(undefined);
+    // Appended in entry order, so the array stays packed.
+    this.names?.push(number >= 0 ? undefined : key);
+    this.values[e] = value;
+    this.buckets[this.vacant] = e + 1;
+    this.count++;
+  }
+
+  delete(key: string): boolean {
+    const e = this.find(key);
+    if (e === -1) return false;
+    this.deleteAt(e);
+    return true;
+  }
+
+  /** The first live entry in first-set order, or -1. */
+  first(): number {
+    while (this.head < this.end && Number.isNaN(this.values[this.head]!)) this.head++;
+    return this.head < this.end ? this.head : -1;
+  }
+
+  /** The live entry after `e`, or -1. */
+  next(e: number): number {
+    for (let n = e + 1; n < this.end; n++) if (!Number.isNaN(this.values[n]!)) return n;
+    return -1;
+  }
+
+  keyAt(e: number): string {
+    return this.names?.[e] ?? ipv4Key(this.numbers[e]!);
+  }
+
+  valueAt(e: number): number {
+    return this.values[e]!;
+  }
+
+  setValueAt(e: number, value: number): void {
+    this.values[e] = value;
+  }
+
+  deleteAt(e: number): void {
+    const number = this.numbers[e]!;
+    const name = this.names?.[e];
+    const mask = this.buckets.length - 1;
+    let i = (name === undefined ? hashNumber(number) : hashString(name)) & mask;
+    while (this.buckets[i] !== e + 1) i = (i + 1) & mask;
+    this.buckets[i] = DELETED;
+    this.values[e] = Number.NaN;
+    if (name !== undefined) this.names![e] = undefined;
+    this.count--;
+  }
+
+  /** Give memory back when at most a quarter of the columns is in use (after a flood expired). */
+  compact(): void {
+    const capacity = this.values.length;
+    // Halved until about half full: capacities stay powers of two, as the bucket mask needs.
+    let to = capacity;
+    while (to > MIN_ENTRIES && this.count < to / 4) to /= 2;
+    if (to < capacity) this.rebuild(to);
+  }
+
+  clear(): void {
+    this.names = undefined;
+    this.end = 0;
+    this.count = 0;
+    this.rebuild(MIN_ENTRIES);
+  }
+
+  /** Move the live entries, in order, to columns of `capacity` entries (a power of two), and hash them again. */
+  private rebuild(capacity: number): void {
+    const numbers = new Uint32Array(capacity);
+    const values = new Float64Array(capacity).fill(Number.NaN);
+    const names = this.names && ([] as (string | undefined)[]);
+    const buckets = new Int32Array(2 * capacity);
+    const mask = buckets.length - 1;
+    let next = 0;
+    for (let e = this.first(); e !== -1; e = this.next(e)) {
+      const number = this.numbers[e]!;
+      const name = this.names?.[e];
+      numbers[next] = number;
+      values[next] = this.values[e]!;
+      names?.push(name);
+      let i = (name === undefined ? hashNumber(number) : hashString(name)) & mask;
+      while (buckets[i] !== EMPTY) i = (i + 1) & mask;
+      buckets[i] = ++next;
+    }
+    this.numbers = numbers;
+    this.values = values;
+    this.names = names;
+    this.buckets = buckets;
+    this.end = next;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,150 @@
+// The failure tracker's table of hosts: checked against a plain `Map` (the reference it replaces), through
+// growth, deletion gaps, compaction and keys of both kinds (IPv4 held as numbers, anything else as strings).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { hashString, ipv4Key, ipv4Number } from '../src/jail/host-key.js';
+import { OrderedHostMap } from '../src/jail/ordered-host-map.js';
+
+function entries(map: OrderedHostMap): [string, number][] {
+  const out: [string, number][] = [];
+  for (let e = map.first(); e !== -1; e = map.next(e)) out.push([map.keyAt(e), map.valueAt(e)]);
+  return out;
+}
+
+describe('host keys', () => {
+  it('reads canonical dotted quads as their 32-bit value and writes them back', () => {
+    expect(ipv4Number('0.0.0.0')).toBe(0);
+    expect(ipv4Number('255.255.255.255')).toBe(0xffff_ffff);
+    expect(ipv4Number('10.1.2.3')).toBe(0x0a01_0203);
+    expect(ipv4Number('192.0.2.10')).toBe(0xc000_020a);
+    expect(ipv4Key(0xc000_020a)).toBe('192.0.2.10');
+    expect(ipv4Key(0xffff_ffff)).toBe('255.255.255.255');
+  });
+
+  it('leaves anything that is not a canonical IPv4 address a string', () => {
+    for (const key of [
+      '01.2.3.4',
+      '1.2.3.04',
+      '1.2.3.00',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1..2.3',
+      '.1.2.3',
+      '1.2.3.',
+      '1.2.3.4/32',
+      ' 1.2.3.4',
+      '2001:db8::1',
+      '::ffff:1.2.3.4',
+      'a.b.c.d',
+      '1.2.3.4x',
+      '1000.2.3.4',
+      '1.2.3.1000',
+    ])
+      expect(ipv4Number(key), key).toBe(-1);
+  });
+
+  it('reads every address the way it is written back', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffff_ffff }), (n) => {
+        expect(ipv4Number(ipv4Key(n))).toBe(n);
+      }),
+    );
+  });
+
+  it('hashes strings by every character', () => {
+    expect(hashString('2001:db8::1')).not.toBe(hashString('2001:db8::2'));
+    expect(hashString('ab')).not.toBe(hashString('ba'));
+    expect(hashString('x')).toBe(hashString('x'));
+  });
+});
+
+describe('OrderedHostMap', () => {
+  it('keeps a numeric key and its string twin apart', () => {
+    const m = new OrderedHostMap();
+    m.set('1.2.3.4', 1);
+    m.set('01.2.3.4', 2);
+    m.set('2001:db8::/64', 3);
+    expect(m.get('1.2.3.4')).toBe(1);
+    expect(m.get('01.2.3.4')).toBe(2);
+    expect(m.get('2001:db8::/64')).toBe(3);
+    expect(m.get('1.2.3.5')).toBeUndefined();
+    expect(entries(m)).toEqual([
+      ['1.2.3.4', 1],
+      ['01.2.3.4', 2],
+      ['2001:db8::/64', 3],
+    ]);
+  });
+
+  it('keeps first-set order through growth, gaps and compaction, and gives the columns back', () => {
+    const m = new OrderedHostMap();
+    for (let i = 0; i < 10_000; i++) m.set(ipv4Key(i), i);
+    for (let i = 0; i < 10_000; i++) if (i % 10 !== 0) expect(m.delete(ipv4Key(i))).toBe(true);
+    expect(m.delete(ipv4Key(1))).toBe(false);
+    m.compact();
+    expect(m.size).toBe(1000);
+    expect(entries(m).map(([, v]) => v)).toEqual(Array.from({ length: 1000 }, (_, i) => i * 10));
+    m.set('2001:db8::1', -5);
+    expect(m.first()).toBe(0);
+    expect(m.keyAt(m.first())).toBe('0.0.0.0');
+    m.clear();
+    expect(m.size).toBe(0);
+    expect(m.first()).toBe(-1);
+    expect(m.get('2001:db8::1')).toBeUndefined();
+  });
+
+  it('lets a visit delete the entry it is on', () => {
+    const m = new OrderedHostMap();
+    for (let i = 0; i < 100; i++) m.set(i % 2 ? ipv4Key(i) : `k${i}`, i);
+    for (let e = m.first(); e !== -1; e = m.next(e)) if (m.valueAt(e) % 3 === 0) m.deleteAt(e);
+    expect(entries(m).map(([, v]) => v)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 3 !== 0),
+    );
+  });
+
+  it('answers as a Map does, whatever is set and deleted in whatever order', () => {
+    const key = fc.oneof(
+      fc.integer({ min: 0, max: 200 }).map((n) => ipv4Key(0x0a00_0000 + n)),
+      fc.integer({ min: 0, max: 60 }).map((n) => `2001:db8::${n.toString(16)}`),
+      fc.constantFrom('01.2.3.4', '10.0.0.0/24', '0.0.0.0', '255.255.255.255'),
+    );
+    const op = fc.oneof(
+      {
+        arbitrary: fc.tuple(fc.constant('set' as const), key, fc.integer({ min: -1000, max: 1000 })),
+        weight: 6,
+      },
+      { arbitrary: fc.tuple(fc.constant('delete' as const), key, fc.constant(0)), weight: 3 },
+      { arbitrary: fc.tuple(fc.constant('compact' as const), fc.constant(''), fc.constant(0)), weight: 1 },
+      {
+        arbitrary: fc.tuple(fc.constant('evict' as const), fc.constant(''), fc.integer({ min: 1, max: 20 })),
+        weight: 1,
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
+        const m = new OrderedHostMap();
+        const ref = new Map<string, number>();
+        for (const [name, k, v] of ops) {
+          if (name === 'set') {
+            m.set(k, v);
+            ref.set(k, v);
+          } else if (name === 'delete') expect(m.delete(k)).toBe(ref.delete(k));
+          else if (name === 'compact') m.compact();
+          else {
+            // The global cap's way: drop the first entries.
+            for (let n = 0; n < v && m.first() !== -1; n++) {
+              const e = m.first();
+              ref.delete(m.keyAt(e));
+              m.deleteAt(e);
+            }
+          }
+          expect(m.size).toBe(ref.size);
+          if (name !== 'compact') expect(m.get(k)).toBe(ref.get(k));
+        }
+        expect(entries(m)).toEqual([...ref]);
+        for (const k of ref.keys()) expect(m.has(k)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
