@@ -46,12 +46,23 @@ export class NftSession {
     });
   }
 
-  /** End the process (its stdin closes; nft exits). Batches in flight fail. */
-  close(): void {
+  /**
+   * End the process: its stdin closes and nft exits; batches in flight fail. Resolves once it has exited
+   * (SIGKILL after the runner's timeout), so a stopped action leaves no process behind.
+   */
+  close(): Promise<void> {
     const child = this.child;
-    if (!child) return;
+    if (!child) return Promise.resolve();
     this.fail(child, new Error('the nft process was closed'));
-    child.stdin.end();
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), this.runner.timeoutMs);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.stdin.end();
+    });
   }
 
   private spawn(): ChildProcessWithoutNullStreams {

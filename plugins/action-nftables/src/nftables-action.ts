@@ -123,8 +123,9 @@ export const nftablesAction = defineAction<NftablesOptions>({
       },
 
       async stop() {
-        session?.close();
+        const closing = session?.close();
         session = undefined;
+        await closing;
         if (options.keepBansOnStop) return;
         const json = await listTable();
         if (!json?.nftables) return;
