@@ -9,11 +9,11 @@
 export const groups = {
   tracking: {
     mutate: ['packages/core/src/jail/failure-tracker.ts', 'packages/core/src/jail/maxretry-detector.ts', 'packages/core/src/jail/detection.ts'],
-    tests: ['packages/core/test/failure-tracker.test.ts', 'packages/core/test/failure-tracker-model.test.ts', 'packages/core/test/detection.test.ts', 'packages/core/test/properties.test.ts', 'packages/core/test/jail.test.ts', 'test/runtime.test.ts'],
+    tests: ['packages/core/test/failure-tracker.test.ts', 'packages/core/test/failure-tracker-model.test.ts', 'packages/core/test/detection.test.ts', 'packages/core/test/properties.test.ts', 'packages/core/test/findtime-window.test.ts', 'packages/core/test/jail.test.ts', 'test/runtime.test.ts'],
   },
   jail: {
     mutate: ['packages/core/src/jail/jail.ts', 'packages/core/src/jail/current-bans.ts', 'packages/core/src/jail/unban-schedule.ts'],
-    tests: ['packages/core/test/jail.test.ts', 'packages/core/test/jail-operations.test.ts', 'packages/core/test/current-bans.test.ts', 'packages/core/test/current-bans-model.test.ts', 'packages/core/test/unban-schedule.test.ts', 'test/runtime.test.ts'],
+    tests: ['packages/core/test/jail.test.ts', 'packages/core/test/jail-operations.test.ts', 'packages/core/test/current-bans.test.ts', 'packages/core/test/current-bans-model.test.ts', 'packages/core/test/unban-schedule.test.ts', 'packages/core/test/findtime-window.test.ts', 'test/runtime.test.ts'],
   },
   address: {
     mutate: ['packages/core/src/jail/address-matcher.ts', 'packages/core/src/util/ip-address.ts', 'packages/core/src/util/ip-network.ts'],

@@ -276,3 +276,95 @@ describe('MaxretryDetector under the global cap', () => {
     expect(a.size).toBe(0);
   });
 });
+
+describe('Detection: campaign subnets, exempt networks and what the log says', () => {
+  /** Records each log call with its fields, as a JSON log line would carry them. */
+  function fieldsLogger() {
+    const calls: { level: string; fields: Record<string, unknown>; msg: string | undefined }[] = [];
+    const at = (level: string) => (fields: Record<string, unknown>, msg?: string) => void calls.push({ level, fields, msg });
+    const logger = { calls, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+    return logger as unknown as Logger & { calls: typeof calls };
+  }
+  const campaign = { failures: 2, sources: 2, findtime: '10m', duration: '1h', maxretry: 1 };
+  /** Starts a campaign against root from two hosts far from those the test then fails with. */
+  function underCampaign(d: ReturnType<typeof detect>) {
+    d.observe('192.0.2.1', T0, 'root');
+    d.observe('192.0.2.2', T0 + 1, 'root');
+    expect(d.campaigns).toHaveLength(1);
+  }
+
+  it('during a campaign, failures add up per /24 and per ipv6prefix when no subnet is set', async () => {
+    const c = detect(await settings({ maxretry: 10, ipv6prefix: 64, campaign }));
+    underCampaign(c);
+    expect(c.observe('203.0.113.1', T0 + 10, 'root')).toEqual({ target: '203.0.113.1', failures: 1, reason: 'campaign', bantime: 3_600_000 });
+    expect(c.observe('203.0.113.2', T0 + 11, 'root')).toEqual({ target: '203.0.113.0/24', failures: 2, reason: 'campaign', bantime: 3_600_000 });
+    // IPv6 adds up no wider than ipv6prefix: two /64s of one /48 are two customers, banned one by one.
+    expect(c.observe('2001:db8:0:1::1', T0 + 12, 'root')).toEqual({ target: '2001:db8:0:1::/64', failures: 1, reason: 'campaign', bantime: 3_600_000 });
+    expect(c.observe('2001:db8:0:2::1', T0 + 13, 'root')).toEqual({ target: '2001:db8:0:2::/64', failures: 1, reason: 'campaign', bantime: 3_600_000 });
+  });
+
+  it("during a campaign, failures add up in the jail's subnet lengths when set", async () => {
+    const c = detect(await settings({ maxretry: 10, ipv6prefix: 64, subnet: { ipv4: 16, ipv6: 48, maxretry: 10 }, campaign }));
+    underCampaign(c);
+    c.observe('203.0.113.1', T0 + 10, 'root');
+    expect(c.observe('203.0.114.1', T0 + 11, 'root')).toMatchObject({ target: '203.0.0.0/16', failures: 2, reason: 'campaign' });
+    c.observe('2001:db8:0:1::1', T0 + 12, 'root');
+    expect(c.observe('2001:db8:0:2::1', T0 + 13, 'root')).toMatchObject({ target: '2001:db8::/48', failures: 2, reason: 'campaign' });
+  });
+
+  it('never bans a subnet where a host logged in: its failing hosts are banned one by one', async () => {
+    const c = detect(await settings({ maxretry: 10, campaign }));
+    c.d.success(parseAddress('203.0.113.50')!, T0);
+    underCampaign(c);
+    expect(c.observe('203.0.113.1', T0 + 10, 'root')).toMatchObject({ target: '203.0.113.1', reason: 'campaign' });
+    expect(c.observe('203.0.113.2', T0 + 11, 'root')).toMatchObject({ target: '203.0.113.2', reason: 'campaign' });
+  });
+
+  it('says nothing about resuming when every saved campaign has ended', async () => {
+    const store = new MemoryBanStore();
+    store.writeState('campaigns:demo', JSON.stringify([{ jail: 'demo', target: 'root', failures: 5, sources: 3, time: T0 - 7_200_000, until: T0 - 1 }]));
+    const logger = fieldsLogger();
+    const { d } = detect(await settings({ campaign: {} }), logger);
+    d.load(store, T0);
+    expect(d.activeCampaigns(T0)).toEqual([]);
+    expect(logger.calls).toEqual([]);
+  });
+
+  it('logs the count of resumed campaigns and the error of a failed save or an unreadable state as fields', async () => {
+    const s = await settings({ campaign: {} });
+    const store = new MemoryBanStore();
+    store.writeState('campaigns:demo', JSON.stringify([{ jail: 'demo', target: 'root', failures: 5, sources: 3, time: T0, until: T0 + 1000 }]));
+    store.writeState('logins:demo', '[[');
+    const logger = fieldsLogger();
+    const { d } = detect(s, logger);
+    d.load(store, T0);
+    expect(logger.calls).toEqual([
+      { level: 'warn', fields: { err: expect.any(SyntaxError) }, msg: 'ignoring unreadable logins state in the store' },
+      { level: 'info', fields: { campaigns: 1 }, msg: 'resumed 1 active campaign(s)' },
+    ]);
+    const full = new Error('disk full');
+    store.writeState = () => {
+      throw full;
+    };
+    d.success(parseAddress('192.0.2.5')!, T0);
+    d.save(store, T0);
+    expect(logger.calls[2]).toEqual({ level: 'error', fields: { err: full }, msg: 'could not save campaigns and logins in the store' });
+  });
+});
+
+describe('MaxretryDetector when maxtracked is lowered', () => {
+  it('a failure of a host already tracked adds no entry and evicts nothing; the next new host trims the excess at once', () => {
+    const budget = new TrackingBudget(3, silentLogger);
+    const a = new MaxretryDetector({ findtime: 600_000, maxretry: 5 }, budget);
+    const observe = (host: string, time: number) => a.observe({ ip: parseAddress(host)!, key: host, user: undefined, time });
+    for (let i = 1; i <= 3; i++) observe(`192.0.2.${i}`, T0 + i);
+    budget.cap = 1; // a reload lowered maxtracked
+    observe('192.0.2.1', T0 + 10);
+    expect(budget.evicted).toBe(0);
+    expect(a.size).toBe(3);
+    observe('192.0.2.9', T0 + 11);
+    expect(budget.evicted).toBe(3);
+    expect(a.size).toBe(1);
+    expect(a.tracker.snapshot().map((h) => h.host)).toEqual(['192.0.2.9']);
+  });
+});

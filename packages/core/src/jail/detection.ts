@@ -11,9 +11,6 @@ import { MaxretryDetector } from './maxretry-detector.js';
 import { SuccessfulLogins } from './successful-logins.js';
 import type { TrackingBudget } from './tracking-budget.js';
 
-/** Verdicts by breadth: a subnet ban covers the host's own, a host's own rule comes before a campaign's. */
-const PRIORITY: Record<Verdict['reason'], number> = { subnet: 3, failures: 2, campaign: 1 };
-
 /**
  * A jail's detectors, built from its settings: the maxretry rule per host key (address, or IPv6 prefix
  * per `ipv6prefix`), subnet aggregation when `subnet` is set, campaigns when `campaign` is set. Every
@@ -24,6 +21,7 @@ export class Detection {
   private readonly maxretry: MaxretryDetector;
   private subnet: MaxretryDetector | undefined;
   private campaign: CampaignDetector | undefined;
+  /** Broadest first: a subnet ban covers the host's own, a host's own rule comes before a campaign's. */
   private detectors: Detector[] = [];
   readonly logins = new SuccessfulLogins();
   private campaignsDirty = false;
@@ -90,15 +88,15 @@ export class Detection {
       this.campaign?.close();
       this.campaign = undefined;
     }
-    this.detectors = [this.maxretry, ...(this.subnet ? [this.subnet] : []), ...(this.campaign ? [this.campaign] : [])];
+    this.detectors = [...(this.subnet ? [this.subnet] : []), this.maxretry, ...(this.campaign ? [this.campaign] : [])];
   }
 
-  /** Count a failure with every detector; the broadest verdict wins. */
+  /** Count a failure with every detector (so each count stays true); the broadest verdict wins. */
   observe(o: Observation): Verdict | undefined {
     let best: Verdict | undefined;
     for (const d of this.detectors) {
       const v = d.observe(o);
-      if (v !== undefined && (best === undefined || PRIORITY[v.reason] > PRIORITY[best.reason])) best = v;
+      best ??= v;
     }
     return best;
   }

@@ -140,8 +140,7 @@ export class Jail {
         dropped.push(ban.ip);
         return;
       }
-      const prefix = target.prefix === (target.family === 4 ? 32 : 128) ? undefined : target.prefix;
-      this.bans.set(Object.assign(ban, { family: target.family, prefix, reason: 'restore' as const }));
+      this.bans.set(Object.assign(ban, { family: target.family, prefix: prefixOf(target), reason: 'restore' as const }));
       this.networks.add(target);
       this.schedule.add(ban.ip, ban.expires);
       restored.push(ban.ip);
@@ -195,8 +194,7 @@ export class Jail {
         const ip = parseNetwork(entry.ip);
         if (!ip || ip.canonical !== entry.ip || this.bans.has(ip.canonical) || this.ignore.overlaps(ip) || !(entry.expires > now)) continue;
         const bantime = Number.isFinite(entry.expires) ? entry.expires - now : -1;
-        const prefix = ip.prefix === (ip.family === 4 ? 32 : 128) ? undefined : ip.prefix;
-        const ticket: BanTicket = { ip: ip.canonical, family: ip.family, prefix, jail: this.name, time: now, bantime, expires: entry.expires, failures: 0, banCount: 1, matches: [], users: [], reason: 'restore' };
+        const ticket: BanTicket = { ip: ip.canonical, family: ip.family, prefix: prefixOf(ip), jail: this.name, time: now, bantime, expires: entry.expires, failures: 0, banCount: 1, matches: [], users: [], reason: 'restore' };
         this.record(ticket);
         this.bans.set(ticket);
         this.networks.add(ip);
@@ -436,8 +434,9 @@ export class Jail {
       this.undated(f);
       return;
     }
-    // Old lines (a restart reading a backlog, a log replayed) do not count: the window is relative to now.
-    if (time < now - this.settings.findtime) return;
+    // Old lines (a restart reading a backlog, a log replayed) do not count: the window is relative to now,
+    // and a failure counts while now - time < findtime, as the tracker counts it.
+    if (time <= now - this.settings.findtime) return;
     const ip = parseAddress(f.host);
     if (ip) {
       this.count(ip, f, time, t0);
@@ -494,7 +493,7 @@ export class Jail {
    */
   private target(verdict: Verdict, ip: ParsedAddress): ParsedNetwork {
     const net = parseNetwork(verdict.target)!;
-    if (net.prefix === (net.family === 4 ? 32 : 128) || !this.ignore.overlaps(net)) return net;
+    if (prefixOf(net) === undefined || !this.ignore.overlaps(net)) return net;
     this.logger.warn(
       { network: net.canonical, ip: ip.canonical },
       `not banning ${net.canonical} whole: it holds an ignored address or this machine's own; banning ${ip.canonical} alone`,
@@ -538,7 +537,7 @@ export class Jail {
     // Fleet bans applied here are in the store too, so the history counts the fleet's bans this node saw.
     const banCount = remote?.banCount ?? this.deps.store.banCount(ip.canonical, scope, now - this.deps.historyWindow) + 1;
     if (!remote && s.increment && bantime > 0) bantime = Math.min(bantime * s.increment.factor ** (banCount - 1), s.increment.maxtime);
-    const prefix = ip.prefix === (ip.family === 4 ? 32 : 128) ? undefined : ip.prefix;
+    const prefix = prefixOf(ip);
     const ticket: BanTicket = {
       ip: ip.canonical,
       family: ip.family,
@@ -664,6 +663,11 @@ export class Jail {
       },
     });
   }
+}
+
+/** The prefix length a ticket carries: undefined for a single address. */
+function prefixOf(net: ParsedNetwork): number | undefined {
+  return net.prefix === (net.family === 4 ? 32 : 128) ? undefined : net.prefix;
 }
 
 function actionKey(a: ComposedAction): string {

@@ -50,6 +50,11 @@ export class UnbanSchedule {
     return this.keys.length;
   }
 
+  /** Entries the heap has room for (8 bytes each beside the keys): it grows with a flood and shrinks after. */
+  get capacity(): number {
+    return this.times.length;
+  }
+
   /** Fire everything due now and re-arm for the next entry. */
   runDue(): void {
     const now = this.now();
@@ -109,7 +114,8 @@ export class UnbanSchedule {
 
   private resize(entries: number): void {
     const times = new Float64Array(entries);
-    times.set(this.times.subarray(0, Math.min(this.keys.length, entries)));
+    // Called before a push (growing: every slot is in use) or after a pop (shrinking to at least twice the entries).
+    times.set(this.times.subarray(0, this.keys.length));
     this.times = times;
   }
 }
