@@ -194,9 +194,11 @@ export class DateDetector {
       return Date.UTC(f.y, f.mo, f.d, f.h, f.mi, f.s, f.ms) - f.zone * 60_000;
     }
     if (!f.noYear) return this.local(f.y);
-    const now = this.now();
-    if (now < this.yearFrom || now >= this.yearTo) {
-      this.yearOf = new Date(now).getFullYear();
+    // The latest time a line may carry; its year is the first tried (a line a few seconds into the new
+    // year, read just before midnight, belongs to the new year).
+    const latest = this.now() + SKEW_MS;
+    if (latest < this.yearFrom || latest >= this.yearTo) {
+      this.yearOf = new Date(latest).getFullYear();
       this.yearFrom = new Date(this.yearOf, 0, 1).getTime();
       this.yearTo = new Date(this.yearOf + 1, 0, 1).getTime();
     }
@@ -205,7 +207,7 @@ export class DateDetector {
     for (let tries = 0; tries < 9; tries++, y--) {
       const t = this.local(y);
       if (Number.isNaN(t)) continue;
-      if (t <= now + SKEW_MS) return t;
+      if (t <= latest) return t;
     }
     return Number.NaN;
   }
@@ -250,12 +252,14 @@ function skipPri(line: string): number {
   return i;
 }
 
-/** True when the character at `i` would extend a date (a digit, fraction or zone), so a cached prefix is not the whole date. */
+/**
+ * False only where a cached date may end: a space, a tab or the end of the line. Anything else may extend
+ * the date (a fraction, a zone) or spoil it (`1108338850x` is no date), so the line is parsed afresh.
+ */
 function continues(line: string, i: number): boolean {
+  if (i >= line.length) return false;
   const c = line.charCodeAt(i);
-  return (
-    (c >= 48 && c <= 57) || c === 46 || c === 44 || c === 43 || c === 45 || c === 90 || c === 58 || c === 93
-  );
+  return c !== 32 && c !== 9;
 }
 
 /** `HH:MM:SS` at `i` into `f`; returns the index after it or -1. */
