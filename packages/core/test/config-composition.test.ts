@@ -135,6 +135,25 @@ describe('composition problems, with their paths', () => {
     ]);
   });
 
+  it('names the config file in the error, or the embedded defaults', async () => {
+    const error = (await parseConfig({ jails: { a: { filter: 'x' } } }, { dir, file: join(dir, 'portcullis.yaml') }).catch((e: unknown) => e)) as PortcullisError;
+    expect(error.message).toBe(`invalid configuration (${join(dir, 'portcullis.yaml')}):\n  jails.a.filter: unknown filter "x"; no plugin providing filters is listed in "plugins"`);
+    const embedded = (await parseConfig({ jails: { a: { filter: 'x' } } }, { dir }).catch((e: unknown) => e)) as PortcullisError;
+    expect(embedded.message.split('\n')[0]).toBe('invalid configuration (embedded defaults):');
+    const loaded = await parseConfig({ jails: {} }, { dir, file: join(dir, 'portcullis.yaml'), embedded: false });
+    expect([loaded.file, loaded.embedded, loaded.fleet, loaded.registry.plugins.length]).toEqual([join(dir, 'portcullis.yaml'), false, undefined, 0]);
+    expect((await parseConfig({ jails: {} }, { dir, embedded: true })).embedded).toBe(true);
+  });
+
+  it('a plugin that fails to load: its ids are not reported as unknown as well', async () => {
+    const error = (await parseConfig(
+      { plugins: [join(dir, 'missing-plugin.mjs'), plugin], defaults: { actions: ['teleport'] }, jails: { a: { filter: 'nosuch' }, b: { filter: 'demo', actions: ['beam'] } } },
+      { dir },
+    ).catch((e: unknown) => e)) as PortcullisError;
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(/^plugins\[0\]: /);
+  });
+
   it('unknown filters: the known ones, or that no plugin provides any', async () => {
     expect(await problems({ jails: { a: { filter: 'sshd' } } })).toEqual(['jails.a.filter: unknown filter "sshd"; no plugin providing filters is listed in "plugins"']);
     for (const id of ['a b', 'x$', 'x*', 'a\\d', '<HOST>', '(x)', '[x]', 'a|b', '^x']) {
@@ -153,12 +172,14 @@ describe('composition problems, with their paths', () => {
           two: { filter: 'demo', logpath: ['missing.log', `${logs}/`, 'logs/*.log'] },
           file: { filter: 'demo', backend: 'file' },
           ok: { filter: 'demo', backend: 'file', logpath: 'missing.log' },
+          root: { filter: 'demo', logpath: '/' },
         },
       }),
     ).toEqual([
       `jails.one.logpath: ${logs} is a folder: give the log file, or a glob such as ${logs}/*.log`,
       `jails.two.logpath[1]: ${logs} is a folder: give the log file, or a glob such as ${logs}/*.log`,
       'jails.file.logpath: the file backend needs a logpath',
+      'jails.root.logpath: / is a folder: give the log file, or a glob such as /*.log',
     ]);
   });
 

@@ -37,8 +37,8 @@ function num(line: string, i: number, n: number): number {
 
 /** Index of a three-letter name (case-insensitive) at `i` in `names`, or -1. */
 function name3(line: string, i: number, names: readonly string[]): number {
-  if (i + 3 > line.length) return -1;
-  // Compared in place, lower-cased by bit: no slice and no toLowerCase per date.
+  // Compared in place, lower-cased by bit: no slice and no toLowerCase per date. Past the end of the line
+  // charCodeAt gives NaN, and NaN | 32 is a space, which no name holds.
   const a = line.charCodeAt(i) | 32;
   const b = line.charCodeAt(i + 1) | 32;
   const c = line.charCodeAt(i + 2) | 32;
@@ -142,12 +142,10 @@ export class DateDetector {
       this.cacheAt = p;
       this.cacheLength = end - p;
       this.cacheTime = time;
-      // The minute cache needs a date that ends in `:SS` (no fraction, zone or lighttpd colon) and no leap second.
+      // The minute cache needs a date that ends in `:SS` (no fraction, zone or lighttpd colon) and no leap
+      // second (timeOf made a `:60` 59, so the digits differ).
       const n = end - p;
-      this.minuteLength =
-        n > 3 && line.charCodeAt(end - 3) === 58 && this.f.s === num(line, end - 2, 2) && this.f.s < 60
-          ? n - 2
-          : 0;
+      this.minuteLength = n > 3 && line.charCodeAt(end - 3) === 58 && this.f.s === num(line, end - 2, 2) ? n - 2 : 0;
       this.cacheSecond = this.f.s;
       return this.found(time, 0, end);
     }
@@ -236,7 +234,7 @@ export class DateDetector {
 
 /** `line[at, at + n)` equals `other[from, from + n)`, compared from the end: dates of consecutive lines differ in the seconds. */
 function sameAt(line: string, at: number, other: string, from: number, n: number): boolean {
-  if (line.length < at + n) return false;
+  // Past the end of `line` charCodeAt gives NaN, which equals nothing.
   for (let i = n - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== other.charCodeAt(from + i)) return false;
   return true;
 }
@@ -439,7 +437,7 @@ const tai64n: DateParser = (line, p, f) => {
   }
   const seconds = Number(BigInt(`0x${hex.slice(0, 16)}`) - TAI64_EPOCH);
   const nanos = Number.parseInt(hex.slice(16), 16);
-  if (!Number.isFinite(seconds) || Math.abs(seconds) > 1e11 || nanos > 999_999_999) return -1;
+  if (Math.abs(seconds) > 1e11 || nanos > 999_999_999) return -1;
   utcFields(seconds, f);
   f.ms = Math.floor(nanos / 1e6);
   return p + 25;
