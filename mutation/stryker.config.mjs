@@ -21,11 +21,11 @@ export const groups = {
   },
   dates: {
     mutate: ['packages/core/src/parsing/date-detector.ts', 'packages/core/src/util/duration.ts'],
-    tests: ['packages/core/test/date-detector.test.ts', 'packages/core/test/date-pattern.test.ts', 'packages/core/test/datepattern-config.test.ts', 'packages/core/test/line-parser.test.ts', 'packages/core/test/properties.test.ts'],
+    tests: ['packages/core/test/date-detector.test.ts', 'packages/core/test/date-pattern.test.ts', 'packages/core/test/datepattern-config.test.ts', 'packages/core/test/line-parser.test.ts', 'packages/core/test/properties.test.ts', 'packages/core/test/date-round-trips.test.ts', 'packages/core/test/duration.test.ts', 'packages/core/test/config-durations.test.ts'],
   },
   config: {
     mutate: ['packages/core/src/compose/load-config.ts', 'packages/core/src/config/config-schema.ts'],
-    tests: ['packages/core/test/load-config.test.ts', 'packages/core/test/config-validation.test.ts', 'packages/core/test/config-filters.test.ts', 'packages/core/test/datepattern-config.test.ts'],
+    tests: ['packages/core/test/load-config.test.ts', 'packages/core/test/config-validation.test.ts', 'packages/core/test/config-filters.test.ts', 'packages/core/test/datepattern-config.test.ts', 'packages/core/test/config-problem-lines.test.ts', 'packages/core/test/config-composition.test.ts', 'packages/core/test/config-durations.test.ts'],
   },
   ban: {
     mutate: ['packages/core/src/actions/action-runner.ts', 'packages/core/src/actions/dry-run-action.ts', 'plugins/action-nftables/src/nft-script.ts'],

@@ -117,3 +117,135 @@ describe('DateDetector (local time, RFC 3164 year inference)', () => {
     ]);
   });
 });
+
+describe('DateDetector (edges of each format)', () => {
+  const at = (line: string, now = Date.UTC(2030, 0, 1)) => {
+    const r = new DateDetector({ now: () => now }).detect(line);
+    return r && { iso: new Date(r.time).toISOString(), start: r.start, end: r.end, rfc3164: r.rfc3164 };
+  };
+  test.each([
+    ['<38>Feb 25 13:34:10 h x: y', '2005-02-25', 19],
+    ['<1>Feb 25 13:34:10 h x: y', '2005-02-25', 18],
+    ['<1234>Feb 25 13:34:10 h x: y', '2005-02-25', 21],
+    ['<34>1 2005-02-25T13:34:10Z h', '2005-02-25', 26],
+    ['<34>2005-02-25T13:34:10Z h', '2005-02-25', 24],
+  ])('a syslog <PRI> (and RFC 5424 version) belongs to the date: %j', (line, day, end) => {
+    const r = at(line, Date.UTC(2005, 5, 1));
+    expect(r?.iso.slice(0, 10)).toBe(day);
+    expect([r?.start, r?.end]).toEqual([0, end]);
+  });
+
+  test.each(['<12345>Feb 25 13:34:10 h x: y', '<>Feb 25 13:34:10 h x: y', '<34Feb 25 13:34:10 h x: y', '<34>12005-02-25T13:34:10Z h'])(
+    'no date after a malformed <PRI>: %j',
+    (line) => {
+      expect(at(line)).toBeUndefined();
+    },
+  );
+
+  test('epoch seconds: 9 or 10 digits, then a space, a tab or the end', () => {
+    expect(at('123456789')?.iso).toBe('1973-11-29T21:33:09.000Z');
+    expect(at('1108338850\tx')?.iso).toBe('2005-02-13T23:54:10.000Z');
+    expect(at('1108338850.5')).toEqual({ iso: '2005-02-13T23:54:10.500Z', start: 0, end: 12, rfc3164: false });
+    for (const line of ['12345678 x', '11083388501 x', '1108338850x', '1108338850.5x', '1108338850,']) expect(at(line), line).toBeUndefined();
+  });
+
+  test('TAI64N: 24 hex digits, nanoseconds below 10^9, seconds within reach', () => {
+    expect(at('@4000000042a1b2c30000000a')?.iso).toBe('2005-06-04T13:55:05.000Z');
+    expect(at('@4000000042A1B2C31DCD6500 x')?.iso).toBe('2005-06-04T13:55:05.500Z');
+    expect(at('@4000000042a1b2c33b9ac9ff x')?.iso).toBe('2005-06-04T13:55:05.999Z');
+    for (const line of ['@4000000042a1b2c33b9aca00 x', '@4000000042a1b2c30000000', '@4000000042a1b2g30000000a', '@7fffffffffffffff00000000', '@0000000000000000000000000', '4000000042a1b2c30000000a0']) {
+      expect(at(line), line).toBeUndefined();
+    }
+  });
+
+  test.each([
+    ['2005-02-25T13:34:10+24:00 x', '2005-02-25T13:34:10.000Z', 19], // no zone +24: local time (TZ=UTC here)
+    ['2005-02-25T13:34:10+01:60 x', '2005-02-25T13:34:10.000Z', 19],
+    ['2005-02-25T13:34:10+01 x', '2005-02-25T12:34:10.000Z', 22],
+    ['2005-02-25T13:34:10-0130 x', '2005-02-25T15:04:10.000Z', 24],
+    ['2005-02-25T13:34:10+01:x', '2005-02-25T12:34:10.000Z', 22],
+    ['2005-02-25T13:34:10.Z', '2005-02-25T13:34:10.000Z', 19],
+    ['2005-02-25 13:34:10:', '2005-02-25T13:34:10.000Z', 20],
+    ['2005-02-25 13:34:10:x', '2005-02-25T13:34:10.000Z', 19],
+    ['Feb  5 03:04:05.25 h', '2005-02-05T03:04:05.250Z', 18],
+    ['Feb 5 03:04:05 h', '2005-02-05T03:04:05.000Z', 14],
+    ['Sat Feb 25 13:34:10 2005', '2005-02-25T13:34:10.000Z', 24],
+  ])('zones, fractions and separators: %j', (line, iso, end) => {
+    const before = process.env.TZ;
+    process.env.TZ = 'UTC';
+    try {
+      expect(at(line, Date.UTC(2005, 5, 1))).toMatchObject({ iso, start: 0, end });
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+    }
+  });
+
+  test.each([
+    '2005-02-25X13:34:10Z',
+    '2005/02-25T13:34:10Z',
+    '2005-02/25T13:34:10Z',
+    '2005-00-10T13:34:10Z',
+    '2005-02-00T13:34:10Z',
+    '2005-04-31T13:34:10Z',
+    '2005-02-25T24:00:00Z',
+    '2005-02-25T13:60:00Z',
+    '2005-02-25T13:34:61Z',
+    '2005-02-25T13-34:10Z',
+    '2005-02-25T13:34-10Z',
+    '200a-02-25T13:34:10Z',
+    '2005-0b-25T13:34:10Z',
+    '2005-02-2cT13:34:10Z',
+    '2005/02/25T13:34:10',
+    '2005/02-25 13:34:10',
+    '2005-02/25 13:34:10',
+    '2005/0b/25 13:34:10',
+    '[2005/02/25 13:34:10 x',
+    'Sat Feb 25 13:34:10 20x5',
+    'Sat Feb 25 13:34:10x2005',
+    'Sat-Feb 25 13:34:10 2005',
+    'Sax Feb 25 13:34:10 2005',
+    'Feb-25 13:34:10 h',
+    'Feb 2513:34:10 h',
+    'Feb x5 13:34:10 h',
+    'Fe',
+    '[10/Oct/2000:13:55:36 -0700',
+    '[10-Oct/2000:13:55:36 -0700]',
+    '[10/Oct-2000:13:55:36 -0700]',
+    '[10/Oct/2000-13:55:36 -0700]',
+    '[10/Oct/2000:13:55:36x-0700]',
+    '[10/Oct/2000:13:55:36 x0700]',
+    '[10/Oct/2000:13-55:36 -0700]',
+    '[1x/Oct/2000:13:55:36 -0700]',
+    '[10/Oct/2x00:13:55:36 -0700]',
+    '[31/Feb/2000:13:55:36 -0700]',
+    '[10/Oct/2000:13:55:36 -07000',
+  ])('no date in %j', (line) => {
+    expect(at(line)).toBeUndefined();
+  });
+
+  test('an Apache access date after brackets that are not dates, and not its first match when that one is invalid', () => {
+    const line = '[client 1.2.3.4] [31/Feb/2000:13:55:36 -0700] [10/Oct/2000:13:55:36 +0000] x';
+    const start = line.indexOf('[10/Oct');
+    expect(at(line)).toEqual({ iso: '2000-10-10T13:55:36.000Z', start, end: start + 28, rfc3164: false });
+  });
+
+  test('the cache tells apart dates that differ in their first character only', () => {
+    const d = new DateDetector();
+    expect(d.detect('1108338850 x')?.time).toBe(1_108_338_850_000);
+    expect(d.detect('2108338850 x')?.time).toBe(2_108_338_850_000);
+    expect(d.detect('2108338851 x')?.time).toBe(2_108_338_851_000);
+    expect(d.detect('1108338851 x')?.time).toBe(1_108_338_851_000);
+    expect(d.detect('2005-02-25T13:34:10Z x')?.time).toBe(Date.UTC(2005, 1, 25, 13, 34, 10));
+    expect(d.detect('2005-02-25T13:34:1')).toBeUndefined();
+    expect(d.detect('2005-02-25T13:34:11Z')?.time).toBe(Date.UTC(2005, 1, 25, 13, 34, 11));
+  });
+
+  test('only RFC 3164 dates are flagged as such, from the cache too', () => {
+    const d = new DateDetector({ now: () => Date.UTC(2005, 5, 1) });
+    const kinds = ['Feb 25 13:34:10 h x: y', 'Feb 25 13:34:10 h x: y', '2005-02-25T13:34:10Z x', 'Feb 25 13:34:11 h x: y', '2005-02-25T13:34:10Z x', '2005-02-25T13:34:12Z x', '[10/Oct/2000:13:55:36 -0700]'].map(
+      (l) => d.detect(l)?.rfc3164,
+    );
+    expect(kinds).toEqual([true, true, false, true, false, false, false]);
+  });
+});

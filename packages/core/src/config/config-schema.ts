@@ -101,7 +101,8 @@ export const jailSettings = {
   port: z.union([portList, portNumber, z.array(z.union([portList, portNumber]))]).optional(),
   protocol: z.enum(['tcp', 'udp', 'all']).optional(),
   /** How the date of a line is found (fail2ban syntax, see DatePattern); default: the usual formats. */
-  datepattern: z.string().min(1).superRefine((value, ctx) => {
+  // An empty pattern is refused by checkDatePattern, in one line.
+  datepattern: z.string().superRefine((value, ctx) => {
     const problem = checkDatePattern(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }).optional(),
@@ -221,8 +222,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
   return [...new Set(out)];
 }
 
+/**
+ * How far a union branch got: its deepest issue, and half a level more when the value had the branch's type
+ * (zod reports a failed `.int()` as `invalid_type` too, with a `format`: `port: 22.5` is a number, not a string).
+ */
 function depth(issues: readonly z.core.$ZodIssue[]): number {
-  return Math.max(0, ...issues.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)));
+  return Math.max(0, ...issues.map((i) => i.path.length + (i.code === 'invalid_type' && !('format' in i) ? 0 : 0.5)));
 }
 
 /**

@@ -37,8 +37,8 @@ function num(line: string, i: number, n: number): number {
 
 /** Index of a three-letter name (case-insensitive) at `i` in `names`, or -1. */
 function name3(line: string, i: number, names: readonly string[]): number {
-  if (i + 3 > line.length) return -1;
-  // Compared in place, lower-cased by bit: no slice and no toLowerCase per date.
+  // Compared in place, lower-cased by bit: no slice and no toLowerCase per date. Past the end of the line
+  // charCodeAt gives NaN, and NaN | 32 is a space, which no name holds.
   const a = line.charCodeAt(i) | 32;
   const b = line.charCodeAt(i + 1) | 32;
   const c = line.charCodeAt(i + 2) | 32;
@@ -142,12 +142,10 @@ export class DateDetector {
       this.cacheAt = p;
       this.cacheLength = end - p;
       this.cacheTime = time;
-      // The minute cache needs a date that ends in `:SS` (no fraction, zone or lighttpd colon) and no leap second.
+      // The minute cache needs a date that ends in `:SS` (no fraction, zone or lighttpd colon) and no leap
+      // second (timeOf made a `:60` 59, so the digits differ).
       const n = end - p;
-      this.minuteLength =
-        n > 3 && line.charCodeAt(end - 3) === 58 && this.f.s === num(line, end - 2, 2) && this.f.s < 60
-          ? n - 2
-          : 0;
+      this.minuteLength = n > 3 && line.charCodeAt(end - 3) === 58 && this.f.s === num(line, end - 2, 2) ? n - 2 : 0;
       this.cacheSecond = this.f.s;
       return this.found(time, 0, end);
     }
@@ -194,9 +192,11 @@ export class DateDetector {
       return Date.UTC(f.y, f.mo, f.d, f.h, f.mi, f.s, f.ms) - f.zone * 60_000;
     }
     if (!f.noYear) return this.local(f.y);
-    const now = this.now();
-    if (now < this.yearFrom || now >= this.yearTo) {
-      this.yearOf = new Date(now).getFullYear();
+    // The latest time a line may carry; its year is the first tried (a line a few seconds into the new
+    // year, read just before midnight, belongs to the new year).
+    const latest = this.now() + SKEW_MS;
+    if (latest < this.yearFrom || latest >= this.yearTo) {
+      this.yearOf = new Date(latest).getFullYear();
       this.yearFrom = new Date(this.yearOf, 0, 1).getTime();
       this.yearTo = new Date(this.yearOf + 1, 0, 1).getTime();
     }
@@ -205,7 +205,7 @@ export class DateDetector {
     for (let tries = 0; tries < 9; tries++, y--) {
       const t = this.local(y);
       if (Number.isNaN(t)) continue;
-      if (t <= now + SKEW_MS) return t;
+      if (t <= latest) return t;
     }
     return Number.NaN;
   }
@@ -234,7 +234,7 @@ export class DateDetector {
 
 /** `line[at, at + n)` equals `other[from, from + n)`, compared from the end: dates of consecutive lines differ in the seconds. */
 function sameAt(line: string, at: number, other: string, from: number, n: number): boolean {
-  if (line.length < at + n) return false;
+  // Past the end of `line` charCodeAt gives NaN, which equals nothing.
   for (let i = n - 1; i >= 0; i--) if (line.charCodeAt(at + i) !== other.charCodeAt(from + i)) return false;
   return true;
 }
@@ -250,12 +250,14 @@ function skipPri(line: string): number {
   return i;
 }
 
-/** True when the character at `i` would extend a date (a digit, fraction or zone), so a cached prefix is not the whole date. */
+/**
+ * False only where a cached date may end: a space, a tab or the end of the line. Anything else may extend
+ * the date (a fraction, a zone) or spoil it (`1108338850x` is no date), so the line is parsed afresh.
+ */
 function continues(line: string, i: number): boolean {
+  if (i >= line.length) return false;
   const c = line.charCodeAt(i);
-  return (
-    (c >= 48 && c <= 57) || c === 46 || c === 44 || c === 43 || c === 45 || c === 90 || c === 58 || c === 93
-  );
+  return c !== 32 && c !== 9;
 }
 
 /** `HH:MM:SS` at `i` into `f`; returns the index after it or -1. */
@@ -435,7 +437,7 @@ const tai64n: DateParser = (line, p, f) => {
   }
   const seconds = Number(BigInt(`0x${hex.slice(0, 16)}`) - TAI64_EPOCH);
   const nanos = Number.parseInt(hex.slice(16), 16);
-  if (!Number.isFinite(seconds) || Math.abs(seconds) > 1e11 || nanos > 999_999_999) return -1;
+  if (Math.abs(seconds) > 1e11 || nanos > 999_999_999) return -1;
   utcFields(seconds, f);
   f.ms = Math.floor(nanos / 1e6);
   return p + 25;

@@ -29,7 +29,8 @@ export function parseDuration(input: string | number): number {
   let total = 0;
   let pos = 0;
   for (let m = part.exec(text); m; m = part.exec(text)) {
-    total += Number(m[1]) * (UNIT_MS[m[2]!] ?? 0);
+    // The pattern only captures units of the table.
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
     pos = part.lastIndex;
     while (text[pos] === ' ') pos++;
     part.lastIndex = pos;
@@ -73,7 +74,7 @@ export function durationProblem(input: unknown, options: { forever: boolean }): 
       ? `${shown} would lift every ban at once: use at least 1s, or -1 for a permanent ban`
       : `${shown} is shorter than 1s: use ${forms}`;
   }
-  if (!(ms <= MAX_DURATION_MS)) return `${shown} is longer than 100y, the longest duration firewall timeouts are trusted to hold`;
+  if (ms > MAX_DURATION_MS) return `${shown} is longer than 100y, the longest duration firewall timeouts are trusted to hold`;
   return undefined;
 }
 
