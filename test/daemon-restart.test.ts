@@ -184,7 +184,7 @@ describe('daemon restarts', () => {
     daemon = new DaemonProcess(config);
     await daemon.start();
     await until(() => nft('list', 'tables').includes('pclupgrade') && nft('-t', 'list', 'table', 'inet', 'pclupgrade').includes('j_sshd_net4'), 30_000, 'the network sets');
-    expect(nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_v4')).toMatch(/flags timeout\n[^]*198\.51\.100\.70 timeout/);
+    expect(nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_v4')).toMatch(/flags timeout\n[\s\S]*198\.51\.100\.70 timeout/);
     expect(nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_net4')).toContain('203.0.113.0/24');
     expect(nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_net6')).toMatch(/2001:db8:7::\/64 timeout/);
     // New bans go to the hash set, next to the carried ones.

@@ -11,9 +11,9 @@ interface NftJson {
 /**
  * The nftables action: per jail and IP version a hash set of addresses and an interval set of networks,
  * with kernel timeouts, and a chain on the input hook dropping (or rejecting) their members, for the
- * jail's ports or all traffic. Every batch of bans
- * or unbans is one transaction, written to one long-lived `nft -i` process ({@link NftSession}); setting
- * up, checking, listing and removing the jail's objects run `nft` once each.
+ * jail's ports or all traffic. Every batch of bans or unbans is one transaction, written to one
+ * long-lived `nft -i` process ({@link NftSession}); setting up, checking, listing and removing the jail's
+ * objects run `nft` once each.
  */
 export const nftablesAction = defineAction<NftablesOptions>({
   id: 'nftables',
