@@ -91,6 +91,7 @@ async function inside(net) {
     const iptables = await load('action-iptables');
     const results = [];
     results.push(await measure('nftables', nftables, { table: 'pclbench', blocktype: 'reject' }, TOTAL));
+    console.log(JSON.stringify(results[0]));
     results.push(await measure('iptables + ipset', iptables, { ipset: true }, TOTAL));
     results.push(await measure('iptables (rule per address)', iptables, {}, PLAIN));
     console.table(results);
@@ -189,13 +190,14 @@ function tickets(n, offset) {
 function inKernel(label) {
   const run = (argv) => spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout ?? '';
   if (label === 'nftables') {
-    return ['j_bench_v4', 'j_bench_v6'].reduce((n, set) => {
+    // Addresses in the hash sets, networks (none here) in the interval sets.
+    return ['j_bench_v4', 'j_bench_v6', 'j_bench_net4', 'j_bench_net6'].reduce((n, set) => {
       const json = JSON.parse(run(['nft', '-j', 'list', 'set', 'inet', 'pclbench', set]) || '{}');
       return n + (json.nftables?.find((o) => o.set)?.set.elem?.length ?? 0);
     }, 0);
   }
   if (label.includes('ipset')) {
-    return ['-v4', '-v6'].reduce((n, v) => n + Number(run(['ipset', 'list', '-t', `portcullis-bench${v}`]).match(/Number of entries: (\d+)/)?.[1] ?? 0), 0);
+    return ['-n4', '-n6'].reduce((n, v) => n + Number(run(['ipset', 'list', '-t', `portcullis-bench${v}`]).match(/Number of entries: (\d+)/)?.[1] ?? 0), 0);
   }
   return ['iptables', 'ip6tables'].reduce((n, bin) => n + run([bin, '-w', '-S', 'portcullis-bench']).split('\n').filter((l) => l.includes(' -s ')).length, 0);
 }

@@ -146,9 +146,54 @@ describe('daemon restarts', () => {
     await until(() => nft('list', 'ruleset').includes('2001:db8::/64'), 30_000, 'the restored bans in the set');
     expect(nft('list', 'set', 'inet', 'pclrestart', 'j_sshd_v4')).toMatch(/198\.51\.100\.2 timeout/);
     expect(nft('list', 'set', 'inet', 'pclrestart', 'j_sshd_v4')).not.toContain('198.51.100.1');
-    expect(nft('list', 'set', 'inet', 'pclrestart', 'j_sshd_v6')).toMatch(/2001:db8::\/64 timeout/);
+    expect(nft('list', 'set', 'inet', 'pclrestart', 'j_sshd_net6')).toMatch(/2001:db8::\/64 timeout/);
     expect((await daemon.json<{ ip: string }[]>(['banned'])).map((b) => b.ip).sort()).toEqual(['198.51.100.2', '2001:db8::/64']);
   }, 40_000);
+
+  it.skipIf(skipNft)('starts on a host with the earlier nftables layout: the bans it holds move to the address and network sets', async () => {
+    if (nftWhy) throw new Error(`cannot run the nftables upgrade test: ${nftWhy}`);
+    dir = repoTempDir('upgrade-nft');
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      // not there
+    }
+    execFileSync('ip', ['netns', 'add', ns]);
+    const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8' });
+    // What an earlier release left (keepBansOnStop, or killed): one interval set per IP version.
+    nft(
+      [
+        'add table inet pclupgrade',
+        'add set inet pclupgrade j_sshd_v4 { type ipv4_addr; flags interval,timeout; }',
+        'add set inet pclupgrade j_sshd_v6 { type ipv6_addr; flags interval,timeout; }',
+        'add chain inet pclupgrade j_sshd { type filter hook input priority -1; policy accept; }',
+        'add rule inet pclupgrade j_sshd tcp dport { 22 } ip saddr @j_sshd_v4 drop',
+        'add rule inet pclupgrade j_sshd tcp dport { 22 } ip6 saddr @j_sshd_v6 drop',
+        'add element inet pclupgrade j_sshd_v4 { 198.51.100.70 timeout 1h, 203.0.113.0/24 }',
+        'add element inet pclupgrade j_sshd_v6 { 2001:db8:7::/64 timeout 1h }',
+      ].join('; '),
+    );
+    writeFileSync(join(dir, 'auth.log'), '');
+    const config = writeConfig({
+      plugins: ['@portcullis/filter-sshd', '@portcullis/action-nftables'],
+      defaults: { maxretry: 1, findtime: '10m', ignoreip: [] },
+      jails: {
+        sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), bantime: '1h', port: 22, actions: [{ id: 'nftables', options: { commandPrefix: ['ip', 'netns', 'exec', ns], table: 'pclupgrade' } }] },
+      },
+    });
+    daemon = new DaemonProcess(config);
+    await daemon.start();
+    await until(() => nft('list', 'tables').includes('pclupgrade') && nft('-t', 'list', 'table', 'inet', 'pclupgrade').includes('j_sshd_net4'), 30_000, 'the network sets');
+    expect(nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_v4')).toMatch(/flags timeout\n[\s\S]*198\.51\.100\.70 timeout/);
+    expect(nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_net4')).toContain('203.0.113.0/24');
+    expect(nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_net6')).toMatch(/2001:db8:7::\/64 timeout/);
+    // New bans go to the hash set, next to the carried ones.
+    appendFileSync(join(dir, 'auth.log'), line('198.51.100.71'));
+    await until(() => nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_v4').includes('198.51.100.71'), 30_000, 'the new ban in the address set');
+    expect(nft('list', 'chain', 'inet', 'pclupgrade', 'j_sshd').match(/saddr @j_sshd_(v|net)[46] drop/g)).toHaveLength(4);
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+    expect(nft('list', 'tables')).not.toContain('pclupgrade');
+  }, 60_000);
 
   it('loses no reported ban when killed with SIGKILL in the middle of a burst', async () => {
     dir = repoTempDir('kill');

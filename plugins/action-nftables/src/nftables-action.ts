@@ -1,5 +1,5 @@
 import { type BanTicket, type ListedBan, defineAction, findProgram, parseNetwork } from '@portcullis/core';
-import { addElements, deleteElements, flushScript, jailObjects, listedElements, ruleCount, setNames, startScript, stopScript, upgradeScript } from './nft-script.js';
+import { type Target, addElements, deleteElements, flushScript, hasWrongFlags, jailObjects, listedElements, ruleCount, setNames, startScript, stopScript, upgradeScript } from './nft-script.js';
 import { type NftablesOptions, nftablesOptions } from './options.js';
 import { NftSession } from './nft-session.js';
 import { type NftRunner, runNft } from './run-nft.js';
@@ -9,10 +9,11 @@ interface NftJson {
 }
 
 /**
- * The nftables action: per jail an IPv4 and an IPv6 interval set (addresses and networks) with kernel timeouts and a chain on the input
- * hook dropping (or rejecting) their members, for the jail's ports or all traffic. Every batch of bans
- * or unbans is one transaction, written to one long-lived `nft -i` process ({@link NftSession}); setting
- * up, checking, listing and removing the jail's objects run `nft` once each.
+ * The nftables action: per jail and IP version a hash set of addresses and an interval set of networks,
+ * with kernel timeouts, and a chain on the input hook dropping (or rejecting) their members, for the
+ * jail's ports or all traffic. Every batch of bans or unbans is one transaction, written to one
+ * long-lived `nft -i` process ({@link NftSession}); setting up, checking, listing and removing the jail's
+ * objects run `nft` once each.
  */
 export const nftablesAction = defineAction<NftablesOptions>({
   id: 'nftables',
@@ -59,19 +60,49 @@ export const nftablesAction = defineAction<NftablesOptions>({
       return out;
     };
 
+    /**
+     * A set's elements with the time they have left (none when the set is missing). What the kernel holds
+     * is re-validated: only addresses and networks of the set's IP version come back, in canonical form.
+     */
+    const readSet = async (set: string): Promise<Target[]> => {
+      let json: string;
+      try {
+        json = await nft(['-j', 'list', 'set', objects.family, objects.table, set]);
+      } catch (error) {
+        if (/No such file or directory/.test((error as Error).message)) return [];
+        throw error;
+      }
+      const family = set === objects.set6 || set === objects.net6 ? 6 : 4;
+      const out: Target[] = [];
+      for (const e of listedElements(json, Date.now())) {
+        const parsed = parseNetwork(e.ip);
+        if (parsed?.family === family) out.push({ ip: parsed.canonical, family, expires: e.expires });
+        else ctx.logger.warn({ set, element: e.ip }, 'ignoring a set element that is not a canonical address or network');
+      }
+      return out;
+    };
+
     return {
       async start() {
         const json = await listTable();
-        const plain = (json?.nftables ?? [])
-          .filter((o) => o.set && setNames(objects).includes(o.set.name) && !o.set.flags?.includes('interval'))
+        const wrong = (json?.nftables ?? [])
+          .filter((o) => o.set && setNames(objects).includes(o.set.name) && hasWrongFlags(objects, o.set.name, o.set.flags))
           .map((o) => o.set!.name);
-        if (plain.length) {
-          const chain = json!.nftables!.some((o) => o.chain?.name === objects.chain);
-          ctx.logger.info({ sets: plain }, 'recreating sets as interval sets so they can hold networks');
-          await nft(['-f', '-'], upgradeScript(objects, plain, chain));
-          banned.clear();
+        if (!wrong.length) {
+          await nft(['-f', '-'], startScript(objects, ctx.jail, options));
+          return;
         }
-        await nft(['-f', '-'], startScript(objects, ctx.jail, options));
+        // Sets of an earlier layout (one interval set per IP version, named like today's address sets):
+        // their elements are read, and the sets dropped, recreated and refilled (each element in the set
+        // it belongs in, with the time it has left) in one transaction, so no ban is lifted meanwhile.
+        const carried: Target[] = [];
+        for (const set of wrong) carried.push(...(await readSet(set)));
+        const chain = json!.nftables!.some((o) => o.chain?.name === objects.chain);
+        ctx.logger.info({ sets: wrong, elements: carried.length }, 'recreating sets: addresses in hash sets, networks in interval sets');
+        const now = Date.now();
+        await nft(['-f', '-'], upgradeScript(objects, wrong, chain) + startScript(objects, ctx.jail, options) + addElements(objects, carried, now));
+        banned.clear();
+        for (const t of carried) banned.add(t.ip);
       },
 
       async ban(tickets) {
@@ -102,15 +133,8 @@ export const nftablesAction = defineAction<NftablesOptions>({
       async list() {
         const out: ListedBan[] = [];
         for (const set of setNames(objects)) {
-          let json: string;
-          try {
-            json = await nft(['-j', 'list', 'set', objects.family, objects.table, set]);
-          } catch (error) {
-            if (/No such file or directory/.test((error as Error).message)) continue;
-            throw error;
-          }
-          for (const e of listedElements(json, Date.now())) {
-            out.push(e);
+          for (const e of await readSet(set)) {
+            out.push({ ip: e.ip, expires: e.expires });
             banned.add(e.ip);
           }
         }

@@ -5,6 +5,7 @@ import {
   addElements,
   deleteElements,
   flushScript,
+  hasWrongFlags,
   jailObjects,
   listedElements,
   nftTime,
@@ -37,6 +38,8 @@ describe('nft object names', () => {
       chain: 'j_sshd',
       set4: 'j_sshd_v4',
       set6: 'j_sshd_v6',
+      net4: 'j_sshd_net4',
+      net6: 'j_sshd_net6',
       v4: true,
       v6: true,
     });
@@ -44,7 +47,7 @@ describe('nft object names', () => {
     const underscored = jailObjects('ip', 't', 'a_b');
     expect(dotted.chain).toMatch(/^j_a_b_[0-9a-f]{6}$/);
     expect(underscored.chain).toBe('j_a_b');
-    expect(dotted).toMatchObject({ v4: true, v6: false, set4: `${dotted.chain}_v4` });
+    expect(dotted).toMatchObject({ v4: true, v6: false, set4: `${dotted.chain}_v4`, net4: `${dotted.chain}_net4` });
     expect(jailObjects('ip6', 't', 'x')).toMatchObject({ v4: false, v6: true });
     // A long name is cut to 40 characters (nft's identifier limit leaves room for the suffixes).
     expect(jailObjects('inet', 't', 'x'.repeat(60)).chain).toMatch(/^j_x{40}_[0-9a-f]{6}$/);
@@ -72,18 +75,22 @@ describe('nft rule match', () => {
 });
 
 describe('nft scripts for the jail objects', () => {
-  it('start: table, interval sets, chain, flush and rules, for inet, ip and ip6 tables', () => {
+  it('start: table, hash sets for addresses, interval sets for networks, chain, flush and rules, for inet, ip and ip6 tables', () => {
     expect(
       startScript(jailObjects('inet', 'pc', 'sshd'), jail(['22']), { priority: -1, blocktype: 'drop' }),
     ).toBe(
       [
         'add table inet pc',
-        'add set inet pc j_sshd_v4 { type ipv4_addr; flags interval,timeout; }',
-        'add set inet pc j_sshd_v6 { type ipv6_addr; flags interval,timeout; }',
+        'add set inet pc j_sshd_v4 { type ipv4_addr; flags timeout; }',
+        'add set inet pc j_sshd_v6 { type ipv6_addr; flags timeout; }',
+        'add set inet pc j_sshd_net4 { type ipv4_addr; flags interval,timeout; }',
+        'add set inet pc j_sshd_net6 { type ipv6_addr; flags interval,timeout; }',
         'add chain inet pc j_sshd { type filter hook input priority -1; policy accept; }',
         'flush chain inet pc j_sshd',
         'add rule inet pc j_sshd tcp dport { 22 } ip saddr @j_sshd_v4 drop',
         'add rule inet pc j_sshd tcp dport { 22 } ip6 saddr @j_sshd_v6 drop',
+        'add rule inet pc j_sshd tcp dport { 22 } ip saddr @j_sshd_net4 drop',
+        'add rule inet pc j_sshd tcp dport { 22 } ip6 saddr @j_sshd_net6 drop',
         '',
       ].join('\n'),
     );
@@ -92,16 +99,19 @@ describe('nft scripts for the jail objects', () => {
     ).toBe(
       [
         'add table ip pc',
-        'add set ip pc j_sshd_v4 { type ipv4_addr; flags interval,timeout; }',
+        'add set ip pc j_sshd_v4 { type ipv4_addr; flags timeout; }',
+        'add set ip pc j_sshd_net4 { type ipv4_addr; flags interval,timeout; }',
         'add chain ip pc j_sshd { type filter hook input priority 0; policy accept; }',
         'flush chain ip pc j_sshd',
         'add rule ip pc j_sshd ip saddr @j_sshd_v4 reject',
+        'add rule ip pc j_sshd ip saddr @j_sshd_net4 reject',
         '',
       ].join('\n'),
     );
     const v6 = startScript(jailObjects('ip6', 'pc', 'sshd'), jail(), { priority: 0, blocktype: 'drop' });
-    expect(v6).not.toContain('_v4');
+    expect(v6).not.toMatch(/_v4|_net4|ipv4/);
     expect(v6).toContain('add rule ip6 pc j_sshd meta l4proto tcp ip6 saddr @j_sshd_v6 drop\n');
+    expect(v6).toContain('add rule ip6 pc j_sshd meta l4proto tcp ip6 saddr @j_sshd_net6 drop\n');
   });
 
   it('stop, flush, rule count and set names follow the families the table holds', () => {
@@ -109,21 +119,29 @@ describe('nft scripts for the jail objects', () => {
     const ip = jailObjects('ip', 'pc', 'sshd');
     const ip6 = jailObjects('ip6', 'pc', 'sshd');
     expect(stopScript(inet)).toBe(
-      'delete chain inet pc j_sshd\ndelete set inet pc j_sshd_v4\ndelete set inet pc j_sshd_v6\n',
+      'delete chain inet pc j_sshd\ndelete set inet pc j_sshd_v4\ndelete set inet pc j_sshd_v6\ndelete set inet pc j_sshd_net4\ndelete set inet pc j_sshd_net6\n',
     );
-    expect(stopScript(ip6)).toBe('delete chain ip6 pc j_sshd\ndelete set ip6 pc j_sshd_v6\n');
-    expect(flushScript(inet)).toBe('flush set inet pc j_sshd_v4\nflush set inet pc j_sshd_v6\n');
-    expect(flushScript(ip)).toBe('flush set ip pc j_sshd_v4\n');
-    expect([ruleCount(inet), ruleCount(ip), ruleCount(ip6)]).toEqual([2, 1, 1]);
+    expect(stopScript(ip6)).toBe('delete chain ip6 pc j_sshd\ndelete set ip6 pc j_sshd_v6\ndelete set ip6 pc j_sshd_net6\n');
+    expect(flushScript(inet)).toBe(
+      'flush set inet pc j_sshd_v4\nflush set inet pc j_sshd_v6\nflush set inet pc j_sshd_net4\nflush set inet pc j_sshd_net6\n',
+    );
+    expect(flushScript(ip)).toBe('flush set ip pc j_sshd_v4\nflush set ip pc j_sshd_net4\n');
+    expect([ruleCount(inet), ruleCount(ip), ruleCount(ip6)]).toEqual([4, 2, 2]);
     expect([setNames(inet), setNames(ip), setNames(ip6)]).toEqual([
-      ['j_sshd_v4', 'j_sshd_v6'],
-      ['j_sshd_v4'],
-      ['j_sshd_v6'],
+      ['j_sshd_v4', 'j_sshd_v6', 'j_sshd_net4', 'j_sshd_net6'],
+      ['j_sshd_v4', 'j_sshd_net4'],
+      ['j_sshd_v6', 'j_sshd_net6'],
     ]);
   });
 
   it('upgrade: nothing without old sets; else the chain flushed first (when there is one), then each set dropped', () => {
     const o = jailObjects('inet', 'pc', 'sshd');
+    // The old layout (an interval set named like today's address set) and a network set without `interval` are wrong.
+    expect(hasWrongFlags(o, 'j_sshd_v4', ['interval', 'timeout'])).toBe(true);
+    expect(hasWrongFlags(o, 'j_sshd_v6', ['timeout'])).toBe(false);
+    expect(hasWrongFlags(o, 'j_sshd_v6', undefined)).toBe(false);
+    expect(hasWrongFlags(o, 'j_sshd_net4', ['interval', 'timeout'])).toBe(false);
+    expect(hasWrongFlags(o, 'j_sshd_net6', ['timeout'])).toBe(true);
     expect(upgradeScript(o, [], true)).toBe('');
     expect(upgradeScript(o, ['j_sshd_v4', 'j_sshd_v6'], true)).toBe(
       'flush chain inet pc j_sshd\ndelete set inet pc j_sshd_v4\ndelete set inet pc j_sshd_v6\n',
@@ -135,7 +153,7 @@ describe('nft scripts for the jail objects', () => {
 describe('nft ban and unban transactions', () => {
   const o = jailObjects('inet', 'pc', 'sshd');
 
-  it('bans each IP version into its set with the time left (rounded up, at least 1 s), permanent bans without one', () => {
+  it('bans addresses and networks of each IP version into their sets with the time left (rounded up, at least 1 s), permanent bans without one', () => {
     const script = addElements(
       o,
       [
@@ -143,13 +161,16 @@ describe('nft ban and unban transactions', () => {
         ticket('2001:db8::1', NOW + 1500),
         ticket('192.0.2.2', NOW - 5000),
         { ...ticket('2001:db8:1:2::', Number.POSITIVE_INFINITY), ip: '2001:db8:1:2::/64', prefix: 64 },
+        { ...ticket('198.51.100.0', NOW + 60_000), ip: '198.51.100.0/24', prefix: 24 },
       ],
       NOW,
     );
     expect(script).toBe(
       [
         'add element inet pc j_sshd_v4 { 192.0.2.1 timeout 10m, 192.0.2.2 timeout 1s }',
-        'add element inet pc j_sshd_v6 { 2001:db8::1 timeout 2s, 2001:db8:1:2::/64 }',
+        'add element inet pc j_sshd_v6 { 2001:db8::1 timeout 2s }',
+        'add element inet pc j_sshd_net4 { 198.51.100.0/24 timeout 1m }',
+        'add element inet pc j_sshd_net6 { 2001:db8:1:2::/64 }',
         '',
       ].join('\n'),
     );
@@ -179,6 +200,14 @@ describe('nft ban and unban transactions', () => {
         '',
       ].join('\n'),
     );
+    // A re-banned network is re-created in its network set.
+    const net = { ...ticket('198.51.100.0', NOW + 60_000), ip: '198.51.100.0/24', prefix: 24 };
+    expect(addElements(o, [net], NOW, new Set([net.ip])).split('\n')).toEqual([
+      'add element inet pc j_sshd_net4 { 198.51.100.0/24 }',
+      'delete element inet pc j_sshd_net4 { 198.51.100.0/24 }',
+      'add element inet pc j_sshd_net4 { 198.51.100.0/24 timeout 1m }',
+      '',
+    ]);
     // Only IPv6 re-banned: its delete and re-add are there all the same.
     const v6only = addElements(o, [ticket('2001:db8::9', NOW + 60_000)], NOW, new Set(['2001:db8::9'])).split(
       '\n',
@@ -215,13 +244,17 @@ describe('nft ban and unban transactions', () => {
     ]);
   });
 
-  it('unbans by adding then deleting each element once (so an unknown one is no error), both IP versions', () => {
-    expect(deleteElements(o, ['192.0.2.1', '192.0.2.1', '192.0.2.2'], ['2001:db8::1'])).toBe(
+  it('unbans by adding then deleting each element once (so an unknown one is no error), in the set it belongs in', () => {
+    expect(deleteElements(o, ['192.0.2.1', '192.0.2.1', '10.1.0.0/16', '192.0.2.2'], ['2001:db8::1', '2001:db8:7::/48'])).toBe(
       [
         'add element inet pc j_sshd_v4 { 192.0.2.1, 192.0.2.2 }',
         'add element inet pc j_sshd_v6 { 2001:db8::1 }',
+        'add element inet pc j_sshd_net4 { 10.1.0.0/16 }',
+        'add element inet pc j_sshd_net6 { 2001:db8:7::/48 }',
         'delete element inet pc j_sshd_v4 { 192.0.2.1, 192.0.2.2 }',
         'delete element inet pc j_sshd_v6 { 2001:db8::1 }',
+        'delete element inet pc j_sshd_net4 { 10.1.0.0/16 }',
+        'delete element inet pc j_sshd_net6 { 2001:db8:7::/48 }',
         '',
       ].join('\n'),
     );
@@ -272,6 +305,8 @@ describe('nft times and listings', () => {
     });
     expect(listedElements(json, NOW)).toEqual([
       { ip: '2001:db8:1:2::/64', expires: NOW + 120_000 },
+      // A network without a timeout is listed bare, not inside `elem`.
+      { ip: '198.51.100.0/24', expires: Number.POSITIVE_INFINITY },
       { ip: '192.0.2.3', expires: Number.POSITIVE_INFINITY },
       { ip: '2001:db8::3', expires: Number.POSITIVE_INFINITY },
     ]);

@@ -60,24 +60,30 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables networ
     expect(ns.canConnectFrom(ns.attacker6)).toBe(false);
     expect(ns.canConnectFrom(inside6)).toBe(false);
     expect(ns.canConnectFrom(outside6)).toBe(true);
-    expect(ns.inServer(['nft', 'list', 'set', 'inet', 'pclnet', 'j_sshd_v6'])).toContain(net.ip);
+    expect(ns.inServer(['nft', 'list', 'set', 'inet', 'pclnet', 'j_sshd_net6'])).toContain(net.ip);
     await action.unban([net]);
     expect(await eventually(() => ns.canConnectFrom(inside6), 30_000)).toBe(true);
     await action.stop!();
   });
 
-  it('the same for an IPv4 /24, next to single addresses in the same set', async () => {
+  it('the same for an IPv4 /24 in the network set, next to single addresses (one inside it) in the address set', async () => {
     const action = create();
     await action.start!();
     const net = netTicket(`${ns.attacker4}/24`);
     expect(net.ip).toMatch(/^10\.231\.\d+\.0\/24$/);
-    await action.ban([makeTicket('198.51.100.7', 'sshd'), net]);
+    await action.ban([makeTicket('198.51.100.7', 'sshd'), makeTicket(ns.attacker4, 'sshd'), net]);
     expect(ns.canConnectFrom(ns.attacker4)).toBe(false);
     expect(ns.canConnectFrom(inside4)).toBe(false);
     expect(ns.canConnectFrom(outside4)).toBe(true);
+    expect(ns.inServer(['nft', 'list', 'set', 'inet', 'pclnet', 'j_sshd_net4'])).toContain(net.ip);
     await action.unban([net]);
     expect(await eventually(() => ns.canConnectFrom(inside4), 30_000)).toBe(true);
-    expect(ns.inServer(['nft', 'list', 'set', 'inet', 'pclnet', 'j_sshd_v4'])).toContain('198.51.100.7');
+    // The address inside the lifted network has its own ban, which stays.
+    expect(ns.canConnectFrom(ns.attacker4)).toBe(false);
+    const addresses = ns.inServer(['nft', 'list', 'set', 'inet', 'pclnet', 'j_sshd_v4']);
+    expect(addresses).toContain('198.51.100.7');
+    expect(addresses).toContain(ns.attacker4);
+    expect(addresses).toMatch(/flags timeout\n/);
     await action.stop!();
   });
 
@@ -93,13 +99,16 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables networ
     await action.stop!();
   }, 90_000);
 
-  it('upgrades sets an earlier release made without the interval flag, and refuses a malformed target', async () => {
+  it('keeps address sets an earlier release made without the interval flag, and refuses a malformed target', async () => {
     ns.inServer(['nft', 'add', 'table', 'inet', 'pclnet']);
     ns.inServer(['nft', 'add set inet pclnet j_sshd_v4 { type ipv4_addr; flags timeout; }']);
+    ns.inServer(['nft', 'add element inet pclnet j_sshd_v4 { 198.51.100.9 }']);
     const action = create();
     await action.start!();
-    expect(ns.inServer(['nft', 'list', 'set', 'inet', 'pclnet', 'j_sshd_v4'])).toMatch(/flags interval,timeout/);
-    await action.ban([netTicket(`${ns.attacker4}/24`), { ...netTicket('198.51.100.0/24'), ip: '198.51.100.0/24 } ; flush ruleset ; add element inet pclnet j_sshd_v4 { 1.2.3.4' }]);
+    // That is today's address set: kept with what it holds; the network set is added next to it.
+    expect(ns.inServer(['nft', 'list', 'set', 'inet', 'pclnet', 'j_sshd_v4'])).toMatch(/flags timeout\n[\s\S]*198\.51\.100\.9/);
+    expect(ns.inServer(['nft', 'list', 'set', 'inet', 'pclnet', 'j_sshd_net4'])).toMatch(/flags interval,timeout/);
+    await action.ban([netTicket(`${ns.attacker4}/24`), { ...netTicket('198.51.100.0/24'), ip: '198.51.100.0/24 } ; flush ruleset ; add element inet pclnet j_sshd_net4 { 1.2.3.4' }]);
     expect(ns.canConnectFrom(inside4)).toBe(false);
     expect(ns.inServer(['nft', 'list', 'ruleset'])).not.toContain('1.2.3.4');
     expect(await action.check!()).toBe(true);
