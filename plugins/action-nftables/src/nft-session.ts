@@ -27,6 +27,12 @@ export class NftSession {
   private stderr = '';
   private sequence = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The process answered its first marker: it has loaded the ruleset and takes batches at once. */
+  private warm = false;
+  /** After a warm-up that timed out, none is tried again before this time (ms). */
+  private coolUntil = 0;
+  /** When a process was last killed for not answering in time (ms). */
+  private timedOutAt = 0;
 
   constructor(private readonly runner: NftRunner) {}
 
@@ -44,6 +50,35 @@ export class NftSession {
       this.timer ??= this.startTimer();
       child.stdin.write(`${line}\n${marker}\n`);
     });
+  }
+
+  /**
+   * True when batches can go to the process without waiting for it to start. A new `nft -i` reads the whole
+   * ruleset, set elements included, before it answers (2 s with 95,000 bans here, and it grows with them):
+   * until it has, the caller applies batches with `nft -f -`, so no ban waits on that.
+   */
+  get ready(): boolean {
+    return this.warm && this.child !== undefined;
+  }
+
+  /**
+   * Start the process in the background, if it is not running: it is ready once it answers a marker. A
+   * process that does not answer within the timeout is killed, and no other is started for ten minutes.
+   */
+  warmUp(): void {
+    if (this.child || Date.now() < this.coolUntil) return;
+    const startedAt = Date.now();
+    const started = this.spawn();
+    this.run('# warm-up').then(
+      () => {
+        if (this.child === started) this.warm = true;
+      },
+      () => {
+        // Too slow to start (a huge ruleset): stay with `nft -f -` for a while. Killed or exited: the next
+        // batch starts another.
+        if (this.timedOutAt >= startedAt) this.coolUntil = Date.now() + 600_000;
+      },
+    );
   }
 
   /**
@@ -121,6 +156,7 @@ export class NftSession {
       this.timer = undefined;
       if (!child || child !== this.child) return;
       const seconds = this.runner.timeoutMs / 1000;
+      this.timedOutAt = Date.now();
       this.fail(child, new Error(`nft -i failed (killed by SIGKILL after ${seconds} s): it did not answer; a new process is started for the next batch`));
       child.kill('SIGKILL');
     }, this.runner.timeoutMs);
@@ -135,6 +171,7 @@ export class NftSession {
   private fail(child: ChildProcessWithoutNullStreams, error: Error): void {
     if (child !== this.child) return;
     this.child = undefined;
+    this.warm = false;
     clearTimeout(this.timer);
     this.timer = undefined;
     for (const batch of this.inFlight.splice(0)) batch.reject(error);

@@ -8,13 +8,17 @@ interface NftJson {
   nftables?: { set?: { name: string; flags?: string[] }; chain?: { name: string }; rule?: { chain: string } }[];
 }
 
+/** Batches up to this size (about 400 elements) go to the long-lived process; larger ones to `nft -f -`. */
+const SESSION_MAX_SCRIPT = 16 * 1024;
+
 /**
  * The nftables action: per jail and IP version a hash set of addresses and an interval set of networks,
  * with kernel timeouts, and a chain on the input hook dropping (or rejecting) their members, for the
- * jail's ports or all traffic. Every batch of bans or unbans is one transaction, written to one
- * long-lived `nft -i` process ({@link NftSession}); setting up, checking, listing and removing the jail's
- * objects run `nft` once each.
+ * jail's ports or all traffic. Every batch of bans or unbans is one transaction: small ones written to one
+ * long-lived `nft -i` process ({@link NftSession}) once it is ready, large ones with `nft -f -`; setting
+ * up, checking, listing and removing the jail's objects run `nft` once each.
  */
+
 export const nftablesAction = defineAction<NftablesOptions>({
   id: 'nftables',
   description: 'Ban with nftables sets (batched, kernel-side timeouts), IPv4 and IPv6',
@@ -36,8 +40,20 @@ export const nftablesAction = defineAction<NftablesOptions>({
         timeoutMs: options.timeout * 1000,
       });
     const nft = (args: string[], script?: string) => runNft(runnerOf(), args, script);
-    /** A ban or unban batch: the hot path, through the long-lived process. */
-    const apply = (script: string) => (session ??= new NftSession(runnerOf())).run(script);
+    /**
+     * A ban or unban batch, as one transaction. Small batches (the steady state: a few bans at a time) go to
+     * the long-lived `nft -i` once it is ready, which saves a process start per batch; large ones (a flood,
+     * a restore) go to `nft -f -`, whose parser takes thousands of elements several times faster than the
+     * interactive one, and so does every batch while the long-lived process is starting.
+     */
+    const apply = async (script: string) => {
+      if (script.length <= SESSION_MAX_SCRIPT) {
+        const s = (session ??= new NftSession(runnerOf()));
+        if (s.ready) return s.run(script);
+        s.warmUp();
+      }
+      await nft(['-f', '-'], script);
+    };
     // `-t` (terse) leaves out set elements: check() stays cheap with 100,000 bans in the sets.
     const listTable = async (): Promise<NftJson | undefined> => {
       try {

@@ -61,7 +61,8 @@ describe('nft script', () => {
     try {
       const scripts = join(dir, 'scripts');
       // Bans go to one long-lived `nft -i`: a line per batch, then a marker line whose error says it is done.
-      const fake = `#!/bin/sh\nwhile IFS= read -r line; do\n  case "$line" in\n    portcullis-sync-*) printf 'Error: syntax error\\n%s\\n^\\n' "$line" >&2 ;;\n    *) printf '%s\\n---\\n' "$line" >> '${scripts}' ;;\n  esac\ndone\n`;
+      // `nft -f -` (a batch while the long-lived process starts) writes its whole script as one batch too.
+      const fake = `#!/bin/sh\nif [ "$1" = -f ]; then cat >> '${scripts}'; printf -- '---\\n' >> '${scripts}'; exit 0; fi\nwhile IFS= read -r line; do\n  case "$line" in\n    portcullis-sync-*) printf 'Error: syntax error\\n%s\\n^\\n' "$line" >&2 ;;\n    '#'*) ;;\n    *) printf '%s\\n---\\n' "$line" >> '${scripts}' ;;\n  esac\ndone\n`;
       writeFileSync(join(dir, 'nft'), fake, { mode: 0o755 });
       const options = nftablesOptions.parse({ nft: join(dir, 'nft'), commandPrefix: [], table: 'pcltest' });
       const action = nftablesAction.create(options, { jail: { name: 'sshd', ports: [], protocol: 'tcp', bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
@@ -71,13 +72,48 @@ describe('nft script', () => {
       await action.ban!(tickets(7_200_000));
       const [first, second] = readFileSync(scripts, 'utf8').split('---\n');
       expect(first).not.toContain('delete');
-      const lines = second!.trim().split('; ');
+      const lines = second!.trim().split(/; |\n/);
       for (const [set, ip] of [['j_sshd_v4', '203.0.113.20'], ['j_sshd_v6', '2001:db8:20::20']]) {
         const del = lines.indexOf(`delete element inet pcltest ${set} { ${ip} }`);
         const add = lines.findIndex((l) => l.startsWith(`add element inet pcltest ${set} { ${ip} timeout 2h`));
         expect(del, `${ip} deleted`).toBeGreaterThanOrEqual(0);
         expect(add, `${ip} re-added after the delete`).toBeGreaterThan(del);
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('batches while the long-lived nft process starts', () => {
+  // A ruleset with many bans makes a new `nft -i` read every element before it answers: batches must not
+  // wait for it, and one that never answers in time is not started again and again.
+  it('applies batches with nft -f - until the long-lived process is ready, and stops starting one that does not answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pcl-nft-slow-'));
+    try {
+      const log = join(dir, 'log');
+      // -f: record the script. -i: record the start, then never answer (a start-up slower than the timeout).
+      const fake = `#!/bin/sh\nif [ "$1" = -f ]; then cat >> '${log}'; exit 0; fi\nif [ "$1" != -i ]; then echo '{"nftables":[]}'; exit 0; fi\necho interactive-start $$ >> '${log}'\nexec sleep 30\n`;
+      writeFileSync(join(dir, 'nft'), fake, { mode: 0o755 });
+      const options = nftablesOptions.parse({ nft: join(dir, 'nft'), commandPrefix: [], table: 'pcltest', timeout: 1 });
+      const action = nftablesAction.create(options, { jail: { name: 'sshd', ports: [], protocol: 'tcp', bantime: 600_000 }, logger: silentLogger, configDir: '/', dryRun: false });
+      const text = () => readFileSync(log, 'utf8');
+      await action.ban!([makeTicket('203.0.113.40', 'sshd')]);
+      expect(text()).toContain('add element inet pcltest j_sshd_v4 { 203.0.113.40');
+      expect(await eventually(() => text().includes('interactive-start'))).toBe(true);
+      // Past the timeout the silent process is killed; later batches still land, and no new one is started.
+      const pid = /interactive-start (\d+)/.exec(text())![1];
+      expect(await eventually(() => !existsSync(`/proc/${pid}`), 20_000)).toBe(true);
+      for (const ip of ['203.0.113.41', '203.0.113.42']) {
+        await action.ban!([makeTicket(ip, 'sshd')]);
+        expect(text()).toContain(`j_sshd_v4 { ${ip}`);
+      }
+      expect(text().match(/interactive-start/g)).toHaveLength(1);
+      // A large batch never waits for the long-lived process either.
+      const many = Array.from({ length: 2000 }, (_, i) => makeTicket(`198.51.${i >> 8}.${i & 255}`, 'sshd'));
+      await action.ban!(many);
+      expect(text()).toContain('198.51.7.207');
+      await action.stop!();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -156,7 +192,7 @@ describe.skipIf(why !== undefined && process.env.CI !== 'true')('nftables action
     // A batch nft refuses (its table was deleted behind our back) fails alone, with nft's error; the same
     // process takes the next batch, and sees the table start() puts back.
     ns.inServer(['nft', 'delete', 'table', 'inet', 'pcltest']);
-    await expect(action.ban([makeTicket('203.0.113.33', 'sshd')])).rejects.toThrow(/nft -i failed: Error: No such file or directory/);
+    await expect(action.ban([makeTicket('203.0.113.33', 'sshd')])).rejects.toThrow(/nft -(i|f -) failed.*: Error: No such file or directory/s);
     await action.start!();
     await action.ban([makeTicket('203.0.113.33', 'sshd')]);
     expect(has('203.0.113.33')).toBe(true);
