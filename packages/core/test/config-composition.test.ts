@@ -6,20 +6,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig, statePaths } from '../src/compose/load-config.js';
-import { PortcullisError } from '../src/util/errors.js';
+import type { PortcullisError } from '../src/util/errors.js';
+import { problems as problemsIn } from './config-problems.js';
 
 const plugin = join(import.meta.dirname, 'fixtures/config/test-plugin.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'pcl-compose-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function problems(raw: unknown, where = dir): Promise<readonly string[]> {
-  const error = await parseConfig(raw, { dir: where }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PortcullisError);
-  return (error as PortcullisError).problems;
-}
+/** The problem lines for a config in the test's folder. */
+const problems = (raw: unknown, where = dir) => problemsIn(raw, where);
 
 describe('a jail composed from the defaults', () => {
   it('takes the built-in defaults for everything it does not set', async () => {

@@ -1,23 +1,9 @@
-// What `start` and `check-config` say about a config: one line per problem, each with its path, in one pass
-// (README, "check-config"). A config with a mistake in every setting the schema checks gets exactly these
-// lines; the valid parts around them still load with their defaults.
-import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/compose/load-config.js';
 import { configSchema, formatIssues, validParts } from '../src/config/config-schema.js';
-import { PortcullisError } from '../src/util/errors.js';
+import { problems, testPlugin } from './config-problems.js';
 
-const plugin = join(import.meta.dirname, 'fixtures/config/test-plugin.mjs');
-
-async function problems(raw: unknown): Promise<readonly string[]> {
-  const error = await parseConfig(raw, { dir: import.meta.dirname }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PortcullisError);
-  expect((error as PortcullisError).code).toBe('CONFIG_INVALID');
-  return (error as PortcullisError).problems;
-}
+const plugin = testPlugin;
 
 /** The schema's lines for a config (no plugins loaded). */
 function schemaLines(raw: unknown): string[] {

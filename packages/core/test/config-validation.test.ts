@@ -2,23 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/compose/load-config.js';
 import { closestName } from '../src/util/closest-name.js';
 import { MAX_DURATION_MS, durationProblem, parseDuration } from '../src/util/duration.js';
-import { PortcullisError } from '../src/util/errors.js';
+import { problems, testPlugin } from './config-problems.js';
 import { portProblem } from '../src/util/port-spec.js';
 import { isPackageName } from '../src/plugins/package-name.js';
 
-const plugin = join(import.meta.dirname, 'fixtures/config/test-plugin.mjs');
-
-async function problems(raw: unknown): Promise<readonly string[]> {
-  const error = await parseConfig(raw, { dir: import.meta.dirname }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PortcullisError);
-  return (error as PortcullisError).problems;
-}
+const plugin = testPlugin;
 
 describe('durations every action can hold', () => {
   it('refuses 0, sub-second and over-100-year durations, and forever outside ban times', () => {
