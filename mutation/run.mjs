@@ -74,7 +74,8 @@ function survivors(group) {
       ...tally,
       score: valid ? Math.round((detected / valid) * 1000) / 10 : 100,
       staticMutants: stat,
-      runtimeScore: runtimeValid ? Math.round(((detected - stat.detected) / runtimeValid) * 1000) / 10 : 100,
+      // null: every mutant of the file is static, so the run says nothing about its tests.
+      runtimeScore: runtimeValid ? Math.round(((detected - stat.detected) / runtimeValid) * 1000) / 10 : null,
     };
   }
   return { scores, survivors: left };
