@@ -49,10 +49,8 @@ function survivors(group) {
   const left = [];
   for (const [file, { mutants }] of Object.entries(files)) {
     const tally = { killed: 0, timeout: 0, survived: 0, noCoverage: 0 };
-    // Static mutants are code that runs when a module loads. Those whose code runs only then (a table, a
-    // constant, a schema) survive whatever the tests check: the vitest runner keeps modules loaded between
-    // mutants, so they are never switched on (`UNIT_MS = {}` in duration.ts survives, though every duration
-    // test would fail). Counted apart, so the runtime score says what the tests catch.
+    // Static mutants are code that runs when a module loads (a table, a constant, a schema). They are counted
+    // apart as well, so a score file shows how much of a file's score rests on load-time code.
     const stat = { detected: 0, undetected: 0 };
     for (const m of mutants) {
       if (m.status === 'Killed') tally.killed++;
@@ -74,7 +72,7 @@ function survivors(group) {
       ...tally,
       score: valid ? Math.round((detected / valid) * 1000) / 10 : 100,
       staticMutants: stat,
-      // null: every mutant of the file is static, so the run says nothing about its tests.
+      // null: every mutant of the file is static.
       runtimeScore: runtimeValid ? Math.round(((detected - stat.detected) / runtimeValid) * 1000) / 10 : null,
     };
   }

@@ -47,9 +47,8 @@ export default {
   plugins: ['@stryker-mutator/vitest-runner'],
   vitest: { configFile: 'mutation/vitest.config.ts', related: true },
   mutate: chosen.mutate,
-  // The group's own tests, not every test that happens to reach the code: faster, and the score says
-  // what the tests written for these modules catch.
-  testFiles: chosen.tests,
+  // The group's own tests (not every test that happens to reach the code) are chosen in vitest.config.ts, not
+  // with Stryker's `testFiles`: that option switches static mutants on only after their module has loaded.
   // Mutants are written into the tree itself: the workspace links between packages point at the real
   // sources, so a sandbox copy would test the originals. Stryker restores every file when it ends.
   inPlace: true,
