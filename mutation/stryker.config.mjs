@@ -21,7 +21,7 @@ export const groups = {
   },
   dates: {
     mutate: ['packages/core/src/parsing/date-detector.ts', 'packages/core/src/util/duration.ts'],
-    tests: ['packages/core/test/date-detector.test.ts', 'packages/core/test/date-pattern.test.ts', 'packages/core/test/datepattern-config.test.ts', 'packages/core/test/line-parser.test.ts', 'packages/core/test/properties.test.ts', 'packages/core/test/date-round-trips.test.ts', 'packages/core/test/duration.test.ts', 'packages/core/test/config-durations.test.ts'],
+    tests: ['packages/core/test/date-detector.test.ts', 'packages/core/test/date-pattern.test.ts', 'packages/core/test/datepattern-config.test.ts', 'packages/core/test/line-parser.test.ts', 'packages/core/test/properties.test.ts', 'packages/core/test/date-round-trips.test.ts', 'packages/core/test/date-detector-model.test.ts', 'packages/core/test/duration.test.ts', 'packages/core/test/config-durations.test.ts'],
   },
   config: {
     mutate: ['packages/core/src/compose/load-config.ts', 'packages/core/src/config/config-schema.ts'],

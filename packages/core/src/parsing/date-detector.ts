@@ -18,6 +18,14 @@ const SKEW_MS = 60_000;
 const HOUR_CACHE = 4096;
 /** 2^62 seconds: the TAI64 label of 1970-01-01 00:00:00 TAI; TAI runs 10 s ahead of UTC's labels. */
 const TAI64_EPOCH = 2n ** 62n + 10n;
+/** 400 Gregorian years are a whole number of days: how years 0–99 are computed (`Date` reads them as 19xx). */
+const CYCLE_YEARS = 400;
+const CYCLE_MS = 146_097 * 86_400_000;
+
+/** Years that `Date.UTC` and `new Date(y, …)` take for 1900 + y. */
+function twoDigitYear(y: number): boolean {
+  return y >= 0 && y < 100;
+}
 
 function digit(line: string, i: number): number {
   const c = line.charCodeAt(i) - 48;
@@ -189,7 +197,8 @@ export class DateDetector {
     if (f.s === 60) f.s = 59; // a leap second: keep it in its minute
     if (!Number.isNaN(f.zone)) {
       if (f.d > daysIn(f.y, f.mo)) return Number.NaN;
-      return Date.UTC(f.y, f.mo, f.d, f.h, f.mi, f.s, f.ms) - f.zone * 60_000;
+      const shift = twoDigitYear(f.y) ? CYCLE_YEARS : 0;
+      return Date.UTC(f.y + shift, f.mo, f.d, f.h, f.mi, f.s, f.ms) - (shift ? CYCLE_MS : 0) - f.zone * 60_000;
     }
     if (!f.noYear) return this.local(f.y);
     // The latest time a line may carry; its year is the first tried (a line a few seconds into the new
@@ -221,7 +230,9 @@ export class DateDetector {
       // Logs merged from several sources jump between hours: recent hours are remembered too.
       let time = this.hours.get(key);
       if (time === undefined) {
-        time = new Date(y, f.mo, f.d, f.h, 0, 0).getTime();
+        time = twoDigitYear(y)
+          ? new Date(y + CYCLE_YEARS, f.mo, f.d, f.h, 0, 0).getTime() - CYCLE_MS
+          : new Date(y, f.mo, f.d, f.h, 0, 0).getTime();
         if (this.hours.size >= HOUR_CACHE) this.hours.clear();
         this.hours.set(key, time);
       }
@@ -275,14 +286,13 @@ function parseFraction(line: string, i: number, f: Fields): number {
   f.ms = 0;
   const c = line.charCodeAt(i);
   if ((c !== 46 && c !== 44) || digit(line, i + 1) < 0) return i;
+  // Milliseconds from the first three digits; the rest are below a millisecond (and summing them as
+  // fractions could round up to a whole millisecond: `.9999999999999999999` is not a second later).
   let j = i + 1;
-  let scale = 100;
-  while (digit(line, j) >= 0) {
+  for (let scale = 100; digit(line, j) >= 0; j++) {
     f.ms += digit(line, j) * scale;
-    scale /= 10;
-    j++;
+    scale = scale === 1 ? 0 : scale / 10;
   }
-  f.ms = Math.floor(f.ms);
   return j;
 }
 
