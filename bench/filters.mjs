@@ -1,6 +1,7 @@
 // Per-filter throughput, checked: for every shipped filter, a 1,000,000-line log of that service is built
 // from the filter's own annotated sample logs (every sample line, positive and negative, with its addresses
-// varied over 50,000 hosts), then `portcullis test-filter <id> <log> --json` runs over it. Reports lines/s
+// varied over 50,000 hosts), then `portcullis test-filter <id> <log> --hosts` runs over it (failures per host:
+// the floor's job, so the two compare like for like). Reports lines/s
 // per filter, and fails unless the failures found (host by host) are exactly those the samples' `#=`
 // annotations say. Deterministic per filter.
 // Each filter runs next to the floor (bench/floor.mjs: readline, one regex taking the first dotted quad of
@@ -115,8 +116,8 @@ function compare(truth, stdout) {
   const found = new Map();
   for (const line of stdout.split('\n')) {
     if (!line) continue;
-    const host = JSON.parse(line).host;
-    found.set(host, (found.get(host) ?? 0) + 1);
+    const { host, failures } = JSON.parse(line);
+    found.set(host, (found.get(host) ?? 0) + failures);
   }
   const diffs = [];
   for (const host of new Set([...truth.keys(), ...found.keys()])) {
@@ -153,7 +154,7 @@ for (const f of filterIds()) {
   const { file, truth } = build(f.id, f.lines);
   const expected = [...truth.values()].reduce((a, b) => a + b, 0);
   const options = Object.entries(f.options).flatMap(([k, v]) => ['--option', `${k}=${v}`]);
-  const args = [cli, 'test-filter', f.id, file, '--json', ...options];
+  const args = [cli, 'test-filter', f.id, file, '--hosts', ...options];
   const mine = measured(['--max-old-space-size=256', ...args]);
   const run = mine.run;
   const ms = mine.seconds * 1000;
@@ -161,7 +162,7 @@ for (const f of filterIds()) {
   if (floor.run.status !== 0) throw new Error(`bench/floor.mjs exited with ${floor.run.status} on ${file}`);
   const stdout = run.stdout.toString('utf8');
   const diffs = compare(truth, stdout);
-  const matched = stdout.split('\n').filter(Boolean).length;
+  const matched = stdout.split('\n').filter(Boolean).reduce((n, line) => n + JSON.parse(line).failures, 0);
   const ok = run.status === 0 && diffs.length === 0;
   if (!ok) {
     wrong++;

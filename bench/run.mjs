@@ -1,8 +1,9 @@
 // `pnpm bench [-- --filter <id>] [-- --lines N] [-- --mode <mode>]`: end-to-end filter throughput.
 //
 // Generates bench/data/auth.log (1,000,000 lines, seeded) if missing, runs the built CLI
-// `node apps/portcullis/dist/cli.js test-filter <id> <log> --json`, measures lines/s and peak RSS (via a
-// --require hook reading process.resourceUsage().maxRSS at exit), compares failures per host with
+// `node apps/portcullis/dist/cli.js test-filter <id> <log> --hosts` (failures per host, the floor's job) and
+// then with `--json` (a record per failure), measures lines/s and peak RSS of each (via a
+// --require hook reading process.resourceUsage().maxRSS at exit), compares both outputs' failures per host with
 // bench/data/auth.expected.json (sshd, normal mode; auth.expected-aggressive.json with --mode aggressive), prints a table and writes bench/results.json.
 // Other filters: pass --filter <id> --log <file> [--expected <json>] (bench/filters.mjs builds logs for them).
 import { spawn, spawnSync } from 'node:child_process';
@@ -46,54 +47,70 @@ if (!existsSync(log)) {
 }
 
 const rssFile = join(tmpdir(), `portcullis-bench-rss-${process.pid}`);
-const argv = ['--require', join(root, 'bench/rss-hook.cjs'), cli, 'test-filter', filter, log, '--json'];
-if (mode) argv.push('--option', `mode=${mode}`);
-const started = process.hrtime.bigint();
-const child = spawn(process.execPath, argv, {
-  env: { ...process.env, BENCH_RSS_FILE: rssFile },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-// The output is only collected while the child runs and checked after it exits: parsing JSON here, on
-// the machine's other core, would slow the pipe down and time this script instead of test-filter.
-const chunks = [];
-child.stdout.on('data', (chunk) => chunks.push(chunk));
-const code = await new Promise((resolve) => child.on('close', resolve));
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const perHost = new Map();
-let failures = 0;
-let badJson = 0;
-for (const p of Buffer.concat(chunks).toString('utf8').split('\n')) {
-  if (!p) continue;
-  try {
-    const o = JSON.parse(p);
-    failures++;
-    perHost.set(o.host, (perHost.get(o.host) ?? 0) + 1);
-  } catch {
-    badJson++;
-  }
-}
+
 /** `[peak RSS KiB, CPU seconds]` as bench/rss-hook.cjs recorded them. */
 function usage(file) {
   const [kib, user, sys] = existsSync(file) ? readFileSync(file, 'utf8').split(' ').map(Number) : [];
   return [kib ?? Number.NaN, ((user ?? Number.NaN) + (sys ?? Number.NaN)) / 1e6];
 }
-const [rssKiB, cpuSeconds] = usage(rssFile);
-rmSync(rssFile, { force: true });
-if (code !== 0) {
-  console.error(`test-filter exited with ${code}`);
-  process.exit(1);
+
+/**
+ * One run of test-filter with `output`: `--hosts` (failures per host: the floor's job, so the ratio compares
+ * like for like) or `--json` (a record per failure). Failures per host are read back from either.
+ */
+async function runTestFilter(output) {
+  const argv = ['--require', join(root, 'bench/rss-hook.cjs'), cli, 'test-filter', filter, log, output];
+  if (mode) argv.push('--option', `mode=${mode}`);
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, argv, {
+    env: { ...process.env, BENCH_RSS_FILE: rssFile },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // The output is only collected while the child runs and checked after it exits: parsing JSON here, on
+  // the machine's other core, would slow the pipe down and time this script instead of test-filter.
+  const chunks = [];
+  child.stdout.on('data', (chunk) => chunks.push(chunk));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const perHost = new Map();
+  let failures = 0;
+  let badJson = 0;
+  for (const p of Buffer.concat(chunks).toString('utf8').split('\n')) {
+    if (!p) continue;
+    try {
+      const o = JSON.parse(p);
+      const n = output === '--hosts' ? o.failures : 1;
+      failures += n;
+      perHost.set(o.host, (perHost.get(o.host) ?? 0) + n);
+    } catch {
+      badJson++;
+    }
+  }
+  const [rssKiB, cpuSeconds] = usage(rssFile);
+  rmSync(rssFile, { force: true });
+  if (code !== 0) {
+    console.error(`test-filter ${output} exited with ${code}`);
+    process.exit(1);
+  }
+  return { seconds, cpuSeconds, rssKiB, perHost, failures, badJson };
 }
+
+const { seconds, cpuSeconds, rssKiB, perHost, failures, badJson } = await runTestFilter('--hosts');
+const records = await runTestFilter('--json');
 const total = Number(spawnSync('wc', ['-l', log], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0]);
 
 let comparison = { checked: false };
 if (expectedFile && existsSync(expectedFile)) {
   const expected = JSON.parse(readFileSync(expectedFile, 'utf8'));
   const diffs = [];
-  for (const [host, n] of Object.entries(expected.hosts)) {
-    const got = perHost.get(host) ?? 0;
-    if (got !== n) diffs.push({ host, expected: n, got });
+  // Both outputs must carry the generator's truth, host by host.
+  for (const [output, counts] of [['--hosts', perHost], ['--json', records.perHost]]) {
+    for (const [host, n] of Object.entries(expected.hosts)) {
+      const got = counts.get(host) ?? 0;
+      if (got !== n) diffs.push({ output, host, expected: n, got });
+    }
+    for (const [host, got] of counts) if (!(host in expected.hosts)) diffs.push({ output, host, expected: 0, got });
   }
-  for (const [host, got] of perHost) if (!(host in expected.hosts)) diffs.push({ host, expected: 0, got });
   comparison = {
     checked: true,
     expectedFailures: expected.failures,
@@ -138,7 +155,7 @@ const result = {
   peakRssMiB: Number((rssKiB / 1024).toFixed(1)),
   failures,
   hosts: perHost.size,
-  badJsonLines: badJson,
+  badJsonLines: badJson + records.badJson,
   node: process.version,
   ...comparison,
   floor,
@@ -146,6 +163,16 @@ const result = {
   floorRatio: Number((floor.seconds / seconds).toFixed(2)),
   /** The same by CPU time (user + system): steadier than wall clock on a shared, loaded machine. */
   floorCpuRatio: Number((floor.cpuSeconds / cpuSeconds).toFixed(2)),
+  /** The same log with `--json`: a JSON record written per failure, work the floor does not do. */
+  json: {
+    seconds: Number(records.seconds.toFixed(3)),
+    cpuSeconds: Number(records.cpuSeconds.toFixed(3)),
+    linesPerSecond: Math.round(total / records.seconds),
+    peakRssMiB: Number((records.rssKiB / 1024).toFixed(1)),
+    failures: records.failures,
+    floorRatio: Number((floor.seconds / records.seconds).toFixed(2)),
+    floorCpuRatio: Number((floor.cpuSeconds / records.cpuSeconds).toFixed(2)),
+  },
 };
 const rows = [
   ['filter', `${filter} (${result.mode})`],
@@ -162,7 +189,8 @@ const rows = [
     'floor (readline + regex + Map)',
     `${floor.seconds} s (CPU ${floor.cpuSeconds} s), ${floor.linesPerSecond.toLocaleString('en')} lines/s, ${floor.peakRssMiB} MiB`,
   ],
-  ['speed vs floor', `${result.floorRatio}× wall, ${result.floorCpuRatio}× CPU`],
+  ['speed vs floor', `${result.floorRatio}× wall, ${result.floorCpuRatio}× CPU (--hosts: counts per host, as the floor)`],
+  ['with --json', `${result.json.seconds} s (CPU ${result.json.cpuSeconds} s), ${result.json.peakRssMiB} MiB; ${result.json.floorRatio}× wall, ${result.json.floorCpuRatio}× CPU vs floor`],
 ];
 if (comparison.checked) rows.push(['hosts differing', String(comparison.hostsDiffering)]);
 const width = Math.max(...rows.map((r) => r[0].length));

@@ -97,4 +97,41 @@ describe.skipIf(!built && process.env.CI !== 'true')('test-filter CLI output', (
     const json = await run(['test-filter', 'sshd', hostile, '--json'], 'pipe');
     expect(JSON.parse(json.out).user).toBe('x\x1b]0;PWNED\x07\x1b[2J\x00\x9b');
   });
+  it('counts failures per host with --hosts, as many as --json reports for each', async () => {
+    // Hosts failing 1 to 4 times, an IPv6 one among them, and lines of other programs in between.
+    const counted = join(dir, 'counted.log');
+    const rows: string[] = [];
+    const hosts = ['192.0.2.7', '2001:db8::1', '198.51.100.9', '203.0.113.4'];
+    hosts.forEach((host, i) => {
+      for (let k = 0; k <= i; k++) rows.push(`Feb 25 13:34:1${k} web1 sshd[${100 + i}]: Failed password for root from ${host} port 22 ssh2`);
+      rows.push(`Feb 25 13:34:19 web1 CRON[${i}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`);
+    });
+    writeFileSync(counted, `${rows.join('\n')}\n`);
+    const { code, out, err } = await run(['test-filter', 'sshd', counted, '--hosts'], 'pipe');
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { host: '203.0.113.4', failures: 4 },
+      { host: '198.51.100.9', failures: 3 },
+      { host: '2001:db8::1', failures: 2 },
+      { host: '192.0.2.7', failures: 1 },
+    ]);
+    // The big log: every host's count equals its records in --json.
+    const [perHost, records] = await Promise.all([run(['test-filter', 'sshd', log, '--hosts'], 'pipe'), run(['test-filter', 'sshd', log, '--json'], 'pipe')]);
+    const fromJson = new Map<string, number>();
+    for (const l of records.out.trimEnd().split('\n')) {
+      const host = (JSON.parse(l) as { host: string }).host;
+      fromJson.set(host, (fromJson.get(host) ?? 0) + 1);
+    }
+    const fromHosts = new Map(perHost.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { host: string; failures: number }).map((o) => [o.host, o.failures]));
+    expect(fromHosts.size).toBe(expected);
+    expect(fromHosts).toEqual(fromJson);
+  });
+
+  it('refuses --json with --hosts', async () => {
+    const { code, out, err } = await run(['test-filter', 'sshd', log, '--json', '--hosts'], 'pipe');
+    expect(code).not.toBe(0);
+    expect(out).toBe('');
+    expect(err).toMatch(/--json.*cannot be used with.*--hosts/);
+  });
 });

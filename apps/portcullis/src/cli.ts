@@ -20,12 +20,13 @@ program
   .argument('<file>', 'log file, or - for stdin')
   .option('-o, --option <key=value>', 'filter option, e.g. mode=aggressive (repeatable)', collect, [])
   .addOption(new Option('--format <format>', 'input format').choices(['auto', 'syslog', 'journal']).default('auto'))
-  .option('--json', 'one JSON object per matched line on stdout')
+  .addOption(new Option('--json', 'one JSON object per failure on stdout').conflicts('hosts'))
+  .option('--hosts', 'failures per host, one JSON object per host, most failures first')
   .option('--ignoreregex <regex>', 'lines matching this are not failures (repeatable)', collect, [])
   .option('--print-matched', 'print every matched line with the date it got (before the summary)')
   .option('--print-missed', 'print every line that did not match with the date it got (before the summary)')
   .option('-c, --config <path>', 'config file (its plugins folder is searched for the filter)')
-  .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; config?: string; ignoreregex: string[]; printMatched?: boolean; printMissed?: boolean }) => {
+  .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; hosts?: boolean; config?: string; ignoreregex: string[]; printMatched?: boolean; printMissed?: boolean }) => {
     const { runTestFilterCommand } = await import('./commands/test-filter-command.js');
     process.exitCode = await runTestFilterCommand({ filterId, file, ...opts, json: opts.json ?? false });
   });

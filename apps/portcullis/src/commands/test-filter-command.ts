@@ -4,13 +4,14 @@ import { FAIL2BAN_PREFIX, fail2banFilterPath, loadFail2banFilter } from '@portcu
 import { findFilter } from './find-filter.js';
 import { runTestFilter } from './test-filter.js';
 
-/** `portcullis test-filter <filter-id> <file|-> [--option k=v]... [--format …] [--json]` */
+/** `portcullis test-filter <filter-id> <file|-> [--option k=v]... [--format …] [--json | --hosts]` */
 export async function runTestFilterCommand(args: {
   filterId: string;
   file: string;
   option: string[];
   format: 'auto' | 'syslog' | 'journal';
   json: boolean;
+  hosts?: boolean | undefined;
   config?: string | undefined;
   ignoreregex?: string[] | undefined;
   printMatched?: boolean | undefined;
@@ -34,6 +35,7 @@ export async function runTestFilterCommand(args: {
     input: args.file,
     format: args.format,
     json: args.json,
+    hosts: args.hosts,
     printMatched: args.printMatched,
     printMissed: args.printMissed,
     stdout: process.stdout,

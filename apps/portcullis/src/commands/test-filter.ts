@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { type FilterDefinition, type Failure, type LogLine, PortcullisError } from '@portcullis/core';
+import { type FilterDefinition, type Failure, type LogLine, PortcullisError, detach } from '@portcullis/core';
 import { ByteLineCutter, LineParser, SyslogByteReader, compileFilter } from '@portcullis/core/filtering';
 import { escapeControls } from '../output/escape-controls.js';
 import { JsonLinesOutput } from '../output/json-lines-output.js';
@@ -12,6 +12,11 @@ export interface TestFilterArgs {
   readonly input: string;
   readonly format: 'auto' | 'syslog' | 'journal';
   readonly json: boolean;
+  /**
+   * Print failures per host instead of the summary: one `{"host","failures"}` object per line, most failures
+   * first (then by host), to see which hosts a log would get banned and how close each came.
+   */
+  readonly hosts?: boolean | undefined;
   /** Print every matched line (fail2ban-regex's --print-all-matched), with the date it got. */
   readonly printMatched?: boolean | undefined;
   /** Print every line that did not match (fail2ban-regex's --print-all-missed), with the date it got. */
@@ -38,6 +43,8 @@ interface Tally {
   failures: number;
   perRule: number[];
   samples: Failure[];
+  /** Failures per host, kept only with `hosts`. */
+  perHost: Map<string, number> | undefined;
 }
 
 /**
@@ -65,6 +72,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
     failures: 0,
     perRule: filter.rules.map(() => 0),
     samples: [],
+    perHost: args.hosts ? new Map() : undefined,
   };
   // JSON to the process's stdout goes straight to fd 1 from the thread pool (see JsonLinesOutput).
   const out = new JsonLinesOutput(args.json && args.stdout === process.stdout ? 1 : args.stdout);
@@ -95,6 +103,13 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
     for (const f of found) {
       tally.failures++;
       if (f.rule >= 0) tally.perRule[f.rule] = (tally.perRule[f.rule] ?? 0) + 1;
+      if (tally.perHost !== undefined) {
+        // A new host is copied: the host text is a view into the read window, which a key would keep alive.
+        const n = tally.perHost.get(f.host);
+        if (n === undefined) tally.perHost.set(detach(f.host), 1);
+        else tally.perHost.set(f.host, n + 1);
+        continue;
+      }
       if (!args.json) {
         if (tally.samples.length < SAMPLES) tally.samples.push(f);
         continue;
@@ -153,10 +168,17 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   if (!closed && !out.closed) {
     cutter.flush(onLine, onText);
     await out.flush(true);
-    if (!args.json) args.stdout.write(report(filter, tally, cutter.truncated));
+    if (tally.perHost !== undefined) args.stdout.write(hostLines(tally.perHost));
+    else if (!args.json) args.stdout.write(report(filter, tally, cutter.truncated));
   }
   args.stdout.off('error', onError);
   return 0;
+}
+
+/** `--hosts`: one JSON object per host, most failures first, then by host. */
+function hostLines(perHost: Map<string, number>): string {
+  const rows = [...perHost].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return rows.map(([host, failures]) => `${JSON.stringify({ host, failures })}\n`).join('');
 }
 
 /** The human summary; what log lines and filters put in it is escaped (a log line can hold `ESC ] 0 ;`…). */
