@@ -4,8 +4,9 @@
 // the previous lines answers as a fresh one. The round-trip tests show valid dates come back; these show what is
 // not a date stays none, and where a date ends.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DateDetector } from '../src/parsing/date-detector.js';
+import { useTimeZone } from './time-zone.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -214,14 +215,7 @@ function apply(line: string, { kind, at, char }: { kind: string; at: number; cha
 
 for (const zone of ['UTC', 'America/New_York']) {
   describe(`near-miss dates in TZ=${zone}`, () => {
-    const before = process.env.TZ;
-    beforeAll(() => {
-      process.env.TZ = zone;
-    });
-    afterAll(() => {
-      if (before === undefined) delete process.env.TZ;
-      else process.env.TZ = before;
-    });
+    useTimeZone(zone);
     // Mid-year, away from New Year's Eve and the samples' own days.
     const now = Date.UTC(2024, 6, 10, 12, 0, 0);
 

@@ -3,8 +3,9 @@
 // span of its text; a detector that has read other lines answers as a fresh one (its caches are invisible);
 // and syslog dates without a year roll over into the new year with the clock.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DetectedDate, DateDetector } from '../src/parsing/date-detector.js';
+import { useTimeZone } from './time-zone.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -121,15 +122,7 @@ function copy(r: DetectedDate | undefined): DetectedDate | undefined {
 
 for (const zone of ['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'UTC']) {
   describe(`in TZ=${zone}`, () => {
-    const before = process.env.TZ;
-    // vitest runs each test file in its own process: assigning TZ changes the zone of this process only.
-    beforeAll(() => {
-      process.env.TZ = zone;
-    });
-    afterAll(() => {
-      if (before === undefined) delete process.env.TZ;
-      else process.env.TZ = before;
-    });
+    useTimeZone(zone);
 
     it('an instant written in each format is detected back, with its span and kind', () => {
       fc.assert(
