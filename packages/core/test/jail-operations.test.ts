@@ -464,6 +464,47 @@ describe('Jail operations: restore, batches, ban lengths and housekeeping', () =
     await jail.stop();
   });
 
+  it('gives every action the same restore batch of the bans as they are when it goes out', async () => {
+    const batches: (readonly BanTicket[])[] = [];
+    const keeper = (id: string): ComposedAction => ({
+      id,
+      options: {},
+      plugin: 'test',
+      definition: defineAction({ id, create: () => ({ ban: async (tickets) => void batches.push(tickets), unban: async () => {} }) }),
+    });
+    const fill = () => {
+      const store = new SteppingStore();
+      store.addBan(stored('192.0.2.1', T0 + 60_000));
+      store.addBan(stored('192.0.2.2', T0 + 60_000));
+      store.addBan({ ...stored('198.51.100.0/24', T0 + 60_000), reason: 'subnet' });
+      return store;
+    };
+    // Unchanged since start: one list for both actions, the tickets the jail lists.
+    let { jail } = await makeJail({}, { store: fill(), actions: [keeper('a'), keeper('b')] });
+    await jail.start();
+    await jail.idle();
+    expect(batches).toHaveLength(2);
+    expect(batches[1]).toBe(batches[0]);
+    expect(batches[0]).toEqual(jail.currentBans().map((t) => ({ ...t, reason: 'restore' })));
+    expect(batches[0]!.map((t) => [t.ip, t.family, t.prefix])).toEqual([
+      ['192.0.2.1', 4, undefined],
+      ['192.0.2.2', 4, undefined],
+      ['198.51.100.0/24', 4, 24],
+    ]);
+    await jail.stop();
+    // A ban lifted before the batch goes out is left out of it.
+    batches.length = 0;
+    ({ jail } = await makeJail({}, { store: fill(), actions: [keeper('a'), keeper('b')] }));
+    await jail.start();
+    jail.unban('192.0.2.1');
+    await jail.idle();
+    expect(batches.map((b) => b.map((t) => t.ip))).toEqual([
+      ['192.0.2.2', '198.51.100.0/24'],
+      ['192.0.2.2', '198.51.100.0/24'],
+    ]);
+    await jail.stop();
+  });
+
   it('says nothing of restoring when no ban was in force', async () => {
     const store = new MemoryBanStore();
     store.addBan(stored('192.0.2.1', T0 - 1));

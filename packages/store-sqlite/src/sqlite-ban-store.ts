@@ -5,13 +5,15 @@ import type Database from 'better-sqlite3';
 import { fromRow, toRow } from './ban-row.js';
 import { openDatabase } from './open-database.js';
 import { PendingWrites } from './pending-writes.js';
-import { type Statements, prepareStatements } from './statements.js';
+import { RESTORE_CHUNK, RESTORE_REASONS, type Statements, prepareStatements } from './statements.js';
 import { checkFile, fileIdentity, headerLooksValid, isCorruption, isSqliteError, moveAside } from './store-file.js';
 
 /** Purge reclaims space (VACUUM) only when at least this share of the file is free pages… */
 const VACUUM_FREE_SHARE = 0.25;
 /** …and at least this many pages (4 KiB each) are free: small files are not worth rewriting. */
 const VACUUM_MIN_FREE_PAGES = 256;
+/** The matched lines of a restored ban: not read, one shared empty list. */
+const NO_LINES: readonly string[] = Object.freeze([]);
 /** Default time between full checks of the file (`PRAGMA quick_check` on a second connection). */
 const CHECK_INTERVAL = 10 * 60_000;
 
@@ -143,27 +145,35 @@ export class SqliteBanStore implements BanStore, ProgressStore {
   }
 
   /**
-   * Rows are stepped one at a time (`iterate`), unsorted and as arrays: a restart with a million bans holds
-   * one row, not all of them, and sorts nothing.
+   * Rows are read in steps of {@link RESTORE_CHUNK} along the primary key, as arrays, unsorted: a restart
+   * with a million bans holds a few thousand rows at a time, and one `all()` per step costs a third less
+   * CPU than stepping an iterator row by row. No statement is left running between steps, so `visit` may
+   * write to the store.
    */
   forEachCurrentBan(jail: string, visit: (ban: StoredBan) => void): void {
-    const rows = this.read(undefined, () => this.stmts.restoreOf.iterate(jail));
-    if (!rows) return;
-    for (const [ip, family, time, bantime, expires, failures, banCount, reason] of rows) {
-      const ban: StoredBan = {
-        jail,
-        ip,
-        family: family === 6 ? 6 : 4,
-        time,
-        bantime,
-        expires: expires === null ? Number.POSITIVE_INFINITY : expires,
-        failures,
-        banCount,
-        matches: [],
-        users: undefined,
-        reason: (reason ?? undefined) as StoredBan['reason'],
-      };
-      visit(ban);
+    let after = '';
+    for (;;) {
+      const rows = this.read(undefined, () => this.stmts.restoreOf.all(jail, after, RESTORE_CHUNK));
+      if (!rows || rows.length === 0) return;
+      // Indexed reads, not destructuring: a million rows through the array iterator cost a few tenths of a second.
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        const expires = row[4];
+        visit({
+          jail,
+          ip: row[0],
+          family: row[1] === 6 ? 6 : 4,
+          time: row[2],
+          bantime: row[3],
+          expires: expires === null ? Number.POSITIVE_INFINITY : expires,
+          failures: row[5],
+          banCount: row[6],
+          matches: NO_LINES,
+          reason: RESTORE_REASONS[row[7]],
+        });
+      }
+      if (rows.length < RESTORE_CHUNK) return;
+      after = rows[rows.length - 1]![0];
     }
   }
 

@@ -6,8 +6,19 @@ import { toRow } from './ban-row.js';
 /** A ban row without its matched lines and users, for `currentBans(jail, { lines: false })`. */
 const SLIM_COLUMNS = `jail, ip, family, time, bantime, expires, failures, ban_count, '[]' AS matches, NULL AS users, reason`;
 
-/** `ip, family, time, bantime, expires, failures, ban_count, reason` of a `bans` row. */
-export type RestoreRow = [string, number, number, number, number | null, number, number, string | null];
+/** `ip, family, time, bantime, expires, failures, ban_count, reason` of a `bans` row; the reason as its index in {@link RESTORE_REASONS}. */
+export type RestoreRow = [string, number, number, number, number | null, number, number, number];
+
+/** Reasons a row may hold, by the number `restoreOf` gives them (0: none, or one this release does not know). */
+export const RESTORE_REASONS = [undefined, 'failures', 'manual', 'restore', 'subnet', 'campaign'] as const;
+
+/** Rows a restart reads per step of {@link Statements.restoreOf}. */
+export const RESTORE_CHUNK = 4096;
+
+/** The reason column as its index in {@link RESTORE_REASONS}: a number per row instead of a new string. */
+const REASON_INDEX = `CASE reason ${RESTORE_REASONS.slice(1)
+  .map((r, i) => `WHEN '${r}' THEN ${i + 1}`)
+  .join(' ')} ELSE 0 END`;
 
 type Stmt<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
 
@@ -20,8 +31,11 @@ export interface Statements {
   readonly ofJail: Stmt<[string], BanRow>;
   readonly allSlim: Stmt<[], BanRow>;
   readonly ofJailSlim: Stmt<[string], BanRow>;
-  /** The current bans of a jail for a restart: no lines, no order (no sort of a million rows), as arrays. */
-  readonly restoreOf: Stmt<[string], RestoreRow>;
+  /**
+   * The current bans of a jail for a restart, after the address `after` and at most `limit` of them, as
+   * arrays: no lines, and the primary key's order (no sort of a million rows).
+   */
+  readonly restoreOf: Stmt<[string, string, number], RestoreRow>;
   readonly countJail: Stmt<[string, string, number], { n: number }>;
   readonly countAll: Stmt<[string, number], { n: number }>;
   readonly purge: Stmt;
@@ -50,7 +64,11 @@ export function prepareStatements(db: Database.Database): Statements {
     ofJail: db.prepare<[string], BanRow>('SELECT * FROM bans WHERE jail = ? ORDER BY time, ip'),
     allSlim: db.prepare<[], BanRow>(`SELECT ${SLIM_COLUMNS} FROM bans ORDER BY time, jail, ip`),
     ofJailSlim: db.prepare<[string], BanRow>(`SELECT ${SLIM_COLUMNS} FROM bans WHERE jail = ? ORDER BY time, ip`),
-    restoreOf: db.prepare<[string], RestoreRow>('SELECT ip, family, time, bantime, expires, failures, ban_count, reason FROM bans WHERE jail = ?').raw(true),
+    restoreOf: db
+      .prepare<[string, string, number], RestoreRow>(
+        `SELECT ip, family, time, bantime, expires, failures, ban_count, ${REASON_INDEX} FROM bans WHERE jail = ? AND ip > ? ORDER BY ip LIMIT ?`,
+      )
+      .raw(true),
     countJail: db.prepare<[string, string, number], { n: number }>(
       'SELECT count(*) AS n FROM ban_history WHERE ip = ? AND jail = ? AND time >= ?',
     ),

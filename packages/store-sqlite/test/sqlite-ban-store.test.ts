@@ -88,6 +88,32 @@ describe('SqliteBanStore', () => {
     store.close();
   });
 
+  it('hands every current ban of a jail to a restart in steps, fields and reasons intact, and takes writes meanwhile', () => {
+    const store = SqliteBanStore.open(':memory:');
+    // More than two steps of rows (4096 each), in one jail; a permanent IPv6 ban, a network, every reason.
+    const reasons = ['failures', 'manual', 'restore', 'subnet', 'campaign', undefined] as const;
+    const bans = Array.from({ length: 2 * 4096 + 3 }, (_, i) =>
+      ban(`10.0.${i >> 8}.${i & 255}`, { time: 1000 + i, expires: 601_000 + i, failures: i % 7, banCount: 1 + (i % 3), reason: reasons[i % reasons.length] }),
+    );
+    bans.push(ban('2001:db8::1', { expires: Number.POSITIVE_INFINITY, bantime: -1, reason: 'manual' }));
+    bans.push(ban('198.51.100.0/24', { reason: 'subnet' }));
+    store.addBans(bans);
+    store.addBan(ban('192.0.2.99', { jail: 'other' }));
+    const seen: StoredBan[] = [];
+    store.forEachCurrentBan('sshd', (b) => {
+      seen.push(b);
+      // A visitor may write (the jail drops expired bans; a rebuild may run): no statement is left open.
+      if (seen.length % 4096 === 1) store.setPosition(`k${seen.length}`, { offset: seen.length });
+    });
+    const key = (b: StoredBan) => b.ip;
+    expect(seen.length).toBe(bans.length);
+    expect([...seen].sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+      bans.map((b) => ({ ...b, matches: [], users: undefined })).sort((a, b) => key(a).localeCompare(key(b))),
+    );
+    expect(store.getPosition('k4097')).toEqual({ offset: 4097 });
+    store.close();
+  });
+
   it('keeps at most 20 matched lines per ban', () => {
     const store = SqliteBanStore.open(':memory:');
     store.addBan(ban('192.0.2.7', { matches: Array.from({ length: 30 }, (_, i) => `m${i}`) }));

@@ -18,6 +18,11 @@ export interface Restore {
   readonly ips: readonly string[];
   /** The ticket of `ip` at the time the batch goes out; undefined when it is no longer banned. */
   ticket(ip: string): BanTicket | undefined;
+  /**
+   * Every ticket at once, as {@link ticket} gives them (the lifted left out), when the caller can share one
+   * list between actions: a batch that is a whole restore is then this list, not a copy per action.
+   */
+  tickets?(): readonly BanTicket[];
 }
 
 /** Hooks an {@link ActionRunner} reports through. */
@@ -262,7 +267,9 @@ export class ActionRunner {
   }
 
   /** The tickets of the first `n` queued operations (all of one kind), restores expanded. */
-  private batch(n: number): BanTicket[] {
+  private batch(n: number): readonly BanTicket[] {
+    const first = this.queue[0]!;
+    if (n === 1 && first.restore?.tickets) return first.restore.tickets();
     const tickets: BanTicket[] = [];
     for (let i = 0; i < n; i++) {
       const p = this.queue[i]!;

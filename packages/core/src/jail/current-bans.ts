@@ -27,11 +27,17 @@ export class CurrentBans {
   /** Fleet mode: the node that recorded a ban another node made (few; absent for this node's own). */
   private readonly origins = new Map<string, string>();
   private readonly pool = new SlotPool();
+  private changeCount = 0;
 
   constructor(private readonly jail: string) {}
 
   get size(): number {
     return this.slots.size;
+  }
+
+  /** Grows with every ban kept, replaced or lifted: tickets built at one count are current while it stays. */
+  get changes(): number {
+    return this.changeCount;
   }
 
   has(ip: string): boolean {
@@ -46,6 +52,7 @@ export class CurrentBans {
 
   /** Keep a ban (replacing the one of the same address). */
   set(t: BanTicket): void {
+    this.changeCount++;
     let slot = this.slots.get(t.ip);
     if (slot === undefined) {
       slot = this.allocate();
@@ -60,7 +67,7 @@ export class CurrentBans {
     this.reason[slot] = Math.max(0, REASONS.indexOf(t.reason));
     this.prefix[slot] = t.prefix ?? 0;
     if (t.origin !== undefined) this.origins.set(t.ip, t.origin);
-    else this.origins.delete(t.ip);
+    else if (this.origins.size) this.origins.delete(t.ip);
   }
 
   /** The ban of `ip` as a ticket without matched lines (with `reason` when given), or undefined. */
@@ -77,6 +84,7 @@ export class CurrentBans {
   delete(ip: string): boolean {
     const slot = this.slots.get(ip);
     if (slot === undefined) return false;
+    this.changeCount++;
     this.slots.delete(ip);
     this.origins.delete(ip);
     this.pool.give(slot);
@@ -117,8 +125,13 @@ export class CurrentBans {
     return [...this.slots.keys()];
   }
 
+  /**
+   * Optional fields without a value are left out rather than set to undefined (the same to every reader,
+   * JSON included): a restart hands a million of these to the actions at once, and three fewer fields are
+   * 24 MB fewer.
+   */
   private ticket(ip: string, slot: number, reason?: BanTicket['reason']): BanTicket {
-    return {
+    const t: { -readonly [K in keyof BanTicket]: BanTicket[K] } = {
       ip,
       family: this.family[slot] === 6 ? 6 : 4,
       jail: this.jail,
@@ -128,11 +141,12 @@ export class CurrentBans {
       failures: this.failures[slot]!,
       banCount: this.banCount[slot]!,
       matches: NO_LINES,
-      users: undefined,
       reason: reason ?? REASONS[this.reason[slot]!],
-      prefix: this.prefix[slot] || undefined,
-      origin: this.origins.get(ip),
     };
+    if (this.prefix[slot]) t.prefix = this.prefix[slot];
+    const origin = this.origins.size ? this.origins.get(ip) : undefined;
+    if (origin !== undefined) t.origin = origin;
+    return t;
   }
 
   /**

@@ -6,7 +6,7 @@ import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
 import { type CompiledFilter, compileFilter } from '../filters/compile-filter.js';
 import { CurrentBans } from './current-bans.js';
 import type { Failure, FilterDefinition } from '../contract/filter-definition.js';
-import { type ParsedAddress, parseAddress } from '../util/ip-address.js';
+import { type ParsedAddress, isCanonicalIPv4, parseAddress } from '../util/ip-address.js';
 import { type ParsedNetwork, networkContains, parseNetwork } from '../util/ip-network.js';
 import { BannedNetworks } from './banned-networks.js';
 import { Detection } from './detection.js';
@@ -130,27 +130,48 @@ export class Jail {
     const now = this.deps.now();
     this.detection.load(this.deps.store, now);
     // One ban at a time from the store into the typed arrays of CurrentBans; the actions get one batch.
-    const restored: string[] = [];
+    // The objects the store hands over become that batch's tickets (the actions need a million tickets
+    // at once anyway): building them again from CurrentBans would cost a second object per ban.
+    const ips: string[] = [];
+    const tickets: BanTicket[] = [];
     const dropped: string[] = [];
     const keep = (ban: StoredBan) => {
-      // A store may be shared or edited: only a canonical address or network is re-applied.
-      const target = parseNetwork(ban.ip);
-      if (ban.expires <= now || target === undefined || target.canonical !== ban.ip) {
-        if (target?.canonical !== ban.ip) this.logger.warn({ ip: ban.ip }, 'dropping a stored ban whose target is not a canonical address or network');
+      if (ban.expires <= now) {
         dropped.push(ban.ip);
         return;
       }
-      this.bans.set(Object.assign(ban, { family: target.family, prefix: prefixOf(target), reason: 'restore' as const }));
-      this.networks.add(target);
+      // A store may be shared or edited: only a canonical address or network is re-applied. Most bans
+      // are single IPv4 addresses, checked without parsing (and no network to record).
+      let ticket: BanTicket;
+      if (isCanonicalIPv4(ban.ip)) {
+        // Fields the object already has, written in place: its shape stays the one every restored ban shares.
+        const own = ban as { -readonly [K in keyof StoredBan]: StoredBan[K] };
+        own.family = 4;
+        own.reason = 'restore';
+        ticket = own;
+      } else {
+        const target = parseNetwork(ban.ip);
+        if (target === undefined || target.canonical !== ban.ip) {
+          this.logger.warn({ ip: ban.ip }, 'dropping a stored ban whose target is not a canonical address or network');
+          dropped.push(ban.ip);
+          return;
+        }
+        ticket = Object.assign(ban, { family: target.family, prefix: prefixOf(target), reason: 'restore' as const });
+        this.networks.add(target);
+      }
+      this.bans.set(ticket);
       this.schedule.add(ban.ip, ban.expires);
-      restored.push(ban.ip);
+      ips.push(ban.ip);
+      // A restore carries no lines or users; a store that handed them over (its own objects) gets a ticket built.
+      tickets.push(ban.matches.length === 0 && ban.users === undefined ? ticket : this.bans.get(ban.ip, 'restore')!);
     };
     const store = this.deps.store;
     if (store.forEachCurrentBan) store.forEachCurrentBan(this.name, keep);
     else for (const ban of store.currentBans(this.name, { lines: false })) keep(ban);
     // Removed after the read: a store may not take writes while it is stepping through its rows.
     for (const ip of dropped) store.removeBan(this.name, ip);
-    for (const { runner } of this.runners) runner.restore(this.restoreOf(restored));
+    const restore = this.restoreOf(ips, tickets);
+    for (const { runner } of this.runners) runner.restore(restore);
     if (this.bans.size) this.logger.info({ restored: this.bans.size }, `restored ${this.bans.size} ban(s)`);
     if (this.deps.readBack) await this.readBack(now);
     this.restoreFailures(now);
@@ -206,9 +227,33 @@ export class Jail {
     if (adopted) this.logger.warn({ adopted }, `read back ${adopted} ban(s) the actions still held but the store had lost`);
   }
 
-  /** `ips` as a restore batch: each ticket is built when the batch goes out, as the ban then is. */
-  private restoreOf(ips: readonly string[]): Restore {
-    return { ips, ticket: (ip) => this.bans.get(ip, 'restore') };
+  /**
+   * `ips` as a restore batch: each ticket is built when the batch goes out, as the ban then is. The actions
+   * that flush in the same turn of the event loop (at start: all of them) share one list of tickets — a
+   * million tickets are ~140 MB — and it is dropped after that turn, so an action waiting for a retry holds
+   * only the addresses. `built` (at start: the bans just read) is that list while no ban has changed since.
+   */
+  private restoreOf(ips: readonly string[], built?: BanTicket[]): Restore {
+    let list = built;
+    let at = this.bans.changes;
+    const drop = () =>
+      setImmediate(() => {
+        list = undefined;
+      });
+    if (list) drop();
+    const ticket = (ip: string) => this.bans.get(ip, 'restore');
+    const tickets = () => {
+      if (list && at === this.bans.changes) return list;
+      if (!list) drop();
+      list = [];
+      at = this.bans.changes;
+      for (const ip of ips) {
+        const t = ticket(ip);
+        if (t) list.push(t);
+      }
+      return list;
+    };
+    return { ips, ticket, tickets };
   }
 
   /** Stop the actions (their `stop` removes what they created unless they keep bans). */
