@@ -81,6 +81,17 @@ describe('compileFilter: options and rules', () => {
       expect((e as PortcullisError).code).toBe('FILTER_REGEX_INVALID');
     }
   });
+
+  test('a rule kind no one handles, or an empty literal, is FILTER_RULE_INVALID naming filter and rule', () => {
+    const bad = (rule: Record<string, unknown>) => () => compileFilter({ id: 'bad', failregex: [{ pattern: '^a <HOST>$' }, { pattern: '^b <HOST>$', ...rule }] as never });
+    expect(bad({ kind: 'notes' })).toThrow(/^filter "bad", failregex #1: kind "notes" is not one of fail, note, pending, fallback, success$/);
+    expect(bad({ kind: '' })).toThrow(/kind "" is not one of/);
+    expect(bad({ literals: ['b ', ''] })).toThrow(/^filter "bad", failregex #1: a literal must be a non-empty string$/);
+    expect(bad({ kind: 'notes' })).toThrow(expect.objectContaining({ code: 'FILTER_RULE_INVALID' }));
+    // Every kind there is, and no literals at all, load.
+    for (const kind of ['fail', 'note', 'pending', 'fallback', 'success']) expect(bad({ kind })).not.toThrow();
+    expect(bad({ literals: [] })).not.toThrow();
+  });
 });
 
 describe('compileFilter: matching', () => {

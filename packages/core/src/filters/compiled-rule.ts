@@ -30,6 +30,8 @@ export interface Captures {
   fields: Record<string, string> | undefined;
 }
 
+const RULE_KINDS: readonly RuleKind[] = ['fail', 'note', 'pending', 'fallback', 'success'];
+
 /** Compiles one pattern; a syntax error becomes `FILTER_REGEX_INVALID` naming the filter and the rule. */
 export function compileRule(
   filterId: string,
@@ -37,6 +39,12 @@ export function compileRule(
   index: number,
   rule: { pattern: string; kind?: RuleKind | undefined; forget?: boolean | undefined; literals?: readonly string[] | undefined; description?: string | undefined },
 ): CompiledRule {
+  // A kind no one handles would make the rule a silent note, and an empty literal passes every line: both
+  // are mistakes in a filter's definition, refused when it loads rather than found in a missed ban.
+  if (rule.kind !== undefined && !RULE_KINDS.includes(rule.kind))
+    throw new PortcullisError('FILTER_RULE_INVALID', `filter "${filterId}", ${what} #${index}: kind ${JSON.stringify(rule.kind)} is not one of ${RULE_KINDS.join(', ')}`);
+  if (rule.literals?.some((l) => typeof l !== 'string' || l.length === 0))
+    throw new PortcullisError('FILTER_RULE_INVALID', `filter "${filterId}", ${what} #${index}: a literal must be a non-empty string`);
   const expanded = expandTags(rule.pattern);
   let regex: RegExp;
   try {
