@@ -1,81 +1,49 @@
 import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from './daemon-process.js';
+import { freeLocalPort, jailFolder, useBuiltDaemons } from './jail-daemon.js';
 
 /**
  * Status tells the truth: a ban the store recorded but an action failed to apply is shown as not applied,
  * with the action's error, by `status`, `status <jail>`, `banned` and the metrics — and as applied once the
  * action's retry succeeds. Driven through a real daemon whose command action runs a program that exits 1.
  */
-const unbuilt = missingBuild(['plugins/filter-sshd', 'plugins/action-command']);
-let dir = '';
-let daemon: DaemonProcess | undefined;
 
 interface ActionStatus { id: string; state: string; backlog: number; error?: { operation: string; message: string; attempts: number } }
 interface BanInfo { ip: string; notApplied?: { action: string; error?: string }[] }
 interface JailStatus { currentlyBanned: number; notApplied: number; actions: ActionStatus[]; banned: BanInfo[] }
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function metrics(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
 
 describe('a ban an action fails to apply', () => {
-  beforeAll(() => {
-    if (unbuilt) throw new Error(unbuilt);
-  });
-
-  afterEach(async () => {
-    await daemon?.stop('SIGKILL');
-    daemon = undefined;
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  });
+  useBuiltDaemons(['plugins/filter-sshd', 'plugins/action-command']);
 
   it('is shown as not applied, with the error, until the retry succeeds', async () => {
-    dir = repoTempDir('failing-action');
-    const flag = join(dir, 'refuse');
-    const applied = join(dir, 'applied.txt');
-    const script = join(dir, 'block.sh');
+    const folder = jailFolder('failing-action');
+    const flag = folder.path('refuse');
+    const applied = folder.path('applied.txt');
+    const script = folder.path('block.sh');
     writeFileSync(script, `#!/bin/sh\nif [ -e "$REFUSE" ]; then echo "firewall says no" >&2; exit 1; fi\necho "$1" >> "$APPLIED"\n`);
     chmodSync(script, 0o755);
     writeFileSync(flag, '');
-    writeFileSync(join(dir, 'auth.log'), '');
-    const port = await freePort();
-    const config = join(dir, 'portcullis.config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        plugins: ['@portcullis/filter-sshd', '@portcullis/action-command'],
-        database: join(dir, 'state.db'),
-        socket: join(dir, 'p.sock'),
-        metrics: { listen: `127.0.0.1:${port}` },
-        defaults: { maxretry: 2, findtime: '10m', bantime: '1h', ignoreip: [] },
-        jails: {
-          sshd: {
-            filter: 'sshd',
-            logpath: join(dir, 'auth.log'),
-            actions: [
-              { id: 'command', options: { ban: [script, '{ip}'], unban: ['/bin/true'], env: { REFUSE: flag, APPLIED: applied } } },
-              { id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } },
-            ],
-          },
+    const log = folder.emptyFile('auth.log');
+    const port = await freeLocalPort();
+    const { daemon: d } = await folder.start({
+      plugins: ['@portcullis/filter-sshd', '@portcullis/action-command'],
+      defaults: { maxretry: 2, findtime: '10m', bantime: '1h', ignoreip: [] },
+      jails: {
+        sshd: {
+          filter: 'sshd',
+          logpath: log,
+          actions: [{ id: 'command', options: { ban: [script, '{ip}'], unban: ['/bin/true'], env: { REFUSE: flag, APPLIED: applied } } }, folder.dryRun()],
         },
-      }),
-    );
-    daemon = new DaemonProcess(config);
-    await daemon.start();
-    const d = daemon;
+      },
+      extra: { metrics: { listen: `127.0.0.1:${port}` } },
+    });
     const failed = `${new Date().toISOString()} host sshd[7]: Failed password for root from 203.0.113.7 port 4242 ssh2\n`;
-    appendFileSync(join(dir, 'auth.log'), failed + failed);
+    appendFileSync(log, failed + failed);
 
     let status: JailStatus | undefined;
     await waitFor(async () => {

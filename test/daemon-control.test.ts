@@ -1,68 +1,47 @@
-import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, runCli, waitFor } from './daemon-process.js';
+import { describe, expect, it } from 'vitest';
+import { type DaemonProcess, runCli, waitFor } from './daemon-process.js';
+import { type JailFolder, freeLocalPort, jailFolder, sshdFailure, useBuiltDaemons } from './jail-daemon.js';
 
 /**
  * The built daemon driven from outside: client commands and their exit codes, reload (by command and by
  * SIGHUP, invalid configs refused with their problems), a second daemon refused, start errors without
  * stack traces, the metrics endpoint, JSON logs, and `stop`.
  */
-const unbuilt = missingBuild(['plugins/filter-sshd']);
+let folder: JailFolder;
 let dir = '';
-const daemons: DaemonProcess[] = [];
 
-function line(ip: string): string {
-  return `${new Date().toISOString()} host sshd[7]: Failed password for root from ${ip} port 4242 ssh2\n`;
-}
+const line = (ip: string) => sshdFailure(ip, 7);
 
 function config(extra: Record<string, unknown> = {}, jails: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    plugins: ['@portcullis/filter-sshd'],
-    database: join(dir, 'state.db'),
-    socket: join(dir, 'run/p.sock'),
+  return folder.config({
     defaults: { maxretry: 2, findtime: '10m', bantime: '1h', ignoreip: [] },
-    jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }] }, ...jails },
-    ...extra,
-  };
+    jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), actions: [folder.dryRun()] }, ...jails },
+    extra: { socket: join(dir, 'run/p.sock'), ...extra },
+  });
 }
 
-function write(c: Record<string, unknown>): string {
-  const file = join(dir, 'portcullis.config.json');
-  writeFileSync(file, JSON.stringify(c, null, 2));
-  return file;
-}
+const write = (c: Record<string, unknown>) => folder.writeConfig(c);
 
 async function started(args: string[] = []): Promise<DaemonProcess> {
-  const d = new DaemonProcess(join(dir, 'portcullis.config.json'), args);
-  daemons.push(d);
+  const d = folder.daemon({ args });
   await d.start();
   return d;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+function useFolder(name: string): void {
+  folder = jailFolder(name);
+  dir = folder.dir;
 }
 
 describe('the daemon driven by the client', () => {
-  beforeAll(() => {
-    if (unbuilt) throw new Error(unbuilt);
-  });
-
-  afterEach(async () => {
-    for (const d of daemons.splice(0)) await d.stop('SIGKILL');
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  });
+  useBuiltDaemons(['plugins/filter-sshd']);
 
   it('answers the client, reloads (refusing an invalid config), refuses a second daemon, and stops', async () => {
-    dir = repoTempDir('control');
+    useFolder('control');
     writeFileSync(join(dir, 'auth.log'), '');
-    const port = await freePort();
+    const port = await freeLocalPort();
     write(config({ metrics: { listen: `127.0.0.1:${port}` } }));
     const d = await started(['--log-format', 'json']);
     expect(statSync(join(dir, 'run/p.sock')).mode & 0o777).toBe(0o600);
@@ -125,7 +104,7 @@ describe('the daemon driven by the client', () => {
   }, 60_000);
 
   it('reports start errors without a stack trace: exit 2 with the problems', async () => {
-    dir = repoTempDir('control-bad');
+    useFolder('control-bad');
     write({ ...config(), defaults: { maxretry: 0, bantime: 'soon' } });
     const r = await runCli(['start', '--config', join(dir, 'portcullis.config.json')]);
     expect(r.code).toBe(2);
@@ -139,7 +118,7 @@ describe('the daemon driven by the client', () => {
   }, 30_000);
 
   it('stops cleanly on SIGINT and writes its bans before exiting', async () => {
-    dir = repoTempDir('control-int');
+    useFolder('control-int');
     writeFileSync(join(dir, 'auth.log'), '');
     write(config());
     const d = await started();

@@ -1,7 +1,8 @@
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, runCli, waitFor } from './daemon-process.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './daemon-process.js';
+import { jailFolder, useBuiltDaemons } from './jail-daemon.js';
 
 /**
  * Dates through the daemon. A line without a date it recognises is not counted (it may be years old: a
@@ -9,10 +10,6 @@ import { DaemonProcess, missingBuild, repoTempDir, runCli, waitFor } from './dae
  * arrival time). A jail's own datepattern reads its format; nginx's `YYYY/MM/DD HH:MM:SS` is known by default.
  * check-config refuses a datepattern with an unknown code, with its path.
  */
-const unbuilt = missingBuild(['plugins/filter-sshd']);
-
-let dir = '';
-let daemon: DaemonProcess | undefined;
 
 const failure = (ip: string) => `Failed password for root from ${ip} port 4242 ssh2`;
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -23,53 +20,32 @@ const nginx = (d: Date) => `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.
 
 type Status = { name: string; totalFailed: number; sources: string[]; banned: { ip: string }[] };
 
-function bans(): { jail: string; ip: string; event: string }[] {
-  const f = join(dir, 'bans.jsonl');
-  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-}
-
 describe('daemon: dates of lines', () => {
-  beforeAll(() => {
-    if (unbuilt) throw new Error(unbuilt);
-  });
-
-  afterEach(async () => {
-    await daemon?.stop('SIGKILL');
-    daemon = undefined;
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  });
+  useBuiltDaemons(['plugins/filter-sshd']);
 
   it('counts no dateless line unless the jail says {NONE}; reads a jail datepattern and nginx dates', async () => {
-    dir = repoTempDir('dates');
+    const folder = jailFolder('dates');
+    const dir = folder.dir;
     // An old log without dates, read from its start by two jails: three failures for each of three hosts.
     const backlog = ['203.0.113.11', '203.0.113.12', '203.0.113.13'].flatMap((ip) => [failure(ip), failure(ip), failure(ip)]).join('\n');
     writeFileSync(join(dir, 'old.log'), `${backlog}\n`);
     writeFileSync(join(dir, 'dotted.log'), '');
     writeFileSync(join(dir, 'nginx.log'), '');
-    const dryRun = [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }];
-    const config = join(dir, 'portcullis.config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        database: join(dir, 'state.db'),
-        socket: join(dir, 'p.sock'),
-        plugins: ['@portcullis/filter-sshd'],
-        defaults: { maxretry: 3, findtime: '10m', bantime: '1h', ignoreip: [], logstart: 'start', actions: dryRun },
-        jails: {
-          old: { filter: 'sshd', logpath: join(dir, 'old.log') },
-          // The same file, so the same source: its lines are read once and dated twice, once per datepattern.
-          arrival: { filter: 'sshd', logpath: join(dir, 'old.log'), datepattern: '{NONE}' },
-          dotted: { filter: 'sshd', logpath: join(dir, 'dotted.log'), datepattern: '{^LN-BEG}%d.%m.%Y %H:%M:%S' },
-          nginx: { filter: 'sshd', logpath: join(dir, 'nginx.log') },
-        },
-      }),
-    );
-    daemon = new DaemonProcess(config);
-    await daemon.start();
-    const status = (jail: string) => daemon!.json<Status>(['status', jail]);
+    const jd = await folder.start({
+      defaults: { maxretry: 3, findtime: '10m', bantime: '1h', ignoreip: [], logstart: 'start', actions: [folder.dryRun()] },
+      jails: {
+        old: { filter: 'sshd', logpath: join(dir, 'old.log') },
+        // The same file, so the same source: its lines are read once and dated twice, once per datepattern.
+        arrival: { filter: 'sshd', logpath: join(dir, 'old.log'), datepattern: '{NONE}' },
+        dotted: { filter: 'sshd', logpath: join(dir, 'dotted.log'), datepattern: '{^LN-BEG}%d.%m.%Y %H:%M:%S' },
+        nginx: { filter: 'sshd', logpath: join(dir, 'nginx.log') },
+      },
+    });
+    const { daemon } = jd;
+    const status = (jail: string) => jd.status<Status>(jail);
 
     // {NONE}: the same backlog counts, at its arrival, and bans all three hosts.
-    await waitFor(async () => (await status('arrival')).banned.length === 3, 30_000, () => `three bans in arrival\n${daemon?.output}`);
+    await jd.until(async () => (await status('arrival')).banned.length === 3, 'three bans in arrival');
     expect((await status('arrival')).totalFailed).toBe(9);
 
     // A datepattern jail: lines of now count, a line of 2020 does not.
@@ -78,7 +54,7 @@ describe('daemon: dates of lines', () => {
     appendFileSync(join(dir, 'dotted.log'), [old, now, now, now].map((d, i) => `${dotted(d)} host sshd[9]: ${failure(i === 0 ? '198.51.100.9' : '198.51.100.1')}\n`).join(''));
     // nginx's own date format is recognised without any setting.
     appendFileSync(join(dir, 'nginx.log'), [now, now, now].map((d) => `${nginx(d)} ${failure('203.0.113.1')}\n`).join(''));
-    await waitFor(async () => (await status('dotted')).banned.length === 1 && (await status('nginx')).banned.length === 1, 30_000, () => `bans in dotted and nginx\n${daemon?.output}`);
+    await jd.until(async () => (await status('dotted')).banned.length === 1 && (await status('nginx')).banned.length === 1, 'bans in dotted and nginx');
     expect((await status('dotted')).totalFailed).toBe(3);
     expect((await status('nginx')).totalFailed).toBe(3);
 
@@ -87,8 +63,8 @@ describe('daemon: dates of lines', () => {
     expect(oldStatus.totalFailed).toBe(0);
     expect(oldStatus.banned).toEqual([]);
     expect(oldStatus.sources).toEqual((await status('arrival')).sources); // one source, read once
-    expect(bans().filter((b) => b.jail === 'old')).toEqual([]);
-    expect(bans().filter((b) => b.event === 'ban').map((b) => `${b.jail} ${b.ip}`).sort()).toEqual([
+    expect(jd.bans().filter((b) => b.jail === 'old')).toEqual([]);
+    expect(jd.bans().filter((b) => b.event === 'ban').map((b) => `${b.jail} ${b.ip}`).sort()).toEqual([
       'arrival 203.0.113.11',
       'arrival 203.0.113.12',
       'arrival 203.0.113.13',
@@ -102,17 +78,8 @@ describe('daemon: dates of lines', () => {
   }, 60_000);
 
   it('check-config refuses an unknown date code, with the path of the setting', async () => {
-    dir = repoTempDir('dates-check');
-    const config = join(dir, 'portcullis.config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        database: join(dir, 'state.db'),
-        socket: join(dir, 'p.sock'),
-        plugins: ['@portcullis/filter-sshd'],
-        jails: { web: { filter: 'sshd', logpath: join(dir, 'x.log'), datepattern: '%Y-%m-%d %H:%M:%Q' } },
-      }),
-    );
+    const folder = jailFolder('dates-check');
+    const config = folder.writeConfig(folder.config({ jails: { web: { filter: 'sshd', logpath: folder.path('x.log'), datepattern: '%Y-%m-%d %H:%M:%Q' } } }));
     const r = await runCli(['check-config', '--config', config]);
     expect(r.code).not.toBe(0);
     expect(`${r.stdout}${r.stderr}`).toMatch(/jails\.web\.datepattern: unknown date code %Q/);

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
+import { missingBuild, waitFor } from './daemon-process.js';
+import { type JailDaemon, jailFolder, useDaemonCleanup } from './jail-daemon.js';
+import { type MailSink, startMailSink } from './mail-sink.js';
 
 /**
  * The e-mail action's `whois: rdap` through the daemon: a config file, failures in a log, and the ban mail at a
@@ -15,16 +16,15 @@ import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-proc
 const unbuilt = missingBuild(['plugins/filter-sshd', 'plugins/action-email']);
 
 describe('daemon + email action with RDAP', () => {
-  let dir: string;
-  let daemon: DaemonProcess;
-  let smtp: SMTPServer;
+  let jd: JailDaemon;
+  let smtp: MailSink;
   let rdap: ReturnType<typeof createServer>;
-  const mails: string[] = [];
   const requests: string[] = [];
 
   beforeAll(async () => {
     if (unbuilt) throw new Error(unbuilt);
-    dir = repoTempDir('email-rdap');
+    const folder = jailFolder('email-rdap');
+    const dir = folder.dir;
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
     let base = '';
     rdap = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req: IncomingMessage, res: ServerResponse) => {
@@ -47,48 +47,28 @@ describe('daemon + email action with RDAP', () => {
     });
     await new Promise<void>((resolve) => rdap.listen(0, '127.0.0.1', resolve));
     base = `https://127.0.0.1:${(rdap.address() as { port: number }).port}`;
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        let raw = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (chunk: string) => (raw += chunk));
-        stream.on('end', () => {
-          mails.push(raw);
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-    const { port } = smtp.server.address() as { port: number };
-    writeFileSync(join(dir, 'auth.log'), '');
+    smtp = await startMailSink();
+    const { port } = smtp;
     const email = { host: '127.0.0.1', port, starttls: false, to: 'admin@example.org', from: 'portcullis@example.org', whois: 'rdap', rdapBootstrapUrl: `${base}/bootstrap/`, rdapCa: 'cert.pem' };
-    const config = {
+    jd = await folder.start({
       plugins: ['@portcullis/filter-sshd', '@portcullis/action-email'],
-      database: join(dir, 'state.db'),
-      socket: join(dir, 'p.sock'),
       defaults: { maxretry: 2, findtime: '10m', bantime: '10m' },
-      jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), actions: [{ id: 'email', options: email }] } },
-    };
-    writeFileSync(join(dir, 'portcullis.config.json'), JSON.stringify(config));
-    daemon = new DaemonProcess(join(dir, 'portcullis.config.json'));
-    await daemon.start();
+      jails: { sshd: { filter: 'sshd', logpath: folder.emptyFile('auth.log'), actions: [{ id: 'email', options: email }] } },
+    });
   });
 
   afterAll(async () => {
-    await daemon?.stop('SIGKILL');
     await new Promise((resolve) => rdap?.close(resolve));
-    await new Promise((resolve) => smtp?.close(() => resolve(undefined)));
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
+    await smtp?.close();
   });
+  // Registered last, so it runs first: the daemon stops before the servers it talks to.
+  useDaemonCleanup('all');
 
   it('mails the ban with the network, its country and its abuse contact from the registry', async () => {
     const line = () => `${new Date().toISOString()} host sshd[400]: Failed password for root from 198.51.100.7 port 4242 ssh2\n`;
-    appendFileSync(join(dir, 'auth.log'), line() + line());
-    await waitFor(() => mails.length > 0, 30_000, () => `the ban mail\n${daemon.output}`);
-    const text = mails[0]!.replace(/=\r?\n/g, '');
+    appendFileSync(jd.folder.path('auth.log'), line() + line());
+    await waitFor(() => smtp.mails.length > 0, 30_000, () => `the ban mail\n${jd.daemon.output}`);
+    const text = smtp.mails[0]!.replace(/=\r?\n/g, '');
     expect(text).toContain('198.51.100.7');
     expect(text).toMatch(/Network: +198\.51\.100\.0\/24 EXAMPLE-NET \(NL\)/);
     expect(text).toMatch(/Abuse: +abuse@example\.net/);

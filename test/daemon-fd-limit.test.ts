@@ -1,53 +1,37 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
+import { describe, expect, it } from 'vitest';
+import { jailFolder, useBuiltDaemons } from './jail-daemon.js';
 
 /**
  * A glob matching far more files than the open-file limit, through a real daemon started under
  * `prlimit --nofile=256`: it keeps its control socket, says once how many files it leaves out, and reads
  * the ones that fit.
  */
-const unbuilt = missingBuild(['plugins/filter-sshd']);
 const why = !existsSync('/usr/bin/prlimit') ? 'prlimit not found (apt-get install util-linux)' : undefined;
 const skip = why !== undefined && process.env.CI !== 'true';
 if (skip) console.warn(`skipping the open-file limit daemon test: ${why}`);
 
 const FILES = 9000;
-let dir = '';
-let daemon: DaemonProcess | undefined;
 
 describe('daemon: a glob over more files than the open-file limit', () => {
-  beforeAll(() => {
-    if (unbuilt) throw new Error(unbuilt);
-  });
-
-  afterEach(async () => {
-    await daemon?.stop('SIGKILL');
-    daemon = undefined;
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  });
+  useBuiltDaemons(['plugins/filter-sshd']);
 
   it.skipIf(skip)('answers ping and status, warns once with the count, and counts failures in the files it reads', async () => {
     if (why) throw new Error(`cannot run the open-file limit test: ${why}`);
-    dir = repoTempDir('fdlimit');
-    const logs = join(dir, 'logs');
+    const folder = jailFolder('fdlimit');
+    const logs = folder.path('logs');
     mkdirSync(logs);
     const name = (i: number) => join(logs, `site${String(i).padStart(5, '0')}.log`);
     for (let i = 0; i < FILES; i++) writeFileSync(name(i), '');
-    const config = join(dir, 'portcullis.config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        database: join(dir, 'state.db'),
-        socket: join(dir, 'p.sock'),
-        plugins: ['@portcullis/filter-sshd'],
+    const jd = await folder.start(
+      {
         defaults: { maxretry: 3, findtime: '10m', bantime: '1h', ignoreip: [] },
-        jails: { sshd: { filter: 'sshd', logpath: join(logs, '*.log'), actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }] } },
-      }),
+        jails: { sshd: { filter: 'sshd', logpath: join(logs, '*.log'), actions: [folder.dryRun()] } },
+      },
+      { spawn: { wrap: ['prlimit', '--nofile=256'] }, startTimeoutMs: 60_000 },
     );
-    daemon = new DaemonProcess(config, [], { wrap: ['prlimit', '--nofile=256'] });
-    await daemon.start(60_000);
+    const { daemon } = jd;
     const pid = daemon.pid!;
     expect((await daemon.client(['ping'])).code).toBe(0);
 
@@ -63,8 +47,8 @@ describe('daemon: a glob over more files than the open-file limit', () => {
     for (let i = 0; i < FILES; i++) {
       appendFileSync(name(i), `${new Date().toISOString()} host sshd[1]: Failed password for root from 10.9.${i >> 8}.${i & 255} port 4242 ssh2\n`);
     }
-    const status = async () => daemon!.json<{ totalFailed: number }>(['status', 'sshd']);
-    await waitFor(async () => (await status()).totalFailed >= read, 30_000, () => `${read} failures\n${daemon?.output.slice(-2000)}`);
+    const status = () => jd.status('sshd');
+    await jd.until(async () => (await status()).totalFailed >= read, `${read} failures`);
     await new Promise((r) => setTimeout(r, 1500)); // a poll later: still the files read, no more
     expect((await status()).totalFailed).toBe(read);
     expect((await daemon.client(['ping'])).code).toBe(0);

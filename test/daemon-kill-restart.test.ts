@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoRoot, repoTempDir } from './daemon-process.js';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './daemon-process.js';
+import { freeLocalPort, jailFolder, useBuiltDaemons } from './jail-daemon.js';
 
 /**
  * `kill -9` leaves the control socket file behind. The next start removes it; that start used to fail with
@@ -11,41 +10,20 @@ import { DaemonProcess, missingBuild, repoRoot, repoTempDir } from './daemon-pro
  * Node's cached realpath, so prom-client was loaded through pnpm's symlink and could not find its own
  * dependencies). Each start here follows a kill -9, with metrics on.
  */
-const unbuilt = missingBuild(['plugins/filter-sshd']);
-let dir = '';
-let daemon: DaemonProcess | undefined;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('start after kill -9', () => {
-  beforeAll(() => {
-    if (unbuilt) throw new Error(unbuilt);
-  });
-
-  afterEach(async () => {
-    await daemon?.stop('SIGKILL');
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  });
+  useBuiltDaemons(['plugins/filter-sshd']);
 
   it('starts again with metrics set, every time, and serves them', async () => {
-    dir = repoTempDir('kill-restart');
-    writeFileSync(join(dir, 'auth.log'), '');
-    const port = await freePort();
-    const config = {
-      plugins: ['@portcullis/filter-sshd'],
-      database: join(dir, 'state.db'),
-      socket: join(dir, 'run/p.sock'),
-      metrics: { listen: `127.0.0.1:${port}` },
-      jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }] } },
-    };
-    writeFileSync(join(dir, 'portcullis.config.json'), JSON.stringify(config));
-    daemon = new DaemonProcess(join(dir, 'portcullis.config.json'));
+    const folder = jailFolder('kill-restart');
+    const port = await freeLocalPort();
+    folder.writeConfig(
+      folder.config({
+        jails: { sshd: { filter: 'sshd', logpath: folder.emptyFile('auth.log'), actions: [folder.dryRun()] } },
+        extra: { socket: folder.path('run/p.sock'), metrics: { listen: `127.0.0.1:${port}` } },
+      }),
+    );
+    const daemon = folder.daemon();
     for (let round = 0; round < 3; round++) {
       await daemon.start();
       expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/^portcullis_banned\{jail="sshd"\} 0$/m);
@@ -59,7 +37,7 @@ describe('start after kill -9', () => {
   it('claiming a stale socket leaves later imports of symlinked packages intact', async () => {
     // The mechanism alone, deterministic: in a fresh Node process, a stale socket (bound, then its file
     // kept while the server closes), claimed as start does, then the metrics module imported as start does.
-    dir = repoTempDir('stale-claim');
+    const { dir } = jailFolder('stale-claim');
     const script = `
       import { linkSync, unlinkSync } from 'node:fs';
       import { createServer } from 'node:net';

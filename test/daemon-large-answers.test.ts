@@ -1,19 +1,17 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, cliPath, missingBuild, repoTempDir } from './daemon-process.js';
+import { describe, expect, it } from 'vitest';
+import { cliPath } from './daemon-process.js';
+import { type JailFolder, jailFolder, useBuiltDaemons } from './jail-daemon.js';
 
 /**
  * A daemon holding 50,000 bans answers `banned`, `status <jail>` and `unban --all` in parts, completely:
  * the parts add up to what the end line announces, the client prints every ban, and `unban --all` lifts
  * every one (the dry-run action sees each unban). Timings are in `bench/control.mjs`, not here.
  */
-const unbuilt = missingBuild(['plugins/filter-sshd']);
 const BANS = 50_000;
-let dir = '';
-let daemon: DaemonProcess | undefined;
+let folder: JailFolder;
 
 const address = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
@@ -42,35 +40,22 @@ function exchange(socket: string, req: object, done: (lines: Record<string, unkn
 /** The built CLI with a generous timeout (a busy machine), resolving with exit code and output. */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [cliPath, ...args, '--config', join(dir, 'portcullis.config.json')], { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [cliPath, ...args, '--config', folder.configPath], { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });
 }
 
 describe('long answers from a daemon holding 50,000 bans', () => {
-  beforeAll(() => {
-    if (unbuilt) throw new Error(unbuilt);
-  });
-
-  afterEach(async () => {
-    await daemon?.stop('SIGKILL');
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  });
+  useBuiltDaemons(['plugins/filter-sshd']);
 
   it('streams banned, status and unban --all completely', async () => {
-    dir = repoTempDir('large-answers');
-    writeFileSync(join(dir, 'auth.log'), '');
-    const config = {
-      plugins: ['@portcullis/filter-sshd'],
-      database: join(dir, 'state.db'),
-      socket: join(dir, 'run/p.sock'),
-      jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), bantime: '1d', ignoreip: [], actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }] } },
-    };
-    writeFileSync(join(dir, 'portcullis.config.json'), JSON.stringify(config));
-    daemon = new DaemonProcess(join(dir, 'portcullis.config.json'));
-    await daemon.start();
-    const socket = join(dir, 'run/p.sock');
+    folder = jailFolder('large-answers');
+    const socket = folder.path('run/p.sock');
+    const { daemon } = await folder.start({
+      jails: { sshd: { filter: 'sshd', logpath: folder.emptyFile('auth.log'), bantime: '1d', ignoreip: [], actions: [folder.dryRun()] } },
+      extra: { socket },
+    });
     const ips = Array.from({ length: BANS }, (_, i) => address(i));
     const [banned] = await exchange(socket, { cmd: 'ban', args: { jail: 'sshd', ips } }, (l) => l.length === 1);
     expect((banned as { result: { banned: string[] } }).result.banned).toHaveLength(BANS);
@@ -105,7 +90,7 @@ describe('long answers from a daemon holding 50,000 bans', () => {
     expect(new Set(lifted.map((u) => u.ip))).toEqual(new Set(ips));
     expect(lifted).toHaveLength(BANS);
     expect(JSON.parse((await cli(['banned', '--json'])).stdout)).toEqual([]);
-    const events = readFileSync(join(dir, 'bans.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"event":"unban"'));
+    const events = readFileSync(folder.bansPath, 'utf8').split('\n').filter((l) => l.includes('"event":"unban"'));
     expect(events).toHaveLength(BANS);
     // Nothing left to lift: nothing that was asked happened.
     expect(await cli(['unban', '--all'])).toMatchObject({ code: 1, stdout: 'nothing unbanned\n' });

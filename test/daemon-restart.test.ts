@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DaemonProcess } from './daemon-process.js';
+import { type JailDaemon, type JailDaemonConfig, type JailFolder, jailFolder, sshdFailure as line, useBuiltDaemons } from './jail-daemon.js';
 
 /**
  * The daemon across restarts, on a real SQLite file: bans in force come back (in the dry-run record as
@@ -10,46 +11,44 @@ import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-proc
  * is counted twice; and after `kill -9` in the middle of a burst, every ban that had been reported (written
  * by the dry-run action) is still there.
  */
-const unbuilt = missingBuild(['plugins/filter-sshd', 'plugins/action-nftables']);
 const nftWhy = process.getuid?.() !== 0 ? 'not root' : !existsSync('/usr/sbin/nft') || !existsSync('/usr/sbin/ip') ? 'nft or ip not found (apt-get install nftables iproute2)' : undefined;
 const skipNft = nftWhy !== undefined && process.env.CI !== 'true';
 if (skipNft) console.warn(`skipping the nftables restart test: ${nftWhy}`);
 
+let folder: JailFolder;
 let dir = '';
-let daemon: DaemonProcess | undefined;
+let jd: JailDaemon;
+let daemon: DaemonProcess;
 const ns = `pcl-rst-${process.pid % 10000}`;
 
-function line(ip: string, pid = 100): string {
-  return `${new Date().toISOString()} host sshd[${pid}]: Failed password for root from ${ip} port 4242 ssh2\n`;
+const events = () => folder.bans<{ event: string; ip: string; jail: string; reason?: string }>();
+const until = (cond: () => boolean | Promise<boolean>, ms: number, what: string) => jd.until(cond, what, ms);
+
+function useFolder(name: string): void {
+  folder = jailFolder(name);
+  dir = folder.dir;
 }
 
-function events(): { event: string; ip: string; jail: string; reason?: string }[] {
-  const f = join(dir, 'bans.jsonl');
-  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+async function start(config: JailDaemonConfig): Promise<void> {
+  jd = await folder.start(config);
+  daemon = jd.daemon;
 }
 
-function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  return waitFor(cond, ms, () => `${what}\n--- daemon ---\n${daemon?.output ?? ''}\n--- bans.jsonl ---\n${events().map((e) => JSON.stringify(e)).join('\n')}`, 50);
-}
-
-function writeConfig(config: object): string {
-  const file = join(dir, 'portcullis.config.json');
-  writeFileSync(file, JSON.stringify({ database: join(dir, 'state.db'), socket: join(dir, 'p.sock'), ...config }, null, 2));
-  return file;
+/** A new, empty network namespace `ns` (one a failed run left is replaced), and `nft` run inside it. */
+function freshNetnsNft(): (...args: string[]) => string {
+  try {
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  } catch {
+    // not there
+  }
+  execFileSync('ip', ['netns', 'add', ns]);
+  return (...args) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8' });
 }
 
 type Status = { totalFailed: number; currentlyFailed: number; currentlyBanned: number; totalBanned: number; banned: { ip: string }[] };
 
 describe('daemon restarts', () => {
-  beforeAll(() => {
-    if (unbuilt) throw new Error(unbuilt);
-  });
-
-  afterEach(async () => {
-    await daemon?.stop('SIGKILL');
-    daemon = undefined;
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  });
+  useBuiltDaemons(['plugins/filter-sshd', 'plugins/action-nftables']);
 
   afterAll(() => {
     try {
@@ -60,13 +59,13 @@ describe('daemon restarts', () => {
   });
 
   it('restores bans in force after a clean stop, drops expired ones, and reads no line twice', async () => {
-    dir = repoTempDir('restart');
+    useFolder('restart');
     writeFileSync(join(dir, 'long.log'), '');
     writeFileSync(join(dir, 'short.log'), '');
-    const dryRun = { id: 'dry-run', options: { file: join(dir, 'bans.jsonl'), restoreEvents: true } };
+    const dryRun = folder.dryRun({ restoreEvents: true });
     // The same action without `restoreEvents`: the bans put back are not written again.
     const quiet = { id: 'dry-run', options: { file: join(dir, 'quiet.jsonl') } };
-    const config = writeConfig({
+    await start({
       plugins: ['@portcullis/filter-sshd'],
       defaults: { maxretry: 2, findtime: '10m', ignoreip: [] },
       jails: {
@@ -74,12 +73,10 @@ describe('daemon restarts', () => {
         short: { filter: 'sshd', logpath: join(dir, 'short.log'), bantime: '2s', actions: [dryRun] },
       },
     });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
     appendFileSync(join(dir, 'long.log'), line('192.0.2.10') + line('192.0.2.10') + line('192.0.2.11'));
     appendFileSync(join(dir, 'short.log'), line('2001:db8::20') + line('2001:db8::20'));
     await until(() => events().filter((e) => e.event === 'ban').length === 2, 30_000, 'two bans');
-    await until(async () => (await daemon!.json<Status>(['status', 'long'])).totalFailed === 3, 30_000, 'three failures in long');
+    await until(async () => (await daemon.json<Status>(['status', 'long'])).totalFailed === 3, 30_000, 'three failures in long');
     expect(await daemon.stop('SIGTERM')).toBe(0);
     expect(daemon.output).toContain('stopped');
     await new Promise((r) => setTimeout(r, 2200)); // the short ban expires while the daemon is down
@@ -95,42 +92,34 @@ describe('daemon restarts', () => {
     // (a re-read would add the three old ones). The failure 192.0.2.11 had before the stop was kept, so
     // its second one bans it now — maxretry is 2.
     appendFileSync(join(dir, 'long.log'), line('192.0.2.11') + line('192.0.2.12'));
-    await until(async () => (await daemon!.json<Status>(['status', 'long'])).totalFailed >= 2, 30_000, 'two new failures');
+    await until(async () => (await daemon.json<Status>(['status', 'long'])).totalFailed >= 2, 30_000, 'two new failures');
     await until(() => events().some((e) => e.event === 'ban' && e.ip === '192.0.2.11'), 30_000, 'the ban of 192.0.2.11');
     // One more line, read after those: a re-read of the old lines would have been counted before it.
     appendFileSync(join(dir, 'long.log'), line('192.0.2.13'));
-    await until(async () => (await daemon!.json<Status>(['status', 'long'])).totalFailed >= 3, 30_000, 'the last failure');
+    await until(async () => (await daemon.json<Status>(['status', 'long'])).totalFailed >= 3, 30_000, 'the last failure');
     const status = await daemon.json<Status>(['status', 'long']);
     expect(status.totalFailed).toBe(3);
     expect(status.currentlyFailed).toBe(2); // 192.0.2.12, 192.0.2.13
     expect(status.banned.map((b) => b.ip).sort()).toEqual(['192.0.2.10', '192.0.2.11']);
     expect(events().filter((e) => e.event === 'ban' && e.ip === '192.0.2.11')).toHaveLength(1);
     // Each action gets its batches in order: the ban of 192.0.2.11 came after the restore in quiet.jsonl too.
-    await until(() => readFileSync(join(dir!, 'quiet.jsonl'), 'utf8').includes('"192.0.2.11"'), 5000, 'the new ban in quiet.jsonl');
+    await until(() => readFileSync(join(dir, 'quiet.jsonl'), 'utf8').includes('"192.0.2.11"'), 5000, 'the new ban in quiet.jsonl');
     const quietEvents = readFileSync(join(dir, 'quiet.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; ip: string; reason?: string });
     expect(quietEvents.map((e) => `${e.event} ${e.ip} ${e.reason ?? ''}`)).toEqual(['ban 192.0.2.10 ', 'ban 192.0.2.11 ']);
   }, 40_000);
 
   it.skipIf(skipNft)('puts bans in force back into the nftables set after a restart, without the lifted ones', async () => {
     if (nftWhy) throw new Error(`cannot run the nftables restart test: ${nftWhy}`);
-    dir = repoTempDir('restart-nft');
-    try {
-      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
-    execFileSync('ip', ['netns', 'add', ns]);
-    const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8' });
+    useFolder('restart-nft');
+    const nft = freshNetnsNft();
     writeFileSync(join(dir, 'auth.log'), '');
-    const config = writeConfig({
+    await start({
       plugins: ['@portcullis/filter-sshd', '@portcullis/action-nftables'],
       defaults: { maxretry: 1, findtime: '10m', ignoreip: [] },
       jails: {
         sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), bantime: '1h', port: 22, actions: [{ id: 'nftables', options: { commandPrefix: ['ip', 'netns', 'exec', ns], table: 'pclrestart' } }] },
       },
     });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
     appendFileSync(join(dir, 'auth.log'), line('198.51.100.1') + line('2001:db8::31'));
     // IPv6 is banned per /64 (the default ipv6prefix): the restart must put the network back.
     await until(() => nft('list', 'ruleset').includes('2001:db8::/64'), 30_000, 'both bans in the set');
@@ -152,14 +141,8 @@ describe('daemon restarts', () => {
 
   it.skipIf(skipNft)('starts on a host with the earlier nftables layout: the bans it holds move to the address and network sets', async () => {
     if (nftWhy) throw new Error(`cannot run the nftables upgrade test: ${nftWhy}`);
-    dir = repoTempDir('upgrade-nft');
-    try {
-      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
-    execFileSync('ip', ['netns', 'add', ns]);
-    const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8' });
+    useFolder('upgrade-nft');
+    const nft = freshNetnsNft();
     // What an earlier release left (keepBansOnStop, or killed): one interval set per IP version.
     nft(
       [
@@ -174,15 +157,13 @@ describe('daemon restarts', () => {
       ].join('; '),
     );
     writeFileSync(join(dir, 'auth.log'), '');
-    const config = writeConfig({
+    await start({
       plugins: ['@portcullis/filter-sshd', '@portcullis/action-nftables'],
       defaults: { maxretry: 1, findtime: '10m', ignoreip: [] },
       jails: {
         sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), bantime: '1h', port: 22, actions: [{ id: 'nftables', options: { commandPrefix: ['ip', 'netns', 'exec', ns], table: 'pclupgrade' } }] },
       },
     });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
     await until(() => nft('list', 'tables').includes('pclupgrade') && nft('-t', 'list', 'table', 'inet', 'pclupgrade').includes('j_sshd_net4'), 30_000, 'the network sets');
     expect(nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_v4')).toMatch(/flags timeout\n[\s\S]*198\.51\.100\.70 timeout/);
     expect(nft('list', 'set', 'inet', 'pclupgrade', 'j_sshd_net4')).toContain('203.0.113.0/24');
@@ -196,17 +177,15 @@ describe('daemon restarts', () => {
   }, 60_000);
 
   it('loses no reported ban when killed with SIGKILL in the middle of a burst', async () => {
-    dir = repoTempDir('kill');
+    useFolder('kill');
     writeFileSync(join(dir, 'auth.log'), '');
-    const config = writeConfig({
+    await start({
       plugins: ['@portcullis/filter-sshd'],
       defaults: { maxretry: 1, findtime: '10m', bantime: '1h', ignoreip: [] },
       // The record is this test's firewall: a ban stored but killed before its event was written is put
       // back by the restore, and written only with restoreEvents.
-      jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl'), restoreEvents: true } }] } },
+      jails: { sshd: { filter: 'sshd', logpath: join(dir, 'auth.log'), actions: [folder.dryRun({ restoreEvents: true })] } },
     });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
     let n = 0;
     const burst = setInterval(() => {
       let chunk = '';
@@ -229,7 +208,7 @@ describe('daemon restarts', () => {
     expect(lost).toEqual([]);
     // Lines written before the kill but not processed (or whose position was not saved) are read after
     // the restart: in the end every address of the burst is banned, none twice.
-    await until(async () => (await daemon!.json<Status>(['status', 'sshd'])).currentlyBanned === n, 20_000, `all ${n} addresses banned`);
+    await until(async () => (await daemon.json<Status>(['status', 'sshd'])).currentlyBanned === n, 20_000, `all ${n} addresses banned`);
     const bans = events().filter((e) => e.event === 'ban');
     expect(new Set(bans.map((e) => e.ip)).size).toBe(n);
   }, 60_000);

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, waitFor } from './daemon-process.js';
+import { appendFileSync, closeSync, existsSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DaemonProcess } from './daemon-process.js';
+import { type JailDaemon, type JailFolder, jailFolder, sshdFailure as line, useBuiltDaemons } from './jail-daemon.js';
 import { countRows } from './store-reader.js';
 
 /**
@@ -10,18 +10,16 @@ import { countRows } from './store-reader.js';
  * (noticed, said once with the path, rebuilt so a restart loses no ban), and corrupt at start (moved
  * aside; the daemon starts and reads back the bans its action still holds).
  */
-const unbuilt = missingBuild(['plugins/filter-sshd', 'plugins/action-nftables']);
 const nftWhy = process.getuid?.() !== 0 ? 'not root' : !existsSync('/usr/sbin/nft') || !existsSync('/usr/sbin/ip') ? 'nft or ip not found (apt-get install nftables iproute2)' : undefined;
 const skipNft = nftWhy !== undefined && process.env.CI !== 'true';
 if (skipNft) console.warn(`skipping the nftables read-back test: ${nftWhy}`);
 const ns = `pcl-sf-${process.pid % 10000}`;
 
 let dir = '';
-let daemon: DaemonProcess | undefined;
+let folder: JailFolder;
+let jd: JailDaemon;
+let daemon: DaemonProcess;
 
-function line(ip: string, pid: number): string {
-  return `${new Date().toISOString()} host sshd[${pid}]: Failed password for root from ${ip} port 4242 ssh2\n`;
-}
 const host = (i: number) => `10.8.${(i >> 8) & 255}.${i & 255}`;
 function lines(from: number, to: number): string {
   let out = '';
@@ -29,59 +27,39 @@ function lines(from: number, to: number): string {
   return out;
 }
 
-function events(): { event: string; ip: string; reason?: string }[] {
-  const f = join(dir, 'bans.jsonl');
-  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-}
-
-const until = (cond: () => boolean | Promise<boolean>, ms: number, what: string) => waitFor(cond, ms, () => `${what}\n--- daemon ---\n${daemon?.output ?? ''}`, 50);
+const events = () => folder.bans<{ event: string; ip: string; reason?: string }>();
+const until = (cond: () => boolean | Promise<boolean>, ms: number, what: string) => jd.until(cond, what, ms);
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
-const bannedCount = async () => (await daemon!.json<{ currentlyBanned: number }>(['status', 'sshd'])).currentlyBanned;
+const bannedCount = async () => (await jd.status('sshd')).currentlyBanned;
 
-/** A config with one sshd jail (maxretry 1) reading auth.log, its database at `db`. */
-function setup(name: string, db?: string): { config: string; log: string; db: string } {
-  dir = repoTempDir(name);
-  const log = join(dir, 'auth.log');
-  const database = db ?? join(dir, 'state.db');
-  writeFileSync(log, '');
-  const config = join(dir, 'portcullis.config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      database,
-      socket: join(dir, 'p.sock'),
-      plugins: ['@portcullis/filter-sshd'],
-      defaults: { maxretry: 1, findtime: '10m', bantime: '1h', ignoreip: [], ipv6prefix: 128 },
-      jails: { sshd: { filter: 'sshd', logpath: log, actions: [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl'), restoreEvents: true } }] } },
-    }),
-  );
-  return { config, log, db: database };
+/** A daemon with one sshd jail (maxretry 1) reading auth.log, its database `state.db`; `jail` changes the jail. */
+async function start(name: string, options: { plugins?: string[]; jail?: Record<string, unknown> } = {}): Promise<{ log: string; db: string }> {
+  folder = jailFolder(name);
+  dir = folder.dir;
+  const log = folder.emptyFile('auth.log');
+  jd = await folder.start({
+    plugins: options.plugins,
+    defaults: { maxretry: 1, findtime: '10m', bantime: '1h', ignoreip: [], ipv6prefix: 128 },
+    jails: { sshd: { filter: 'sshd', logpath: log, actions: [folder.dryRun({ restoreEvents: true })], ...options.jail } },
+  });
+  daemon = jd.daemon;
+  return { log, db: folder.path('state.db') };
 }
 
 describe('the store under faults', () => {
-  beforeAll(() => {
-    if (unbuilt) throw new Error(unbuilt);
-  });
-
-  afterEach(async () => {
-    await daemon?.stop('SIGKILL');
-    daemon = undefined;
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  });
+  useBuiltDaemons(['plugins/filter-sshd', 'plugins/action-nftables']);
 
   afterAll(() => {
     spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
   });
 
   it('rebuilds a database deleted while running, says so once, and a restart keeps every ban', async () => {
-    const { config, log, db } = setup('store-deleted');
-    daemon = new DaemonProcess(config);
-    await daemon.start();
+    const { log, db } = await start('store-deleted');
     appendFileSync(log, lines(0, 3000));
     await until(async () => (await bannedCount()) === 3000, 30_000, '3,000 bans');
     for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
     appendFileSync(log, lines(3000, 4000));
-    await until(() => daemon!.output.includes('rebuilt the ban database'), 20_000, 'the rebuild');
+    await until(() => daemon.output.includes('rebuilt the ban database'), 20_000, 'the rebuild');
     await until(async () => (await bannedCount()) === 4000, 30_000, '4,000 bans');
     appendFileSync(log, lines(4000, 4500));
     await until(async () => (await bannedCount()) === 4500, 30_000, '4,500 bans');
@@ -95,13 +73,11 @@ describe('the store under faults', () => {
   }, 120_000);
 
   it('rebuilds a database corrupted while running; one corrupt at start is moved aside and the bans are read back', async () => {
-    const { config, log, db } = setup('store-corrupt');
-    daemon = new DaemonProcess(config);
-    await daemon.start();
+    const { log, db } = await start('store-corrupt');
     appendFileSync(log, lines(0, 2000));
     await until(async () => (await bannedCount()) === 2000, 30_000, '2,000 bans');
     writeFileSync(db, 'this is not a database any more'); // overwritten in place: same inode
-    await until(() => daemon!.output.includes('rebuilt the ban database'), 20_000, 'the rebuild');
+    await until(() => daemon.output.includes('rebuilt the ban database'), 20_000, 'the rebuild');
     expect(occurrences(daemon.output, `the ban database ${db} is corrupt`)).toBe(1);
     expect(readdirSync(dir).filter((f) => f.startsWith('state.db.corrupt-') && !f.endsWith('-wal') && !f.endsWith('-shm'))).toHaveLength(1);
     appendFileSync(log, lines(2000, 2500));
@@ -126,18 +102,14 @@ describe('the store under faults', () => {
 
   it.skipIf(skipNft)('reads the bans back from the nftables sets when the store is corrupt at start (after kill -9)', async () => {
     if (nftWhy) throw new Error(`cannot run the nftables read-back test: ${nftWhy}`);
-    const { config, log, db } = setup('store-nft');
     spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
     execFileSync('ip', ['netns', 'add', ns]);
     const nft = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8' });
-    const settings = JSON.parse(readFileSync(config, 'utf8'));
-    settings.plugins.push('@portcullis/action-nftables');
-    settings.jails.sshd.actions = [{ id: 'nftables', options: { commandPrefix: ['ip', 'netns', 'exec', ns], table: 'pclfaults' } }];
-    // The IPv6 attacker is read back as its own address, not its /64.
-    settings.jails.sshd.ipv6prefix = 128;
-    writeFileSync(config, JSON.stringify(settings));
-    daemon = new DaemonProcess(config);
-    await daemon.start();
+    const { log, db } = await start('store-nft', {
+      plugins: ['@portcullis/filter-sshd', '@portcullis/action-nftables'],
+      // The IPv6 attacker is read back as its own address, not its /64.
+      jail: { actions: [{ id: 'nftables', options: { commandPrefix: ['ip', 'netns', 'exec', ns], table: 'pclfaults' } }], ipv6prefix: 128 },
+    });
     appendFileSync(log, lines(0, 300) + line('2001:db8::44', 9));
     await until(async () => (await bannedCount()) === 301, 30_000, '301 bans');
     await until(() => nft('list', 'set', 'inet', 'pclfaults', 'j_sshd_v6').includes('2001:db8::44'), 30_000, 'the bans in the sets');

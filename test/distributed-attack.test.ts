@@ -1,8 +1,7 @@
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, runCli, waitFor } from './daemon-process.js';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type DaemonProcess, runCli } from './daemon-process.js';
+import { type JailDaemon, type JailDaemonConfig, type JailFolder, freeLocalPort, jailFolder, useBuiltDaemons } from './jail-daemon.js';
 
 /**
  * Distributed attacks through a real daemon (config file → `portcullis start` → dry-run events, status,
@@ -10,10 +9,10 @@ import { DaemonProcess, missingBuild, repoTempDir, runCli, waitFor } from './dae
  * network, campaigns (start, scope per user name, the success-line exemption, end) and a restart that
  * keeps prefix bans and active campaigns.
  */
-const unbuilt = missingBuild(['plugins/filter-sshd']);
 
-let dir = '';
-let daemon: DaemonProcess | undefined;
+let folder: JailFolder;
+let jd: JailDaemon;
+let daemon: DaemonProcess;
 let pid = 1000;
 
 type Event = { event: string; ip?: string; bantime?: number; jail: string; reason?: string; prefixlen?: number; target?: string; failures?: number; sources?: number; until?: string };
@@ -22,55 +21,32 @@ type Status = { totalFailed: number; currentlyBanned: number; banned: { ip: stri
 const failed = (ip: string, user = 'root', ago = 0) => `${new Date(Date.now() - ago).toISOString()} host sshd[${++pid}]: Failed password for ${user} from ${ip} port 4242 ssh2\n`;
 const accepted = (ip: string, user: string) => `${new Date().toISOString()} host sshd[${++pid}]: Accepted password for ${user} from ${ip} port 4242 ssh2\n`;
 
-function events(): Event[] {
-  const f = join(dir, 'bans.jsonl');
-  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event) : [];
-}
-
-function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  return waitFor(cond, ms, () => `${what}\n--- daemon ---\n${daemon?.output ?? ''}\n--- bans.jsonl ---\n${events().map((e) => JSON.stringify(e)).join('\n')}`, 50);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+const events = () => folder.bans<Event>();
+const until = (cond: () => boolean | Promise<boolean>, what: string, ms?: number) => jd.until(cond, what, ms);
 
 function log(jail: string, text: string): void {
-  appendFileSync(join(dir, `${jail}.log`), text);
+  appendFileSync(folder.path(`${jail}.log`), text);
 }
 
-function writeConfig(jails: Record<string, object>, top: object = {}): string {
-  for (const name of Object.keys(jails)) writeFileSync(join(dir, `${name}.log`), '');
-  const file = join(dir, 'portcullis.config.json');
-  const dryRun = { id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } };
-  const withLogs = Object.fromEntries(Object.entries(jails).map(([n, j]) => [n, { filter: 'sshd', logpath: join(dir, `${n}.log`), actions: [dryRun], ...j }]));
-  writeFileSync(
-    file,
-    JSON.stringify({ ...top, database: join(dir, 'state.db'), socket: join(dir, 'p.sock'), plugins: ['@portcullis/filter-sshd'], defaults: { maxretry: 5, findtime: '10m', bantime: '1h', ignoreip: ['127.0.0.1/8'] }, jails: withLogs }),
-  );
-  return file;
+/** Sshd jails, each reading `<name>.log` and recording through the dry-run action; maxretry 5. */
+function sshdJailsConfig(jails: Record<string, object>, extra: Record<string, unknown> = {}): JailDaemonConfig {
+  for (const name of Object.keys(jails)) writeFileSync(folder.path(`${name}.log`), '');
+  const withLogs = Object.fromEntries(Object.entries(jails).map(([n, j]) => [n, { filter: 'sshd', logpath: folder.path(`${n}.log`), actions: [folder.dryRun()], ...j }]));
+  return { defaults: { maxretry: 5, findtime: '10m', bantime: '1h', ignoreip: ['127.0.0.1/8'] }, jails: withLogs, extra };
+}
+
+/** A daemon in a fresh folder on {@link sshdJailsConfig}. */
+async function startDaemon(name: string, jails: Record<string, object>, extra?: Record<string, unknown>): Promise<void> {
+  folder = jailFolder(name);
+  jd = await folder.start(sshdJailsConfig(jails, extra));
+  daemon = jd.daemon;
 }
 
 describe('distributed attacks through the daemon', () => {
-  beforeAll(() => {
-    if (unbuilt) throw new Error(unbuilt);
-  });
-
-  afterEach(async () => {
-    await daemon?.stop('SIGKILL');
-    daemon = undefined;
-    if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  });
+  useBuiltDaemons(['plugins/filter-sshd']);
 
   it('counts IPv6 per /64, bans networks by hand, and never bans a network holding an ignored address', async () => {
-    dir = repoTempDir('distributed');
-    const config = writeConfig({ p: { ignoreip: ['127.0.0.1/8', '2001:db8:cc:dd::7'] } });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
+    await startDaemon('distributed', { p: { ignoreip: ['127.0.0.1/8', '2001:db8:cc:dd::7'] } });
     // Six addresses of one /64, one failure each: fail2ban sees six hosts; the /64 is banned at the fifth.
     for (let i = 1; i <= 6; i++) log('p', failed(`2001:db8:aa:bb::${i}`));
     await until(() => events().some((e) => e.event === 'ban' && e.ip === '2001:db8:aa:bb::/64'), 'the /64 to be banned');
@@ -80,7 +56,7 @@ describe('distributed attacks through the daemon', () => {
     expect(status.banned).toEqual([expect.objectContaining({ ip: '2001:db8:aa:bb::/64', prefixlen: 64 })]);
     // An address inside the banned network finds the network's ban; its failures count for nothing more.
     expect((await daemon.json<{ ip: string }[]>(['banned', '2001:db8:aa:bb::99'])).map((b) => b.ip)).toEqual(['2001:db8:aa:bb::/64']);
-    await until(async () => (await daemon!.json<Status>(['status', 'p'])).totalFailed === 5, 'the sixth failure to be skipped');
+    await until(async () => (await daemon.json<Status>(['status', 'p'])).totalFailed === 5, 'the sixth failure to be skipped');
 
     // A /64 holding an ignoreip address: only the address that reached maxretry goes, and the log says why.
     for (let i = 1; i <= 5; i++) log('p', failed(`2001:db8:cc:dd::${i}`));
@@ -100,11 +76,8 @@ describe('distributed attacks through the daemon', () => {
   });
 
   it('campaigns: start on one name from many sources, ban only on that name, spare hosts that logged in, survive a restart, and end', async () => {
-    dir = repoTempDir('campaign');
     const campaign = { failures: 6, sources: 5, findtime: '10m', duration: '1h', maxretry: 1 };
-    const config = writeConfig({ c: { campaign }, e: { campaign: { ...campaign, duration: '3s' } } });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
+    await startDaemon('campaign', { c: { campaign }, e: { campaign: { ...campaign, duration: '3s' } } });
     log('c', accepted('203.0.113.200', 'admin'));
     // Six hosts, one failure each on `admin`: per host nothing would ever be banned. (Sources are counted up
     // to the `sources` threshold: what a target keeps stays bounded.)
@@ -116,7 +89,7 @@ describe('distributed attacks through the daemon', () => {
     log('c', failed('203.0.113.200', 'admin') + failed('203.0.113.51', 'bob') + failed('203.0.113.50', 'admin'));
     await until(() => events().some((e) => e.event === 'ban' && e.ip === '203.0.113.50'), 'a campaign ban');
     expect(events().find((e) => e.ip === '203.0.113.50')).toMatchObject({ reason: 'campaign', failures: 1 });
-    await until(async () => (await daemon!.json<Status>(['status', 'c'])).totalFailed === 9, 'every failure counted');
+    await until(async () => (await daemon.json<Status>(['status', 'c'])).totalFailed === 9, 'every failure counted');
     expect(events().filter((e) => e.event === 'ban').map((e) => e.ip)).toEqual(['203.0.113.50']);
     const status = await daemon.json<Status>(['status', 'c']);
     expect(status.campaigns).toEqual([expect.objectContaining({ target: 'admin', failures: 6, sources: 5 })]);
@@ -137,7 +110,7 @@ describe('distributed attacks through the daemon', () => {
     // A campaign ends after its duration: then one failure on the name bans no more.
     for (let i = 1; i <= 6; i++) log('e', failed(`198.51.100.${i}`, 'admin'));
     await until(() => events().some((e) => e.event === 'campaign' && e.jail === 'e'), 'the short campaign to start');
-    await until(async () => (await daemon!.json<Status>(['status', 'e'])).campaigns.length === 0, 'the short campaign to end');
+    await until(async () => (await daemon.json<Status>(['status', 'e'])).campaigns.length === 0, 'the short campaign to end');
     log('e', failed('198.51.100.60', 'admin'));
     for (let i = 0; i < 5; i++) log('e', failed('198.51.100.61', 'root'));
     await until(() => events().some((e) => e.event === 'ban' && e.ip === '198.51.100.61'), 'a maxretry ban after the campaign');
@@ -145,10 +118,7 @@ describe('distributed attacks through the daemon', () => {
   });
 
   it('adds up failures of distinct hosts of one subnet and bans the subnet', async () => {
-    dir = repoTempDir('subnet');
-    const config = writeConfig({ s: { subnet: { ipv4: 24, ipv6: 48, maxretry: 6 } } });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
+    await startDaemon('subnet', { s: { subnet: { ipv4: 24, ipv6: 48, maxretry: 6 } } });
     for (let i = 1; i <= 6; i++) log('s', failed(`198.51.100.${i * 10}`));
     await until(() => events().some((e) => e.event === 'ban' && e.ip === '198.51.100.0/24'), 'the /24 to be banned');
     expect(events().filter((e) => e.event === 'ban')).toEqual([expect.objectContaining({ ip: '198.51.100.0/24', prefixlen: 24, reason: 'subnet', failures: 6 })]);
@@ -158,15 +128,12 @@ describe('distributed attacks through the daemon', () => {
   });
 
   it('keeps failure state under maxtracked: the oldest go first, logged once a minute, counted in metrics', async () => {
-    dir = repoTempDir('maxtracked');
-    const port = await freePort();
-    const config = writeConfig({ m: {} }, { maxtracked: 100, metrics: { listen: `127.0.0.1:${port}` } });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
+    const port = await freeLocalPort();
+    await startDaemon('maxtracked', { m: {} }, { maxtracked: 100, metrics: { listen: `127.0.0.1:${port}` } });
     let lines = '';
     for (let i = 0; i < 300; i++) lines += failed(`10.9.${i >> 8}.${i & 255}`);
     log('m', lines);
-    await until(async () => (await daemon!.json<Status>(['status', 'm'])).totalFailed === 300, 'every failure counted');
+    await until(async () => (await daemon.json<Status>(['status', 'm'])).totalFailed === 300, 'every failure counted');
     const status = await daemon.json<{ currentlyFailed: number }>(['status', 'm']);
     expect(status.currentlyFailed).toBe(100);
     expect(daemon.output.match(/failure state is at maxtracked \(100\)/g)).toHaveLength(1);
@@ -177,15 +144,12 @@ describe('distributed attacks through the daemon', () => {
     await until(() => events().some((e) => e.event === 'ban' && e.ip === '10.9.1.43'), 'the newest host to be banned at maxretry');
     // While the oldest lost its count: four more failures do not ban it.
     log('m', failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.0') + failed('10.9.0.1'));
-    await until(async () => (await daemon!.json<Status>(['status', 'm'])).totalFailed === 309, 'the later failures counted');
+    await until(async () => (await daemon.json<Status>(['status', 'm'])).totalFailed === 309, 'the later failures counted');
     expect(events().some((e) => e.ip === '10.9.0.0')).toBe(false);
   });
 
   it('campaigns ban a subnet two of whose hosts fail, for the campaign duration, unless a host in it logged in', async () => {
-    dir = repoTempDir('campaign-subnet');
-    const config = writeConfig({ s: { campaign: { failures: 3, sources: 3, findtime: '10m', duration: '2h', maxretry: 2 } } });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
+    await startDaemon('campaign-subnet', { s: { campaign: { failures: 3, sources: 3, findtime: '10m', duration: '2h', maxretry: 2 } } });
     log('s', accepted('10.60.1.5', 'carol') + failed('203.0.113.1') + failed('203.0.113.2') + failed('203.0.113.3'));
     await until(() => events().some((e) => e.event === 'campaign'), 'the campaign to start');
     // Two hosts of one /24, one failure each: the /24 goes, for the campaign's 2 h (the jail's bantime is 1 h).
@@ -200,13 +164,10 @@ describe('distributed attacks through the daemon', () => {
   });
 
   it('evicts the oldest failure state of all jails first, campaign counters included', async () => {
-    dir = repoTempDir('oldest');
-    const port = await freePort();
+    const port = await freeLocalPort();
     const campaign = { failures: 3, sources: 3, findtime: '10m', duration: '1h', maxretry: 2 };
-    const config = writeConfig({ old: {}, fresh: {}, c: { campaign } }, { maxtracked: 50, metrics: { listen: `127.0.0.1:${port}` } });
-    daemon = new DaemonProcess(config);
-    await daemon.start();
-    const failedIn = async (jail: string, n: number) => (await daemon!.json<Status>(['status', jail])).totalFailed === n;
+    await startDaemon('oldest', { old: {}, fresh: {}, c: { campaign } }, { maxtracked: 50, metrics: { listen: `127.0.0.1:${port}` } });
+    const failedIn = async (jail: string, n: number) => (await daemon.json<Status>(['status', jail])).totalFailed === n;
     let lines = '';
     for (let i = 0; i < 40; i++) lines += failed(`10.1.0.${i}`, 'root', 60_000);
     log('old', lines);
@@ -216,7 +177,7 @@ describe('distributed attacks through the daemon', () => {
     log('fresh', lines);
     await until(() => failedIn('fresh', 40), 'the newer failures counted');
     // The jail that grew keeps its entries: the older jail's go first.
-    const held = async (jail: string) => (await daemon!.json<{ currentlyFailed: number }>(['status', jail])).currentlyFailed;
+    const held = async (jail: string) => (await daemon.json<{ currentlyFailed: number }>(['status', jail])).currentlyFailed;
     expect([await held('old'), await held('fresh')]).toEqual([10, 40]);
     // A campaign's counters count too: 3 hosts start it, then 30 hosts of 30 /24s fail once each on the
     // name, each held by the maxretry rule and by the campaign per host and per subnet (93 more entries).
@@ -236,8 +197,8 @@ describe('distributed attacks through the daemon', () => {
   });
 
   it('check-config refuses bad values of every new key, one line each with its path', async () => {
-    dir = repoTempDir('check');
-    const file = writeConfig({ x: { ipv6prefix: 32, subnet: { ipv4: 40, ipv6: 56, maxretry: 0 }, campaign: { failures: 'x', duration: 'soon', bogus: 1 } } }, { maxtracked: 0 });
+    folder = jailFolder('check');
+    const file = folder.writeConfig(folder.config(sshdJailsConfig({ x: { ipv6prefix: 32, subnet: { ipv4: 40, ipv6: 56, maxretry: 0 }, campaign: { failures: 'x', duration: 'soon', bogus: 1 } } }, { maxtracked: 0 })));
     const r = await runCli(['check-config', '--config', file]);
     expect(r.code).not.toBe(0);
     const out = r.stdout + r.stderr;
@@ -251,7 +212,7 @@ describe('distributed attacks through the daemon', () => {
       'jails.x.campaign: unknown key "bogus"',
     ])
       expect(out).toContain(line);
-    const prefixOnly = writeConfig({ x: { ipv6prefix: 48, subnet: { ipv6: 56 } } });
+    const prefixOnly = folder.writeConfig(folder.config(sshdJailsConfig({ x: { ipv6prefix: 48, subnet: { ipv6: 56 } } })));
     const r2 = await runCli(['check-config', '--config', prefixOnly]);
     expect(r2.stdout + r2.stderr).toContain('jails.x.subnet.ipv6: 56 is longer than ipv6prefix (48)');
   });

@@ -1,7 +1,7 @@
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, runCli, waitFor } from './daemon-process.js';
+import { appendFileSync, existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { missingBuild, runCli, waitFor } from './daemon-process.js';
+import { jailFolder, useDaemonCleanup } from './jail-daemon.js';
 
 /**
  * fail2ban's own `filter.d/nginx-http-auth.conf` (read from /etc/fail2ban) and a filter written in the config,
@@ -14,15 +14,7 @@ if (!fail2ban && process.env.CI === 'true') throw new Error('fail2ban is not ins
 if (!fail2ban) console.warn('skipping the fail2ban filter × daemon test: /etc/fail2ban/filter.d/nginx-http-auth.conf not found (apt-get install fail2ban)');
 
 const MAXRETRY = 3;
-let dir = '';
-let daemon: DaemonProcess | undefined;
-
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  dir = '';
-});
+useDaemonCleanup();
 
 /** nginx's error-log date: local time, `YYYY/MM/DD HH:MM:SS`. */
 function nginxDate(d = new Date()): string {
@@ -43,30 +35,29 @@ interface BanEvent {
 describe.skipIf(!fail2ban)('a fail2ban filter.d file and a config filter, through the daemon to a ban', () => {
   it('fail2ban:nginx-http-auth and filters.myapp each ban their attacker', async () => {
     if (unbuilt) throw new Error(unbuilt);
-    dir = repoTempDir('fail2ban-filter-ban');
-    const nginxLog = join(dir, 'error.log');
-    const appLog = join(dir, 'app.log');
-    writeFileSync(nginxLog, '');
-    writeFileSync(appLog, '');
-    const actions = [{ id: 'dry-run', options: { file: join(dir, 'bans.jsonl') } }];
-    const config = {
-      database: join(dir, 'state.db'),
-      socket: join(dir, 'p.sock'),
-      defaults: { maxretry: MAXRETRY, findtime: '10m', bantime: '1h', ignoreip: [] },
-      filters: {
-        myapp: { failregex: ['^login failed for <F-USER>\\S+</F-USER> from <HOST>$'], ignoreregex: ['^login failed for monitor '] },
-      },
-      jails: {
-        nginx: { filter: 'fail2ban:nginx-http-auth', logpath: nginxLog, actions },
-        myapp: { filter: 'myapp', logpath: appLog, actions },
-      },
-    };
-    const file = join(dir, 'portcullis.config.json');
-    writeFileSync(file, JSON.stringify(config, null, 2));
+    const folder = jailFolder('fail2ban-filter-ban');
+    const nginxLog = folder.emptyFile('error.log');
+    const appLog = folder.emptyFile('app.log');
+    const actions = [folder.dryRun()];
+    const file = folder.writeConfig(
+      folder.config({
+        plugins: [], // both filters come from the config: no plugin package
+        defaults: { maxretry: MAXRETRY, findtime: '10m', bantime: '1h', ignoreip: [] },
+        jails: {
+          nginx: { filter: 'fail2ban:nginx-http-auth', logpath: nginxLog, actions },
+          myapp: { filter: 'myapp', logpath: appLog, actions },
+        },
+        extra: {
+          filters: {
+            myapp: { failregex: ['^login failed for <F-USER>\\S+</F-USER> from <HOST>$'], ignoreregex: ['^login failed for monitor '] },
+          },
+        },
+      }),
+    );
     const check = await runCli(['check-config', '--config', file]);
     expect(check, check.stdout + check.stderr).toMatchObject({ code: 0 });
 
-    daemon = new DaemonProcess(file);
+    const daemon = folder.daemon();
     await daemon.start();
     // A line the fail2ban filter must not take (another nginx error), and an ignored user of the app.
     appendFileSync(nginxLog, `${nginxDate()} [error] 2865#0: *1 open() "/x" failed (2: No such file or directory), client: 192.0.2.99, server: a, request: "GET /x HTTP/1.1", host: "a"\n`);
@@ -75,12 +66,9 @@ describe.skipIf(!fail2ban)('a fail2ban filter.d file and a config filter, throug
       appendFileSync(appLog, `${new Date().toISOString()} login failed for monitor from 198.51.100.99\n`);
       appendFileSync(appLog, `${new Date().toISOString()} login failed for bob from 198.51.100.21\n`);
     }
-    const events = (): BanEvent[] => {
-      const f = join(dir, 'bans.jsonl');
-      return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as BanEvent) : [];
-    };
+    const events = () => folder.bans<BanEvent>();
     const banned = (jail: string, ip: string) => events().some((e) => e.event === 'ban' && e.jail === jail && e.ip === ip);
-    await waitFor(() => banned('nginx', '192.0.2.21') && banned('myapp', '198.51.100.21'), 30_000, () => `both bans\n${JSON.stringify(events())}\n--- daemon ---\n${daemon?.output}`);
+    await waitFor(() => banned('nginx', '192.0.2.21') && banned('myapp', '198.51.100.21'), 30_000, () => `both bans\n${JSON.stringify(events())}\n--- daemon ---\n${daemon.output}`);
     const bans = events()
       .filter((e) => e.event === 'ban')
       .map(({ jail, ip, failures }) => ({ jail, ip, failures }))

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DaemonProcess, missingBuild, repoTempDir, runCli, waitFor } from './daemon-process.js';
+import { describe, expect, it } from 'vitest';
+import { missingBuild, runCli, waitFor } from './daemon-process.js';
+import { jailFolder, useDaemonCleanup } from './jail-daemon.js';
 
 /**
  * `portcullis import fail2ban` on a copy of Debian's /etc/fail2ban with a realistic jail.local: the written
@@ -17,14 +18,7 @@ const why = missing ? `${missing} not found (apt-get install fail2ban iptables u
 if (why && process.env.CI === 'true') throw new Error(`import fail2ban test: ${why}`);
 if (why) console.warn(`skipping the fail2ban import test: ${why}`);
 
-let dir = '';
-let daemon: DaemonProcess | undefined;
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  if (dir && process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
-  dir = '';
-});
+useDaemonCleanup();
 
 const stamp = (d = new Date()) => {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -34,7 +28,8 @@ const stamp = (d = new Date()) => {
 describe.skipIf(why !== undefined)('portcullis import fail2ban', () => {
   it('maps a jail.local, and the written config bans through the daemon', async () => {
     if (unbuilt) throw new Error(unbuilt);
-    dir = repoTempDir('import-fail2ban');
+    const folder = jailFolder('import-fail2ban');
+    const { dir } = folder;
     const etc = join(dir, 'fail2ban');
     cpSync('/etc/fail2ban', etc, { recursive: true });
     writeFileSync(
@@ -76,7 +71,7 @@ enabled = true
 logpath = ${dir}/asterisk.log
 `,
     );
-    const out = join(dir, 'portcullis.config.json');
+    const out = folder.configPath;
     const imported = await runCli(['import', 'fail2ban', etc, '--out', out]);
     expect(imported.code, imported.stdout + imported.stderr).toBe(0);
     const config = JSON.parse(readFileSync(out, 'utf8')) as { plugins: string[]; jails: Record<string, Record<string, unknown>> };
@@ -94,24 +89,24 @@ logpath = ${dir}/asterisk.log
     expect(imported.stdout).toMatch(/jails\.postfix\.action: sendmail-whois: whois/);
 
     // The state files of this test; everything else runs as written.
-    writeFileSync(out, JSON.stringify({ ...config, database: join(dir, 'state.db'), socket: join(dir, 'p.sock') }, null, 2));
+    folder.writeConfig({ ...config, database: folder.path('state.db'), socket: folder.path('p.sock') });
     for (const f of ['auth.log', 'nginx-error.log', 'mail.log', 'proftpd.log']) writeFileSync(join(dir, f), '');
     const check = await runCli(['check-config', '--config', out]);
     expect(check.code, check.stdout + check.stderr).toBe(0);
 
-    daemon = new DaemonProcess(out, [], { wrap: ['unshare', '-n', '--'] });
+    const daemon = folder.daemon({ spawn: { wrap: ['unshare', '-n', '--'] } });
     await daemon.start();
     for (let i = 0; i < 3; i++) {
       const t = stamp();
       appendFileSync(join(dir, 'auth.log'), `${t.iso} gate sshd[4711]: Failed password for root from 192.0.2.31 port 4242 ssh2\n`);
       appendFileSync(join(dir, 'nginx-error.log'), `${t.nginx} [error] 12#0: *3 user "admin": password mismatch, client: 192.0.2.32, server: a, request: "GET / HTTP/1.1", host: "a"\n`);
     }
-    const banned = async (jail: string) => (await daemon!.json<{ banned: { ip: string }[] }>(['status', jail])).banned.map((b) => b.ip);
+    const banned = async (jail: string) => (await daemon.json<{ banned: { ip: string }[] }>(['status', jail])).banned.map((b) => b.ip);
     let seen: Record<string, string[]> = {};
     await waitFor(async () => {
       seen = { sshd: await banned('sshd'), nginx: await banned('nginx-http-auth') };
       return seen.sshd!.includes('192.0.2.31') && seen.nginx!.includes('192.0.2.32');
-    }, 30_000, () => `both bans, have ${JSON.stringify(seen)}\n--- daemon ---\n${daemon?.output}`);
+    }, 30_000, () => `both bans, have ${JSON.stringify(seen)}\n--- daemon ---\n${daemon.output}`);
     // The bans are in the kernel of the daemon's namespace, not only in its state.
     const rules = execFileSync('nsenter', ['-t', String(daemon.pid), '-n', 'iptables-save'], { encoding: 'utf8' });
     expect(rules).toMatch(/192\.0\.2\.31/);
