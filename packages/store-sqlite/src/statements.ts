@@ -76,8 +76,14 @@ export function prepareStatements(db: Database.Database): Statements {
     },
     /** Save a host's failures, or drop its row when it has none left. */
     setFailures(jail: string, host: string, times: readonly number[]): void {
-      if (times.length === 0) s.dropFailures.run(jail, host);
-      else s.setFailures.run(jail, host, times.map((t) => Math.round(t)).join(','), Math.round(times[times.length - 1]!));
+      if (times.length === 0) {
+        s.dropFailures.run(jail, host);
+        return;
+      }
+      // Built in one pass (no mapped array): about a second's worth of changed hosts are saved at a time.
+      let text = `${Math.round(times[0]!)}`;
+      for (let i = 1; i < times.length; i++) text += `,${Math.round(times[i]!)}`;
+      s.setFailures.run(jail, host, text, Math.round(times[times.length - 1]!));
     },
   };
 }
