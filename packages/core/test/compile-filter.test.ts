@@ -561,7 +561,7 @@ describe('compileFilter: rules with many literals (one pass for all of them firs
       { pattern: '^.*x\\|y.* <HOST>$', literals: ['x|y'] },
       { pattern: '^.*\\(z\\).* <HOST>$', literals: ['(z)'] },
       { pattern: '^.*(?:one|two).* <HOST>$', literals: ['one', 'two'] },
-      { pattern: '^.*\\$\\{q\\}\\\\.* <HOST>$', literals: ['${q}\\'] },
+      { pattern: '^.*\\{q\\}\\$\\\\.* <HOST>$', literals: ['{q}$\\'] },
     ],
   });
   const host = (message: string) => many.match(parser.parse(`Feb 25 13:34:10 h demo[1]: ${message}`))?.[0]?.host;
@@ -571,7 +571,7 @@ describe('compileFilter: rules with many literals (one pass for all of them firs
     expect(host('see x|y from 192.0.2.2')).toBe('192.0.2.2');
     expect(host('see (z) from 192.0.2.3')).toBe('192.0.2.3');
     expect(host('see two from 192.0.2.4')).toBe('192.0.2.4');
-    expect(host('see ${q}\\ from 192.0.2.5')).toBe('192.0.2.5');
+    expect(host('see {q}$\\ from 192.0.2.5')).toBe('192.0.2.5');
   });
 
   test('a line holding none of them, or only what a metacharacter would match, matches no rule', () => {
