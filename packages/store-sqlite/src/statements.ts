@@ -2,6 +2,7 @@ import type { StoredBan } from '@portcullis/core';
 import type Database from 'better-sqlite3';
 import type { BanRow } from './ban-row.js';
 import { toRow } from './ban-row.js';
+import { FailureRows, timesText } from './failure-rows.js';
 
 /** A ban row without its matched lines and users, for `currentBans(jail, { lines: false })`. */
 const SLIM_COLUMNS = `jail, ip, family, time, bantime, expires, failures, ban_count, '[]' AS matches, NULL AS users, reason`;
@@ -32,6 +33,8 @@ export interface Statements {
   readonly failuresOf: Stmt<[string], { host: string; times: string }>;
   addBan(ban: StoredBan): void;
   setFailures(jail: string, host: string, times: readonly number[]): void;
+  /** A save's failure records, many rows a statement (see {@link FailureRows}). */
+  readonly failureRows: FailureRows;
 }
 
 /** Prepare every statement once: each call after that is a bind and a step. */
@@ -68,6 +71,7 @@ export function prepareStatements(db: Database.Database): Statements {
   };
   return {
     ...s,
+    failureRows: new FailureRows(db),
     /** Upsert the current ban and (unless it is a restore, the same ban again) add it to the history. */
     addBan(ban: StoredBan): void {
       const row = toRow(ban);
@@ -80,10 +84,7 @@ export function prepareStatements(db: Database.Database): Statements {
         s.dropFailures.run(jail, host);
         return;
       }
-      // Built in one pass (no mapped array): about a second's worth of changed hosts are saved at a time.
-      let text = `${Math.round(times[0]!)}`;
-      for (let i = 1; i < times.length; i++) text += `,${Math.round(times[i]!)}`;
-      s.setFailures.run(jail, host, text, Math.round(times[times.length - 1]!));
+      s.setFailures.run(jail, host, timesText(times), Math.round(times[times.length - 1]!));
     },
   };
 }
