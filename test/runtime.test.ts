@@ -153,6 +153,32 @@ describe('Runtime', () => {
     await waitFor(() => runtime.banned().some((b) => b.ip === '192.0.2.201'));
   });
 
+  it('writes the bans of every jail reading a batch of lines in one store call, before any action applies them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rt-batch-'));
+    const log = join(dir, 'demo.log');
+    writeFileSync(log, '');
+    const recorder = createRecorder();
+    // A store that takes batches, and notes what the actions had been asked when each batch came.
+    const batches: { bans: string[]; actionBansBefore: number }[] = [];
+    class BatchStore extends MemoryBanStore {
+      addBans(bans: readonly Parameters<MemoryBanStore['addBan']>[0][]): void {
+        batches.push({ bans: bans.map((b) => `${b.jail} ${b.ip}`), actionBansBefore: recorder.calls.filter((c) => c.op === 'ban').length });
+        for (const b of bans) this.addBan(b);
+      }
+    }
+    const { runtime, store } = await setup(
+      { first: { filter: 'demo', logpath: log, maxretry: 2, bantime: '1h' }, second: { filter: 'demo', logpath: log, maxretry: 2, bantime: '1h' } },
+      { store: new BatchStore(), recorder },
+    );
+    await runtime.start();
+    appendFileSync(log, ['192.0.2.31', '192.0.2.32', '192.0.2.31', '192.0.2.32'].map((ip) => syslog(`auth failure from ${ip}`)).join(''));
+    await waitFor(() => recorder.calls.filter((c) => c.op === 'ban').length >= 2);
+    await runtime.idle();
+    expect(batches).toEqual([{ bans: ['first 192.0.2.31', 'first 192.0.2.32', 'second 192.0.2.31', 'second 192.0.2.32'], actionBansBefore: 0 }]);
+    expect(store.currentBans().map((b) => `${b.jail} ${b.ip}`).sort()).toEqual(['first 192.0.2.31', 'first 192.0.2.32', 'second 192.0.2.31', 'second 192.0.2.32']);
+    expect(runtime.jailStatus('second')).toMatchObject({ currentlyBanned: 2, totalBanned: 2 });
+  });
+
   it('multiplies the ban time of repeat offenders (increment) up to maxtime', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rt-inc-'));
     const log = join(dir, 'demo.log');

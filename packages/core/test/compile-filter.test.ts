@@ -561,3 +561,33 @@ describe('compileFilter: hostile input', () => {
     expect(f.match(parser.parse(`${'x'.repeat(2_000)} from 192.0.2.1`))?.[0]?.host).toBe('192.0.2.1');
   });
 });
+
+describe('compileFilter: rules with many literals (one pass for all of them first)', () => {
+  // Five groups of literals, some with regex metacharacters, none a prefix of the message: the filter asks
+  // once whether any of them is in the message before checking each rule's own.
+  const many = compileFilter({
+    id: 'many-literals',
+    failregex: [
+      { pattern: '^.*a\\.b.* <HOST>$', literals: ['a.b'] },
+      { pattern: '^.*x\\|y.* <HOST>$', literals: ['x|y'] },
+      { pattern: '^.*\\(z\\).* <HOST>$', literals: ['(z)'] },
+      { pattern: '^.*(?:one|two).* <HOST>$', literals: ['one', 'two'] },
+      { pattern: '^.*\\{q\\}\\$\\\\.* <HOST>$', literals: ['{q}$\\'] },
+    ],
+  });
+  const host = (message: string) => many.match(parser.parse(`Feb 25 13:34:10 h demo[1]: ${message}`))?.[0]?.host;
+
+  test('a line holding any one literal reaches its rule, metacharacters taken as text', () => {
+    expect(host('see a.b from 192.0.2.1')).toBe('192.0.2.1');
+    expect(host('see x|y from 192.0.2.2')).toBe('192.0.2.2');
+    expect(host('see (z) from 192.0.2.3')).toBe('192.0.2.3');
+    expect(host('see two from 192.0.2.4')).toBe('192.0.2.4');
+    expect(host('see {q}$\\ from 192.0.2.5')).toBe('192.0.2.5');
+  });
+
+  test('a line holding none of them, or only what a metacharacter would match, matches no rule', () => {
+    for (const m of ['see aXb from 192.0.2.1', 'see x from 192.0.2.2', 'see z from 192.0.2.3', 'see on from 192.0.2.4', 'see {q} from 192.0.2.5', `${'a'.repeat(60_000)} 192.0.2.6`]) {
+      expect(host(m)).toBeUndefined();
+    }
+  });
+});

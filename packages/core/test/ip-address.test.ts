@@ -101,6 +101,22 @@ describe('parseAddress: what it refuses, at each edge', () => {
     expect(parseAddress('::1:ffff:1.2.3.4')).toMatchObject({ family: 6, canonical: '::1:ffff:102:304' });
     expect(parseAddress('[2001:db8::1]')!.canonical).toBe('2001:db8::1');
   });
+
+  test('the mapped form read directly agrees with the general reading, and falls back to it for any other tail', () => {
+    expect(parseAddress('::FFFF:10.5.1.2')).toMatchObject({ family: 4, canonical: '10.5.1.2', bytes: Uint8Array.from([10, 5, 1, 2]) });
+    expect(parseAddress('[::ffff:10.5.1.2]')).toMatchObject({ family: 4, canonical: '10.5.1.2' });
+    expect(parseAddress('::ffff:10.5.1.2%eth0')).toMatchObject({ family: 4, canonical: '10.5.1.2' });
+    expect(parseAddress('::ffff:0a05:0102')).toMatchObject({ family: 4, canonical: '10.5.1.2' });
+    // A zero group before the quad (SIIT) is IPv6, not mapped.
+    expect(parseAddress('::ffff:0:1.2.3.4')).toMatchObject({ family: 6, canonical: '::ffff:0:102:304' });
+    for (const bad of ['::ffff:', '::ffff:1.2.3', '::ffff:1.2.3.04', '::ffff:1.2.3.4.5', '::ffff:1.2.3.256', '::fffff:1.2.3.4', ':::ffff:1.2.3.4']) expect(parseAddress(bad)).toBeUndefined();
+  });
+
+  test('a dotted quad keeps its own text as the canonical form', () => {
+    const text = ['192', '0', '2', '77'].join('.');
+    expect(parseAddress(text)!.canonical).toBe(text);
+    expect(parseAddress('[192.0.2.77]')!.canonical).toBe('192.0.2.77');
+  });
 });
 
 describe('isCanonicalIPv4: the restart fast path agrees with the full parse', () => {

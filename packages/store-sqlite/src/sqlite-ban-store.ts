@@ -220,7 +220,7 @@ export class SqliteBanStore implements BanStore, ProgressStore {
       () =>
         this.db.transaction(() => {
           for (const [key, position] of progress.positions) this.stmts.setPos.run(key, JSON.stringify(position));
-          for (const f of progress.failures) this.stmts.setFailures(f.jail, f.host, f.times);
+          this.stmts.failureRows.write(progress.failures);
         })(),
       () => {
         for (const [key, position] of progress.positions) this.pending.setPosition(key, position);

@@ -2,6 +2,7 @@ import type { StoredBan } from '@portcullis/core';
 import type Database from 'better-sqlite3';
 import type { BanRow } from './ban-row.js';
 import { toRow } from './ban-row.js';
+import { FailureRows, timesText } from './failure-rows.js';
 
 /** A ban row without its matched lines and users, for `currentBans(jail, { lines: false })`. */
 const SLIM_COLUMNS = `jail, ip, family, time, bantime, expires, failures, ban_count, '[]' AS matches, NULL AS users, reason`;
@@ -46,6 +47,8 @@ export interface Statements {
   readonly failuresOf: Stmt<[string], { host: string; times: string }>;
   addBan(ban: StoredBan): void;
   setFailures(jail: string, host: string, times: readonly number[]): void;
+  /** A save's failure records, many rows a statement (see {@link FailureRows}). */
+  readonly failureRows: FailureRows;
 }
 
 /** Prepare every statement once: each call after that is a bind and a step. */
@@ -86,6 +89,7 @@ export function prepareStatements(db: Database.Database): Statements {
   };
   return {
     ...s,
+    failureRows: new FailureRows(db),
     /** Upsert the current ban and (unless it is a restore, the same ban again) add it to the history. */
     addBan(ban: StoredBan): void {
       const row = toRow(ban);
@@ -94,8 +98,11 @@ export function prepareStatements(db: Database.Database): Statements {
     },
     /** Save a host's failures, or drop its row when it has none left. */
     setFailures(jail: string, host: string, times: readonly number[]): void {
-      if (times.length === 0) s.dropFailures.run(jail, host);
-      else s.setFailures.run(jail, host, times.map((t) => Math.round(t)).join(','), Math.round(times[times.length - 1]!));
+      if (times.length === 0) {
+        s.dropFailures.run(jail, host);
+        return;
+      }
+      s.setFailures.run(jail, host, timesText(times), Math.round(times[times.length - 1]!));
     },
   };
 }

@@ -14,6 +14,7 @@ import { PortcullisError } from '../util/errors.js';
 import type { Failure } from '../contract/filter-definition.js';
 import { parseAddress } from '../util/ip-address.js';
 import { Jail } from '../jail/jail.js';
+import { recordBans } from '../jail/record-bans.js';
 import { MatchRing } from '../jail/recent-matches.js';
 import { DatePattern } from '../parsing/date-pattern.js';
 import { LineParser } from '../parsing/line-parser.js';
@@ -555,16 +556,20 @@ export class Runtime {
       const line = parser.fromSource(raw, programs, undefined, origin);
       if (line !== undefined) parsed.push(line);
     }
+    // The bans of every jail reading these lines are written in one transaction after the last jail: one
+    // commit per batch, not one per jail (still before any action applies them: actions flush later).
+    const bans: BanTicket[] | undefined = jails.length > 1 ? [] : undefined;
     for (const jail of jails) {
       for (let i = 0; i < cut; i++) hooks?.onTruncatedLine?.(jail.name);
       try {
-        jail.processBatch(parsed, t0);
+        jail.processBatch(parsed, t0, bans);
       } catch (error) {
         // One jail's failure (a filter bug on a strange line) must not stop the others.
         this.logger.error({ err: error, jail: jail.name }, 'error while matching lines');
       }
       hooks?.onLines?.(jail.name, lines.length);
     }
+    if (bans !== undefined) recordBans(this.options.store, bans, this.logger);
   }
 
   private resolve(host: string): Promise<string[]> {

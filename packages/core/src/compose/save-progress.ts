@@ -10,7 +10,7 @@ import type { ProgressBuffer } from '../store/progress-buffer.js';
  */
 export function saveProgress(jails: Iterable<Jail>, positions: ProgressBuffer, progress: ProgressStore): void {
   const failures: FailureRecord[] = [];
-  for (const jail of jails) for (const f of jail.failures(false)) failures.push(f);
+  for (const jail of jails) jail.failures(false, failures);
   const changed = positions.takeChanged();
   if (changed.size || failures.length) progress.saveProgress({ positions: changed, failures });
 }
@@ -21,7 +21,7 @@ export function memorySnapshot(jails: Iterable<Jail>, positions: ProgressBuffer 
   const failures: FailureRecord[] = [];
   for (const jail of jails) {
     for (const t of jail.currentBans()) bans.push(t);
-    for (const f of jail.failures(true)) failures.push(f);
+    jail.failures(true, failures);
   }
   return { bans, failures, positions: positions?.all ?? new Map() };
 }

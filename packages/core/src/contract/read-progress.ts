@@ -10,6 +10,7 @@ export interface FailureRecord {
 /** What the runtime has read and counted since the last save: positions and the failures they led to. */
 export interface ReadProgress {
   readonly positions: ReadonlyMap<string, SourcePosition>;
+  /** At most one record per jail and host (a store may write them in any order). */
   readonly failures: readonly FailureRecord[];
 }
 

@@ -7,6 +7,7 @@ import {
   passesLiterals,
 } from './compiled-rule.js';
 import { PrefixDispatch } from './prefix-dispatch.js';
+import { anyLiteralGate } from './any-literal.js';
 import { CORRELATION_MAX_WAITING, type CorrelationEntry, CorrelationState } from './correlation.js';
 import { PortcullisError } from '../util/errors.js';
 import type { CustomMatcher, FailRule, Failure, FilterDefinition, RuleKind } from '../contract/filter-definition.js';
@@ -93,6 +94,8 @@ class RegexFilter implements CompiledFilter {
   private readonly definition: FilterDefinition;
   private readonly ignores: readonly CompiledRule[];
   private readonly dispatch: PrefixDispatch;
+  /** Whether a message holds any rule's literal, asked once before the first literal check (see anyLiteralGate). */
+  private readonly anyLiteral: RegExp | undefined;
   /** Filled by every match (see {@link capture}); only read before the next one. */
   private readonly caught: Captures = { host: undefined, user: undefined, fields: undefined };
   /**
@@ -135,6 +138,7 @@ class RegexFilter implements CompiledFilter {
     this.rules = rules.map((r) => ({ pattern: r.pattern, kind: r.kind, description: r.description }));
     this.ignores = ignores;
     this.dispatch = new PrefixDispatch(rules);
+    this.anyLiteral = anyLiteralGate(rules);
     const groups = new Map<string, number>();
     this.groupOf = Int32Array.from(rules, (r) => {
       const key = JSON.stringify(r.literals ?? []);
@@ -258,13 +262,16 @@ class RegexFilter implements CompiledFilter {
       this.generation = 0;
     }
     const generation = ++this.generation;
+    // 0: not asked yet; 1: the message holds some rule's literal; 2: none (every literal check fails).
+    let gate = 0;
     for (let i = 0; i < candidates.length; i++) {
       const rule = candidates[i]!;
       if (rule.literals !== undefined) {
         const g = this.groupOf[rule.index]!;
         if (this.groupSeen[g] !== generation) {
           this.groupSeen[g] = generation;
-          this.groupPassed[g] = containsLiterals(rule, message) ? 1 : 0;
+          if (gate === 0) gate = this.anyLiteral === undefined || this.anyLiteral.test(message) ? 1 : 2;
+          this.groupPassed[g] = gate === 1 && containsLiterals(rule, message) ? 1 : 0;
         }
         if (this.groupPassed[g] === 0) continue;
       }

@@ -111,6 +111,11 @@ export class Detection {
     return this.maxretry.tracker.takeChanges();
   }
 
+  /** {@link takeChanges} one host at a time (see {@link FailureTracker.eachChange}). */
+  eachChange(visit: (host: string, times: number[]) => void): void {
+    this.maxretry.tracker.eachChange(visit);
+  }
+
   /** Every host's failures. */
   snapshot(): ReturnType<FailureTracker['snapshot']> {
     return this.maxretry.tracker.snapshot();

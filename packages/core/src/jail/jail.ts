@@ -18,6 +18,7 @@ import type { Logger } from '../util/logger.js';
 import type { FailureRecord, ProgressStore } from '../contract/read-progress.js';
 import { type MatchRing, RecentMatches } from './recent-matches.js';
 import { UnbanSchedule } from './unban-schedule.js';
+import { recordBans } from './record-bans.js';
 
 /** Callbacks a jail reports through (metrics, tests). */
 export interface JailEvents {
@@ -181,9 +182,13 @@ export class Jail {
    * Failure state for the store: the hosts changed since the last call, or every host with `all`. Saved
    * with the read positions, so a restart resumes counting where the lines were read up to.
    */
-  failures(all: boolean): FailureRecord[] {
-    const hosts = all ? this.detection.snapshot() : this.detection.takeChanges();
-    return hosts.map((h) => ({ jail: this.name, host: h.host, times: h.times }));
+  failures(all: boolean, out: FailureRecord[] = []): FailureRecord[] {
+    const jail = this.name;
+    if (all) for (const h of this.detection.snapshot()) out.push({ jail, host: h.host, times: h.times });
+    // The changes go straight into records: one object per host, about once a second for every host
+    // that failed in that second.
+    else this.detection.eachChange((host, times) => out.push({ jail, host, times }));
+    return out;
   }
 
   /** Put back the failures saved before the restart (hosts banned meanwhile excepted). */
@@ -268,13 +273,17 @@ export class Jail {
    * Feed a batch of parsed lines; `t0` is when it was read (for latency). The bans the batch causes are
    * written to the store together at its end (one transaction instead of one per ban): still before any
    * action applies them, as actions flush on the next turn of the event loop.
+   *
+   * With `bans`, the batch's bans are added to that array instead, and the caller writes them (with those
+   * of the other jails reading the same lines: one commit for all of them) before the event loop turns.
    */
-  processBatch(lines: readonly LogLine[], t0: number): void {
-    this.unrecorded = [];
+  processBatch(lines: readonly LogLine[], t0: number, bans?: BanTicket[]): void {
+    this.unrecorded = bans ?? [];
     try {
       for (let i = 0; i < lines.length; i++) this.process(lines[i]!, t0);
     } finally {
-      this.recordUnrecorded();
+      if (bans === undefined) this.recordUnrecorded();
+      else this.unrecorded = undefined;
     }
   }
 
@@ -633,17 +642,7 @@ export class Jail {
   private recordUnrecorded(): void {
     const bans = this.unrecorded;
     this.unrecorded = undefined;
-    if (!bans?.length) return;
-    const store = this.deps.store;
-    if (!store.addBans) {
-      for (const ticket of bans) this.record(ticket);
-      return;
-    }
-    try {
-      store.addBans(bans);
-    } catch (error) {
-      this.logger.error({ err: error, count: bans.length }, `could not record ${bans.length} ban(s) in the store`);
-    }
+    if (bans?.length) recordBans(this.deps.store, bans, this.logger);
   }
 
   /** An unban is due: lift the ban of `ip` when it still ends at `at` (not lifted early, not replaced). */
@@ -655,9 +654,11 @@ export class Jail {
 
   private lift(ticket: BanTicket): void {
     // A ban of this batch (a network ban absorbing it) is written first, so the removal below wins.
-    if (this.unrecorded?.length) {
-      this.recordUnrecorded();
-      this.unrecorded = [];
+    // (Emptied in place: the array may be the one every jail of the batch adds to, see processBatch.)
+    const unrecorded = this.unrecorded;
+    if (unrecorded?.length) {
+      recordBans(this.deps.store, unrecorded, this.logger);
+      unrecorded.length = 0;
     }
     this.bans.delete(ticket.ip);
     const net = parseNetwork(ticket.ip);

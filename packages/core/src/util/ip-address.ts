@@ -129,6 +129,13 @@ export function formatV6(bytes: Uint8Array): string {
   return `${head}::${tail}`;
 }
 
+/** True when `s` starts with `::ffff:` (any case). */
+function isMappedPrefix(s: string): boolean {
+  if (s.charCodeAt(0) !== 58 || s.charCodeAt(1) !== 58 || s.charCodeAt(6) !== 58) return false;
+  for (let i = 2; i < 6; i++) if ((s.charCodeAt(i) | 0x20) !== 102) return false;
+  return true;
+}
+
 function isMapped(b: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
   return b[10] === 0xff && b[11] === 0xff;
@@ -143,7 +150,9 @@ function isMapped(b: Uint8Array): boolean {
 export function parseAddress(text: string): ParsedAddress | undefined {
   const bytes = addressBytes(text);
   if (bytes === undefined) return undefined;
-  if (bytes.length === 4) return { family: 4, canonical: `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`, bytes };
+  // A dotted quad that parsed is already canonical (parseQuad refuses leading zeros and anything after the
+  // fourth octet): the text itself serves, with no new string for every failure line.
+  if (bytes.length === 4) return { family: 4, canonical: text.indexOf(':') === -1 && text.charCodeAt(0) !== 91 ? text : `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`, bytes };
   return { family: 6, canonical: formatV6(bytes), bytes };
 }
 
@@ -179,6 +188,13 @@ export function addressBytes(text: string): Uint8Array | undefined {
   if (zone !== -1) {
     if (zone === s.length - 1) return undefined;
     s = s.slice(0, zone);
+  }
+  // The IPv4-mapped form (`::ffff:10.0.0.1`, as dual-stack daemons log IPv4 peers) read directly: the
+  // general path builds arrays of groups for every such line. Anything else after `::ffff:` (a hex tail,
+  // `::ffff:0:1.2.3.4`) takes the general path.
+  if (s.length > 7 && isMappedPrefix(s)) {
+    const quad = new Uint8Array(4);
+    if (parseQuad(s, 7, quad)) return quad;
   }
   const bytes = parseV6(s);
   if (!bytes) return undefined;
