@@ -505,6 +505,52 @@ describe('Jail operations: restore, batches, ban lengths and housekeeping', () =
     await jail.stop();
   });
 
+  it('builds a restore ticket when an action reads it: the ban as it is then, a ban lifted meanwhile as it went out', async () => {
+    const store = new SteppingStore();
+    store.addBan(stored('192.0.2.1', T0 + 60_000));
+    store.addBan(stored('192.0.2.2', T0 + 120_000));
+    store.addBan(stored('192.0.2.3', T0 + 180_000));
+    const read: { ip: string; expires: number; reason?: string | undefined }[] = [];
+    let jail!: Jail;
+    const reader: ComposedAction = {
+      id: 'reader',
+      options: {},
+      plugin: 'test',
+      definition: defineAction({
+        id: 'reader',
+        create: () => ({
+          ban: async (tickets) => {
+            if (read.length) return; // the manual ban below, as a batch of its own
+            read.push(tickets[1]!);
+            // Lifted, then banned anew, while the action is reading its batch.
+            jail.unban('192.0.2.2');
+            jail.unban('192.0.2.3');
+            jail.banManually(parseNetwork('192.0.2.3')!);
+            for (const t of tickets) read.push(t);
+          },
+          unban: async () => {},
+        }),
+      }),
+    };
+    ({ jail } = await makeJail({}, { store, actions: [reader] }));
+    await jail.start();
+    await jail.idle();
+    expect(read.map((t) => [t.ip, t.reason])).toEqual([
+      ['192.0.2.2', 'restore'],
+      ['192.0.2.1', 'restore'],
+      ['192.0.2.2', 'restore'],
+      ['192.0.2.3', 'restore'],
+    ]);
+    expect(read[0]!.expires).toBe(T0 + 120_000);
+    expect(read[1]!.expires).toBe(T0 + 60_000);
+    // Lifted: a ticket that has already ended (its unban is queued behind the batch).
+    expect(read[2]!.expires).toBeLessThanOrEqual(T0 + 1_000);
+    // Banned anew: the new ban's end, looked up by address now that the bans have changed.
+    expect(read[3]!.expires).toBe(jail.currentBans().find((b) => b.ip === '192.0.2.3')!.expires);
+    expect(read[3]!.expires).not.toBe(T0 + 180_000);
+    await jail.stop();
+  });
+
   it('says nothing of restoring when no ban was in force', async () => {
     const store = new MemoryBanStore();
     store.addBan(stored('192.0.2.1', T0 - 1));

@@ -19,6 +19,7 @@ import type { FailureRecord, ProgressStore } from '../contract/read-progress.js'
 import { type MatchRing, RecentMatches } from './recent-matches.js';
 import { UnbanSchedule } from './unban-schedule.js';
 import { recordBans } from './record-bans.js';
+import { restoreTickets } from './restore-tickets.js';
 
 /** Callbacks a jail reports through (metrics, tests). */
 export interface JailEvents {
@@ -73,6 +74,8 @@ export class Jail {
   private readonly matches: RecentMatches;
   /** When the line that caused a ban was read, and how many runners still have to apply it. */
   private readonly pendingLatency = new WeakMap<BanTicket, { t0: number; left: number }>();
+  /** Entries of {@link pendingLatency} (a WeakMap has no size): 0 lets a restore batch go unread. */
+  private latencyWaiting = 0;
   private readonly logger: Logger;
   /** ignoreip (and this machine's own addresses): replaced by a reload or `set <jail> addignoreip`. */
   private ignore: AddressMatcher;
@@ -130,11 +133,11 @@ export class Jail {
     await Promise.all(this.runners.map((r) => r.runner.start()));
     const now = this.deps.now();
     this.detection.load(this.deps.store, now);
-    // One ban at a time from the store into the typed arrays of CurrentBans; the actions get one batch.
-    // The objects the store hands over become that batch's tickets (the actions need a million tickets
-    // at once anyway): building them again from CurrentBans would cost a second object per ban.
+    // One ban at a time from the store into the typed arrays of CurrentBans; the actions get one batch,
+    // its tickets built as they read them (see restoreTickets): the objects the store hands over are not
+    // kept, so they die young instead of a million of them being held until the actions have run.
     const ips: string[] = [];
-    const tickets: BanTicket[] = [];
+    const slots: number[] = [];
     const dropped: string[] = [];
     const keep = (ban: StoredBan) => {
       if (ban.expires <= now) {
@@ -143,13 +146,12 @@ export class Jail {
       }
       // A store may be shared or edited: only a canonical address or network is re-applied. Most bans
       // are single IPv4 addresses, checked without parsing (and no network to record).
-      let ticket: BanTicket;
       if (isCanonicalIPv4(ban.ip)) {
-        // Fields the object already has, written in place: its shape stays the one every restored ban shares.
+        // Fields the object already has, written in place (the store's object, read once and dropped).
         const own = ban as { -readonly [K in keyof StoredBan]: StoredBan[K] };
         own.family = 4;
         own.reason = 'restore';
-        ticket = own;
+        slots.push(this.bans.set(own));
       } else {
         const target = parseNetwork(ban.ip);
         if (target === undefined || target.canonical !== ban.ip) {
@@ -157,21 +159,18 @@ export class Jail {
           dropped.push(ban.ip);
           return;
         }
-        ticket = Object.assign(ban, { family: target.family, prefix: prefixOf(target), reason: 'restore' as const });
+        slots.push(this.bans.set({ ...ban, family: target.family, prefix: prefixOf(target), reason: 'restore' }));
         this.networks.add(target);
       }
-      this.bans.set(ticket);
       this.schedule.add(ban.ip, ban.expires);
       ips.push(ban.ip);
-      // A restore carries no lines or users; a store that handed them over (its own objects) gets a ticket built.
-      tickets.push(ban.matches.length === 0 && ban.users === undefined ? ticket : this.bans.get(ban.ip, 'restore')!);
     };
     const store = this.deps.store;
     if (store.forEachCurrentBan) store.forEachCurrentBan(this.name, keep);
     else for (const ban of store.currentBans(this.name, { lines: false })) keep(ban);
     // Removed after the read: a store may not take writes while it is stepping through its rows.
     for (const ip of dropped) store.removeBan(this.name, ip);
-    const restore = this.restoreOf(ips, tickets);
+    const restore = this.restoreOf(ips, slots);
     for (const { runner } of this.runners) runner.restore(restore);
     if (this.bans.size) this.logger.info({ restored: this.bans.size }, `restored ${this.bans.size} ban(s)`);
     if (this.deps.readBack) await this.readBack(now);
@@ -233,32 +232,32 @@ export class Jail {
   }
 
   /**
-   * `ips` as a restore batch: each ticket is built when the batch goes out, as the ban then is. The actions
-   * that flush in the same turn of the event loop (at start: all of them) share one list of tickets — a
-   * million tickets are ~140 MB — and it is dropped after that turn, so an action waiting for a retry holds
-   * only the addresses. `built` (at start: the bans just read) is that list while no ban has changed since.
+   * `ips` as a restore batch: each ticket is built when an action reads it, as the ban then is, so the
+   * actions that take the whole batch at once (`tickets()`) never make a million tickets live together.
+   * Addresses lifted before the batch goes out are left out of it; one lifted while an action reads the
+   * batch still gets a ticket, as it was in the batch when it went out (its unban is queued behind it).
+   * `slots` (at start) are the bans' slots in CurrentBans, used while no ban has changed since.
    */
-  private restoreOf(ips: readonly string[], built?: BanTicket[]): Restore {
-    let list = built;
-    let at = this.bans.changes;
-    const drop = () =>
-      setImmediate(() => {
-        list = undefined;
+  private restoreOf(ips: readonly string[], slots?: readonly number[]): Restore {
+    const at = this.bans.changes;
+    const ticket = (ip: string) => this.bans.restoreTicket(ip);
+    const view = (live: readonly string[], liveSlots?: readonly number[]) =>
+      restoreTickets(live.length, (i) => {
+        const ip = live[i]!;
+        const t = liveSlots && at === this.bans.changes ? this.bans.restoreTicket(ip, liveSlots[i]) : this.bans.restoreTicket(ip);
+        return t ?? this.liftedTicket(ip);
       });
-    if (list) drop();
-    const ticket = (ip: string) => this.bans.get(ip, 'restore');
-    const tickets = () => {
-      if (list && at === this.bans.changes) return list;
-      if (!list) drop();
-      list = [];
-      at = this.bans.changes;
-      for (const ip of ips) {
-        const t = ticket(ip);
-        if (t) list.push(t);
-      }
-      return list;
-    };
+    // Unchanged since the batch was made: every action that takes it is given the same list.
+    let unchanged: readonly BanTicket[] | undefined;
+    const tickets = () => (at === this.bans.changes ? (unchanged ??= view(ips, slots)) : view(ips.filter((ip) => this.bans.has(ip))));
     return { ips, ticket, tickets };
+  }
+
+  /** The ticket of a ban lifted while an action was reading its restore batch. */
+  private liftedTicket(ip: string): BanTicket {
+    const target = parseNetwork(ip);
+    const now = this.deps.now();
+    return { ip, family: target?.family ?? 4, prefix: target ? prefixOf(target) : undefined, jail: this.name, time: now, bantime: 0, expires: now, failures: 0, banCount: 1, matches: [], reason: 'restore' };
   }
 
   /** Stop the actions (their `stop` removes what they created unless they keep bans). */
@@ -616,7 +615,10 @@ export class Jail {
     this.detection.forget(ticket.ip);
     this.schedule.add(ticket.ip, ticket.expires);
     this.totalBanned++;
-    if (why.t0 !== undefined && this.runners.length) this.pendingLatency.set(ticket, { t0: why.t0, left: this.runners.length });
+    if (why.t0 !== undefined && this.runners.length) {
+      this.pendingLatency.set(ticket, { t0: why.t0, left: this.runners.length });
+      this.latencyWaiting++;
+    }
     this.logger.info({ ip: ticket.ip, failures: ticket.failures, bantime: ticket.bantime, banCount }, `ban ${ticket.ip}`);
     for (const { runner } of this.runners) runner.ban(ticket);
     this.deps.events.onBan?.(ticket);
@@ -698,11 +700,13 @@ export class Jail {
     return new ActionRunner(a.id, instance, logger, {
       onError: (op, error) => this.deps.events.onActionError?.(this.name, a.id, op, error),
       onApplied: (op, tickets) => {
-        if (op !== 'ban') return;
+        // Nothing waits for a latency figure (a restore): the batch is not read again.
+        if (op !== 'ban' || this.latencyWaiting === 0) return;
         for (const t of tickets) {
           const p = this.pendingLatency.get(t);
           if (p && --p.left === 0) {
             this.pendingLatency.delete(t);
+            this.latencyWaiting--;
             this.deps.events.onBanApplied?.(this.name, performance.now() - p.t0);
           }
         }
