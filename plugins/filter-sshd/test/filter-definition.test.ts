@@ -1,7 +1,7 @@
 import type { FailRule } from '@portcullis/core';
 import { compileFilter } from '@portcullis/core/engine';
 import { describe, expect, it } from 'vitest';
-import { sshd } from '../src/index.js';
+import plugin, { sshd } from '../src/index.js';
 
 // What users meet of the definition besides its rules' matches: the names `test-filter` prints per rule,
 // the journal selection a `backend: journal` jail runs journalctl with, and the `mode` option.
@@ -48,5 +48,12 @@ describe('sshd filter definition', () => {
     );
     expect(Math.min(...counts.slice(1))).toBeGreaterThan(counts[0]!);
     expect(counts[3]).toBe(Math.max(...counts));
+  });
+
+  it('is what the package gives a config: a plugin named after the package, holding the sshd filter', () => {
+    // A config lists `@portcullis/filter-sshd` under plugins and names the filter `sshd` in a jail.
+    expect(plugin.name).toBe('@portcullis/filter-sshd');
+    expect(plugin.filters?.map((f) => f.id)).toEqual(['sshd']);
+    expect(plugin.filters?.[0]).toBe(sshd);
   });
 });
