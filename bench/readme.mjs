@@ -35,7 +35,7 @@ export function renderTable() {
   const rows = [
     [
       `\`test-filter sshd\` on a ${normal.lines.toLocaleString('en')}-line auth.log, whole command incl. start-up`,
-      `normal mode ${millions(normal.linesPerSecond)} lines/s, aggressive ${millions(aggressive.linesPerSecond)} lines/s; peak RSS ${normal.peakRssMiB} / ${aggressive.peakRssMiB} MiB${normal.floorCpuRatio !== undefined ? `; ${normal.floorCpuRatio}× the floor (\`bench/floor.mjs\`, same run) by CPU time` : ''}${checked ? "; every host's count as generated" : ''}`,
+      `normal mode ${millions(normal.linesPerSecond)} lines/s, aggressive ${millions(aggressive.linesPerSecond)} lines/s; peak RSS ${normal.peakRssMiB} / ${aggressive.peakRssMiB} MiB${normal.json ? ` (${normal.json.peakRssMiB} MiB with \`--json\`)` : ''}${normal.floorCpuRatio !== undefined ? `; with \`--hosts\` (failures per host, the floor's job) ${normal.floorCpuRatio}× the floor (\`bench/floor.mjs\`, same run) by CPU time` : ''}${normal.json ? `, with \`--json\` (a record per failure) ${normal.json.floorCpuRatio}×` : ''}${checked ? "; every host's count as generated" : ''}`,
     ],
     [
       `\`test-filter\` per filter (${filters.length} filters), 1M-line logs built from each filter's samples (${percent(Math.min(...shares))}–${percent(Math.max(...shares))} matching)`,
