@@ -87,4 +87,57 @@ describe('CurrentBans', () => {
     expect(bans.has('10.0.0.7')).toBe(false);
     expect(bans.size).toBe(49);
   });
+
+  it('counts every change, so a ticket list built before one is never taken as current', () => {
+    // A restore batch keeps its list while `changes` stays: a ban kept then lifted must not bring it back.
+    const bans = new CurrentBans('sshd');
+    const seen = [bans.changes];
+    bans.set(ticket('192.0.2.1'));
+    seen.push(bans.changes);
+    bans.set(ticket('192.0.2.1', { banCount: 2 }));
+    seen.push(bans.changes);
+    bans.delete('192.0.2.1');
+    seen.push(bans.changes);
+    bans.delete('192.0.2.1');
+    seen.push(bans.changes);
+    expect(seen).toEqual([0, 1, 2, 3, 3]);
+  });
+
+  it('keeps an address in its slot when its ban is replaced; the slot reads back as a restore ticket', () => {
+    const bans = new CurrentBans('sshd');
+    const a = bans.set(ticket('192.0.2.1'));
+    const b = bans.set(ticket('192.0.2.2'));
+    expect(b).not.toBe(a);
+    expect(bans.set(ticket('192.0.2.1', { banCount: 4 }))).toBe(a);
+    expect(bans.restoreTicket('192.0.2.1', a)).toMatchObject({ ip: '192.0.2.1', banCount: 4, reason: 'restore' });
+    expect(bans.restoreTicket('192.0.2.2')).toMatchObject({ ip: '192.0.2.2', reason: 'restore' });
+    expect(bans.restoreTicket('192.0.2.9')).toBeUndefined();
+  });
+
+  it('leaves out the optional fields a ban does not have, and keeps those it has', () => {
+    const bans = new CurrentBans('sshd');
+    bans.set(ticket('192.0.2.1'));
+    bans.set(ticket('2001:db8::/64', { family: 6, prefix: 64, origin: 'node-b' }));
+    expect(Object.keys(bans.get('192.0.2.1')!)).not.toEqual(expect.arrayContaining(['origin']));
+    expect(Object.keys(bans.get('192.0.2.1')!)).not.toEqual(expect.arrayContaining(['prefix']));
+    expect(bans.get('2001:db8::/64')).toMatchObject({ prefix: 64, origin: 'node-b' });
+    // A ban replaced without an origin loses it.
+    bans.set(ticket('2001:db8::/64', { family: 6, prefix: 64 }));
+    expect(Object.keys(bans.get('2001:db8::/64')!)).not.toEqual(expect.arrayContaining(['origin']));
+  });
+
+  it('packs the bans left after a mass unban into the first slots, in the order they were made', () => {
+    const bans = new CurrentBans('sshd');
+    const ip = (i: number) => `10.1.${i >> 8}.${i & 255}`;
+    for (let i = 0; i < 1000; i++) bans.set(ticket(ip(i), { banCount: i }));
+    // Fewer than a quarter of the slots in use: the table is rebuilt, slots numbered from 0 in ban order.
+    for (let i = 0; i < 1000; i++) if (i % 20 !== 0) bans.delete(ip(i));
+    const kept = Array.from({ length: 50 }, (_, k) => ip(k * 20));
+    expect(kept.map((a) => bans.set(ticket(a, { banCount: 7 })))).toEqual(Array.from({ length: 50 }, (_, k) => k));
+    // A small table is not rebuilt: slots stay where they were.
+    const small = new CurrentBans('sshd');
+    const slots = Array.from({ length: 20 }, (_, i) => small.set(ticket(ip(i))));
+    for (let i = 0; i < 19; i++) small.delete(ip(i));
+    expect(small.set(ticket(ip(19)))).toBe(slots[19]);
+  });
 });
