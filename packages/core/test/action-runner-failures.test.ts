@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ActionRunner } from '../src/actions/action-runner.js';
 import type { ActionInstance } from '../src/contract/action-definition.js';
 import type { BanTicket } from '../src/contract/ban-ticket.js';
-import type { Logger } from '../src/util/logger.js';
 import { silentLogger } from '../src/util/logger.js';
+import { recordingLogger } from './recording-logger.js';
 
 // What status and the log tell about a failing action, and how the runner retries it: on a fake clock
 // (timeouts and Date only; the runner's setImmediate batching stays real).
@@ -21,32 +21,6 @@ function ticket(ip: string): BanTicket {
   };
 }
 
-interface Logged {
-  level: string;
-  obj: Record<string, unknown>;
-  msg: string | undefined;
-}
-
-function recordingLogger(out: Logged[]): Logger {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      out.push(
-        typeof obj === 'string'
-          ? { level, obj: {}, msg: obj }
-          : { level, obj: obj as Record<string, unknown>, msg },
-      );
-    };
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
-
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 afterEach(() => {
@@ -56,7 +30,8 @@ afterEach(() => {
 describe('ActionRunner: failures, retries and status', () => {
   it('doubles the retry delay after each failure up to 5 minutes, and reports each attempt in status and the log', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: 1_000_000 });
-    const logged: Logged[] = [];
+    const logger = recordingLogger();
+    const logged = logger.records;
     const errors: string[] = [];
     let failing = true;
     const applied: string[] = [];
@@ -69,7 +44,7 @@ describe('ActionRunner: failures, retries and status', () => {
         },
         async unban() {},
       },
-      recordingLogger(logged),
+      logger,
       { onError: (op) => errors.push(op) },
     );
     await runner.start();
@@ -231,7 +206,8 @@ describe('ActionRunner: stop, check, campaign and list', () => {
 
   it('a check that throws counts as rules missing: start again, current bans first, before what was queued', async () => {
     const log: string[] = [];
-    const warnings: Logged[] = [];
+    const logger = recordingLogger();
+    const warnings = logger.records;
     const runner = new ActionRunner(
       'chk',
       {
@@ -248,7 +224,7 @@ describe('ActionRunner: stop, check, campaign and list', () => {
           throw new Error('nft: permission denied');
         },
       },
-      recordingLogger(warnings),
+      logger,
     );
     await runner.start();
     runner.unban(ticket('192.0.2.9'));
@@ -289,7 +265,8 @@ describe('ActionRunner: stop, check, campaign and list', () => {
   it('tells a campaign at once, logs and reports a failed notice without retrying it, and says nothing after stop', async () => {
     const told: string[] = [];
     const errors: string[] = [];
-    const logged: Logged[] = [];
+    const logger = recordingLogger();
+    const logged = logger.records;
     let fail = false;
     const runner = new ActionRunner(
       'mail',
@@ -301,7 +278,7 @@ describe('ActionRunner: stop, check, campaign and list', () => {
           if (fail) throw new Error('smtp down');
         },
       },
-      recordingLogger(logged),
+      logger,
       { onError: (op, e) => errors.push(`${op}: ${(e as Error).message}`) },
     );
     await runner.start();

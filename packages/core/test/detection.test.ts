@@ -11,6 +11,7 @@ import { TrackingBudget } from '../src/jail/tracking-budget.js';
 import { MemoryBanStore } from '../src/store/memory-store.js';
 import { parseAddress } from '../src/util/ip-address.js';
 import { type Logger, silentLogger } from '../src/util/logger.js';
+import { recordingLogger } from './recording-logger.js';
 
 // A jail's detectors on their own: keys, which verdict wins, campaigns and the state they save.
 const plugin = join(import.meta.dirname, 'fixtures/config/test-plugin.mjs');
@@ -22,10 +23,9 @@ async function settings(jail: Record<string, unknown>): Promise<ComposedJail> {
   return loaded.jails[0]!;
 }
 
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const logger = { lines, debug: () => undefined, info: (_o: unknown, m?: string) => void lines.push(`info ${m}`), warn: (_o: unknown, m?: string) => void lines.push(`warn ${m}`), error: (_o: unknown, m?: string) => void lines.push(`error ${m}`), child: () => logger };
-  return logger as Logger & { lines: string[] };
+/** What a recording logger was told above debug, as `level message` lines. */
+function told(logger: ReturnType<typeof recordingLogger>): string[] {
+  return logger.records.filter((r) => r.level !== 'debug').map((r) => `${r.level} ${r.msg}`);
 }
 
 function detect(s: ComposedJail, logger: Logger = silentLogger, budget?: TrackingBudget) {
@@ -121,7 +121,7 @@ describe('Detection', () => {
     const second = detect(s, logger);
     second.d.load(store, T0 + 10);
     expect(second.d.activeCampaigns(T0 + 10)).toEqual([{ jail: 'demo', target: 'root', failures: 2, sources: 2, time: T0 + 1, until: T0 + 3_600_000 }]);
-    expect(logger.lines).toContain('info resumed 1 active campaign(s)');
+    expect(told(logger)).toContain('info resumed 1 active campaign(s)');
     // The restored login still exempts its host from the campaign; another source is banned at once.
     expect(second.observe('192.0.2.80', T0 + 20, 'root')).toBeUndefined();
     expect(second.observe('192.0.2.81', T0 + 21, 'root')).toMatchObject({ target: '192.0.2.81', reason: 'campaign' });
@@ -135,7 +135,7 @@ describe('Detection', () => {
     const { d } = detect(await settings({ campaign: {} }), logger);
     d.load(store, T0);
     expect(d.activeCampaigns(T0)).toEqual([]);
-    expect(logger.lines.filter((l) => l.startsWith('warn ignoring unreadable'))).toEqual(['warn ignoring unreadable logins state in the store', 'warn ignoring unreadable campaigns state in the store']);
+    expect(told(logger).filter((l) => l.startsWith('warn ignoring unreadable'))).toEqual(['warn ignoring unreadable logins state in the store', 'warn ignoring unreadable campaigns state in the store']);
   });
 
   it('keeps what changed for saving, and restores a host so one more failure bans', async () => {
@@ -196,7 +196,7 @@ describe('Detection: verdict order and saved state, at the edges', () => {
     other.d.success(parseAddress('192.0.2.6')!, T0);
     other.d.save(bare, T0);
     other.d.load(bare, T0);
-    expect(logger.lines).toEqual([]);
+    expect(told(logger)).toEqual([]);
   });
 
   it('says when the store refuses the state, and carries on', async () => {
@@ -208,7 +208,7 @@ describe('Detection: verdict order and saved state, at the edges', () => {
     const { d } = detect(await settings({}), logger);
     d.success(parseAddress('192.0.2.5')!, T0);
     d.save(store, T0);
-    expect(logger.lines).toEqual(['error could not save campaigns and logins in the store']);
+    expect(told(logger)).toEqual(['error could not save campaigns and logins in the store']);
   });
 
   it('loads nothing from an empty store quietly; loaded logins are not written back unchanged', async () => {
@@ -216,7 +216,7 @@ describe('Detection: verdict order and saved state, at the edges', () => {
     const logger = recordingLogger();
     const { d } = detect(s, logger);
     d.load(new MemoryBanStore(), T0);
-    expect(logger.lines).toEqual([]);
+    expect(told(logger)).toEqual([]);
     const store = new MemoryBanStore();
     store.writeState('logins:demo', JSON.stringify([['192.0.2.9', T0]]));
     const again = detect(s, logger);
@@ -243,7 +243,7 @@ describe('Detection: verdict order and saved state, at the edges', () => {
     const { d } = detect(s, logger);
     d.load(store, T0);
     expect(d.activeCampaigns(T0)).toEqual([ok, { ...ok, target: 'counts-unreadable', failures: 0, sources: 0 }]);
-    expect(logger.lines).toEqual(['info resumed 2 active campaign(s)']);
+    expect(told(logger)).toEqual(['info resumed 2 active campaign(s)']);
   });
 
   it('gives its share of the global cap back when closed or reconfigured', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { createFileSource, type FileSourceOptions } from '../src/sources/file-source.js';
 import type { LogSource, PositionStore, SourceLine, SourcePosition } from '../src/contract/log-source.js';
-import type { Logger } from '../src/util/logger.js';
+import { recordingLogger } from './recording-logger.js';
 
 /** Shared set-up of the file source tests: real files in a temp folder, a recording logger, a position map. */
 
@@ -29,24 +29,7 @@ export class MapPositions implements PositionStore {
   }
 }
 
-/** A logger that keeps what it was told. */
-export function recordingLogger(): Logger & { records: { level: string; msg: string }[] } {
-  const records: { level: string; msg: string }[] = [];
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string): void => {
-      records.push({ level, msg: typeof obj === 'string' ? obj : (msg ?? '') });
-    };
-  const logger = {
-    records,
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
+export { recordingLogger };
 
 /** Start a file source with fast timers; returns what its sink saw. */
 export async function follow(paths: string[], options: Partial<FileSourceOptions> = {}) {
