@@ -8,17 +8,13 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/compose/load-config.js';
 import type { ComposedJail } from '../src/contract/composed-jail.js';
-import { AddressMatcher } from '../src/jail/address-matcher.js';
 import { Detection } from '../src/jail/detection.js';
-import { Jail } from '../src/jail/jail.js';
 import { MaxretryDetector } from '../src/jail/maxretry-detector.js';
-import { LineParser } from '../src/parsing/line-parser.js';
-import { MemoryBanStore } from '../src/store/memory-store.js';
 import { parseAddress } from '../src/util/ip-address.js';
 import { silentLogger } from '../src/util/logger.js';
+import { T0, makeJail } from './demo-jail.js';
 
 const plugin = join(import.meta.dirname, 'fixtures/config/test-plugin.mjs');
-const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
 const HOST = parseAddress('192.0.2.1')!;
 
 /** Gaps between failures, with the window's edge (gap = findtime, findtime ± 1) as likely as any other gap. */
@@ -129,29 +125,16 @@ describe('the findtime window, through the detectors', () => {
 
 describe('the findtime window, at the jail', () => {
   it('a line dated age ms before now counts (and with maxretry 1 bans) exactly when age < findtime', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'window-jail-'));
     const findtime = 600_000;
-    const loaded = await parseConfig({ plugins: [plugin], jails: { demo: { filter: 'demo', logpath: join(dir, 'demo.log'), maxretry: 1, findtime: '10m', bantime: '1h' } } }, { dir });
-    const now = () => T0;
-    const jail = new Jail(loaded.jails[0]!, {
-      store: new MemoryBanStore(),
-      logger: silentLogger,
-      events: {},
-      now,
-      configDir: dir,
-      ignore: new AddressMatcher([]),
-      resolveHost: async () => [],
-      historyWindow: 86_400_000,
-    });
+    const { jail, fail } = await makeJail({ maxretry: 1, findtime: '10m', bantime: '1h' }, { now: () => T0 });
     await jail.start();
-    const parser = new LineParser({ now });
     let n = 0;
     fc.assert(
       fc.property(fc.oneof(fc.constantFrom(0, 1, findtime - 1, findtime, findtime + 1), fc.nat({ max: 2 * findtime })), (age) => {
         n++;
         const host = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
         const failed = jail.totalFailed;
-        jail.process(parser.parse(`${new Date(T0 - age).toISOString()} host demo[1]: auth failure from ${host}`), 0);
+        fail(host, T0 - age);
         expect(jail.totalFailed - failed).toBe(age < findtime ? 1 : 0);
         expect(jail.isBanned(host)).toBe(age < findtime);
       }),
