@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -133,5 +133,58 @@ describe.skipIf(!built && process.env.CI !== 'true')('test-filter CLI output', (
     expect(code).not.toBe(0);
     expect(out).toBe('');
     expect(err).toMatch(/--json.*cannot be used with.*--hosts/);
+  });
+});
+
+/**
+ * A large file is read by several threads (`--threads`, by default for 16 MiB or more): each worker builds
+ * the same filter from the command line. sshd correlates lines by pid, so each thread takes its share of the
+ * processes; a filter given as a regex keeps nothing between lines, so threads take chunks of the file.
+ * Whatever the threads, the output is the one a single thread gives.
+ */
+describe.skipIf(!built && process.env.CI !== 'true')('test-filter read by several threads', () => {
+  // 150,000 lines of the bench's auth.log (15 MB): sessions, PAM lines before sshd's, IPv4 and IPv6.
+  const gen = spawnSync(process.execPath, [join(root, 'bench/generate-auth-log.mjs'), '--lines', '150000', '--out', dir, '--name', 'big'], { encoding: 'utf8' });
+  const big = join(dir, 'big.log');
+  const withoutThreads = (summary: string) => summary.replace(/^threads: .*\n/m, '');
+
+  it.each([
+    ['sshd', []],
+    ['sshd', ['--option', 'mode=aggressive']],
+    ['Failed \\S+ for (?:invalid user )?\\S+ from <HOST> port \\d+', []],
+  ])('%s %s: the summary and --hosts of 3 threads are those of 1', async (filter, options) => {
+    expect(gen.status, gen.stderr).toBe(0);
+    const [one, three, hostsOne, hostsThree] = await Promise.all([
+      run(['test-filter', filter, big, ...options, '--threads', '1'], 'pipe'),
+      run(['test-filter', filter, big, ...options, '--threads', '3'], 'pipe'),
+      run(['test-filter', filter, big, ...options, '--threads', '1', '--hosts'], 'pipe'),
+      run(['test-filter', filter, big, ...options, '--threads', '3', '--hosts'], 'pipe'),
+    ]);
+    for (const r of [one, three, hostsOne, hostsThree]) {
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+    }
+    expect(one.out).toMatch(/^threads: +1$/m);
+    expect(three.out).toMatch(/^threads: +3$/m);
+    expect(withoutThreads(three.out)).toBe(withoutThreads(one.out));
+    expect(Number(/^failures: +(\d+)$/m.exec(one.out)?.[1])).toBeGreaterThan(20_000);
+    expect(Number(/^lines read: +(\d+)$/m.exec(one.out)?.[1])).toBe(150_000);
+    expect(hostsThree.out).toBe(hostsOne.out);
+    expect(hostsOne.out.split('\n').length).toBeGreaterThan(5_000);
+  });
+
+  it('reads a file under 16 MiB in one thread unless asked, and --json always', async () => {
+    const [auto, json] = await Promise.all([run(['test-filter', 'sshd', big], 'pipe'), run(['test-filter', 'sshd', log, '--json', '--threads', '3'], 'pipe')]);
+    expect(auto.out).toMatch(/^threads: +1$/m);
+    const linenos = json.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { lineno: number }).lineno);
+    expect(linenos.every((n, i) => n === i * 3 + 1)).toBe(true);
+  });
+
+  it('refuses a thread count that is not a whole number from 1 to 64', async () => {
+    for (const bad of ['0', '65', 'two', '1.5']) {
+      const r = await run(['test-filter', 'sshd', big, '--threads', bad], 'pipe');
+      expect(r.code, bad).not.toBe(0);
+      expect(r.err, bad).toMatch(/--threads.*whole number from 1 to 64/);
+    }
   });
 });

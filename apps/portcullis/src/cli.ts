@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ClientOptions } from './commands/client-commands.js';
 import { reportError } from './output/report-error.js';
 import { version } from './output/version.js';
@@ -26,7 +26,8 @@ program
   .option('--print-matched', 'print every matched line with the date it got (before the summary)')
   .option('--print-missed', 'print every line that did not match with the date it got (before the summary)')
   .option('-c, --config <path>', 'config file (its plugins folder is searched for the filter)')
-  .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; hosts?: boolean; config?: string; ignoreregex: string[]; printMatched?: boolean; printMissed?: boolean }) => {
+  .option('--threads <n>', 'threads reading the file for the summary or --hosts (default: the cores, at most 4, for a file of 16 MiB or more)', threadCount)
+  .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; hosts?: boolean; config?: string; ignoreregex: string[]; printMatched?: boolean; printMissed?: boolean; threads?: number }) => {
     const { runTestFilterCommand } = await import('./commands/test-filter-command.js');
     process.exitCode = await runTestFilterCommand({ filterId, file, ...opts, json: opts.json ?? false });
   });
@@ -116,6 +117,12 @@ function registerRuntimeControl(client: (name: string, description: string) => C
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function threadCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,3}$/.test(value) || n < 1 || n > 64) throw new InvalidArgumentError('expected a whole number from 1 to 64');
+  return n;
 }
 
 /** `start` and the control-socket client commands. */

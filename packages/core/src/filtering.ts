@@ -4,6 +4,7 @@ export { compileFilter, type CompiledFilter, type CompileOptions } from './filte
 export { LineParser, type LineFormat } from './parsing/line-parser.js';
 export { DateDetector } from './parsing/date-detector.js';
 export { LineSplitter, MAX_LINE_LENGTH } from './sources/line-splitter.js';
+export { OrderedHostMap } from './jail/ordered-host-map.js';
 export { ByteLineCutter } from './sources/byte-line-cutter.js';
 export { SyslogByteReader, type ByteLine } from './parsing/syslog-bytes.js';
 export {

@@ -43,4 +43,29 @@ describe('CorrelationState', () => {
     expect(state.peek('new0')).toBeDefined();
     expect(state.size).toBe(9001);
   });
+
+  test('an id silent for longer than the expiry starts afresh when it comes back, whenever the last sweep ran', () => {
+    const state = new CorrelationState();
+    // The first touch runs the sweep for the minute after it, so no sweep runs at the second touch below.
+    state.touch('other', CORRELATION_EXPIRY_MS - 1);
+    const old = state.touch('pid1', 0);
+    old.host = '192.0.2.1';
+    state.touch('busy', CORRELATION_EXPIRY_MS);
+    expect(state.peek('pid1')).toBe(old);
+    const again = state.touch('pid1', CORRELATION_EXPIRY_MS + 1);
+    expect(again).not.toBe(old);
+    expect(again.host).toBeUndefined();
+    // Silent for exactly the expiry: still the same process.
+    const kept = state.touch('pid2', 0);
+    expect(state.touch('pid2', CORRELATION_EXPIRY_MS)).toBe(kept);
+  });
+
+  test('peak: the most ids held at once', () => {
+    const state = new CorrelationState();
+    for (let i = 0; i < 5; i++) state.touch(`pid${i}`, 0);
+    for (let i = 0; i < 5; i++) state.delete(`pid${i}`);
+    state.touch('pid9', 0);
+    expect(state.size).toBe(1);
+    expect(state.peak).toBe(5);
+  });
 });

@@ -52,4 +52,6 @@ export const sshd: FilterDefinition = defineFilter({
   correlate: 'pid',
   failregex: [...authRules, ...connectionRules],
   match: (options) => kexMatcher(options.mode === 'ddos' || options.mode === 'aggressive'),
+  // The kex matcher remembers a line per process until that process's next line: nothing else.
+  splitBy: 'pid',
 });

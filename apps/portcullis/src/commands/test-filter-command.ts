@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
-import { type FilterDefinition, PortcullisError } from '@portcullis/core';
-import { FAIL2BAN_PREFIX, fail2banFilterPath, loadFail2banFilter } from '@portcullis/core/filtering';
-import { findFilter } from './find-filter.js';
+import { PortcullisError } from '@portcullis/core';
+import { testFilterDefinition } from './test-filter-definition.js';
 import { runTestFilter } from './test-filter.js';
 
-/** `portcullis test-filter <filter-id> <file|-> [--option k=v]... [--format …] [--json | --hosts]` */
+/** `portcullis test-filter <filter-id> <file|-> [--option k=v]... [--format …] [--json | --hosts] [--threads N]` */
 export async function runTestFilterCommand(args: {
   filterId: string;
   file: string;
@@ -16,6 +14,7 @@ export async function runTestFilterCommand(args: {
   ignoreregex?: string[] | undefined;
   printMatched?: boolean | undefined;
   printMissed?: boolean | undefined;
+  threads?: number | undefined;
 }): Promise<number> {
   const options: Record<string, string> = {};
   for (const kv of args.option) {
@@ -23,14 +22,10 @@ export async function runTestFilterCommand(args: {
     if (eq <= 0) throw new PortcullisError('FILTER_OPTION_INVALID', `--option expects key=value, got "${kv}"`);
     options[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  const base = await filterFor(args.filterId, args.config);
-  const extra = args.ignoreregex ?? [];
-  const ignore = base.ignoreregex;
-  const definition: FilterDefinition = extra.length
-    ? { ...base, ignoreregex: (o) => [...(typeof ignore === 'function' ? ignore(o) : (ignore ?? [])), ...extra] }
-    : base;
+  const source = { filterId: args.filterId, config: args.config, ignoreregex: args.ignoreregex ?? [] };
   return runTestFilter({
-    definition,
+    definition: await testFilterDefinition(source),
+    source,
     options,
     input: args.file,
     format: args.format,
@@ -38,19 +33,8 @@ export async function runTestFilterCommand(args: {
     hosts: args.hosts,
     printMatched: args.printMatched,
     printMissed: args.printMissed,
+    threads: args.threads,
     stdout: process.stdout,
     stderr: process.stderr,
   });
-}
-
-/**
- * fail2ban-regex habits: the filter argument may be a regex with a host tag (`'^Failed .* from <HOST>'`),
- * a fail2ban filter (`fail2ban:sshd`, or a path to a `.conf`), or the id of a plugin's filter.
- */
-async function filterFor(arg: string, config: string | undefined): Promise<FilterDefinition> {
-  if (/<(?:HOST|ADDR|IP4|IP6)>/.test(arg)) return { id: 'command-line', failregex: [arg] };
-  if (arg.startsWith(FAIL2BAN_PREFIX) || ((arg.endsWith('.conf') || arg.endsWith('.local')) && existsSync(arg))) {
-    return loadFail2banFilter(fail2banFilterPath(arg));
-  }
-  return findFilter(arg, config);
 }

@@ -1,12 +1,21 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { type FilterDefinition, type Failure, type LogLine, PortcullisError, detach } from '@portcullis/core';
-import { ByteLineCutter, LineParser, SyslogByteReader, compileFilter } from '@portcullis/core/filtering';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { type FilterDefinition, type Failure, type LogLine, PortcullisError } from '@portcullis/core';
+import { type CompiledFilter, OrderedHostMap, compileFilter } from '@portcullis/core/filtering';
 import { escapeControls } from '../output/escape-controls.js';
 import { JsonLinesOutput } from '../output/json-lines-output.js';
+import { FilterTally, LogScan, READ } from './log-scan.js';
+import { CHUNK_BYTES, type SplitResult, scanSplit } from './split-scan.js';
+import type { TestFilterSource } from './test-filter-definition.js';
 
 /** Arguments of {@link runTestFilter}; the CLI resolves the filter id to a definition. */
 export interface TestFilterArgs {
   readonly definition: FilterDefinition;
+  /**
+   * What named the filter on the command line: with it, worker threads can build the same filter, and a
+   * large file is read by several threads (see {@link TestFilterArgs.threads}).
+   */
+  readonly source?: TestFilterSource | undefined;
   readonly options: Record<string, string>;
   /** A file path, or `-` for stdin. */
   readonly input: string;
@@ -21,31 +30,26 @@ export interface TestFilterArgs {
   readonly printMatched?: boolean | undefined;
   /** Print every line that did not match (fail2ban-regex's --print-all-missed), with the date it got. */
   readonly printMissed?: boolean | undefined;
+  /**
+   * Threads reading a file for the summary or `--hosts` (default: the machine's cores, at most
+   * {@link MAX_THREADS}, for a file of {@link SPLIT_MIN_BYTES} or more; 1 reads it in this thread). Each
+   * thread takes chunks of the file, or, for a filter that correlates lines by pid, the processes of its
+   * share; the counts are those one thread gives. `--json` and the printed lines keep the file's order, so
+   * they are read in one thread.
+   */
+  readonly threads?: number | undefined;
+  /** Bytes a thread takes at a time (tests use small ones). */
+  readonly chunkBytes?: number | undefined;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
 }
 
-const SAMPLES = 5;
-/**
- * Bytes read at a time, synchronously: from the page cache a read is a copy, and waiting for the thread
- * pool instead hands the core to other processes on a loaded machine. Lines are cut and pre-checked in the
- * buffer, so only the lines that can match become strings (see SyslogByteReader).
- */
-const READ = 256 * 1024;
+/** Smallest file read by several threads unless `threads` asks for it: below, starting them costs more. */
+export const SPLIT_MIN_BYTES = 16 * 1024 * 1024;
+/** Most threads used by default: past the read and merge, a log has little more to share out. */
+const MAX_THREADS = 4;
 
 const RESERVED = new Set(['lineno', 'filter', 'host', 'time', 'user']);
-
-/** Counters of one run, for the human report. */
-interface Tally {
-  lines: number;
-  matched: number;
-  noDate: number;
-  failures: number;
-  perRule: number[];
-  samples: Failure[];
-  /** Failures per host, kept only with `hosts`. */
-  perHost: Map<string, number> | undefined;
-}
 
 /**
  * `portcullis test-filter`: runs a filter over a whole log (every failure counts; there is no findtime
@@ -54,7 +58,7 @@ interface Tally {
  * @returns the exit code: 0, or 2 when the input cannot be read or the options are invalid.
  */
 export async function runTestFilter(args: TestFilterArgs): Promise<number> {
-  let filter: ReturnType<typeof compileFilter>;
+  let filter: CompiledFilter;
   try {
     filter = compileFilter(args.definition, args.options);
   } catch (e) {
@@ -62,18 +66,17 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
     args.stderr.write(`portcullis test-filter: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
     return 2;
   }
-  const parser = new LineParser({ format: args.format });
-  const reader = new SyslogByteReader(parser, args.printMissed ? undefined : filter.programs);
-  const cutter = new ByteLineCutter();
-  const tally: Tally = {
-    lines: 0,
-    matched: 0,
-    noDate: 0,
-    failures: 0,
-    perRule: filter.rules.map(() => 0),
-    samples: [],
-    perHost: args.hosts ? new Map() : undefined,
-  };
+  const hosts = args.hosts === true;
+  try {
+    const split = await readSplit(args, filter);
+    if (split !== undefined) {
+      args.stdout.write(hosts ? hostLines(split.tally.perHost!) : report(filter, split.tally, split.truncated, split.threads));
+      return 0;
+    }
+  } catch (e) {
+    return cannotRead(args, e);
+  }
+  const tally = new FilterTally(filter.rules.length, hosts ? new OrderedHostMap() : undefined, !args.json);
   // JSON to the process's stdout goes straight to fd 1 from the thread pool (see JsonLinesOutput).
   const out = new JsonLinesOutput(args.json && args.stdout === process.stdout ? 1 : args.stdout);
   // A reader that goes away (`| head`) ends the run quietly instead of crashing on EPIPE.
@@ -83,42 +86,18 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
   };
   args.stdout.on('error', onError);
   const source = args.input === '-' ? 'stdin' : args.input;
-  // Printing missed lines needs every line built, also those of other programs (see the reader below).
-  const print = (what: string, line: { raw: string; lineno?: number | undefined }, time: number): void => {
+  const print = (what: string, line: LogLine): void => {
+    const time = filter.lineTime;
     const when = Number.isFinite(time) ? new Date(time).toISOString() : 'no date';
     args.stdout.write(escapeControls(`${what} ${String(line.lineno ?? '?').padStart(6)}  ${when}  ${line.raw}`) + '\n');
   };
-
-  const take = (line: LogLine | undefined): void => {
-    // Lines of other programs are skipped unbuilt (they had a date, since a header follows one).
-    if (line === undefined) return;
-    if (Number.isNaN(line.time)) tally.noDate++;
-    const found = filter.match(line);
-    if (found === undefined) {
-      if (args.printMissed) print('missed ', line, filter.lineTime);
-      return;
-    }
-    if (args.printMatched) print('matched', line, filter.lineTime);
-    tally.matched++;
+  const json = (found: readonly Failure[], lineno: number): void => {
     for (const f of found) {
-      tally.failures++;
-      if (f.rule >= 0) tally.perRule[f.rule] = (tally.perRule[f.rule] ?? 0) + 1;
-      if (tally.perHost !== undefined) {
-        // A new host is copied: the host text is a view into the read window, which a key would keep alive.
-        const n = tally.perHost.get(f.host);
-        if (n === undefined) tally.perHost.set(detach(f.host), 1);
-        else tally.perHost.set(f.host, n + 1);
-        continue;
-      }
-      if (!args.json) {
-        if (tally.samples.length < SAMPLES) tally.samples.push(f);
-        continue;
-      }
       // Bytes: fixed parts, then 6 per character at most for escaped text.
       let size = 96 + 6 * (filter.id.length + f.host.length + (f.user?.length ?? 0));
       if (f.fields) for (const k in f.fields) size += 8 + 6 * (k.length + f.fields[k]!.length);
       out.begin(size);
-      out.openRecord(f.line.lineno ?? tally.lines, filter.id, f.host, f.time, f.user);
+      out.openRecord(f.line.lineno ?? lineno, filter.id, f.host, f.time, f.user);
       if (f.fields) {
         for (const k in f.fields) {
           if (RESERVED.has(k)) continue;
@@ -131,17 +110,30 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
       out.ascii('}\n');
     }
   };
-  const onLine = (buf: Buffer, start: number, end: number): void => {
-    take(reader.read(buf, start, end, ++tally.lines, source).line);
-  };
-  const onText = (text: string): void => {
-    take(reader.fromText(text, ++tally.lines, source).line);
-  };
+  const scan = new LogScan(
+    filter,
+    args.format,
+    tally,
+    source,
+    {
+      matched:
+        args.json || args.printMatched
+          ? (line, found, lineno) => {
+              if (args.printMatched) print('matched', line);
+              if (args.json) json(found, lineno);
+            }
+          : undefined,
+      missed: args.printMissed ? (line) => print('missed ', line) : undefined,
+    },
+    // Printing missed lines needs every line built, also those of other programs.
+    { allLines: args.printMissed },
+  );
+  const cutter = scan.cutter;
 
   try {
     if (args.input === '-') {
       for await (const chunk of process.stdin) {
-        cutter.push(chunk as Buffer, onLine, onText);
+        cutter.push(chunk as Buffer, scan.onLine, scan.onText);
         await out.flushIfFull();
         if (closed || out.closed) break;
       }
@@ -152,7 +144,7 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
         for (;;) {
           const n = readSync(fd, buffer, 0, READ, null);
           if (n === 0) break;
-          cutter.push(n === READ ? buffer : buffer.subarray(0, n), onLine, onText);
+          cutter.push(n === READ ? buffer : buffer.subarray(0, n), scan.onLine, scan.onText);
           await out.flushIfFull();
           if (closed || out.closed) break;
         }
@@ -161,27 +153,71 @@ export async function runTestFilter(args: TestFilterArgs): Promise<number> {
       }
     }
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    args.stderr.write(escapeControls(`portcullis test-filter: cannot read ${args.input === '-' ? 'stdin' : `"${args.input}"`}: ${err.code ?? ''} ${err.message}`) + '\n');
-    return 2;
+    return cannotRead(args, e);
   }
   if (!closed && !out.closed) {
-    cutter.flush(onLine, onText);
+    cutter.flush(scan.onLine, scan.onText);
     await out.flush(true);
     if (tally.perHost !== undefined) args.stdout.write(hostLines(tally.perHost));
-    else if (!args.json) args.stdout.write(report(filter, tally, cutter.truncated));
+    else if (!args.json) args.stdout.write(report(filter, tally, cutter.truncated, 1));
   }
   args.stdout.off('error', onError);
   return 0;
+}
+
+function cannotRead(args: TestFilterArgs, e: unknown): number {
+  const err = e as NodeJS.ErrnoException;
+  args.stderr.write(escapeControls(`portcullis test-filter: cannot read ${args.input === '-' ? 'stdin' : `"${args.input}"`}: ${err.code ?? ''} ${err.message}`) + '\n');
+  return 2;
+}
+
+/**
+ * The file read by several threads, when it is worth it and gives the same counts; undefined when it is
+ * to be read in this thread.
+ */
+async function readSplit(args: TestFilterArgs, filter: CompiledFilter): Promise<SplitResult | undefined> {
+  if (args.source === undefined || args.input === '-' || args.json || args.printMatched || args.printMissed) return undefined;
+  const mode = filter.splitBy;
+  if (mode === undefined) return undefined;
+  const threads = args.threads ?? Math.min(MAX_THREADS, availableParallelism());
+  if (threads < 2) return undefined;
+  const fd = openSync(args.input, 'r');
+  let size: number;
+  let regular: boolean;
+  try {
+    const stat = fstatSync(fd);
+    size = stat.size;
+    regular = stat.isFile();
+  } finally {
+    closeSync(fd);
+  }
+  if (!regular || (args.threads === undefined && size < SPLIT_MIN_BYTES)) return undefined;
+  const result = await scanSplit(filter, {
+    source: args.source,
+    options: args.options,
+    format: args.format,
+    input: args.input,
+    size,
+    mode,
+    threads,
+    hosts: args.hosts === true,
+    chunkBytes: args.chunkBytes ?? CHUNK_BYTES,
+    next: new SharedArrayBuffer(4),
+  });
+  // Read again in one thread: the split may not have given what one thread gives (see scanSplit).
+  if (result === undefined) filter.reset();
+  return result;
 }
 
 /**
  * `--hosts`: one JSON object per host, most failures first, then by host. Hosts are grouped by count and each
  * group sorted natively: a comparator over tens of thousands of hosts cost more than counting them.
  */
-function hostLines(perHost: Map<string, number>): string {
+function hostLines(perHost: OrderedHostMap): string {
   const byCount = new Map<number, string[]>();
-  for (const [host, n] of perHost) {
+  for (let e = perHost.first(); e !== -1; e = perHost.next(e)) {
+    const host = perHost.keyAt(e);
+    const n = perHost.valueAt(e);
     const hosts = byCount.get(n);
     if (hosts === undefined) byCount.set(n, [host]);
     else hosts.push(host);
@@ -194,7 +230,7 @@ function hostLines(perHost: Map<string, number>): string {
 }
 
 /** The human summary; what log lines and filters put in it is escaped (a log line can hold `ESC ] 0 ;`…). */
-function report(filter: ReturnType<typeof compileFilter>, t: Tally, truncated: number): string {
+function report(filter: CompiledFilter, t: FilterTally, truncated: number, threads: number): string {
   const opts = Object.entries(filter.options)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
@@ -206,6 +242,7 @@ function report(filter: ReturnType<typeof compileFilter>, t: Tally, truncated: n
     `failures:          ${t.failures}`,
     `truncated:         ${truncated}`,
     `lines without date: ${t.noDate}`,
+    `threads:           ${threads}`,
     '',
     'per rule:',
   ];
@@ -219,10 +256,8 @@ function report(filter: ReturnType<typeof compileFilter>, t: Tally, truncated: n
     rows.push('', `first ${t.samples.length} matches:`);
     for (const f of t.samples) {
       const when = Number.isFinite(f.time) ? new Date(f.time).toISOString() : 'no date';
-      rows.push(
-        `  line ${f.line.lineno ?? '?'}: ${f.host}${f.user !== undefined ? ` user=${f.user}` : ''} ${when}`,
-      );
-      rows.push(`    ${f.line.raw.length > 200 ? `${f.line.raw.slice(0, 200)}...` : f.line.raw}`);
+      rows.push(`  line ${f.lineno}: ${f.host}${f.user !== undefined ? ` user=${f.user}` : ''} ${when}`);
+      rows.push(`    ${f.raw.length > 200 ? `${f.raw.slice(0, 200)}...` : f.raw}`);
     }
   }
   return `${rows.map(escapeControls).join('\n')}\n`;

@@ -140,6 +140,12 @@ export interface FilterDefinition {
    */
   readonly match?: ((options: Readonly<Record<string, string>>) => CustomMatcher) | undefined;
   /**
+   * `pid`: the custom matcher ({@link match}) keeps state per process id only, as `correlate: 'pid'` does, so
+   * a tool may share a log out between threads by pid (`test-filter` on a large file) and get the same
+   * failures. Without it, a filter with a custom matcher is read by one thread.
+   */
+  readonly splitBy?: 'pid' | undefined;
+  /**
    * For filters read from fail2ban's filter.d (`lineView: 'fail2ban'`): that file's `datepattern`, read the way
    * fail2ban reads it (`{^LN-BEG}`, `{NONE}`, `%Y-%m-%d %H:%M:%S`, `^<\\d+>{DATE}`, regex text around the codes),
    * undefined for fail2ban's default templates. Native filters use {@link FilterDefinition.datepattern}, which the

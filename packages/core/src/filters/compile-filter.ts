@@ -8,7 +8,7 @@ import {
 } from './compiled-rule.js';
 import { PrefixDispatch } from './prefix-dispatch.js';
 import { anyLiteralGate } from './any-literal.js';
-import { CORRELATION_MAX_WAITING, type CorrelationEntry, CorrelationState } from './correlation.js';
+import { CORRELATION_MAX_IDS, CORRELATION_MAX_WAITING, type CorrelationEntry, CorrelationState } from './correlation.js';
 import { PortcullisError } from '../util/errors.js';
 import type { CustomMatcher, FailRule, Failure, FilterDefinition, RuleKind } from '../contract/filter-definition.js';
 import { resolveFilterOptions, selected } from './filter-options.js';
@@ -57,6 +57,20 @@ export interface CompiledFilter {
   readonly lineTime: number;
   /** Forgets correlation state (and recreates the custom matcher). */
   reset(): void;
+  /**
+   * How a log's lines can be shared out between several copies of this filter (threads) with the same
+   * failures as one copy reading them all: `lines` when the filter keeps nothing from one line to the next
+   * (any line may go to any copy), `pid` when all it keeps is per process id (the correlation and a custom
+   * matcher declaring {@link FilterDefinition.splitBy}: each pid's lines go to one copy), undefined when it
+   * cannot be split (correlation by another key, a custom matcher that does not declare it, fail2ban's
+   * multi-line buffer and its last date for lines without one).
+   */
+  readonly splitBy: 'lines' | 'pid' | undefined;
+  /**
+   * Most correlation ids held at once so far, and the limit beyond which the oldest are evicted: a
+   * split that held more than the limit between its copies may have evicted differently than one copy.
+   */
+  readonly correlationIds: { readonly peak: number; readonly limit: number };
 }
 
 /**
@@ -113,6 +127,7 @@ class RegexFilter implements CompiledFilter {
   private readonly maxLength: number;
   private readonly correlate: ((line: LogLine) => string | undefined) | undefined;
   private readonly state: CorrelationState;
+  private readonly correlationLimit: number;
   private custom: CustomMatcher | undefined;
   private readonly onSuccess: ((host: string, time: number) => void) | undefined;
   /** `lineView: fail2ban`: fail2ban's date detection, which also decides the text the regexes see. */
@@ -124,6 +139,7 @@ class RegexFilter implements CompiledFilter {
   private buffer: string[] = [];
   private readonly now: () => number;
   lineTime = Number.NaN;
+  readonly splitBy: 'lines' | 'pid' | undefined;
 
   constructor(
     definition: FilterDefinition,
@@ -168,6 +184,15 @@ class RegexFilter implements CompiledFilter {
     // By pid alone: a log that mixes hosts with colliding pids is rare, and a key string per line is not.
     this.correlate = c === 'pid' ? (line) => line.pid : c;
     this.state = new CorrelationState(co.maxCorrelationIds);
+    this.correlationLimit = co.maxCorrelationIds ?? CORRELATION_MAX_IDS;
+    this.splitBy =
+      definition.lineView === 'fail2ban'
+        ? undefined
+        : c === undefined && definition.match === undefined
+          ? 'lines'
+          : c === 'pid' && (definition.match === undefined || definition.splitBy === 'pid')
+            ? 'pid'
+            : undefined;
     this.custom = definition.match?.(options);
     this.onSuccess = co.onSuccess;
     this.now = co.now ?? Date.now;
@@ -208,6 +233,10 @@ class RegexFilter implements CompiledFilter {
     this.buffer.push(view.message.length > this.maxLength ? view.message.slice(0, this.maxLength) : view.message);
     if (this.buffer.length > this.bufferSize) this.buffer.shift();
     return { ...view, message: this.buffer.join('\n') };
+  }
+
+  get correlationIds(): { readonly peak: number; readonly limit: number } {
+    return { peak: this.state.peak, limit: this.correlationLimit };
   }
 
   reset(): void {

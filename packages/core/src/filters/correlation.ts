@@ -48,6 +48,7 @@ export class CorrelationState {
   private nextSweep = 0;
   /** Ids added since the map was last copied (see {@link touch}). */
   private added = 0;
+  private peakSize = 0;
 
   constructor(maxIds = CORRELATION_MAX_IDS) {
     this.maxIds = maxIds;
@@ -57,10 +58,15 @@ export class CorrelationState {
     return this.entries.size;
   }
 
+  /** Most ids held at once so far (a tool splitting a log by id checks it against the limit). */
+  get peak(): number {
+    return this.peakSize;
+  }
+
   /** The entry of `id`, created when missing, marked as seen at `time`. */
   touch(id: string, time: number): CorrelationEntry {
     this.expire(time);
-    let entry = this.entries.get(id);
+    let entry = this.live(id, time);
     if (entry) {
       if (time > entry.last) entry.last = time;
       return entry;
@@ -80,6 +86,7 @@ export class CorrelationState {
     }
     // Keys outlive their line: detach them from the read buffer they were cut from.
     this.entries.set(detach(id), entry);
+    if (this.entries.size > this.peakSize) this.peakSize = this.entries.size;
     // Ids come and go all the time, and a Map grows a new table every so often to drop the deleted ones.
     // Once the map is in V8's old generation (any full GC moves it there), each new table is allocated
     // there too and stays as garbage until the next full GC: over a million lines, 20 MiB of peak RSS.
@@ -91,9 +98,24 @@ export class CorrelationState {
     return entry;
   }
 
-  /** The entry of `id` without creating or touching it. */
+  /** The entry of `id` as held, without creating, touching or expiring it. */
   peek(id: string): CorrelationEntry | undefined {
     return this.entries.get(id);
+  }
+
+  /**
+   * The entry of `id` unless it has been silent for longer than {@link CORRELATION_EXPIRY_MS} at `time`
+   * (then it is dropped now). The sweep drops such entries too, but only once a minute of log time and on
+   * whichever line comes then: checked here, what a line finds no longer depends on when the last sweep
+   * ran, so the same lines give the same failures however a log is split (test-filter's threads).
+   */
+  private live(id: string, time: number): CorrelationEntry | undefined {
+    const entry = this.entries.get(id);
+    if (entry !== undefined && time - entry.last > CORRELATION_EXPIRY_MS) {
+      this.entries.delete(id);
+      return undefined;
+    }
+    return entry;
   }
 
   delete(id: string): void {

@@ -45,9 +45,16 @@ export class SyslogByteReader {
   private readonly result: ByteLine = { line: undefined, decoded: false };
   private readonly window = new DecodedWindow();
 
+  /**
+   * @param partition read only the lines of the processes whose pid modulo `count` is `index` (a line
+   *   without a pid belongs to index 0); the others are skipped undecoded, as lines of other programs are.
+   *   Threads that each take one index share a log's processes out between them (see
+   *   `CompiledFilter.splitBy`).
+   */
   constructor(
     private readonly parser: LineParser,
     private readonly programs: ReadonlySet<string> | undefined,
+    private readonly partition?: { readonly index: number; readonly count: number } | undefined,
   ) {}
 
   /**
@@ -82,6 +89,12 @@ export class SyslogByteReader {
           // `: ` then the message; not Solaris' `[ID …]` message id, which the text path takes off.
           if (buf[i] !== 58 || buf[i + 1] !== 32 || buf[i + 2] === 91) break;
           if (!header.read) return r;
+          const partition = this.partition;
+          if (partition !== undefined) {
+            let owner = 0;
+            for (let k = pidStart; k < pidEnd; k++) owner = (owner * 10 + buf[k]! - 48) % partition.count;
+            if (owner !== partition.index) return r;
+          }
           const message = i + 2;
           // The header is ASCII: its bytes and its characters line up.
           const raw = this.window.text(buf, start, end);
@@ -116,6 +129,7 @@ export class SyslogByteReader {
       !readsProgram(this.programs, line.program)
     )
       r.line = undefined;
+    else if (this.partition !== undefined && pidOwner(line.pid, this.partition.count) !== this.partition.index) r.line = undefined;
     return r;
   }
 
@@ -154,4 +168,17 @@ export class SyslogByteReader {
       read: this.programs === undefined || readsProgram(this.programs, line.program!),
     });
   }
+}
+
+/** Which of `count` partitions the lines of `pid` belong to: its value modulo `count`, as the byte path reads it. */
+function pidOwner(pid: string | undefined, count: number): number {
+  if (pid === undefined) return 0;
+  let owner = 0;
+  for (let k = 0; k < pid.length; k++) {
+    const digit = pid.charCodeAt(k) - 48;
+    // (The parser reads pids as digits; anything else has one owner all the same.)
+    if (digit < 0 || digit > 9) return 0;
+    owner = (owner * 10 + digit) % count;
+  }
+  return owner;
 }
