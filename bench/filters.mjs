@@ -1,7 +1,8 @@
 // Per-filter throughput, checked: for every shipped filter, a 1,000,000-line log of that service is built
 // from the filter's own annotated sample logs (every sample line, positive and negative, with its addresses
 // varied over 50,000 hosts), then `portcullis test-filter <id> <log> --hosts` runs over it (failures per host:
-// the floor's job, so the two compare like for like). Reports lines/s
+// the floor's job, so the two compare like for like; one thread per core, the default for a file this size,
+// and again with `--threads 1`, which must print the same). Reports lines/s
 // per filter, and fails unless the failures found (host by host) are exactly those the samples' `#=`
 // annotations say. Deterministic per filter.
 // Each filter runs next to the floor (bench/floor.mjs: readline, one regex taking the first dotted quad of
@@ -158,10 +159,13 @@ for (const f of filterIds()) {
   const mine = measured(['--max-old-space-size=256', ...args]);
   const run = mine.run;
   const ms = mine.seconds * 1000;
+  // The same in one thread (the run above uses one per core, the default for a file this size).
+  const single = measured(['--max-old-space-size=256', ...args, '--threads', '1']);
   const floor = measured([join(root, 'bench/floor.mjs'), file, FLOOR_REGEX]);
   if (floor.run.status !== 0) throw new Error(`bench/floor.mjs exited with ${floor.run.status} on ${file}`);
   const stdout = run.stdout.toString('utf8');
   const diffs = compare(truth, stdout);
+  if (single.run.status !== 0 || single.run.stdout.toString('utf8') !== stdout) diffs.push('--threads 1 printed other counts');
   const matched = stdout.split('\n').filter(Boolean).reduce((n, line) => n + JSON.parse(line).failures, 0);
   const ok = run.status === 0 && diffs.length === 0;
   if (!ok) {
@@ -184,6 +188,13 @@ for (const f of filterIds()) {
     /** The floor's time over test-filter's, by wall clock and by CPU time (> 1: faster than the floor). */
     floorRatio: +(floor.seconds / mine.seconds).toFixed(2),
     floorCpuRatio: +(floor.cpuSeconds / mine.cpuSeconds).toFixed(2),
+    oneThread: {
+      seconds: +single.seconds.toFixed(2),
+      cpuSeconds: +single.cpuSeconds.toFixed(3),
+      peakRssMiB: +single.peakRssMiB.toFixed(1),
+      floorRatio: +(floor.seconds / single.seconds).toFixed(2),
+      floorCpuRatio: +(floor.cpuSeconds / single.cpuSeconds).toFixed(2),
+    },
     ok,
   });
   console.log(results.at(-1));

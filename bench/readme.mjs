@@ -26,6 +26,7 @@ export function renderTable() {
   const fleet = read('results-fleet.json');
   const nftLatency = read('results-nft-latency.json');
   const action = (name) => actions.find((a) => a.action === name);
+  const range = (values) => `${Math.min(...values)}–${Math.max(...values)}`;
   const speeds = filters.map((f) => f.linesPerSecond);
   const shares = filters.map((f) => f.matched / f.lines);
   const checked = normal.checked && normal.hostsDiffering === 0 && aggressive.checked && aggressive.hostsDiffering === 0;
@@ -35,11 +36,11 @@ export function renderTable() {
   const rows = [
     [
       `\`test-filter sshd\` on a ${normal.lines.toLocaleString('en')}-line auth.log, whole command incl. start-up`,
-      `normal mode ${millions(normal.linesPerSecond)} lines/s, aggressive ${millions(aggressive.linesPerSecond)} lines/s; peak RSS ${normal.peakRssMiB} / ${aggressive.peakRssMiB} MiB${normal.json ? ` (${normal.json.peakRssMiB} MiB with \`--json\`)` : ''}${normal.floorCpuRatio !== undefined ? `; with \`--hosts\` (failures per host, the floor's job) ${normal.floorCpuRatio}× the floor (\`bench/floor.mjs\`, same run) by CPU time` : ''}${normal.json ? `, with \`--json\` (a record per failure) ${normal.json.floorCpuRatio}×` : ''}${checked ? "; every host's count as generated" : ''}`,
+      `normal mode ${millions(normal.linesPerSecond)} lines/s, aggressive ${millions(aggressive.linesPerSecond)} lines/s${normal.oneThread ? ` with ${normal.threads} threads (the default on this ${normal.threads}-core machine; one thread: ${millions(normal.lines / normal.oneThread.seconds)} / ${millions(aggressive.lines / aggressive.oneThread.seconds)} lines/s)` : ''}; peak RSS ${normal.peakRssMiB} / ${aggressive.peakRssMiB} MiB${normal.oneThread ? ` (one thread ${normal.oneThread.peakRssMiB} MiB` : ' ('}${normal.json ? `, ${normal.json.peakRssMiB} MiB with \`--json\`)` : ')'}${normal.floorCpuRatio !== undefined ? `; with \`--hosts\` (failures per host, the floor's job) ${normal.floorRatio}× the floor (\`bench/floor.mjs\`, same run) by wall time, ${normal.floorCpuRatio}× by CPU time${normal.oneThread ? ` (one thread: ${normal.oneThread.floorRatio}× / ${normal.oneThread.floorCpuRatio}×; aggressive ${aggressive.floorRatio}×, one thread ${aggressive.oneThread?.floorRatio}×)` : ''}` : ''}${normal.json ? `, with \`--json\` (a record per failure, one thread) ${normal.json.floorRatio}× / ${normal.json.floorCpuRatio}×` : ''}${checked ? "; every host's count as generated" : ''}`,
     ],
     [
       `\`test-filter\` per filter (${filters.length} filters), 1M-line logs built from each filter's samples (${percent(Math.min(...shares))}–${percent(Math.max(...shares))} matching)`,
-      `${millions(Math.min(...speeds))}–${millions(Math.max(...speeds))} lines/s${filters.every((f) => f.floorCpuRatio !== undefined) ? `; ${Math.min(...filters.map((f) => f.floorCpuRatio))}–${Math.max(...filters.map((f) => f.floorCpuRatio))}× the floor (same run, each on its own log) by CPU time` : ''}`,
+      `${millions(Math.min(...speeds))}–${millions(Math.max(...speeds))} lines/s${filters.every((f) => f.floorCpuRatio !== undefined) ? `; ${range(filters.map((f) => f.floorRatio))}× the floor (same run, each on its own log) by wall time, ${range(filters.map((f) => f.floorCpuRatio))}× by CPU time` : ''}${filters.every((f) => f.oneThread) ? `; one thread: ${range(filters.map((f) => f.oneThread.floorRatio))}× / ${range(filters.map((f) => f.oneThread.floorCpuRatio))}×` : ''}`,
     ],
     [`ban latency, failure line appended → ban event written (${daemon.latency.bans.toLocaleString('en')} bans)`, `p50 ${daemon.latency.p50ms} ms, p99 ${daemon.latency.p99ms} ms`],
     [

@@ -1,14 +1,15 @@
 // `pnpm bench [-- --filter <id>] [-- --lines N] [-- --mode <mode>]`: end-to-end filter throughput.
 //
 // Generates bench/data/auth.log (1,000,000 lines, seeded) if missing, runs the built CLI
-// `node apps/portcullis/dist/cli.js test-filter <id> <log> --hosts` (failures per host, the floor's job) and
-// then with `--json` (a record per failure), measures lines/s and peak RSS of each (via a
+// `node apps/portcullis/dist/cli.js test-filter <id> <log> --hosts` (failures per host, the floor's job; by
+// default one thread per core for a file this size), again with `--threads 1`, and then with `--json` (a
+// record per failure, one thread), measures lines/s and peak RSS of each (via a
 // --require hook reading process.resourceUsage().maxRSS at exit), compares both outputs' failures per host with
 // bench/data/auth.expected.json (sshd, normal mode; auth.expected-aggressive.json with --mode aggressive), prints a table and writes bench/results.json.
 // Other filters: pass --filter <id> --log <file> [--expected <json>] (bench/filters.mjs builds logs for them).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,8 +59,8 @@ function usage(file) {
  * One run of test-filter with `output`: `--hosts` (failures per host: the floor's job, so the ratio compares
  * like for like) or `--json` (a record per failure). Failures per host are read back from either.
  */
-async function runTestFilter(output) {
-  const argv = ['--require', join(root, 'bench/rss-hook.cjs'), cli, 'test-filter', filter, log, output];
+async function runTestFilter(output, extra = []) {
+  const argv = ['--require', join(root, 'bench/rss-hook.cjs'), cli, 'test-filter', filter, log, output, ...extra];
   if (mode) argv.push('--option', `mode=${mode}`);
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, argv, {
@@ -96,6 +97,8 @@ async function runTestFilter(output) {
 }
 
 const { seconds, cpuSeconds, rssKiB, perHost, failures, badJson } = await runTestFilter('--hosts');
+// The same in one thread: what the threads (one per core, by default for a file this size) bring.
+const oneThread = await runTestFilter('--hosts', ['--threads', '1']);
 const records = await runTestFilter('--json');
 const total = Number(spawnSync('wc', ['-l', log], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0]);
 
@@ -104,7 +107,7 @@ if (expectedFile && existsSync(expectedFile)) {
   const expected = JSON.parse(readFileSync(expectedFile, 'utf8'));
   const diffs = [];
   // Both outputs must carry the generator's truth, host by host.
-  for (const [output, counts] of [['--hosts', perHost], ['--json', records.perHost]]) {
+  for (const [output, counts] of [['--hosts', perHost], ['--hosts --threads 1', oneThread.perHost], ['--json', records.perHost]]) {
     for (const [host, n] of Object.entries(expected.hosts)) {
       const got = counts.get(host) ?? 0;
       if (got !== n) diffs.push({ output, host, expected: n, got });
@@ -163,7 +166,17 @@ const result = {
   floorRatio: Number((floor.seconds / seconds).toFixed(2)),
   /** The same by CPU time (user + system): steadier than wall clock on a shared, loaded machine. */
   floorCpuRatio: Number((floor.cpuSeconds / cpuSeconds).toFixed(2)),
-  /** The same log with `--json`: a JSON record written per failure, work the floor does not do. */
+  /** Threads the default run used (one per core, at most 4): the machine's cores. */
+  threads: Math.min(4, availableParallelism()),
+  /** `--hosts --threads 1`: the same work in one thread. */
+  oneThread: {
+    seconds: Number(oneThread.seconds.toFixed(3)),
+    cpuSeconds: Number(oneThread.cpuSeconds.toFixed(3)),
+    peakRssMiB: Number((oneThread.rssKiB / 1024).toFixed(1)),
+    floorRatio: Number((floor.seconds / oneThread.seconds).toFixed(2)),
+    floorCpuRatio: Number((floor.cpuSeconds / oneThread.cpuSeconds).toFixed(2)),
+  },
+  /** The same log with `--json`: a JSON record written per failure, work the floor does not do (one thread: records keep the file's order). */
   json: {
     seconds: Number(records.seconds.toFixed(3)),
     cpuSeconds: Number(records.cpuSeconds.toFixed(3)),
@@ -189,7 +202,8 @@ const rows = [
     'floor (readline + regex + Map)',
     `${floor.seconds} s (CPU ${floor.cpuSeconds} s), ${floor.linesPerSecond.toLocaleString('en')} lines/s, ${floor.peakRssMiB} MiB`,
   ],
-  ['speed vs floor', `${result.floorRatio}× wall, ${result.floorCpuRatio}× CPU (--hosts: counts per host, as the floor)`],
+  ['speed vs floor', `${result.floorRatio}× wall, ${result.floorCpuRatio}× CPU (--hosts: counts per host, as the floor; ${result.threads} threads)`],
+  ['in one thread', `${result.oneThread.seconds} s (CPU ${result.oneThread.cpuSeconds} s), ${result.oneThread.peakRssMiB} MiB; ${result.oneThread.floorRatio}× wall, ${result.oneThread.floorCpuRatio}× CPU vs floor`],
   ['with --json', `${result.json.seconds} s (CPU ${result.json.cpuSeconds} s), ${result.json.peakRssMiB} MiB; ${result.json.floorRatio}× wall, ${result.json.floorCpuRatio}× CPU vs floor`],
 ];
 if (comparison.checked) rows.push(['hosts differing', String(comparison.hostsDiffering)]);
