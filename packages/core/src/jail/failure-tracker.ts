@@ -10,7 +10,7 @@ export interface TrackResult {
   readonly ban: boolean;
 }
 
-/** A host's failures as {@link FailureTracker.takeChanges} and `snapshot` give them (empty `times`: forgotten). */
+/** A host's failures as {@link FailureTracker.changes} and `snapshot` give them (empty `times`: forgotten). */
 export interface HostFailures {
   readonly host: string;
   readonly times: number[];
@@ -40,7 +40,7 @@ export class FailureTracker {
   private counts = new Uint32Array(0);
   private readonly pool = new SlotPool();
   /**
-   * Hosts whose failures changed since the last `takeChanges` (undefined: nobody asks, so nothing is kept).
+   * Hosts whose failures changed since the last `clearChanges` (undefined: nobody asks, so nothing is kept).
    * An IPv4 host is kept as its value (`| 0`: a small integer, no heap object): holding a second's worth
    * of host strings made every one of them outlive two young-generation collections, and a flood of new
    * hosts then filled the old generation with strings that died a moment later.
@@ -152,33 +152,44 @@ export class FailureTracker {
   }
 
   /**
-   * From now on remember which hosts change, for {@link takeChanges}: a daemon saves them with its read
+   * From now on remember which hosts change, for {@link changes}: a daemon saves them with its read
    * positions about once a second. Costs one Set entry per host that failed since the last save.
    */
   trackChanges(): void {
     this.changed ??= new Set();
   }
 
-  /** The hosts whose failures changed since the last call, with the times they hold now (empty: forgotten). */
-  takeChanges(): HostFailures[] {
-    const out: HostFailures[] = [];
-    this.eachChange((host, times) => out.push({ host, times }));
-    return out;
+  /** True when some host changed since the last {@link clearChanges}. */
+  get hasChanges(): boolean {
+    return (this.changed?.size ?? 0) > 0;
   }
 
   /**
-   * {@link takeChanges} without the list: `visit` gets each changed host and the times it holds now (a new
-   * array it may keep; empty: forgotten). The daemon builds its save records straight from these, about
-   * a second's worth of changed hosts at a time.
+   * The hosts whose failures changed since the last {@link clearChanges}, each with the times it holds now
+   * (empty: forgotten), built one at a time as the caller asks for them: a save of a second's worth of new
+   * hosts (a hundred thousand under a flood) then never holds them all at once, and each record dies young
+   * instead of filling V8's old generation until the next full GC. Visiting again gives them again (a store
+   * whose write failed reads them a second time); adding failures meanwhile is not allowed.
    */
-  eachChange(visit: (host: string, times: number[]) => void): void {
+  *changes(): Generator<HostFailures, void, undefined> {
     const changed = this.changed;
     if (!changed) return;
     for (const key of changed) {
       const host = typeof key === 'number' ? ipv4Key(key >>> 0) : key;
-      visit(host, this.timesOf(host));
+      yield { host, times: this.timesOf(host) };
     }
-    changed.clear();
+  }
+
+  /** Forget which hosts changed (they were saved). */
+  clearChanges(): void {
+    this.changed?.clear();
+  }
+
+  /** {@link changes} as a list, and forget them. */
+  takeChanges(): HostFailures[] {
+    const out = [...this.changes()];
+    this.clearChanges();
+    return out;
   }
 
   /** Every host with its failure times (to rebuild a lost store). */
