@@ -1,5 +1,4 @@
 import { SlotPool } from '../util/slot-pool.js';
-import { ipv4Key, ipv4Number } from './host-key.js';
 import { OrderedHostMap } from './ordered-host-map.js';
 
 /** What {@link FailureTracker.add} decided for a failure. */
@@ -40,12 +39,13 @@ export class FailureTracker {
   private counts = new Uint32Array(0);
   private readonly pool = new SlotPool();
   /**
-   * Hosts whose failures changed since the last `clearChanges` (undefined: nobody asks, so nothing is kept).
-   * An IPv4 host is kept as its value (`| 0`: a small integer, no heap object): holding a second's worth
-   * of host strings made every one of them outlive two young-generation collections, and a flood of new
-   * hosts then filled the old generation with strings that died a moment later.
+   * Hosts whose failures changed since the last `clearChanges` (undefined: nobody asks, so nothing is kept),
+   * as keys of a second {@link OrderedHostMap} (values unused): an IPv4 host costs no heap object, and the
+   * columns are kept from one save to the next. A `Set` allocated a new table as it grew each second and
+   * another when cleared; under a flood of new hosts those tables (MBs each, in V8's large-object space)
+   * stayed resident until the next full GC.
    */
-  private changed: Set<string | number> | undefined;
+  private changed: OrderedHostMap | undefined;
 
   constructor(options: { findtime: number; maxretry: number }) {
     this.findtime = options.findtime;
@@ -75,7 +75,7 @@ export class FailureTracker {
     const since = time - this.findtime;
     const hosts = this.hosts;
     const entry = hosts.find(host);
-    this.changed?.add(changeKey(host));
+    this.changed?.set(host, 0);
     if (entry === -1) {
       if (max <= 1) return { count: 1, ban: true };
       hosts.set(host, time);
@@ -147,16 +147,16 @@ export class FailureTracker {
     if (e === -1) return;
     const entry = this.hosts.valueAt(e);
     this.hosts.deleteAt(e);
-    this.changed?.add(changeKey(host));
+    this.changed?.set(host, 0);
     if (entry < 0) this.release(-1 - entry);
   }
 
   /**
    * From now on remember which hosts change, for {@link changes}: a daemon saves them with its read
-   * positions about once a second. Costs one Set entry per host that failed since the last save.
+   * positions about once a second. Costs an entry (~20 bytes) per host that failed since the last save.
    */
   trackChanges(): void {
-    this.changed ??= new Set();
+    this.changed ??= new OrderedHostMap();
   }
 
   /** True when some host changed since the last {@link clearChanges}. */
@@ -174,15 +174,19 @@ export class FailureTracker {
   *changes(): Generator<HostFailures, void, undefined> {
     const changed = this.changed;
     if (!changed) return;
-    for (const key of changed) {
-      const host = typeof key === 'number' ? ipv4Key(key >>> 0) : key;
+    for (let e = changed.first(); e !== -1; e = changed.next(e)) {
+      const host = changed.keyAt(e);
       yield { host, times: this.timesOf(host) };
     }
   }
 
   /** Forget which hosts changed (they were saved). */
   clearChanges(): void {
-    this.changed?.clear();
+    const changed = this.changed;
+    if (!changed) return;
+    // Kept for the next save while it is a quarter used or more (a flood goes on); given back after.
+    if (changed.size * 4 < changed.capacity) changed.clear();
+    else changed.empty();
   }
 
   /** {@link changes} as a list, and forget them. */
@@ -207,7 +211,7 @@ export class FailureTracker {
   restore(host: string, times: readonly number[], now: number): void {
     const since = now - this.findtime;
     this.forget(host);
-    this.changed?.delete(changeKey(host));
+    this.changed?.delete(host);
     const room = this.maxretry - 1;
     if (room <= 0) return;
     const keep = times
@@ -235,7 +239,7 @@ export class FailureTracker {
       const slot = -1 - entry;
       const newest = entry >= 0 ? entry : this.times[slot * this.maxretry + this.counts[slot]! - 1]!;
       if (newest > since) continue;
-      this.changed?.add(changeKey(hosts.keyAt(e)));
+      this.changed?.set(hosts.keyAt(e), 0);
       hosts.deleteAt(e);
       if (entry < 0) this.release(slot);
       removed++;
@@ -340,10 +344,4 @@ export class FailureTracker {
     this.counts = counts;
     this.pool.reset(slots, next);
   }
-}
-
-/** How a changed host is kept: an IPv4 address as its value in a small integer, anything else as is. */
-function changeKey(host: string): string | number {
-  const value = ipv4Number(host);
-  return value === -1 ? host : value | 0;
 }

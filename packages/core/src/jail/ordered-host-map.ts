@@ -142,15 +142,37 @@ export class OrderedHostMap {
     if (to < capacity) this.rebuild(to);
   }
 
+  /** Entries the columns hold before they must grow or be compacted. */
+  get capacity(): number {
+    return this.values.length;
+  }
+
   clear(): void {
+    this.empty();
     this.names = undefined;
-    this.end = 0;
-    this.count = 0;
     this.rebuild(MIN_ENTRIES);
+  }
+
+  /**
+   * Remove every entry but keep the columns, for a map filled again to about the same size soon after (the
+   * hosts changed between two saves): clearing and growing again each time would allocate new columns,
+   * and the old ones stay resident until V8 collects their owners in a full GC.
+   */
+  empty(): void {
+    this.buckets.fill(EMPTY);
+    this.values.fill(Number.NaN, 0, this.end);
+    if (this.names) this.names.length = 0;
+    this.end = 0;
+    this.head = 0;
+    this.count = 0;
   }
 
   /** Move the live entries, in order, to columns of `capacity` entries (a power of two), and hash them again. */
   private rebuild(capacity: number): void {
+    if (capacity === this.values.length) {
+      this.compactInPlace();
+      return;
+    }
     const numbers = new Uint32Array(capacity);
     const values = new Float64Array(capacity).fill(Number.NaN);
     const names = this.names && ([] as (string | undefined)[]);
@@ -171,6 +193,37 @@ export class OrderedHostMap {
     this.values = values;
     this.names = names;
     this.buckets = buckets;
+    this.end = next;
+    this.head = 0;
+  }
+
+  /**
+   * {@link rebuild} to the same capacity without new columns: a map whose keys come and go (a fixed number
+   * of hosts, the oldest dropped for each new one) fills its columns with gaps again and again, and new
+   * columns each time would be garbage that only a full GC gives back.
+   */
+  private compactInPlace(): void {
+    const { numbers, values, names, buckets } = this;
+    let next = 0;
+    // Entries only move down (next <= e), so what the visit reads further on is untouched.
+    for (let e = this.first(); e !== -1; e = this.next(e)) {
+      if (e !== next) {
+        numbers[next] = numbers[e]!;
+        values[next] = values[e]!;
+        if (names) names[next] = names[e];
+      }
+      next++;
+    }
+    values.fill(Number.NaN, next, this.end);
+    if (names) names.length = next;
+    buckets.fill(EMPTY);
+    const mask = buckets.length - 1;
+    for (let e = 0; e < next; e++) {
+      const name = names?.[e];
+      let i = (name === undefined ? hashNumber(numbers[e]!) : hashString(name)) & mask;
+      while (buckets[i] !== EMPTY) i = (i + 1) & mask;
+      buckets[i] = e + 1;
+    }
     this.end = next;
     this.head = 0;
   }
