@@ -1,3 +1,4 @@
+import { releaseMemory } from '../util/release-memory.js';
 import { SlotPool } from '../util/slot-pool.js';
 import { OrderedHostMap } from './ordered-host-map.js';
 
@@ -274,6 +275,7 @@ export class FailureTracker {
 
   clear(): void {
     this.hosts.clear();
+    releaseMemory(this.times, this.counts);
     this.times = new Float64Array(0);
     this.counts = new Uint32Array(0);
     this.pool.reset(0, 0);
@@ -317,6 +319,7 @@ export class FailureTracker {
     times.set(this.times);
     const counts = new Uint32Array(slots);
     counts.set(this.counts);
+    releaseMemory(this.times, this.counts);
     this.times = times;
     this.counts = counts;
     this.pool.grow(slots);
@@ -340,6 +343,7 @@ export class FailureTracker {
       this.hosts.setValueAt(e, -1 - next);
       next++;
     }
+    releaseMemory(this.times, this.counts);
     this.times = times;
     this.counts = counts;
     this.pool.reset(slots, next);

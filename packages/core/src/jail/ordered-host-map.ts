@@ -1,3 +1,4 @@
+import { releaseMemory } from '../util/release-memory.js';
 import { hashNumber, hashString, ipv4Key, ipv4Number } from './host-key.js';
 
 /** Entries the map starts with, and below which it is not shrunk. */
@@ -12,7 +13,8 @@ const DELETED = -1;
  * string and boxed time, and nothing the garbage collector traces. Other keys (IPv6, prefixes) keep their
  * string beside. Like a `Map`, entries stay in the order they were first set, which the global `maxtracked`
  * cap evicts by: entries are appended to columns and a deleted one leaves a gap (its value NaN) until the
- * columns are full or {@link OrderedHostMap.compact} is called. Values must not be NaN.
+ * columns are full or {@link OrderedHostMap.compact} is called. Values must not be NaN. Columns that are
+ * replaced give their memory back at once (see {@link releaseMemory}).
  *
  * Entries are visited by number: `for (let e = map.first(); e !== -1; e = map.next(e))`. Deleting the entry
  * being visited (or any other) is allowed during a visit; setting a new key is not (it may renumber them).
@@ -20,7 +22,7 @@ const DELETED = -1;
 export class OrderedHostMap {
   /** IPv4 keys' values (0 for a string key). */
   private numbers = new Uint32Array(MIN_ENTRIES);
-  private values = new Float64Array(MIN_ENTRIES).fill(Number.NaN);
+  private values = new Float64Array(MIN_ENTRIES);
   /** Each entry's key when it is not IPv4 (undefined for IPv4); created with the first such key. */
   private names: (string | undefined)[] | undefined;
   /** Open addressing, linear probing: entry number + 1, EMPTY or DELETED. */
@@ -160,7 +162,6 @@ export class OrderedHostMap {
    */
   empty(): void {
     this.buckets.fill(EMPTY);
-    this.values.fill(Number.NaN, 0, this.end);
     if (this.names) this.names.length = 0;
     this.end = 0;
     this.head = 0;
@@ -174,7 +175,8 @@ export class OrderedHostMap {
       return;
     }
     const numbers = new Uint32Array(capacity);
-    const values = new Float64Array(capacity).fill(Number.NaN);
+    // Not filled: entries from `end` on are never read, and pages stay untouched until entries reach them.
+    const values = new Float64Array(capacity);
     const names = this.names && ([] as (string | undefined)[]);
     const buckets = new Int32Array(2 * capacity);
     const mask = buckets.length - 1;
@@ -189,6 +191,7 @@ export class OrderedHostMap {
       while (buckets[i] !== EMPTY) i = (i + 1) & mask;
       buckets[i] = ++next;
     }
+    releaseMemory(this.numbers, this.values, this.buckets);
     this.numbers = numbers;
     this.values = values;
     this.names = names;
@@ -214,7 +217,6 @@ export class OrderedHostMap {
       }
       next++;
     }
-    values.fill(Number.NaN, next, this.end);
     if (names) names.length = next;
     buckets.fill(EMPTY);
     const mask = buckets.length - 1;
