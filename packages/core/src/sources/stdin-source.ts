@@ -27,7 +27,7 @@ export function createStdinSource(options: StdinSourceOptions): LogSource {
       const emit = (lines: string[]): void => {
         deliverSliced(lines, (slice) => sink(slice, 'stdin'));
       };
-      const onData = (chunk: Buffer | string): void => emit(splitter.push(chunk));
+      const onData = (chunk: Buffer | string): void => splitter.each(chunk, emit);
       const onEnd = (): void => {
         emit(splitter.flush());
         if (splitter.truncated)
