@@ -156,6 +156,8 @@ describe('OrderedHostMap', () => {
       { arbitrary: fc.tuple(fc.constant('delete' as const), key, fc.constant(0)), weight: 3 },
       { arbitrary: fc.tuple(fc.constant('compact' as const), fc.constant(''), fc.constant(0)), weight: 1 },
       { arbitrary: fc.tuple(fc.constant('empty' as const), fc.constant(''), fc.constant(0)), weight: 1 },
+      { arbitrary: fc.tuple(fc.constant('mark' as const), key, fc.constant(0)), weight: 2 },
+      { arbitrary: fc.tuple(fc.constant('unmark' as const), fc.constant(''), fc.constant(0)), weight: 1 },
       {
         arbitrary: fc.tuple(fc.constant('evict' as const), fc.constant(''), fc.integer({ min: 1, max: 20 })),
         weight: 1,
@@ -165,26 +167,45 @@ describe('OrderedHostMap', () => {
       fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
         const m = new OrderedHostMap();
         const ref = new Map<string, number>();
+        // Marks go with their entry through growth and compaction; a deleted or new entry has none.
+        const marked = new Set<string>();
         for (const [name, k, v] of ops) {
           if (name === 'set') {
             m.set(k, v);
             ref.set(k, v);
-          } else if (name === 'delete') expect(m.delete(k)).toBe(ref.delete(k));
-          else if (name === 'compact') m.compact();
+          } else if (name === 'delete') {
+            expect(m.delete(k)).toBe(ref.delete(k));
+            marked.delete(k);
+          } else if (name === 'compact') m.compact();
           else if (name === 'empty') {
             m.empty();
             ref.clear();
+            marked.clear();
+          } else if (name === 'mark') {
+            const e = m.find(k);
+            if (e !== -1) {
+              m.mark(e);
+              marked.add(k);
+            }
+          } else if (name === 'unmark') {
+            m.clearMarks();
+            marked.clear();
           }
           else {
             // The global cap's way: drop the first entries.
             for (let n = 0; n < v && m.first() !== -1; n++) {
               const e = m.first();
               ref.delete(m.keyAt(e));
+              marked.delete(m.keyAt(e));
               m.deleteAt(e);
             }
           }
           expect(m.size).toBe(ref.size);
-          if (name !== 'compact' && name !== 'empty') expect(m.get(k)).toBe(ref.get(k));
+          if (name !== 'compact' && name !== 'empty' && name !== 'unmark') expect(m.get(k)).toBe(ref.get(k));
+          expect(entries(m).filter((_, i, all) => m.isMarked(m.find(all[i]![0]))).map(([key]) => key)).toEqual(
+            [...ref.keys()].filter((key) => marked.has(key)),
+          );
+          if (marked.size) expect(m.hasMarks).toBe(true);
         }
         expect(entries(m)).toEqual([...ref]);
         for (const k of ref.keys()) expect(m.has(k)).toBe(true);

@@ -23,10 +23,10 @@ const MIN_SLOTS = 64;
  * Counts failures per host inside a sliding window of `findtime`. Memory is the point here: an attack
  * from a million hosts that fail once each must not keep a million objects alive, and hosts that fail a few
  * times before their ban must not leave arrays behind for the garbage collector. A host with one failure
- * costs one entry of an {@link OrderedHostMap} holding its time (~21 bytes for IPv4, no string kept); a
- * host with several holds a slot of `maxretry` times in one shared `Float64Array` (the map holds
- * `-1 - slot`). Expiry is one pass over the map, which also gives the map and the slab back when a flood
- * is over.
+ * costs one entry of an {@link OrderedHostMap} holding its time (~21 bytes for IPv4 with the byte that
+ * marks it changed since the last save, no string kept); a host with several holds a slot of `maxretry`
+ * times in one shared `Float64Array` (the map holds `-1 - slot`). Expiry is one pass over the map, which
+ * also gives the map and the slab back when a flood is over.
  */
 export class FailureTracker {
   /** Total failures ever added (for status and metrics). */
@@ -40,13 +40,13 @@ export class FailureTracker {
   private counts = new Uint32Array(0);
   private readonly pool = new SlotPool();
   /**
-   * Hosts whose failures changed since the last `clearChanges` (undefined: nobody asks, so nothing is kept),
-   * as keys of a second {@link OrderedHostMap} (values unused): an IPv4 host costs no heap object, and the
-   * columns are kept from one save to the next. A `Set` allocated a new table as it grew each second and
-   * another when cleared; under a flood of new hosts those tables (MBs each, in V8's large-object space)
-   * stayed resident until the next full GC.
+   * Which hosts changed since the last `clearChanges` (undefined: nobody asks, so nothing is kept): a host
+   * still held is marked in {@link hosts} (a byte per entry), a host dropped since is a key here (values
+   * unused). A `Set` of changed hosts allocated a new table as it grew each second and another when
+   * cleared: under a flood of new hosts those tables (MBs each, in V8's large-object space) stayed resident
+   * until the next full GC, and a second map of them cost 20 bytes a host.
    */
-  private changed: OrderedHostMap | undefined;
+  private forgotten: OrderedHostMap | undefined;
 
   constructor(options: { findtime: number; maxretry: number }) {
     this.findtime = options.findtime;
@@ -76,17 +76,22 @@ export class FailureTracker {
     const since = time - this.findtime;
     const hosts = this.hosts;
     const entry = hosts.find(host);
-    this.changed?.set(host, 0);
+    const tracking = this.forgotten !== undefined;
     if (entry === -1) {
-      if (max <= 1) return { count: 1, ban: true };
-      hosts.set(host, time);
+      if (max <= 1) {
+        this.forgotten?.set(host, 0);
+        return { count: 1, ban: true };
+      }
+      const e = hosts.set(host, time);
+      if (tracking) hosts.mark(e);
       return { count: 1, ban: false };
     }
+    if (tracking) hosts.mark(entry);
     const prev = hosts.valueAt(entry);
     if (prev >= 0) {
       const count = prev > since ? 2 : 1;
       if (count >= max) {
-        hosts.deleteAt(entry);
+        this.drop(entry, true);
         return { count, ban: true };
       }
       // Set in place: the map keeps first-seen order, which the global cap evicts by.
@@ -116,7 +121,7 @@ export class FailureTracker {
     times[base + n] = time;
     n++;
     if (n >= max) {
-      hosts.deleteAt(entry);
+      this.drop(entry, true);
       this.release(slot);
       return { count: n, ban: true };
     }
@@ -147,8 +152,7 @@ export class FailureTracker {
     const e = this.hosts.find(host);
     if (e === -1) return;
     const entry = this.hosts.valueAt(e);
-    this.hosts.deleteAt(e);
-    this.changed?.set(host, 0);
+    this.drop(e, true);
     if (entry < 0) this.release(-1 - entry);
   }
 
@@ -157,12 +161,12 @@ export class FailureTracker {
    * positions about once a second. Costs an entry (~20 bytes) per host that failed since the last save.
    */
   trackChanges(): void {
-    this.changed ??= new OrderedHostMap();
+    this.forgotten ??= new OrderedHostMap();
   }
 
-  /** True when some host changed since the last {@link clearChanges}. */
+  /** True when some host may have changed since the last {@link clearChanges}. */
   get hasChanges(): boolean {
-    return (this.changed?.size ?? 0) > 0;
+    return this.hosts.hasMarks || (this.forgotten?.size ?? 0) > 0;
   }
 
   /**
@@ -173,21 +177,26 @@ export class FailureTracker {
    * whose write failed reads them a second time); adding failures meanwhile is not allowed.
    */
   *changes(): Generator<HostFailures, void, undefined> {
-    const changed = this.changed;
-    if (!changed) return;
-    for (let e = changed.first(); e !== -1; e = changed.next(e)) {
-      const host = changed.keyAt(e);
-      yield { host, times: this.timesOf(host) };
+    const { hosts, forgotten } = this;
+    if (!forgotten) return;
+    if (hosts.hasMarks)
+      for (let e = hosts.first(); e !== -1; e = hosts.next(e))
+        if (hosts.isMarked(e)) yield { host: hosts.keyAt(e), times: this.timesAt(e) };
+    // A host dropped and then seen again is held (and marked) once more: its record is the one above.
+    for (let e = forgotten.first(); e !== -1; e = forgotten.next(e)) {
+      const host = forgotten.keyAt(e);
+      if (hosts.find(host) === -1) yield { host, times: [] };
     }
   }
 
   /** Forget which hosts changed (they were saved). */
   clearChanges(): void {
-    const changed = this.changed;
-    if (!changed) return;
-    // Kept for the next save while it is a quarter used or more (a flood goes on); given back after.
-    if (changed.size * 4 < changed.capacity) changed.clear();
-    else changed.empty();
+    const forgotten = this.forgotten;
+    if (!forgotten) return;
+    this.hosts.clearMarks();
+    // Kept for the next save while it is a quarter used or more (hosts expire by the thousand); given back after.
+    if (forgotten.size * 4 < forgotten.capacity) forgotten.clear();
+    else forgotten.empty();
   }
 
   /** {@link changes} as a list, and forget them. */
@@ -212,7 +221,7 @@ export class FailureTracker {
   restore(host: string, times: readonly number[], now: number): void {
     const since = now - this.findtime;
     this.forget(host);
-    this.changed?.delete(host);
+    this.forgotten?.delete(host);
     const room = this.maxretry - 1;
     if (room <= 0) return;
     const keep = times
@@ -240,8 +249,7 @@ export class FailureTracker {
       const slot = -1 - entry;
       const newest = entry >= 0 ? entry : this.times[slot * this.maxretry + this.counts[slot]! - 1]!;
       if (newest > since) continue;
-      this.changed?.set(hosts.keyAt(e), 0);
-      hosts.deleteAt(e);
+      this.drop(e, true);
       if (entry < 0) this.release(slot);
       removed++;
     }
@@ -258,7 +266,8 @@ export class FailureTracker {
     let removed = 0;
     for (let e = this.hosts.first(); e !== -1 && removed < n; e = this.hosts.next(e)) {
       const entry = this.hosts.valueAt(e);
-      this.hosts.deleteAt(e);
+      // Not a change to save, unless the host had one waiting: its record then says it is gone.
+      this.drop(e, false);
       if (entry < 0) this.release(-1 - entry);
       removed++;
     }
@@ -274,6 +283,7 @@ export class FailureTracker {
   }
 
   clear(): void {
+    for (let e = this.hosts.first(); e !== -1; e = this.hosts.next(e)) this.drop(e, false);
     this.hosts.clear();
     releaseMemory(this.times, this.counts);
     this.times = new Float64Array(0);
@@ -281,9 +291,10 @@ export class FailureTracker {
     this.pool.reset(0, 0);
   }
 
-  private timesOf(host: string): number[] {
-    const e = this.hosts.find(host);
-    return e === -1 ? [] : this.timesAt(e);
+  /** Delete entry `e`; remember its host as changed when `changed`, or when it had a change waiting. */
+  private drop(e: number, changed: boolean): void {
+    if (this.forgotten !== undefined && (changed || this.hosts.isMarked(e))) this.forgotten.set(this.hosts.keyAt(e), 0);
+    this.hosts.deleteAt(e);
   }
 
   private timesAt(e: number): number[] {

@@ -34,6 +34,10 @@ export class OrderedHostMap {
   private count = 0;
   /** Set by `find`: the empty bucket where the key searched for would go. */
   private vacant = 0;
+  /** A byte per entry, 1 when marked (see {@link mark}); created by the first mark. */
+  private marks: Uint8Array | undefined;
+  /** Some entry may be marked (cleared by {@link clearMarks}). */
+  private anyMarked = false;
 
   get size(): number {
     return this.count;
@@ -69,12 +73,12 @@ export class OrderedHostMap {
     return this.find(key) !== -1;
   }
 
-  /** Set the value of `key`; a new key goes last. */
-  set(key: string, value: number): void {
+  /** Set the value of `key`; a new key goes last. Returns its entry number. */
+  set(key: string, value: number): number {
     let e = this.find(key);
     if (e !== -1) {
       this.values[e] = value;
-      return;
+      return e;
     }
     if (this.end === this.values.length) {
       // Full: compact when at most half the entries are live, else double.
@@ -88,8 +92,37 @@ export class OrderedHostMap {
     // Appended in entry order, so the array stays packed.
     this.names?.push(number >= 0 ? undefined : key);
     this.values[e] = value;
+    if (this.marks) this.marks[e] = 0;
     this.buckets[this.vacant] = e + 1;
     this.count++;
+    return e;
+  }
+
+  /**
+   * Mark entry `e` (one byte per entry, columns of their own, moved with the entries): a flag on the
+   * entries themselves, such as the failure tracker's "changed since the last save", costs no second map.
+   */
+  mark(e: number): void {
+    if (!this.marks) {
+      this.marks = new Uint8Array(this.values.length);
+    }
+    this.marks[e] = 1;
+    this.anyMarked = true;
+  }
+
+  isMarked(e: number): boolean {
+    return this.marks !== undefined && this.marks[e] === 1;
+  }
+
+  /** True when an entry may be marked: false right after {@link clearMarks} until the next {@link mark}. */
+  get hasMarks(): boolean {
+    return this.anyMarked;
+  }
+
+  /** Unmark every entry. */
+  clearMarks(): void {
+    if (this.anyMarked) this.marks?.fill(0, 0, this.end);
+    this.anyMarked = false;
   }
 
   delete(key: string): boolean {
@@ -166,6 +199,7 @@ export class OrderedHostMap {
     this.end = 0;
     this.head = 0;
     this.count = 0;
+    this.anyMarked = false;
   }
 
   /** Move the live entries, in order, to columns of `capacity` entries (a power of two), and hash them again. */
@@ -178,6 +212,7 @@ export class OrderedHostMap {
     // Not filled: entries from `end` on are never read, and pages stay untouched until entries reach them.
     const values = new Float64Array(capacity);
     const names = this.names && ([] as (string | undefined)[]);
+    const marks = this.marks && new Uint8Array(capacity);
     const buckets = new Int32Array(2 * capacity);
     const mask = buckets.length - 1;
     let next = 0;
@@ -186,14 +221,16 @@ export class OrderedHostMap {
       const name = this.names?.[e];
       numbers[next] = number;
       values[next] = this.values[e]!;
+      if (marks) marks[next] = this.marks![e]!;
       names?.push(name);
       let i = (name === undefined ? hashNumber(number) : hashString(name)) & mask;
       while (buckets[i] !== EMPTY) i = (i + 1) & mask;
       buckets[i] = ++next;
     }
-    releaseMemory(this.numbers, this.values, this.buckets);
+    releaseMemory(this.numbers, this.values, this.buckets, ...(this.marks ? [this.marks] : []));
     this.numbers = numbers;
     this.values = values;
+    this.marks = marks;
     this.names = names;
     this.buckets = buckets;
     this.end = next;
@@ -206,7 +243,7 @@ export class OrderedHostMap {
    * columns each time would be garbage that only a full GC gives back.
    */
   private compactInPlace(): void {
-    const { numbers, values, names, buckets } = this;
+    const { numbers, values, names, marks, buckets } = this;
     let next = 0;
     // Entries only move down (next <= e), so what the visit reads further on is untouched.
     for (let e = this.first(); e !== -1; e = this.next(e)) {
@@ -214,6 +251,7 @@ export class OrderedHostMap {
         numbers[next] = numbers[e]!;
         values[next] = values[e]!;
         if (names) names[next] = names[e];
+        if (marks) marks[next] = marks[e]!;
       }
       next++;
     }
