@@ -268,6 +268,27 @@ describe('FailureTracker changes, snapshot and restore', () => {
     ]);
   });
 
+  it('reports changes save after save through a flood and after it, each host once, IPv4 and prefixes alike', () => {
+    const t = new FailureTracker({ findtime: 3_600_000, maxretry: 5 });
+    t.trackChanges();
+    for (let round = 0; round < 3; round++) {
+      // A second's worth of new hosts, some failing twice, then one save.
+      for (let i = 0; i < 20_000; i++) t.add(`10.${round}.${i >> 8}.${i & 255}`, round * 1000 + 1);
+      for (let i = 0; i < 100; i++) t.add(`10.${round}.0.${i}`, round * 1000 + 2);
+      t.add(`2001:db8:${round}::/64`, round * 1000 + 3);
+      const changes = t.takeChanges();
+      expect(changes).toHaveLength(20_001);
+      expect(new Set(changes.map((c) => c.host)).size).toBe(20_001);
+      expect(changes[0]).toEqual({ host: `10.${round}.0.0`, times: [round * 1000 + 1, round * 1000 + 2] });
+      expect(changes[20_000]).toEqual({ host: `2001:db8:${round}::/64`, times: [round * 1000 + 3] });
+    }
+    // The flood is over: a quiet second reports just its host, then nothing.
+    t.add('192.0.2.1', 5000);
+    expect(t.takeChanges()).toEqual([{ host: '192.0.2.1', times: [5000] }]);
+    expect(t.takeChanges()).toEqual([]);
+    expect(t.size).toBe(60_004);
+  });
+
   it('restores saved failures inside the window, at most maxretry − 1, so one more failure bans', () => {
     const t = new FailureTracker({ findtime: 1000, maxretry: 3 });
     t.trackChanges();

@@ -12,6 +12,8 @@ import { AddressMatcher } from '../src/jail/address-matcher.js';
 import { Jail, type JailEvents } from '../src/jail/jail.js';
 import { LineParser } from '../src/parsing/line-parser.js';
 import { MemoryBanStore } from '../src/store/memory-store.js';
+import { ProgressBuffer } from '../src/store/progress-buffer.js';
+import { saveProgress } from '../src/compose/save-progress.js';
 import { parseAddress } from '../src/util/ip-address.js';
 import { parseNetwork } from '../src/util/ip-network.js';
 import type { Logger } from '../src/util/logger.js';
@@ -859,6 +861,53 @@ describe('Jail operations: restore, batches, ban lengths and housekeeping', () =
     ]);
     expect(jail.failures(false)).toEqual([]);
     expect(jail.failures(true).map((f) => f.host)).toEqual(['192.0.2.1', '192.0.2.2']);
+    await jail.stop();
+  });
+
+  it('saves changed failures as records built while the store reads them, visitable twice, then forgets them', async () => {
+    const saves: { positions: string[]; first: string[]; again: string[]; isArray: boolean }[] = [];
+    const progress: ProgressStore = {
+      getPosition: () => undefined,
+      saveProgress: ({ positions, failures }) => {
+        const hosts = (): string[] => [...failures].map((f) => `${f.host} ${f.times.join(',')}`);
+        saves.push({ positions: [...positions.keys()], first: hosts(), again: hosts(), isArray: Array.isArray(failures) });
+      },
+      failures: () => [],
+    };
+    const { jail, fail, clock } = await makeJail({ maxretry: 3 }, { progress });
+    await jail.start();
+    const positions = new ProgressBuffer({ getPosition: () => undefined });
+    fail('192.0.2.1');
+    clock.now += 1000;
+    fail('192.0.2.1');
+    fail('192.0.2.2');
+    saveProgress([jail], positions, progress);
+    expect(saves).toEqual([
+      { positions: [], first: [`192.0.2.1 ${T0},${T0 + 1000}`, `192.0.2.2 ${T0 + 1000}`], again: [`192.0.2.1 ${T0},${T0 + 1000}`, `192.0.2.2 ${T0 + 1000}`], isArray: false },
+    ]);
+    // Nothing changed since: no save at all; then a position alone is saved without failures.
+    saveProgress([jail], positions, progress);
+    expect(saves).toHaveLength(1);
+    positions.setPosition('/var/log/auth.log', { offset: 9 });
+    saveProgress([jail], positions, progress);
+    expect(saves[1]).toEqual({ positions: ['/var/log/auth.log'], first: [], again: [], isArray: false });
+    await jail.stop();
+  });
+
+  it('forgets the changes a store threw on, as it does the positions: a save stays bounded', async () => {
+    const progress: ProgressStore = {
+      getPosition: () => undefined,
+      saveProgress: () => {
+        throw new Error('disk on fire');
+      },
+      failures: () => [],
+    };
+    const { jail, fail } = await makeJail({ maxretry: 3 }, { progress });
+    await jail.start();
+    fail('192.0.2.1');
+    expect(() => saveProgress([jail], new ProgressBuffer({ getPosition: () => undefined }), progress)).toThrow('disk on fire');
+    expect(jail.failuresChanged).toBe(false);
+    expect(jail.failures(true).map((f) => f.host)).toEqual(['192.0.2.1']);
     await jail.stop();
   });
 

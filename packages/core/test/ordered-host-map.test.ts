@@ -93,6 +93,46 @@ describe('OrderedHostMap', () => {
     expect(m.get('2001:db8::1')).toBeUndefined();
   });
 
+  it('empties without giving the columns back, and is then like a new map', () => {
+    const m = new OrderedHostMap();
+    for (let i = 0; i < 5000; i++) m.set(i % 7 ? ipv4Key(i) : `2001:db8::${i.toString(16)}`, i);
+    const capacity = m.capacity;
+    m.empty();
+    expect(m.capacity).toBe(capacity);
+    expect(m.size).toBe(0);
+    expect(m.first()).toBe(-1);
+    expect(m.get(ipv4Key(1))).toBeUndefined();
+    expect(m.get('2001:db8::0')).toBeUndefined();
+    m.set('2001:db8::1', 1);
+    m.set(ipv4Key(3), 3);
+    expect(entries(m)).toEqual([
+      ['2001:db8::1', 1],
+      [ipv4Key(3), 3],
+    ]);
+  });
+
+  it('keeps a fixed number of keys coming and going in the same columns (compacted in place), in order', () => {
+    const m = new OrderedHostMap();
+    const churn = (from: number, to: number) => {
+      // The oldest goes for each new one, as RecentMatches does: the columns fill with gaps again and again.
+      for (let i = from; i < to; i++) {
+        m.deleteAt(m.first());
+        m.set(i % 5 ? ipv4Key(i) : `k${i}`, i);
+      }
+    };
+    for (let i = 0; i < 1000; i++) m.set(i % 5 ? ipv4Key(i) : `k${i}`, i);
+    churn(1000, 3000); // grown once, to at least twice the keys held
+    const capacity = m.capacity;
+    expect(capacity).toBe(2048);
+    churn(3000, 20_000);
+    expect(m.capacity).toBe(capacity);
+    expect(m.size).toBe(1000);
+    expect(entries(m).map(([, v]) => v)).toEqual(Array.from({ length: 1000 }, (_, i) => 19_000 + i));
+    expect(m.get('k19995')).toBe(19_995);
+    expect(m.get(ipv4Key(19_999))).toBe(19_999);
+    expect(m.get(ipv4Key(18_999))).toBeUndefined();
+  });
+
   it('lets a visit delete the entry it is on', () => {
     const m = new OrderedHostMap();
     for (let i = 0; i < 100; i++) m.set(i % 2 ? ipv4Key(i) : `k${i}`, i);
@@ -115,6 +155,9 @@ describe('OrderedHostMap', () => {
       },
       { arbitrary: fc.tuple(fc.constant('delete' as const), key, fc.constant(0)), weight: 3 },
       { arbitrary: fc.tuple(fc.constant('compact' as const), fc.constant(''), fc.constant(0)), weight: 1 },
+      { arbitrary: fc.tuple(fc.constant('empty' as const), fc.constant(''), fc.constant(0)), weight: 1 },
+      { arbitrary: fc.tuple(fc.constant('mark' as const), key, fc.constant(0)), weight: 2 },
+      { arbitrary: fc.tuple(fc.constant('unmark' as const), fc.constant(''), fc.constant(0)), weight: 1 },
       {
         arbitrary: fc.tuple(fc.constant('evict' as const), fc.constant(''), fc.integer({ min: 1, max: 20 })),
         weight: 1,
@@ -124,22 +167,45 @@ describe('OrderedHostMap', () => {
       fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
         const m = new OrderedHostMap();
         const ref = new Map<string, number>();
+        // Marks go with their entry through growth and compaction; a deleted or new entry has none.
+        const marked = new Set<string>();
         for (const [name, k, v] of ops) {
           if (name === 'set') {
             m.set(k, v);
             ref.set(k, v);
-          } else if (name === 'delete') expect(m.delete(k)).toBe(ref.delete(k));
-          else if (name === 'compact') m.compact();
+          } else if (name === 'delete') {
+            expect(m.delete(k)).toBe(ref.delete(k));
+            marked.delete(k);
+          } else if (name === 'compact') m.compact();
+          else if (name === 'empty') {
+            m.empty();
+            ref.clear();
+            marked.clear();
+          } else if (name === 'mark') {
+            const e = m.find(k);
+            if (e !== -1) {
+              m.mark(e);
+              marked.add(k);
+            }
+          } else if (name === 'unmark') {
+            m.clearMarks();
+            marked.clear();
+          }
           else {
             // The global cap's way: drop the first entries.
             for (let n = 0; n < v && m.first() !== -1; n++) {
               const e = m.first();
               ref.delete(m.keyAt(e));
+              marked.delete(m.keyAt(e));
               m.deleteAt(e);
             }
           }
           expect(m.size).toBe(ref.size);
-          if (name !== 'compact') expect(m.get(k)).toBe(ref.get(k));
+          if (name !== 'compact' && name !== 'empty' && name !== 'unmark') expect(m.get(k)).toBe(ref.get(k));
+          expect(entries(m).filter((_, i, all) => m.isMarked(m.find(all[i]![0]))).map(([key]) => key)).toEqual(
+            [...ref.keys()].filter((key) => marked.has(key)),
+          );
+          if (marked.size) expect(m.hasMarks).toBe(true);
         }
         expect(entries(m)).toEqual([...ref]);
         for (const k of ref.keys()) expect(m.has(k)).toBe(true);

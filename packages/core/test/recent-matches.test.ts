@@ -46,4 +46,16 @@ describe('RecentMatches', () => {
     expect(m.take('h0').lines).toEqual([]);
     expect(m.take('h10000').lines).toEqual(['l10000']);
   });
+
+  test('a flood of new hosts keeps the lines of the newest 10,000, IPv4 and prefixes alike', () => {
+    const m = new RecentMatches();
+    const host = (i: number) => (i % 3 ? `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` : `2001:db8:${i.toString(16)}::/64`);
+    for (let i = 0; i < 50_000; i++) m.add(host(i), `line ${i}`, 'root', i);
+    expect(m.take(host(39_999))).toEqual({ lines: [], users: [] });
+    expect(m.take(host(40_000))).toEqual({ lines: ['line 40000'], users: ['root'] });
+    expect(m.take(host(49_999))).toEqual({ lines: ['line 49999'], users: ['root'] });
+    m.expire(45_000);
+    expect(m.take(host(44_999)).lines).toEqual([]);
+    expect(m.take(host(45_001)).lines).toEqual(['line 45001']);
+  });
 });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { LINE_SLICE } from '../src/contract/limits.js';
 import { MAX_LINE_LENGTH } from '../src/sources/line-splitter.js';
 import type { SourceLine } from '../src/contract/log-source.js';
 import { createStdinSource } from '../src/sources/stdin-source.js';
@@ -9,11 +10,13 @@ import { recordingLogger } from './file-source-harness.js';
 function collect() {
   const seen: string[] = [];
   const batches: string[] = [];
+  const sizes: number[] = [];
   const sink = (lines: readonly SourceLine[], origin: string): void => {
     seen.push(...lines.map((l) => l.text));
     batches.push(origin);
+    sizes.push(lines.length);
   };
-  return { seen, batches, sink };
+  return { seen, batches, sizes, sink };
 }
 
 describe('stdin source', () => {
@@ -28,7 +31,7 @@ describe('stdin source', () => {
     );
     const logger = recordingLogger();
     const source = createStdinSource({ logger, stream: child.stdout });
-    const { seen, batches, sink } = collect();
+    const { seen, batches, sizes, sink } = collect();
     const ended = new Promise((r) => child.stdout.once('end', r));
     await source.start(sink);
     await ended;
@@ -38,6 +41,8 @@ describe('stdin source', () => {
     expect(seen[19_999]).toBe('line 20000');
     expect(seen[20_000]).toBe('last');
     expect(batches.length).toBeLessThan(200); // chunks, not a call per line
+    // …cut into slices, so no line object outlives a young-generation GC (see LINE_SLICE).
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(LINE_SLICE);
     expect(new Set(batches)).toEqual(new Set(['stdin']));
     expect(logger.records.map((r) => r.msg)).toEqual(['stdin closed']);
   });

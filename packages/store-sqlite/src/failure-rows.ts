@@ -38,7 +38,7 @@ export class FailureRows {
   }
 
   /** Write `records` (the caller holds the transaction). */
-  write(records: readonly FailureRecord[]): void {
+  write(records: Iterable<FailureRecord>): void {
     const params = this.params;
     params.length = 0;
     for (const f of records) {

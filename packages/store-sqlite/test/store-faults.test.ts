@@ -50,6 +50,33 @@ describe('SqliteBanStore under faults', () => {
     expect(SqliteBanStore.open(file).currentBans().map((b) => b.ip)).toEqual(['198.51.100.1']);
   });
 
+  it('keeps every failure of a save the disk refused half-way, reading the records again, and writes them later', () => {
+    const file = tempFile('refused-save');
+    const logger = recorder();
+    const store = SqliteBanStore.open(file, { logger });
+    // The runtime's records: built as they are visited, visitable again (see ReadProgress.failures).
+    let visits = 0;
+    const failures = {
+      *[Symbol.iterator]() {
+        visits++;
+        for (let i = 0; i < 3000; i++) yield { jail: 'sshd', host: `10.9.${i >> 8}.${i & 255}`, times: [1000 + i] };
+      },
+    };
+    // A full disk: the file may not grow any more, so the transaction fails part of the way through.
+    const db = (store as unknown as { db: { pragma(s: string, o?: object): unknown } }).db;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
+    store.saveProgress({ positions: new Map([['a', { offset: 7 }]]), failures });
+    expect(visits).toBe(2);
+    expect(logger.lines.some((l) => l.includes('SQLITE_FULL'))).toBe(true);
+    db.pragma('max_page_count = 1073741823');
+    store.heal(noSnapshot);
+    store.close();
+    const again = SqliteBanStore.open(file);
+    expect(again.failures('sshd')).toHaveLength(3000);
+    expect(again.getPosition('a')).toEqual({ offset: 7 });
+    again.close();
+  });
+
   it('rebuilds a file deleted while in use from the still-open copy: bans, history, positions and failures', () => {
     const file = tempFile('deleted');
     const logger = recorder();

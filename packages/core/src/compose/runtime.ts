@@ -18,7 +18,7 @@ import { recordBans } from '../jail/record-bans.js';
 import { MatchRing } from '../jail/recent-matches.js';
 import { DatePattern } from '../parsing/date-pattern.js';
 import { LineParser } from '../parsing/line-parser.js';
-import { MAX_LINE_LENGTH } from '../contract/limits.js';
+import { LINE_SLICE, MAX_LINE_LENGTH } from '../contract/limits.js';
 import type { ComposedJail, LoadedConfig } from './load-config.js';
 import type { LogLine } from '../contract/log-line.js';
 import type { LogSource, SourceLine } from '../contract/log-source.js';
@@ -551,25 +551,31 @@ export class Runtime {
       }
       for (const p of own) programs.add(p);
     }
-    const parsed: LogLine[] = [];
-    for (const raw of lines) {
-      const line = parser.fromSource(raw, programs, undefined, origin);
-      if (line !== undefined) parsed.push(line);
-    }
+    for (const jail of jails) for (let i = 0; i < cut; i++) hooks?.onTruncatedLine?.(jail.name);
     // The bans of every jail reading these lines are written in one transaction after the last jail: one
     // commit per batch, not one per jail (still before any action applies them: actions flush later).
-    const bans: BanTicket[] | undefined = jails.length > 1 ? [] : undefined;
-    for (const jail of jails) {
-      for (let i = 0; i < cut; i++) hooks?.onTruncatedLine?.(jail.name);
-      try {
-        jail.processBatch(parsed, t0, bans);
-      } catch (error) {
-        // One jail's failure (a filter bug on a strange line) must not stop the others.
-        this.logger.error({ err: error, jail: jail.name }, 'error while matching lines');
+    const bans: BanTicket[] = [];
+    // Parsed and matched a slice at a time, so no parsed line outlives its slice (see LINE_SLICE).
+    const parsed: LogLine[] = [];
+    for (let start = 0; start < lines.length; start += LINE_SLICE) {
+      parsed.length = 0;
+      const end = Math.min(lines.length, start + LINE_SLICE);
+      for (let i = start; i < end; i++) {
+        const line = parser.fromSource(lines[i]!, programs, undefined, origin);
+        if (line !== undefined) parsed.push(line);
       }
-      hooks?.onLines?.(jail.name, lines.length);
+      for (const jail of jails) {
+        try {
+          jail.processBatch(parsed, t0, bans);
+        } catch (error) {
+          // One jail's failure (a filter bug on a strange line) must not stop the others.
+          this.logger.error({ err: error, jail: jail.name }, 'error while matching lines');
+        }
+      }
     }
-    if (bans !== undefined) recordBans(this.options.store, bans, this.logger);
+    parsed.length = 0;
+    for (const jail of jails) hooks?.onLines?.(jail.name, lines.length);
+    recordBans(this.options.store, bans, this.logger);
   }
 
   private resolve(host: string): Promise<string[]> {

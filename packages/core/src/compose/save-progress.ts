@@ -6,13 +6,29 @@ import type { ProgressBuffer } from '../store/progress-buffer.js';
 
 /**
  * Save the positions and failures changed since the last save as one unit. The runtime calls it between
- * batches of lines (a timer, and at stop), so the positions and the failures describe the same lines.
+ * batches of lines (a timer, and at stop), so the positions and the failures describe the same lines. The
+ * failures go to the store as records built while it writes them, never as a list: under a flood a save
+ * holds a second's worth of new hosts, and a list of them all would live long enough to be promoted to V8's
+ * old generation, to stay there as garbage until the next full GC.
  */
 export function saveProgress(jails: Iterable<Jail>, positions: ProgressBuffer, progress: ProgressStore): void {
-  const failures: FailureRecord[] = [];
-  for (const jail of jails) jail.failures(false, failures);
+  const list = [...jails];
   const changed = positions.takeChanged();
-  if (changed.size || failures.length) progress.saveProgress({ positions: changed, failures });
+  try {
+    if (changed.size || list.some((j) => j.failuresChanged)) progress.saveProgress({ positions: changed, failures: changedFailures(list) });
+  } finally {
+    // Forgotten even when the store threw, as positions are: what a save holds stays bounded.
+    for (const jail of list) jail.clearFailureChanges();
+  }
+}
+
+/** The changed failures of `jails`, built as they are visited; visiting again gives them again. */
+function changedFailures(jails: readonly Jail[]): Iterable<FailureRecord> {
+  return {
+    *[Symbol.iterator]() {
+      for (const jail of jails) yield* jail.changedFailures();
+    },
+  };
 }
 
 /** The state in memory (bans, every host's failures, positions), for a store that must rebuild itself. */

@@ -10,8 +10,12 @@ export interface FailureRecord {
 /** What the runtime has read and counted since the last save: positions and the failures they led to. */
 export interface ReadProgress {
   readonly positions: ReadonlyMap<string, SourcePosition>;
-  /** At most one record per jail and host (a store may write them in any order). */
-  readonly failures: readonly FailureRecord[];
+  /**
+   * At most one record per jail and host (a store may write them in any order). The runtime builds each
+   * record as it is visited: a store should write them as it goes rather than keep them, and may visit them
+   * again (to queue what a failed write did not save).
+   */
+  readonly failures: Iterable<FailureRecord>;
 }
 
 /**

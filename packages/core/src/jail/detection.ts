@@ -111,9 +111,17 @@ export class Detection {
     return this.maxretry.tracker.takeChanges();
   }
 
-  /** {@link takeChanges} one host at a time (see {@link FailureTracker.eachChange}). */
-  eachChange(visit: (host: string, times: number[]) => void): void {
-    this.maxretry.tracker.eachChange(visit);
+  /** The hosts changed since the last {@link clearChanges}, built as visited (see {@link FailureTracker.changes}). */
+  changes(): ReturnType<FailureTracker['changes']> {
+    return this.maxretry.tracker.changes();
+  }
+
+  get hasChanges(): boolean {
+    return this.maxretry.tracker.hasChanges;
+  }
+
+  clearChanges(): void {
+    this.maxretry.tracker.clearChanges();
   }
 
   /** Every host's failures. */

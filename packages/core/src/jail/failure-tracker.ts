@@ -1,5 +1,5 @@
+import { releaseMemory } from '../util/release-memory.js';
 import { SlotPool } from '../util/slot-pool.js';
-import { ipv4Key, ipv4Number } from './host-key.js';
 import { OrderedHostMap } from './ordered-host-map.js';
 
 /** What {@link FailureTracker.add} decided for a failure. */
@@ -10,7 +10,7 @@ export interface TrackResult {
   readonly ban: boolean;
 }
 
-/** A host's failures as {@link FailureTracker.takeChanges} and `snapshot` give them (empty `times`: forgotten). */
+/** A host's failures as {@link FailureTracker.changes} and `snapshot` give them (empty `times`: forgotten). */
 export interface HostFailures {
   readonly host: string;
   readonly times: number[];
@@ -23,10 +23,10 @@ const MIN_SLOTS = 64;
  * Counts failures per host inside a sliding window of `findtime`. Memory is the point here: an attack
  * from a million hosts that fail once each must not keep a million objects alive, and hosts that fail a few
  * times before their ban must not leave arrays behind for the garbage collector. A host with one failure
- * costs one entry of an {@link OrderedHostMap} holding its time (~21 bytes for IPv4, no string kept); a
- * host with several holds a slot of `maxretry` times in one shared `Float64Array` (the map holds
- * `-1 - slot`). Expiry is one pass over the map, which also gives the map and the slab back when a flood
- * is over.
+ * costs one entry of an {@link OrderedHostMap} holding its time (~21 bytes for IPv4 with the byte that
+ * marks it changed since the last save, no string kept); a host with several holds a slot of `maxretry`
+ * times in one shared `Float64Array` (the map holds `-1 - slot`). Expiry is one pass over the map, which
+ * also gives the map and the slab back when a flood is over.
  */
 export class FailureTracker {
   /** Total failures ever added (for status and metrics). */
@@ -40,12 +40,13 @@ export class FailureTracker {
   private counts = new Uint32Array(0);
   private readonly pool = new SlotPool();
   /**
-   * Hosts whose failures changed since the last `takeChanges` (undefined: nobody asks, so nothing is kept).
-   * An IPv4 host is kept as its value (`| 0`: a small integer, no heap object): holding a second's worth
-   * of host strings made every one of them outlive two young-generation collections, and a flood of new
-   * hosts then filled the old generation with strings that died a moment later.
+   * Which hosts changed since the last `clearChanges` (undefined: nobody asks, so nothing is kept): a host
+   * still held is marked in {@link hosts} (a byte per entry), a host dropped since is a key here (values
+   * unused). A `Set` of changed hosts allocated a new table as it grew each second and another when
+   * cleared: under a flood of new hosts those tables (MBs each, in V8's large-object space) stayed resident
+   * until the next full GC, and a second map of them cost 20 bytes a host.
    */
-  private changed: Set<string | number> | undefined;
+  private forgotten: OrderedHostMap | undefined;
 
   constructor(options: { findtime: number; maxretry: number }) {
     this.findtime = options.findtime;
@@ -75,17 +76,22 @@ export class FailureTracker {
     const since = time - this.findtime;
     const hosts = this.hosts;
     const entry = hosts.find(host);
-    this.changed?.add(changeKey(host));
+    const tracking = this.forgotten !== undefined;
     if (entry === -1) {
-      if (max <= 1) return { count: 1, ban: true };
-      hosts.set(host, time);
+      if (max <= 1) {
+        this.forgotten?.set(host, 0);
+        return { count: 1, ban: true };
+      }
+      const e = hosts.set(host, time);
+      if (tracking) hosts.mark(e);
       return { count: 1, ban: false };
     }
+    if (tracking) hosts.mark(entry);
     const prev = hosts.valueAt(entry);
     if (prev >= 0) {
       const count = prev > since ? 2 : 1;
       if (count >= max) {
-        hosts.deleteAt(entry);
+        this.drop(entry, true);
         return { count, ban: true };
       }
       // Set in place: the map keeps first-seen order, which the global cap evicts by.
@@ -115,7 +121,7 @@ export class FailureTracker {
     times[base + n] = time;
     n++;
     if (n >= max) {
-      hosts.deleteAt(entry);
+      this.drop(entry, true);
       this.release(slot);
       return { count: n, ban: true };
     }
@@ -146,39 +152,58 @@ export class FailureTracker {
     const e = this.hosts.find(host);
     if (e === -1) return;
     const entry = this.hosts.valueAt(e);
-    this.hosts.deleteAt(e);
-    this.changed?.add(changeKey(host));
+    this.drop(e, true);
     if (entry < 0) this.release(-1 - entry);
   }
 
   /**
-   * From now on remember which hosts change, for {@link takeChanges}: a daemon saves them with its read
-   * positions about once a second. Costs one Set entry per host that failed since the last save.
+   * From now on remember which hosts change, for {@link changes}: a daemon saves them with its read
+   * positions about once a second. Costs an entry (~20 bytes) per host that failed since the last save.
    */
   trackChanges(): void {
-    this.changed ??= new Set();
+    this.forgotten ??= new OrderedHostMap();
   }
 
-  /** The hosts whose failures changed since the last call, with the times they hold now (empty: forgotten). */
-  takeChanges(): HostFailures[] {
-    const out: HostFailures[] = [];
-    this.eachChange((host, times) => out.push({ host, times }));
-    return out;
+  /** True when some host may have changed since the last {@link clearChanges}. */
+  get hasChanges(): boolean {
+    return this.hosts.hasMarks || (this.forgotten?.size ?? 0) > 0;
   }
 
   /**
-   * {@link takeChanges} without the list: `visit` gets each changed host and the times it holds now (a new
-   * array it may keep; empty: forgotten). The daemon builds its save records straight from these, about
-   * a second's worth of changed hosts at a time.
+   * The hosts whose failures changed since the last {@link clearChanges}, each with the times it holds now
+   * (empty: forgotten), built one at a time as the caller asks for them: a save of a second's worth of new
+   * hosts (a hundred thousand under a flood) then never holds them all at once, and each record dies young
+   * instead of filling V8's old generation until the next full GC. Visiting again gives them again (a store
+   * whose write failed reads them a second time); adding failures meanwhile is not allowed.
    */
-  eachChange(visit: (host: string, times: number[]) => void): void {
-    const changed = this.changed;
-    if (!changed) return;
-    for (const key of changed) {
-      const host = typeof key === 'number' ? ipv4Key(key >>> 0) : key;
-      visit(host, this.timesOf(host));
+  *changes(): Generator<HostFailures, void, undefined> {
+    const { hosts, forgotten } = this;
+    if (!forgotten) return;
+    if (hosts.hasMarks)
+      for (let e = hosts.first(); e !== -1; e = hosts.next(e))
+        if (hosts.isMarked(e)) yield { host: hosts.keyAt(e), times: this.timesAt(e) };
+    // A host dropped and then seen again is held (and marked) once more: its record is the one above.
+    for (let e = forgotten.first(); e !== -1; e = forgotten.next(e)) {
+      const host = forgotten.keyAt(e);
+      if (hosts.find(host) === -1) yield { host, times: [] };
     }
-    changed.clear();
+  }
+
+  /** Forget which hosts changed (they were saved). */
+  clearChanges(): void {
+    const forgotten = this.forgotten;
+    if (!forgotten) return;
+    this.hosts.clearMarks();
+    // Kept for the next save while it is a quarter used or more (hosts expire by the thousand); given back after.
+    if (forgotten.size * 4 < forgotten.capacity) forgotten.clear();
+    else forgotten.empty();
+  }
+
+  /** {@link changes} as a list, and forget them. */
+  takeChanges(): HostFailures[] {
+    const out = [...this.changes()];
+    this.clearChanges();
+    return out;
   }
 
   /** Every host with its failure times (to rebuild a lost store). */
@@ -196,7 +221,7 @@ export class FailureTracker {
   restore(host: string, times: readonly number[], now: number): void {
     const since = now - this.findtime;
     this.forget(host);
-    this.changed?.delete(changeKey(host));
+    this.forgotten?.delete(host);
     const room = this.maxretry - 1;
     if (room <= 0) return;
     const keep = times
@@ -224,8 +249,7 @@ export class FailureTracker {
       const slot = -1 - entry;
       const newest = entry >= 0 ? entry : this.times[slot * this.maxretry + this.counts[slot]! - 1]!;
       if (newest > since) continue;
-      this.changed?.add(changeKey(hosts.keyAt(e)));
-      hosts.deleteAt(e);
+      this.drop(e, true);
       if (entry < 0) this.release(slot);
       removed++;
     }
@@ -242,7 +266,8 @@ export class FailureTracker {
     let removed = 0;
     for (let e = this.hosts.first(); e !== -1 && removed < n; e = this.hosts.next(e)) {
       const entry = this.hosts.valueAt(e);
-      this.hosts.deleteAt(e);
+      // Not a change to save, unless the host had one waiting: its record then says it is gone.
+      this.drop(e, false);
       if (entry < 0) this.release(-1 - entry);
       removed++;
     }
@@ -258,15 +283,18 @@ export class FailureTracker {
   }
 
   clear(): void {
+    for (let e = this.hosts.first(); e !== -1; e = this.hosts.next(e)) this.drop(e, false);
     this.hosts.clear();
+    releaseMemory(this.times, this.counts);
     this.times = new Float64Array(0);
     this.counts = new Uint32Array(0);
     this.pool.reset(0, 0);
   }
 
-  private timesOf(host: string): number[] {
-    const e = this.hosts.find(host);
-    return e === -1 ? [] : this.timesAt(e);
+  /** Delete entry `e`; remember its host as changed when `changed`, or when it had a change waiting. */
+  private drop(e: number, changed: boolean): void {
+    if (this.forgotten !== undefined && (changed || this.hosts.isMarked(e))) this.forgotten.set(this.hosts.keyAt(e), 0);
+    this.hosts.deleteAt(e);
   }
 
   private timesAt(e: number): number[] {
@@ -302,6 +330,7 @@ export class FailureTracker {
     times.set(this.times);
     const counts = new Uint32Array(slots);
     counts.set(this.counts);
+    releaseMemory(this.times, this.counts);
     this.times = times;
     this.counts = counts;
     this.pool.grow(slots);
@@ -325,14 +354,9 @@ export class FailureTracker {
       this.hosts.setValueAt(e, -1 - next);
       next++;
     }
+    releaseMemory(this.times, this.counts);
     this.times = times;
     this.counts = counts;
     this.pool.reset(slots, next);
   }
-}
-
-/** How a changed host is kept: an IPv4 address as its value in a small integer, anything else as is. */
-function changeKey(host: string): string | number {
-  const value = ipv4Number(host);
-  return value === -1 ? host : value | 0;
 }

@@ -179,15 +179,36 @@ export class Jail {
 
   /**
    * Failure state for the store: the hosts changed since the last call, or every host with `all`. Saved
-   * with the read positions, so a restart resumes counting where the lines were read up to.
+   * with the read positions, so a restart resumes counting where the lines were read up to. (The daemon's
+   * saves use {@link changedFailures}, which builds no list.)
    */
   failures(all: boolean, out: FailureRecord[] = []): FailureRecord[] {
     const jail = this.name;
     if (all) for (const h of this.detection.snapshot()) out.push({ jail, host: h.host, times: h.times });
-    // The changes go straight into records: one object per host, about once a second for every host
-    // that failed in that second.
-    else this.detection.eachChange((host, times) => out.push({ jail, host, times }));
+    else {
+      for (const r of this.changedFailures()) out.push(r);
+      this.detection.clearChanges();
+    }
     return out;
+  }
+
+  /**
+   * The hosts whose failures changed since the last {@link clearFailureChanges}, one record at a time as the
+   * caller visits them (again on a second visit): see {@link FailureTracker.changes}.
+   */
+  *changedFailures(): Generator<FailureRecord, void, undefined> {
+    const jail = this.name;
+    for (const h of this.detection.changes()) yield { jail, host: h.host, times: h.times };
+  }
+
+  /** True when some host's failures changed since the last {@link clearFailureChanges}. */
+  get failuresChanged(): boolean {
+    return this.detection.hasChanges;
+  }
+
+  /** The changed failures were saved: forget which hosts changed. */
+  clearFailureChanges(): void {
+    this.detection.clearChanges();
   }
 
   /** Put back the failures saved before the restart (hosts banned meanwhile excepted). */

@@ -1,3 +1,4 @@
+import { releaseMemory } from '../util/release-memory.js';
 import { hashNumber, hashString, ipv4Key, ipv4Number } from './host-key.js';
 
 /** Entries the map starts with, and below which it is not shrunk. */
@@ -12,7 +13,8 @@ const DELETED = -1;
  * string and boxed time, and nothing the garbage collector traces. Other keys (IPv6, prefixes) keep their
  * string beside. Like a `Map`, entries stay in the order they were first set, which the global `maxtracked`
  * cap evicts by: entries are appended to columns and a deleted one leaves a gap (its value NaN) until the
- * columns are full or {@link OrderedHostMap.compact} is called. Values must not be NaN.
+ * columns are full or {@link OrderedHostMap.compact} is called. Values must not be NaN. Columns that are
+ * replaced give their memory back at once (see {@link releaseMemory}).
  *
  * Entries are visited by number: `for (let e = map.first(); e !== -1; e = map.next(e))`. Deleting the entry
  * being visited (or any other) is allowed during a visit; setting a new key is not (it may renumber them).
@@ -20,7 +22,7 @@ const DELETED = -1;
 export class OrderedHostMap {
   /** IPv4 keys' values (0 for a string key). */
   private numbers = new Uint32Array(MIN_ENTRIES);
-  private values = new Float64Array(MIN_ENTRIES).fill(Number.NaN);
+  private values = new Float64Array(MIN_ENTRIES);
   /** Each entry's key when it is not IPv4 (undefined for IPv4); created with the first such key. */
   private names: (string | undefined)[] | undefined;
   /** Open addressing, linear probing: entry number + 1, EMPTY or DELETED. */
@@ -32,6 +34,10 @@ export class OrderedHostMap {
   private count = 0;
   /** Set by `find`: the empty bucket where the key searched for would go. */
   private vacant = 0;
+  /** A byte per entry, 1 when marked (see {@link mark}); created by the first mark. */
+  private marks: Uint8Array | undefined;
+  /** Some entry may be marked (cleared by {@link clearMarks}). */
+  private anyMarked = false;
 
   get size(): number {
     return this.count;
@@ -67,12 +73,12 @@ export class OrderedHostMap {
     return this.find(key) !== -1;
   }
 
-  /** Set the value of `key`; a new key goes last. */
-  set(key: string, value: number): void {
+  /** Set the value of `key`; a new key goes last. Returns its entry number. */
+  set(key: string, value: number): number {
     let e = this.find(key);
     if (e !== -1) {
       this.values[e] = value;
-      return;
+      return e;
     }
     if (this.end === this.values.length) {
       // Full: compact when at most half the entries are live, else double.
@@ -86,8 +92,37 @@ export class OrderedHostMap {
     // Appended in entry order, so the array stays packed.
     this.names?.push(number >= 0 ? undefined : key);
     this.values[e] = value;
+    if (this.marks) this.marks[e] = 0;
     this.buckets[this.vacant] = e + 1;
     this.count++;
+    return e;
+  }
+
+  /**
+   * Mark entry `e` (one byte per entry, columns of their own, moved with the entries): a flag on the
+   * entries themselves, such as the failure tracker's "changed since the last save", costs no second map.
+   */
+  mark(e: number): void {
+    if (!this.marks) {
+      this.marks = new Uint8Array(this.values.length);
+    }
+    this.marks[e] = 1;
+    this.anyMarked = true;
+  }
+
+  isMarked(e: number): boolean {
+    return this.marks !== undefined && this.marks[e] === 1;
+  }
+
+  /** True when an entry may be marked: false right after {@link clearMarks} until the next {@link mark}. */
+  get hasMarks(): boolean {
+    return this.anyMarked;
+  }
+
+  /** Unmark every entry. */
+  clearMarks(): void {
+    if (this.anyMarked) this.marks?.fill(0, 0, this.end);
+    this.anyMarked = false;
   }
 
   delete(key: string): boolean {
@@ -142,18 +177,42 @@ export class OrderedHostMap {
     if (to < capacity) this.rebuild(to);
   }
 
+  /** Entries the columns hold before they must grow or be compacted. */
+  get capacity(): number {
+    return this.values.length;
+  }
+
   clear(): void {
+    this.empty();
     this.names = undefined;
-    this.end = 0;
-    this.count = 0;
     this.rebuild(MIN_ENTRIES);
+  }
+
+  /**
+   * Remove every entry but keep the columns, for a map filled again to about the same size soon after (the
+   * hosts changed between two saves): clearing and growing again each time would allocate new columns,
+   * and the old ones stay resident until V8 collects their owners in a full GC.
+   */
+  empty(): void {
+    this.buckets.fill(EMPTY);
+    if (this.names) this.names.length = 0;
+    this.end = 0;
+    this.head = 0;
+    this.count = 0;
+    this.anyMarked = false;
   }
 
   /** Move the live entries, in order, to columns of `capacity` entries (a power of two), and hash them again. */
   private rebuild(capacity: number): void {
+    if (capacity === this.values.length) {
+      this.compactInPlace();
+      return;
+    }
     const numbers = new Uint32Array(capacity);
-    const values = new Float64Array(capacity).fill(Number.NaN);
+    // Not filled: entries from `end` on are never read, and pages stay untouched until entries reach them.
+    const values = new Float64Array(capacity);
     const names = this.names && ([] as (string | undefined)[]);
+    const marks = this.marks && new Uint8Array(capacity);
     const buckets = new Int32Array(2 * capacity);
     const mask = buckets.length - 1;
     let next = 0;
@@ -162,15 +221,49 @@ export class OrderedHostMap {
       const name = this.names?.[e];
       numbers[next] = number;
       values[next] = this.values[e]!;
+      if (marks) marks[next] = this.marks![e]!;
       names?.push(name);
       let i = (name === undefined ? hashNumber(number) : hashString(name)) & mask;
       while (buckets[i] !== EMPTY) i = (i + 1) & mask;
       buckets[i] = ++next;
     }
+    releaseMemory(this.numbers, this.values, this.buckets, ...(this.marks ? [this.marks] : []));
     this.numbers = numbers;
     this.values = values;
+    this.marks = marks;
     this.names = names;
     this.buckets = buckets;
+    this.end = next;
+    this.head = 0;
+  }
+
+  /**
+   * {@link rebuild} to the same capacity without new columns: a map whose keys come and go (a fixed number
+   * of hosts, the oldest dropped for each new one) fills its columns with gaps again and again, and new
+   * columns each time would be garbage that only a full GC gives back.
+   */
+  private compactInPlace(): void {
+    const { numbers, values, names, marks, buckets } = this;
+    let next = 0;
+    // Entries only move down (next <= e), so what the visit reads further on is untouched.
+    for (let e = this.first(); e !== -1; e = this.next(e)) {
+      if (e !== next) {
+        numbers[next] = numbers[e]!;
+        values[next] = values[e]!;
+        if (names) names[next] = names[e];
+        if (marks) marks[next] = marks[e]!;
+      }
+      next++;
+    }
+    if (names) names.length = next;
+    buckets.fill(EMPTY);
+    const mask = buckets.length - 1;
+    for (let e = 0; e < next; e++) {
+      const name = names?.[e];
+      let i = (name === undefined ? hashNumber(numbers[e]!) : hashString(name)) & mask;
+      while (buckets[i] !== EMPTY) i = (i + 1) & mask;
+      buckets[i] = e + 1;
+    }
     this.end = next;
     this.head = 0;
   }

@@ -1,4 +1,5 @@
 import { SlotPool } from '../util/slot-pool.js';
+import { OrderedHostMap } from './ordered-host-map.js';
 
 const LINES_PER_HOST = 6;
 const MAX_HOSTS = 10_000;
@@ -74,8 +75,13 @@ export class MatchRing {
  * by a slot the map holds, so a failure allocates nothing that outlives it.
  */
 export class RecentMatches {
-  /** Host → slot in the arrays below. */
-  private readonly hosts = new Map<string, number>();
+  /**
+   * Host → slot in the arrays below. Not a `Map`: with a new host for each line (a flood from many hosts)
+   * the oldest of the 10,000 goes for each new one, and a `Map` then grew a new table every few thousand
+   * lines, each garbage (half a MB, once the map was old) until the next full GC. An {@link OrderedHostMap}
+   * compacts its columns in place, and holds no string per IPv4 host.
+   */
+  private readonly hosts = new OrderedHostMap();
   private newest = new Float64Array(0);
   private last = new Float64Array(0);
   private count = new Uint8Array(0);
@@ -84,10 +90,10 @@ export class RecentMatches {
   constructor(private readonly ring: MatchRing = new MatchRing()) {}
 
   add(host: string, line: string, user: string | undefined, time: number): void {
-    // Hosts stay in first-seen order (no delete + set per line: that churns the map's tables).
+    // Hosts stay in first-seen order (no delete + set per line: that churns the map's columns).
     let slot = this.hosts.get(host);
     if (slot === undefined) {
-      if (this.hosts.size >= MAX_HOSTS) this.drop(this.hosts.keys().next().value!);
+      if (this.hosts.size >= MAX_HOSTS) this.dropAt(this.hosts.first());
       slot = this.allocate();
       this.hosts.set(host, slot);
     }
@@ -110,7 +116,7 @@ export class RecentMatches {
     if (slot === undefined) return { lines, users };
     let start = this.newest[slot]!;
     const n = this.count[slot]!;
-    this.drop(host);
+    this.dropAt(this.hosts.find(host));
     for (let k = 0; k < n; k++) {
       const record = this.ring.read(start);
       if (record === undefined) break;
@@ -125,13 +131,15 @@ export class RecentMatches {
 
   /** Drop hosts not seen since `before` (a full pass: hosts are in first-seen order, not last-seen). */
   expire(before: number): void {
-    for (const [host, slot] of this.hosts) if (this.last[slot]! <= before) this.drop(host);
+    const hosts = this.hosts;
+    for (let e = hosts.first(); e !== -1; e = hosts.next(e)) if (this.last[hosts.valueAt(e)]! <= before) this.dropAt(e);
+    hosts.compact();
   }
 
-  private drop(host: string): void {
-    const slot = this.hosts.get(host);
-    if (slot === undefined) return;
-    this.hosts.delete(host);
+  /** Drop the host of entry `e` of the map. */
+  private dropAt(e: number): void {
+    const slot = this.hosts.valueAt(e);
+    this.hosts.deleteAt(e);
     this.count[slot] = 0;
     this.pool.give(slot);
   }

@@ -1,6 +1,7 @@
 import { type FSWatcher, type Stats, watch } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { headHash } from './head-hash.js';
+import { deliverSliced } from './sliced-lines.js';
 import { MAX_LINE_LENGTH } from './line-splitter.js';
 import type { PositionStore, SourceLine, SourcePosition } from '../contract/log-source.js';
 import type { Logger } from '../util/logger.js';
@@ -343,10 +344,8 @@ export class FileTail {
   private emit(lines: string[], positionOf: OpenLogFile | undefined): void {
     if (lines.length) {
       try {
-        this.options.deliver(
-          lines.map((text) => ({ text })),
-          this.path,
-        );
+        // In slices, as every source hands lines on (see deliverSliced); the position is saved after the last.
+        deliverSliced(lines, (slice) => this.options.deliver(slice, this.path));
       } catch (error) {
         // The sink isolates jails already; whatever still escapes must not stop the tail or its position.
         this.options.logger.error(

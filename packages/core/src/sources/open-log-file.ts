@@ -35,7 +35,8 @@ export class OpenLogFile {
 
   /**
    * Read everything appended since the last call, chunk by chunk, handing each chunk's complete lines to
-   * `emit` (also when there are none, so the caller can save the position). Returns the bytes read.
+   * `emit` a slice at a time (and `[]` for a chunk without one, so the caller can save the position).
+   * Returns the bytes read.
    */
   async readNew(buffer: Buffer, emit: (lines: string[]) => void): Promise<number> {
     let total = 0;
@@ -46,9 +47,14 @@ export class OpenLogFile {
       const lastNewline = buffer.lastIndexOf(10, bytesRead - 1);
       if (lastNewline !== -1) this.committed = this.offset + lastNewline + 1;
       this.offset += bytesRead;
-      const lines = this.splitter.push(buffer.subarray(0, bytesRead));
       if (this.headHash === undefined) this.headHash = await headHash(this.handle);
-      emit(lines);
+      // Lines go as they are cut, a slice at a time: none outlives its slice (see LineSplitter.each).
+      let emitted = false;
+      this.splitter.each(buffer.subarray(0, bytesRead), (lines) => {
+        emitted = true;
+        emit(lines);
+      });
+      if (!emitted) emit([]);
       // A short read is the end of the file for now; an append after it raises a new watch event, so
       // this saves the empty read that would otherwise follow every chunk.
       if (bytesRead < buffer.length) return total;

@@ -1,4 +1,5 @@
 import { LineSplitter } from './line-splitter.js';
+import { deliverSliced } from './sliced-lines.js';
 import type { LineSink, LogSource } from '../contract/log-source.js';
 import type { Logger } from '../util/logger.js';
 
@@ -11,8 +12,9 @@ export interface StdinSourceOptions {
 
 /**
  * A source reading lines from stdin (or another stream): for pipelines (`tail -F x | portcullis …`) and
- * tests. Chunks go through the {@link LineSplitter} (long lines cut, invalid UTF-8 replaced); the last
- * line is delivered at the end of the stream even without a newline. Lines reach the sink with origin `stdin`.
+ * tests. Chunks go through the {@link LineSplitter} (long lines cut, invalid UTF-8 replaced) and reach the
+ * sink in slices ({@link deliverSliced}); the last line is delivered at the end of the stream even without a
+ * newline. Lines reach the sink with origin `stdin`.
  */
 export function createStdinSource(options: StdinSourceOptions): LogSource {
   const stream = options.stream ?? process.stdin;
@@ -23,13 +25,9 @@ export function createStdinSource(options: StdinSourceOptions): LogSource {
       if (detach) return;
       const splitter = new LineSplitter();
       const emit = (lines: string[]): void => {
-        if (lines.length)
-          sink(
-            lines.map((text) => ({ text })),
-            'stdin',
-          );
+        deliverSliced(lines, (slice) => sink(slice, 'stdin'));
       };
-      const onData = (chunk: Buffer | string): void => emit(splitter.push(chunk));
+      const onData = (chunk: Buffer | string): void => splitter.each(chunk, emit);
       const onEnd = (): void => {
         emit(splitter.flush());
         if (splitter.truncated)
