@@ -91,9 +91,10 @@ export class SyslogByteReader {
           if (!header.read) return r;
           const partition = this.partition;
           if (partition !== undefined) {
-            let owner = 0;
-            for (let k = pidStart; k < pidEnd; k++) owner = (owner * 10 + buf[k]! - 48) % partition.count;
-            if (owner !== partition.index) return r;
+            // At most MAX_PID digits: the value is exact in a double.
+            let pid = 0;
+            for (let k = pidStart; k < pidEnd; k++) pid = pid * 10 + buf[k]! - 48;
+            if (pid % partition.count !== partition.index) return r;
           }
           const message = i + 2;
           // The header is ASCII: its bytes and its characters line up.
@@ -178,6 +179,7 @@ function pidOwner(pid: string | undefined, count: number): number {
     const digit = pid.charCodeAt(k) - 48;
     // (The parser reads pids as digits; anything else has one owner all the same.)
     if (digit < 0 || digit > 9) return 0;
+    // The remainder digit by digit: the same as the byte path's (value % count) for any length.
     owner = (owner * 10 + digit) % count;
   }
   return owner;
