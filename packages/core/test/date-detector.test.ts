@@ -249,3 +249,41 @@ describe('DateDetector (edges of each format)', () => {
     expect(kinds).toEqual([true, true, false, true, false, false, false]);
   });
 });
+
+describe('DateDetector (same minute, other seconds and fractions)', () => {
+  const now = () => Date.UTC(2026, 11, 7, 20, 0, 0);
+  test('a warmed detector reads each date as a fresh one does: fractions, zones, years and brackets after the seconds', () => {
+    const lines = [
+      '2026-12-07T19:12:33.123Z a',
+      '2026-12-07T19:12:33.124Z b',
+      '2026-12-07T19:12:59.999Z c',
+      '2026-12-07T19:12:01.5Z d',
+      '2026-12-07T19:12:01.123456789Z e',
+      '2026-12-07T19:12:01,250Z f',
+      '2026-12-07T19:12:01Z g',
+      '2026-12-07T19:12:02.001+01:00 h',
+      '2026-12-07T19:12:03.002+01:00 i',
+      '2026-12-07T19:12:03.002+0130 j',
+      '2026-12-07T19:12:04.100 k',
+      '2026-12-07T19:12:05.100 l',
+      '2026-12-07T19:12:06.1x m',
+      '2026-12-07T19:12:60.000Z n',
+      '2026-12-07T19:12:07.000Z',
+      '2026-12-07T19:12:08.000Z:',
+      '[Mon Dec 07 19:12:08.734098 2026] [auth_basic:error] o',
+      '[Mon Dec 07 19:12:09.000001 2026] [auth_basic:error] p',
+      '[Mon Dec 07 19:12:09.000001 2025] [auth_basic:error] q',
+      'Dec  7 19:12:10 host sshd[1]: r',
+      'Dec  7 19:12:11.250 host sshd[1]: s',
+      'Dec  7 19:12:12.250 host sshd[1]: t',
+      '2026-12-07 19:12:13: (mod_auth.c.828) u',
+      '2026-12-07 19:12:14: (mod_auth.c.828) v',
+    ];
+    const warm = new DateDetector({ now });
+    for (const line of lines) {
+      const fresh = new DateDetector({ now }).detect(line);
+      const got = warm.detect(line);
+      expect(got && { ...got }, line).toEqual(fresh && { ...fresh });
+    }
+  });
+});
