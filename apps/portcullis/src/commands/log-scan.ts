@@ -4,7 +4,7 @@ import {
   ByteLineCutter,
   type CompiledFilter,
   LineParser,
-  OrderedHostMap,
+  type OrderedHostMap,
   SyslogByteReader,
 } from '@portcullis/core/filtering';
 
