@@ -74,11 +74,6 @@ class Fields {
   zone = Number.NaN;
   /** True when the year is missing (RFC 3164) and must be inferred. */
   noYear = false;
-  /** Where the seconds digits stand (set by `parseClock`); -1 when the format has none. */
-  secAt = -1;
-  /** Where a fraction's `.`/`,` stands (set by `parseFraction` when it read one), and the index after its digits. */
-  fracAt = -1;
-  fracEnd = -1;
 }
 
 /**
@@ -100,13 +95,9 @@ export class DateDetector {
   private cacheAt = 0;
   private cacheLength = 0;
   private cacheTime = 0;
-  /** Length of the cached date's text before its seconds digits; 0 when the same-minute path is off. */
+  /** Length of the cached date without its two seconds digits; 0 when the date does not end in them. */
   private minuteLength = 0;
-  /** The `.` or `,` of the cached date's fraction (0: none), and the length of its text after seconds and fraction. */
-  private fracSep = 0;
-  private suffixLength = 0;
   private cacheSecond = 0;
-  private cacheMs = 0;
   /** Local time of the start of the last hour computed: `new Date(…)` is the slow part of zone-less dates. */
   private hourKey = -1;
   private hourTime = 0;
@@ -136,39 +127,21 @@ export class DateDetector {
     if (length > 0 && sameAt(line, p, cached, this.cacheAt, length) && !continues(line, p + length)) {
       return this.found(this.cacheTime, 0, p + length);
     }
-    // Same minute, other second: the text before the seconds and after them (fraction digits aside: a zone,
-    // a year, a bracket) is the cached date's, so only the seconds and the milliseconds differ.
+    // Same minute, other second: only the two digits differ (dates ending in `:SS`).
     const minute = this.minuteLength;
-    if (minute > 0 && sameAt(line, p, cached, this.cacheAt, minute)) {
+    if (minute > 0 && sameAt(line, p, cached, this.cacheAt, minute) && !continues(line, p + minute + 2)) {
       const sec = num(line, p + minute, 2);
-      let i = p + minute + 2;
-      let ms = 0;
-      let fits = sec >= 0 && sec < 60;
-      if (fits && this.fracSep !== 0) {
-        fits = line.charCodeAt(i) === this.fracSep && digit(line, i + 1) >= 0;
-        // As parseFraction reads it: milliseconds from the first three digits.
-        if (fits) for (let scale = 100, d = digit(line, ++i); d >= 0; d = digit(line, ++i)) {
-          ms += d * scale;
-          scale = scale === 1 ? 0 : scale / 10;
-        }
-      }
-      const suffix = this.suffixLength;
-      if (fits && sameAt(line, i, cached, this.cacheAt + length - suffix, suffix) && !continues(line, i + suffix)) {
-        this.cacheTime += (sec - this.cacheSecond) * 1000 + (ms - this.cacheMs);
+      if (sec >= 0 && sec < 60) {
+        this.cacheTime += (sec - this.cacheSecond) * 1000;
         this.cacheSecond = sec;
-        this.cacheMs = ms;
         this.cacheLine = line;
         this.cacheAt = p;
-        this.cacheLength = i + suffix - p;
-        return this.found(this.cacheTime, 0, i + suffix);
+        return this.found(this.cacheTime, 0, p + length);
       }
     }
-    const f = this.f;
     for (let k = 0; k < PARSERS.length; k++) {
       const idx = (k + this.lastFormat) % PARSERS.length;
-      f.secAt = -1;
-      f.fracAt = -1;
-      const end = PARSERS[idx]!(line, p, f);
+      const end = PARSERS[idx]!(line, p, this.f);
       if (end < 0) continue;
       const time = this.timeOf();
       if (Number.isNaN(time)) return undefined;
@@ -177,31 +150,14 @@ export class DateDetector {
       this.cacheAt = p;
       this.cacheLength = end - p;
       this.cacheTime = time;
-      this.rememberMinute(line, p, end);
+      // The minute cache needs a date that ends in `:SS` (no fraction, zone or lighttpd colon) and no leap
+      // second (timeOf made a `:60` 59, so the digits differ).
+      const n = end - p;
+      this.minuteLength = n > 3 && line.charCodeAt(end - 3) === 58 && this.f.s === num(line, end - 2, 2) ? n - 2 : 0;
+      this.cacheSecond = this.f.s;
       return this.found(time, 0, end);
     }
     return this.apacheAccess(line);
-  }
-
-  /**
-   * Splits the date just parsed, `line[p, end)`, into the text before its seconds, the seconds, a fraction
-   * and the text after them, for the same-minute path of {@link detect}; or turns that path off for it (a
-   * format without `HH:MM:SS`, a leap second, which timeOf made :59).
-   */
-  private rememberMinute(line: string, p: number, end: number): void {
-    const f = this.f;
-    this.minuteLength = 0;
-    const at = f.secAt;
-    if (at <= p || at + 2 > end || line.charCodeAt(at - 1) !== 58 || num(line, at, 2) !== f.s) return;
-    const fraction = f.fracAt === at + 2;
-    const after = fraction ? f.fracEnd : at + 2;
-    // Only parseFraction sets milliseconds from the text: any other source of them is not in the split.
-    if (after > end || (!fraction && f.ms !== 0)) return;
-    this.minuteLength = at - p;
-    this.fracSep = fraction ? line.charCodeAt(at + 2) : 0;
-    this.suffixLength = end - after;
-    this.cacheSecond = f.s;
-    this.cacheMs = fraction ? f.ms : 0;
   }
 
   /** `[dd/Mon/yyyy:HH:MM:SS ±zzzz]` anywhere in the line. */
@@ -317,7 +273,6 @@ function continues(line: string, i: number): boolean {
 
 /** `HH:MM:SS` at `i` into `f`; returns the index after it or -1. */
 function parseClock(line: string, i: number, f: Fields): number {
-  f.secAt = i + 6;
   f.h = num(line, i, 2);
   f.mi = num(line, i + 3, 2);
   f.s = num(line, i + 6, 2);
@@ -338,8 +293,6 @@ function parseFraction(line: string, i: number, f: Fields): number {
     f.ms += digit(line, j) * scale;
     scale = scale === 1 ? 0 : scale / 10;
   }
-  f.fracAt = i;
-  f.fracEnd = j;
   return j;
 }
 
