@@ -26,7 +26,7 @@ program
   .option('--print-matched', 'print every matched line with the date it got (before the summary)')
   .option('--print-missed', 'print every line that did not match with the date it got (before the summary)')
   .option('-c, --config <path>', 'config file (its plugins folder is searched for the filter)')
-  .option('--threads <n>', 'threads reading the file for the summary or --hosts (default: the cores, at most 4, for a file of 16 MiB or more)', threadCount)
+  .option('--threads <n>', 'threads reading the file for the summary or --hosts (default for a file of 16 MiB or more: the cores, at most 4; for a filter that follows processes by pid, from 4 cores)', threadCount)
   .action(async (filterId: string, file: string, opts: { option: string[]; format: 'auto' | 'syslog' | 'journal'; json?: boolean; hosts?: boolean; config?: string; ignoreregex: string[]; printMatched?: boolean; printMissed?: boolean; threads?: number }) => {
     const { runTestFilterCommand } = await import('./commands/test-filter-command.js');
     process.exitCode = await runTestFilterCommand({ filterId, file, ...opts, json: opts.json ?? false });

@@ -32,10 +32,10 @@ export interface TestFilterArgs {
   readonly printMissed?: boolean | undefined;
   /**
    * Threads reading a file for the summary or `--hosts` (default: the machine's cores, at most
-   * {@link MAX_THREADS}, for a file of {@link SPLIT_MIN_BYTES} or more; 1 reads it in this thread). Each
-   * thread takes chunks of the file, or, for a filter that correlates lines by pid, the processes of its
-   * share; the counts are those one thread gives. `--json` and the printed lines keep the file's order, so
-   * they are read in one thread.
+   * {@link MAX_THREADS}, for a file of {@link SPLIT_MIN_BYTES} or more; for a filter that correlates by pid,
+   * from 4 cores; 1 reads it in this thread). Each thread takes chunks of the file, or, for a filter that
+   * correlates lines by pid, the processes of its share; the counts are those one thread gives. `--json`
+   * and the printed lines keep the file's order, so they are read in one thread.
    */
   readonly threads?: number | undefined;
   /** Bytes a thread takes at a time (tests use small ones). */
@@ -43,6 +43,21 @@ export interface TestFilterArgs {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
 }
+
+/**
+ * Threads for a large file when `--threads` is not given: one per core, at most {@link MAX_THREADS}. Split by
+ * pid, every thread still cuts and skips every line of the file (about a fifth of a one-thread run) and
+ * warms up a filter of its own: on 2 cores two threads finished with 1.6× the CPU time and no faster than
+ * one, so a pid split starts at {@link PID_SPLIT_MIN_CORES} cores.
+ */
+function defaultThreads(mode: 'lines' | 'pid'): number {
+  const cores = availableParallelism();
+  if (mode === 'pid' && cores < PID_SPLIT_MIN_CORES) return 1;
+  return Math.min(MAX_THREADS, cores);
+}
+
+/** Fewest cores on which a filter that correlates by pid is read by several threads unless asked. */
+const PID_SPLIT_MIN_CORES = 4;
 
 /** Smallest file read by several threads unless `threads` asks for it: below, starting them costs more. */
 export const SPLIT_MIN_BYTES = 16 * 1024 * 1024;
@@ -179,7 +194,7 @@ async function readSplit(args: TestFilterArgs, filter: CompiledFilter): Promise<
   if (args.source === undefined || args.input === '-' || args.json || args.printMatched || args.printMissed) return undefined;
   const mode = filter.splitBy;
   if (mode === undefined) return undefined;
-  const threads = args.threads ?? Math.min(MAX_THREADS, availableParallelism());
+  const threads = args.threads ?? defaultThreads(mode);
   if (threads < 2) return undefined;
   const fd = openSync(args.input, 'r');
   let size: number;
