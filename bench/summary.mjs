@@ -19,8 +19,8 @@ const sshdFigures = (r) =>
     floorPeakRssMiB: r.floor?.peakRssMiB,
     floorRatio: r.floorRatio,
     floorCpuRatio: r.floorCpuRatio,
-    threads: r.threads,
     oneThread: r.oneThread,
+    allThreads: r.allThreads,
     exact: r.checked ? r.hostsDiffering === 0 : undefined,
   };
 const filters = read('results-filters.json');
@@ -38,7 +38,7 @@ const n = (v, unit = '') =>
   v === undefined || Number.isNaN(v) ? 'missing' : `${v.toLocaleString('en')}${unit}`;
 const row = (r) =>
   r
-    ? `${n(r.seconds, ' s')} (CPU ${n(r.cpuSeconds, ' s')}), ${n(r.peakRssMiB, ' MiB')}; floor ${n(r.floorSeconds, ' s')} (CPU ${n(r.floorCpuSeconds, ' s')}), ${n(r.floorPeakRssMiB, ' MiB')}; ${n(r.floorRatio, '×')} wall, ${n(r.floorCpuRatio, '×')} CPU${r.oneThread ? ` (${r.threads} threads; one thread ${n(r.oneThread.floorRatio, '×')} wall, ${n(r.oneThread.floorCpuRatio, '×')} CPU)` : ''}`
+    ? `${n(r.seconds, ' s')} (CPU ${n(r.cpuSeconds, ' s')}), ${n(r.peakRssMiB, ' MiB')}; floor ${n(r.floorSeconds, ' s')} (CPU ${n(r.floorCpuSeconds, ' s')}), ${n(r.floorPeakRssMiB, ' MiB')}; ${n(r.floorRatio, '×')} wall, ${n(r.floorCpuRatio, '×')} CPU${r.allThreads ? ` (default threads; ${r.allThreads.threads} threads ${n(r.allThreads.floorRatio, '×')} wall, ${n(r.allThreads.floorCpuRatio, '×')} CPU)` : ''}`
     : 'missing';
 const d = summary.daemon?.sustained;
 const rows = [
