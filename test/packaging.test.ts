@@ -192,6 +192,10 @@ describe.skipIf(skip !== undefined && process.env.CI !== 'true')('packaging: ins
     const json = run(bin, ['test-filter', 'sshd', sample, '--json', '--config', config], elsewhere).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(json).toHaveLength(1);
     expect(json[0]).toMatchObject({ lineno: 1, filter: 'sshd', host: '192.0.2.7', user: 'admin' });
+    // Read by two threads: the worker finds the installed filter through the same config.
+    const summary = run(bin, ['test-filter', 'sshd', sample, '--threads', '2', '--config', config], elsewhere);
+    expect(summary).toMatch(/^failures: +1$/m);
+    expect(summary).toMatch(/^threads: +2$/m);
   }, 900_000);
 });
 
