@@ -16,6 +16,11 @@ const DELETED = -1;
  *
  * Entries are visited by number: `for (let e = map.first(); e !== -1; e = map.next(e))`. Deleting the entry
  * being visited (or any other) is allowed during a visit; setting a new key is not (it may renumber them).
+ * A visit that may outlive a renumbering (one paused in a generator) walks with a {@link HostCursor}.
+ *
+ * An owner may keep columns of its own beside the map, indexed by entry number (current bans keep a ban's
+ * times and counts there, so the number is the ban's slot and costs nothing to look up): `onRenumber` tells
+ * it when the entries moved and how many the columns must hold.
  */
 export class OrderedHostMap {
   /** IPv4 keys' values (0 for a string key). */
@@ -32,9 +37,22 @@ export class OrderedHostMap {
   private count = 0;
   /** Set by `find`: the empty bucket where the key searched for would go. */
   private vacant = 0;
+  /** Visits in progress; a cursor whose visit was dropped unfinished is let go with its generator. */
+  private cursors: WeakRef<HostCursor>[] = [];
+
+  /**
+   * @param onRenumber called after every rebuild (growth, compaction, `clear`): the entry now numbered `i`
+   *   was numbered `order[i]`, and the owner's columns must hold `capacity` entries.
+   */
+  constructor(private readonly onRenumber?: (order: Int32Array, capacity: number) => void) {}
 
   get size(): number {
     return this.count;
+  }
+
+  /** Entry numbers are below this (a power of two). */
+  get capacity(): number {
+    return this.values.length;
   }
 
   /** The entry number of `key`, or -1. */
@@ -67,12 +85,12 @@ export class OrderedHostMap {
     return this.find(key) !== -1;
   }
 
-  /** Set the value of `key`; a new key goes last. */
-  set(key: string, value: number): void {
+  /** Set the value of `key`; a new key goes last. Returns its entry number, valid until the next rebuild. */
+  set(key: string, value: number): number {
     let e = this.find(key);
     if (e !== -1) {
       this.values[e] = value;
-      return;
+      return e;
     }
     if (this.end === this.values.length) {
       // Full: compact when at most half the entries are live, else double.
@@ -88,6 +106,7 @@ export class OrderedHostMap {
     this.values[e] = value;
     this.buckets[this.vacant] = e + 1;
     this.count++;
+    return e;
   }
 
   delete(key: string): boolean {
@@ -107,6 +126,37 @@ export class OrderedHostMap {
   next(e: number): number {
     for (let n = e + 1; n < this.end; n++) if (!Number.isNaN(this.values[n]!)) return n;
     return -1;
+  }
+
+  /** A position for a visit that survives renumbering: pass it to {@link advance} until that gives -1. */
+  cursor(): HostCursor {
+    const cursor = { at: 0 };
+    this.cursors.push(new WeakRef(cursor));
+    return cursor;
+  }
+
+  /**
+   * The next live entry of the visit `cursor` makes (entries set meanwhile are visited, those deleted are
+   * not), or -1 when it is over and the cursor let go.
+   */
+  advance(cursor: HostCursor): number {
+    let e = Math.max(cursor.at, this.head);
+    while (e < this.end && Number.isNaN(this.values[e]!)) e++;
+    if (e < this.end) {
+      cursor.at = e + 1;
+      return e;
+    }
+    this.release(cursor);
+    return -1;
+  }
+
+  /** End a visit before {@link advance} gave -1. */
+  release(cursor: HostCursor): void {
+    cursor.at = Number.POSITIVE_INFINITY;
+    this.cursors = this.cursors.filter((ref) => {
+      const c = ref.deref();
+      return c !== undefined && c !== cursor;
+    });
   }
 
   keyAt(e: number): string {
@@ -156,10 +206,15 @@ export class OrderedHostMap {
     const names = this.names && ([] as (string | undefined)[]);
     const buckets = new Int32Array(2 * capacity);
     const mask = buckets.length - 1;
+    const order = this.onRenumber && new Int32Array(this.count);
+    const cursors = this.liveCursors();
     let next = 0;
     for (let e = this.first(); e !== -1; e = this.next(e)) {
       const number = this.numbers[e]!;
       const name = this.names?.[e];
+      if (order) order[next] = e;
+      // A cursor past this entry is moved past its new number; one at or before it, to it at the latest.
+      for (const c of cursors) if (c.at > e) c.to = next + 1;
       numbers[next] = number;
       values[next] = this.values[e]!;
       names?.push(name);
@@ -173,5 +228,24 @@ export class OrderedHostMap {
     this.buckets = buckets;
     this.end = next;
     this.head = 0;
+    for (const c of cursors) c.cursor.at = c.to;
+    this.onRenumber?.(order!, capacity);
   }
+
+  /** The cursors of visits in progress, each with the number it will have after a rebuild (0 so far). */
+  private liveCursors(): { cursor: HostCursor; at: number; to: number }[] {
+    if (this.cursors.length === 0) return [];
+    const live: { cursor: HostCursor; at: number; to: number }[] = [];
+    this.cursors = this.cursors.filter((ref) => {
+      const cursor = ref.deref();
+      if (cursor !== undefined) live.push({ cursor, at: cursor.at, to: 0 });
+      return cursor !== undefined;
+    });
+    return live;
+  }
+}
+
+/** Where a visit of an {@link OrderedHostMap} stands: the entry number it looks at next. */
+export interface HostCursor {
+  at: number;
 }
