@@ -1,4 +1,5 @@
 import type { BanTicket } from '../contract/ban-ticket.js';
+import { HostList } from './host-list.js';
 import { OrderedHostMap } from './ordered-host-map.js';
 
 const REASONS = [undefined, 'failures', 'manual', 'restore', 'subnet', 'campaign'] as const;
@@ -135,6 +136,13 @@ export class CurrentBans {
   /** The banned addresses, in the order they were first banned. */
   addresses(): string[] {
     return this.ips();
+  }
+
+  /** The banned addresses, in the order they were first banned, as a list that holds IPv4 ones as numbers. */
+  hostList(): HostList {
+    const out = new HostList();
+    for (let e = this.index.first(); e !== -1; e = this.index.next(e)) out.push(this.index.keyAt(e));
+    return out;
   }
 
   /**
