@@ -1,9 +1,10 @@
 // The failure tracker's table of hosts: checked against a plain `Map` (the reference it replaces), through
 // growth, deletion gaps, compaction and keys of both kinds (IPv4 held as numbers, anything else as strings).
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import { hashString, ipv4Key, ipv4Number } from '../src/jail/host-key.js';
 import { OrderedHostMap } from '../src/jail/ordered-host-map.js';
+import { parseAddress } from '../src/util/ip-address.js';
 
 function entries(map: OrderedHostMap): [string, number][] {
   const out: [string, number][] = [];
@@ -56,6 +57,37 @@ describe('host keys', () => {
     expect(hashString('2001:db8::1')).not.toBe(hashString('2001:db8::2'));
     expect(hashString('ab')).not.toBe(hashString('ba'));
     expect(hashString('x')).toBe(hashString('x'));
+  });
+});
+
+describe('ipv4Number: the restart fast path agrees with the full parse', () => {
+  test.each([
+    ['192.0.2.1', true],
+    ['0.0.0.0', true],
+    ['255.255.255.255', true],
+    ['10.0.0.10', true],
+    ['192.0.2.01', false],
+    ['256.0.0.1', false],
+    ['1.2.3', false],
+    ['1.2.3.4.5', false],
+    ['1..2.3', false],
+    [' 1.2.3.4', false],
+    ['1.2.3.4 ', false],
+    ['1.2.3.4/32', false],
+    ['198.51.100.0/24', false],
+    ['::ffff:1.2.3.4', false],
+    ['2001:db8::1', false],
+    ['[1.2.3.4]', false],
+    ['1.2.3.-4', false],
+    ['', false],
+  ])('%j → %s', (text, canonical) => {
+    expect(ipv4Number(text) >= 0).toBe(canonical);
+    // Whatever it accepts is an IPv4 address written exactly as its canonical form.
+    if (canonical) expect(parseAddress(text)).toMatchObject({ family: 4, canonical: text });
+    // Asked twice in a row (the remembered answer) and after another key, the same.
+    expect(ipv4Number(text) >= 0).toBe(canonical);
+    ipv4Number('192.0.2.200');
+    expect(ipv4Number(text) >= 0).toBe(canonical);
   });
 });
 

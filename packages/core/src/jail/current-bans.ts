@@ -195,14 +195,14 @@ export class CurrentBans {
   }
 
   /** The index renumbered its entries (see {@link OrderedHostMap}): move each ban's slot with its entry. */
-  private moveSlots(order: Int32Array, capacity: number): void {
+  private moveSlots(order: Int32Array | undefined, capacity: number): void {
     this.resize(capacity, order);
   }
 
   /** Replace each array by one of `slots` slots: slot `i` takes old slot `order[i]` (default: all, in place). */
   private resize(slots: number, order?: Int32Array): void {
     const n = order === undefined ? Math.min(slots, this.time.length) : order.length;
-    // Growth without gaps keeps every slot where it was (the order is 0, 1, 2…): a plain copy.
+    // An order without gaps (0, 1, 2…) keeps every slot where it was: a plain copy.
     const inPlace = order === undefined || n === 0 || order[n - 1] === n - 1;
     const to = <T extends Float64Array | Uint32Array | Uint8Array>(make: new (n: number) => T, old: T): T => {
       const a = new make(slots);

@@ -5,8 +5,23 @@
  * stays a string; only the hash is computed from it.
  */
 
-/** The 32-bit value of `key` when it is an IPv4 address in canonical form, else -1. */
+/** The key {@link ipv4Number} read last, and what it gave. */
+let lastKey = '';
+let lastNumber = -1;
+
+/**
+ * The 32-bit value of `key` when it is an IPv4 address in canonical form, else -1. The last answer is
+ * remembered: a restart hands each of a million addresses to the bans table, the unban schedule and the
+ * restore batch in turn, and each reads it here.
+ */
 export function ipv4Number(key: string): number {
+  if (key === lastKey) return lastNumber;
+  lastNumber = readIPv4(key);
+  lastKey = key;
+  return lastNumber;
+}
+
+function readIPv4(key: string): number {
   const n = key.length;
   if (n < 7 || n > 15) return -1;
   let value = 0;

@@ -6,7 +6,8 @@ import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
 import { type CompiledFilter, compileFilter } from '../filters/compile-filter.js';
 import { CurrentBans } from './current-bans.js';
 import type { Failure, FilterDefinition } from '../contract/filter-definition.js';
-import { type ParsedAddress, isCanonicalIPv4, parseAddress } from '../util/ip-address.js';
+import { type ParsedAddress, parseAddress } from '../util/ip-address.js';
+import { ipv4Number } from './host-key.js';
 import { type ParsedNetwork, networkContains, parseNetwork } from '../util/ip-network.js';
 import { BannedNetworks } from './banned-networks.js';
 import { Detection } from './detection.js';
@@ -147,7 +148,7 @@ export class Jail {
       }
       // A store may be shared or edited: only a canonical address or network is re-applied. Most bans
       // are single IPv4 addresses, checked without parsing (and no network to record).
-      if (isCanonicalIPv4(ban.ip)) {
+      if (ipv4Number(ban.ip) >= 0) {
         // Fields the object already has, written in place (the store's object, read once and dropped).
         const own = ban as { -readonly [K in keyof StoredBan]: StoredBan[K] };
         own.family = 4;

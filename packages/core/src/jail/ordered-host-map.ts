@@ -42,9 +42,10 @@ export class OrderedHostMap {
 
   /**
    * @param onRenumber called after every rebuild (growth, compaction, `clear`): the entry now numbered `i`
-   *   was numbered `order[i]`, and the owner's columns must hold `capacity` entries.
+   *   was numbered `order[i]` (no `order`: every entry kept its number), and the owner's columns must hold
+   *   `capacity` entries.
    */
-  constructor(private readonly onRenumber?: (order: Int32Array, capacity: number) => void) {}
+  constructor(private readonly onRenumber?: (order: Int32Array | undefined, capacity: number) => void) {}
 
   get size(): number {
     return this.count;
@@ -57,7 +58,11 @@ export class OrderedHostMap {
 
   /** The entry number of `key`, or -1. */
   find(key: string): number {
-    const number = ipv4Number(key);
+    return this.findAs(key, ipv4Number(key));
+  }
+
+  /** {@link find} with `number`, the key's {@link ipv4Number}, already known. */
+  private findAs(key: string, number: number): number {
     const names = this.names;
     const mask = this.buckets.length - 1;
     let i = (number >= 0 ? hashNumber(number) : hashString(key)) & mask;
@@ -87,18 +92,20 @@ export class OrderedHostMap {
 
   /** Set the value of `key`; a new key goes last. Returns its entry number, valid until the next rebuild. */
   set(key: string, value: number): number {
-    let e = this.find(key);
+    const number = ipv4Number(key);
+    let e = this.findAs(key, number);
     if (e !== -1) {
       this.values[e] = value;
       return e;
     }
     if (this.end === this.values.length) {
       // Full: compact when at most half the entries are live, else double.
-      this.rebuild(this.count * 2 <= this.values.length ? this.values.length : this.values.length * 2);
-      this.find(key);
+      if (this.count * 2 <= this.values.length) this.rebuild(this.values.length);
+      else if (this.count === this.end) this.grow();
+      else this.rebuild(this.values.length * 2);
+      this.findAs(key, number);
     }
     e = this.end++;
-    const number = ipv4Number(key);
     this.numbers[e] = number >= 0 ? number : 0;
     if (number < 0 && this.names === undefined) this.names = new Array<undefined>(e).fill(undefined);
     // Appended in entry order, so the array stays packed.
@@ -214,7 +221,7 @@ export class OrderedHostMap {
       const name = this.names?.[e];
       if (order) order[next] = e;
       // A cursor past this entry is moved past its new number; one at or before it, to it at the latest.
-      for (const c of cursors) if (c.at > e) c.to = next + 1;
+      if (cursors.length) for (const c of cursors) if (c.at > e) c.to = next + 1;
       numbers[next] = number;
       values[next] = this.values[e]!;
       names?.push(name);
@@ -229,7 +236,32 @@ export class OrderedHostMap {
     this.end = next;
     this.head = 0;
     for (const c of cursors) c.cursor.at = c.to;
-    this.onRenumber?.(order!, capacity);
+    this.onRenumber?.(order, capacity);
+  }
+
+  /**
+   * Double the columns of a map without gaps: entries keep their numbers (and visits their place), only
+   * the buckets are made again. A restart fills the map a million entries from empty.
+   */
+  private grow(): void {
+    const capacity = this.values.length * 2;
+    const numbers = new Uint32Array(capacity);
+    const values = new Float64Array(capacity).fill(Number.NaN);
+    numbers.set(this.numbers);
+    values.set(this.values);
+    const buckets = new Int32Array(2 * capacity);
+    const mask = buckets.length - 1;
+    const names = this.names;
+    for (let e = 0; e < this.end; e++) {
+      const name = names?.[e];
+      let i = (name === undefined ? hashNumber(numbers[e]!) : hashString(name)) & mask;
+      while (buckets[i] !== EMPTY) i = (i + 1) & mask;
+      buckets[i] = e + 1;
+    }
+    this.numbers = numbers;
+    this.values = values;
+    this.buckets = buckets;
+    this.onRenumber?.(undefined, capacity);
   }
 
   /** The cursors of visits in progress, each with the number it will have after a rebuild (0 so far). */
