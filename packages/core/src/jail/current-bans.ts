@@ -190,7 +190,8 @@ export class CurrentBans {
       users: undefined,
       reason: reason ?? REASONS[this.reason[slot]!],
       prefix: this.prefix[slot] || undefined,
-      origin: this.origins.get(ip),
+      // Most tables have no origin: no lookup (hashing an address string built for this ticket).
+      origin: this.origins.size ? this.origins.get(ip) : undefined,
     };
   }
 
