@@ -179,4 +179,71 @@ describe('OrderedHostMap', () => {
       { numRuns: 200 },
     );
   });
+
+  it('tells its owner how entries moved, so columns kept beside it stay with their keys', () => {
+    const key = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map((n) => ipv4Key(0x0a00_0000 + n)),
+      fc.integer({ min: 0, max: 40 }).map((n) => `2001:db8::${n.toString(16)}`),
+    );
+    const op = fc.oneof(
+      { weight: 6, arbitrary: fc.tuple(fc.constant('set' as const), key) },
+      { weight: 4, arbitrary: fc.tuple(fc.constant('delete' as const), key) },
+      { weight: 1, arbitrary: fc.tuple(fc.constant('compact' as const), key) },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 800 }), (ops) => {
+        // The owner's column: the key each entry holds, moved as the map says.
+        let column: (string | undefined)[] = new Array(64);
+        const m = new OrderedHostMap((order, capacity) => {
+          const next = new Array<string | undefined>(capacity);
+          if (order === undefined) for (let e = 0; e < column.length; e++) next[e] = column[e];
+          else for (let e = 0; e < order.length; e++) next[e] = column[order[e]!];
+          column = next;
+        });
+        for (const [name, k] of ops) {
+          if (name === 'set') {
+            const e = m.set(k, 1);
+            expect(m.find(k)).toBe(e);
+            column[e] = k;
+          } else if (name === 'delete') m.delete(k);
+          else m.compact();
+          expect(column.length).toBe(m.capacity);
+        }
+        for (let e = m.first(); e !== -1; e = m.next(e)) expect(column[e]).toBe(m.keyAt(e));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('walks a cursor through growth, compaction and clear: what stays is visited once, in order', () => {
+    const m = new OrderedHostMap();
+    for (let i = 0; i < 200; i++) m.set(ipv4Key(i), i);
+    const cursor = m.cursor();
+    const seen: number[] = [];
+    const step = () => {
+      const e = m.advance(cursor);
+      if (e !== -1) seen.push(m.valueAt(e));
+      return e;
+    };
+    for (let n = 0; n < 20; n++) step();
+    // Most of the rest lifted and the columns compacted (renumbered), then a flood appended (grown, renumbered again).
+    for (let i = 0; i < 200; i++) if (i % 4 !== 0) m.delete(ipv4Key(i));
+    m.compact();
+    for (let n = 0; n < 5; n++) step();
+    for (let i = 200; i < 2000; i++) m.set(i % 3 ? ipv4Key(i) : `k${i}`, i);
+    while (step() !== -1);
+    expect(seen).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => i),
+      ...Array.from({ length: 180 }, (_, k) => 20 + k).filter((i) => i % 4 === 0),
+      ...Array.from({ length: 1800 }, (_, k) => 200 + k),
+    ]);
+    // A finished cursor stays finished; one made before a clear goes on with what is set after it.
+    expect(m.advance(cursor)).toBe(-1);
+    const early = m.cursor();
+    m.advance(early);
+    m.clear();
+    m.set('10.0.0.1', 1);
+    expect(m.keyAt(m.advance(early))).toBe('10.0.0.1');
+    expect(m.advance(early)).toBe(-1);
+  });
 });

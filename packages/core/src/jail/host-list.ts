@@ -28,7 +28,7 @@ export class HostList implements Iterable<string> {
     const i = this.count++;
     if (i === this.numbers.length) this.grow();
     const number = ipv4Number(key);
-    this.numbers[i] = number >= 0 ? number : 0;
+    this.numbers[i] = Math.max(number, 0);
     this.values[i] = value;
     if (number < 0 && this.names === undefined) this.names = new Array<undefined>(i).fill(undefined);
     // Appended in order, so the array stays packed.

@@ -106,7 +106,7 @@ export class OrderedHostMap {
       this.findAs(key, number);
     }
     e = this.end++;
-    this.numbers[e] = number >= 0 ? number : 0;
+    this.numbers[e] = Math.max(number, 0);
     if (number < 0 && this.names === undefined) this.names = new Array<undefined>(e).fill(undefined);
     // Appended in entry order, so the array stays packed.
     this.names?.push(number >= 0 ? undefined : key);

@@ -53,7 +53,7 @@ export class UnbanSchedule {
       i = parent;
     }
     times[i] = at;
-    numbers[i] = number >= 0 ? number : 0;
+    numbers[i] = Math.max(number, 0);
     if (names) names[i] = name;
     if (at < this.armedFor) this.arm();
   }
