@@ -507,6 +507,33 @@ describe('Jail operations: restore, batches, ban lengths and housekeeping', () =
     await jail.stop();
   });
 
+  it('restores IPv4 and IPv6 addresses and networks in one batch; one of each kind lifted before it goes out is left out', async () => {
+    const batches: (readonly BanTicket[])[] = [];
+    const keeper: ComposedAction = {
+      id: 'keeper',
+      options: {},
+      plugin: 'test',
+      definition: defineAction({ id: 'keeper', create: () => ({ ban: async (tickets) => void batches.push(tickets), unban: async () => {} }) }),
+    };
+    const store = new SteppingStore();
+    const targets = ['192.0.2.1', '2001:db8::1', '198.51.100.0/24', '2001:db8:1::/48', '192.0.2.2', '2001:db8::2', '203.0.113.0/24'];
+    for (const ip of targets) store.addBan({ ...stored(ip, T0 + 60_000), family: ip.includes(':') ? 6 : 4 });
+    const { jail } = await makeJail({}, { store, actions: [keeper] });
+    await jail.start();
+    // Queued, not yet applied: the batch counts and lists its addresses without a ticket.
+    expect(jail.actionStatus()[0]!.backlog).toBe(7);
+    expect([...jail.unappliedBans().keys()]).toEqual(targets);
+    for (const ip of ['192.0.2.1', '2001:db8::1', '198.51.100.0/24']) jail.unban(ip);
+    await jail.idle();
+    expect(batches[0]!.map((t) => [t.ip, t.family, t.prefix, t.reason])).toEqual([
+      ['2001:db8:1::/48', 6, 48, 'restore'],
+      ['192.0.2.2', 4, undefined, 'restore'],
+      ['2001:db8::2', 6, undefined, 'restore'],
+      ['203.0.113.0/24', 4, 24, 'restore'],
+    ]);
+    await jail.stop();
+  });
+
   it('builds a restore ticket when an action reads it: the ban as it is then, a ban lifted meanwhile as it went out', async () => {
     const store = new SteppingStore();
     store.addBan(stored('192.0.2.1', T0 + 60_000));

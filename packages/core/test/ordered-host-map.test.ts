@@ -1,9 +1,10 @@
 // The failure tracker's table of hosts: checked against a plain `Map` (the reference it replaces), through
 // growth, deletion gaps, compaction and keys of both kinds (IPv4 held as numbers, anything else as strings).
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import { hashString, ipv4Key, ipv4Number } from '../src/jail/host-key.js';
 import { OrderedHostMap } from '../src/jail/ordered-host-map.js';
+import { parseAddress } from '../src/util/ip-address.js';
 
 function entries(map: OrderedHostMap): [string, number][] {
   const out: [string, number][] = [];
@@ -56,6 +57,37 @@ describe('host keys', () => {
     expect(hashString('2001:db8::1')).not.toBe(hashString('2001:db8::2'));
     expect(hashString('ab')).not.toBe(hashString('ba'));
     expect(hashString('x')).toBe(hashString('x'));
+  });
+});
+
+describe('ipv4Number: the restart fast path agrees with the full parse', () => {
+  test.each([
+    ['192.0.2.1', true],
+    ['0.0.0.0', true],
+    ['255.255.255.255', true],
+    ['10.0.0.10', true],
+    ['192.0.2.01', false],
+    ['256.0.0.1', false],
+    ['1.2.3', false],
+    ['1.2.3.4.5', false],
+    ['1..2.3', false],
+    [' 1.2.3.4', false],
+    ['1.2.3.4 ', false],
+    ['1.2.3.4/32', false],
+    ['198.51.100.0/24', false],
+    ['::ffff:1.2.3.4', false],
+    ['2001:db8::1', false],
+    ['[1.2.3.4]', false],
+    ['1.2.3.-4', false],
+    ['', false],
+  ])('%j → %s', (text, canonical) => {
+    expect(ipv4Number(text) >= 0).toBe(canonical);
+    // Whatever it accepts is an IPv4 address written exactly as its canonical form.
+    if (canonical) expect(parseAddress(text)).toMatchObject({ family: 4, canonical: text });
+    // Asked twice in a row (the remembered answer) and after another key, the same.
+    expect(ipv4Number(text) >= 0).toBe(canonical);
+    ipv4Number('192.0.2.200');
+    expect(ipv4Number(text) >= 0).toBe(canonical);
   });
 });
 
@@ -212,5 +244,72 @@ describe('OrderedHostMap', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('tells its owner how entries moved, so columns kept beside it stay with their keys', () => {
+    const key = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map((n) => ipv4Key(0x0a00_0000 + n)),
+      fc.integer({ min: 0, max: 40 }).map((n) => `2001:db8::${n.toString(16)}`),
+    );
+    const op = fc.oneof(
+      { weight: 6, arbitrary: fc.tuple(fc.constant('set' as const), key) },
+      { weight: 4, arbitrary: fc.tuple(fc.constant('delete' as const), key) },
+      { weight: 1, arbitrary: fc.tuple(fc.constant('compact' as const), key) },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 800 }), (ops) => {
+        // The owner's column: the key each entry holds, moved as the map says.
+        let column: (string | undefined)[] = new Array(64);
+        const m = new OrderedHostMap((order, capacity) => {
+          const next = new Array<string | undefined>(capacity);
+          if (order === undefined) for (let e = 0; e < column.length; e++) next[e] = column[e];
+          else for (let e = 0; e < order.length; e++) next[e] = column[order[e]!];
+          column = next;
+        });
+        for (const [name, k] of ops) {
+          if (name === 'set') {
+            const e = m.set(k, 1);
+            expect(m.find(k)).toBe(e);
+            column[e] = k;
+          } else if (name === 'delete') m.delete(k);
+          else m.compact();
+          expect(column.length).toBe(m.capacity);
+        }
+        for (let e = m.first(); e !== -1; e = m.next(e)) expect(column[e]).toBe(m.keyAt(e));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('walks a cursor through growth, compaction and clear: what stays is visited once, in order', () => {
+    const m = new OrderedHostMap();
+    for (let i = 0; i < 200; i++) m.set(ipv4Key(i), i);
+    const cursor = m.cursor();
+    const seen: number[] = [];
+    const step = () => {
+      const e = m.advance(cursor);
+      if (e !== -1) seen.push(m.valueAt(e));
+      return e;
+    };
+    for (let n = 0; n < 20; n++) step();
+    // Most of the rest lifted and the columns compacted (renumbered), then a flood appended (grown, renumbered again).
+    for (let i = 0; i < 200; i++) if (i % 4 !== 0) m.delete(ipv4Key(i));
+    m.compact();
+    for (let n = 0; n < 5; n++) step();
+    for (let i = 200; i < 2000; i++) m.set(i % 3 ? ipv4Key(i) : `k${i}`, i);
+    while (step() !== -1);
+    expect(seen).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => i),
+      ...Array.from({ length: 180 }, (_, k) => 20 + k).filter((i) => i % 4 === 0),
+      ...Array.from({ length: 1800 }, (_, k) => 200 + k),
+    ]);
+    // A finished cursor stays finished; one made before a clear goes on with what is set after it.
+    expect(m.advance(cursor)).toBe(-1);
+    const early = m.cursor();
+    m.advance(early);
+    m.clear();
+    m.set('10.0.0.1', 1);
+    expect(m.keyAt(m.advance(early))).toBe('10.0.0.1');
+    expect(m.advance(early)).toBe(-1);
   });
 });

@@ -165,5 +165,20 @@ describe('UnbanSchedule', () => {
       { numRuns: 300 },
     );
   });
-});
 
+  it('gives back IPv4 keys (held as numbers) and other keys as they were added, in time order', () => {
+    let clock = 0;
+    const fired: [string, number][] = [];
+    const s = new UnbanSchedule((key, at) => fired.push([key, at]), () => clock);
+    const key = (i: number) => (i % 7 === 3 ? `2001:db8::${i.toString(16)}` : i % 7 === 5 ? `10.${i & 255}.0.0/16` : `192.0.${i >> 8}.${i & 255}`);
+    // IPv4 only at first (no string kept), then every kind; through growth.
+    const times = Array.from({ length: 3000 }, (_, i) => ((i * 7919) % 3001) + 1);
+    for (let i = 0; i < 3000; i++) s.add(i < 500 ? `192.0.${i >> 8}.${i & 255}` : key(i), times[i]!);
+    clock = 10_000;
+    s.runDue();
+    const expected = times.map((t, i) => [i < 500 ? `192.0.${i >> 8}.${i & 255}` : key(i), t] as [string, number]).sort((a, b) => a[1] - b[1]);
+    expect(fired).toEqual(expected);
+    expect(s.size).toBe(0);
+    s.clear();
+  });
+});

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { fromRow, toRow } from './ban-row.js';
 import { openDatabase } from './open-database.js';
 import { PendingWrites } from './pending-writes.js';
-import { RESTORE_CHUNK, RESTORE_REASONS, type Statements, prepareStatements } from './statements.js';
+import { KIND_IPV6, RESTORE_CHUNK, RESTORE_REASONS, type Statements, prepareStatements } from './statements.js';
 import { checkFile, fileIdentity, headerLooksValid, isCorruption, isSqliteError, moveAside } from './store-file.js';
 
 /** Purge reclaims space (VACUUM) only when at least this share of the file is free pages… */
@@ -159,17 +159,18 @@ export class SqliteBanStore implements BanStore, ProgressStore {
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
         const expires = row[4];
+        const kind = row[1];
         visit({
           jail,
           ip: row[0],
-          family: row[1] === 6 ? 6 : 4,
+          family: kind >= KIND_IPV6 ? 6 : 4,
           time: row[2],
           bantime: row[3],
           expires: expires === null ? Number.POSITIVE_INFINITY : expires,
           failures: row[5],
           banCount: row[6],
           matches: NO_LINES,
-          reason: RESTORE_REASONS[row[7]],
+          reason: RESTORE_REASONS[kind & (KIND_IPV6 - 1)],
         });
       }
       if (rows.length < RESTORE_CHUNK) return;

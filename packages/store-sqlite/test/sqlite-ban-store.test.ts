@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteBanStore } from '../src/index.js';
 import { MIGRATIONS } from '../src/schema.js';
+import { RESTORE_CHUNK } from '../src/statements.js';
 import { bundleForChild } from '../../../test/bundle-for-child.js';
 
 function ban(ip: string, over: Partial<StoredBan> = {}): StoredBan {
@@ -90,9 +91,9 @@ describe('SqliteBanStore', () => {
 
   it('hands every current ban of a jail to a restart in steps, fields and reasons intact, and takes writes meanwhile', () => {
     const store = SqliteBanStore.open(':memory:');
-    // More than two steps of rows (4096 each), in one jail; a permanent IPv6 ban, a network, every reason.
+    // More than two steps of rows, in one jail; a permanent IPv6 ban, a network, every reason.
     const reasons = ['failures', 'manual', 'restore', 'subnet', 'campaign', undefined] as const;
-    const bans = Array.from({ length: 2 * 4096 + 3 }, (_, i) =>
+    const bans = Array.from({ length: 2 * RESTORE_CHUNK + 3 }, (_, i) =>
       ban(`10.0.${i >> 8}.${i & 255}`, { time: 1000 + i, expires: 601_000 + i, failures: i % 7, banCount: 1 + (i % 3), reason: reasons[i % reasons.length] }),
     );
     bans.push(ban('2001:db8::1', { expires: Number.POSITIVE_INFINITY, bantime: -1, reason: 'manual' }));
@@ -103,14 +104,14 @@ describe('SqliteBanStore', () => {
     store.forEachCurrentBan('sshd', (b) => {
       seen.push(b);
       // A visitor may write (the jail drops expired bans; a rebuild may run): no statement is left open.
-      if (seen.length % 4096 === 1) store.setPosition(`k${seen.length}`, { offset: seen.length });
+      if (seen.length % RESTORE_CHUNK === 1) store.setPosition(`k${seen.length}`, { offset: seen.length });
     });
     const key = (b: StoredBan) => b.ip;
     expect(seen.length).toBe(bans.length);
     expect([...seen].sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
       bans.map((b) => ({ ...b, matches: [], users: undefined })).sort((a, b) => key(a).localeCompare(key(b))),
     );
-    expect(store.getPosition('k4097')).toEqual({ offset: 4097 });
+    expect(store.getPosition(`k${RESTORE_CHUNK + 1}`)).toEqual({ offset: RESTORE_CHUNK + 1 });
     store.close();
   });
 

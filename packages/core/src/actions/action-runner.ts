@@ -14,8 +14,11 @@ type Pending =
 
 /** Bans to put back into an action, as one batch. */
 export interface Restore {
-  /** The addresses, in order. */
-  readonly ips: readonly string[];
+  /**
+   * The addresses, in order: an array, or any list that can be counted and walked (a restart's million
+   * addresses are held as numbers, each string built when it is read).
+   */
+  readonly ips: Iterable<string> & { readonly length: number };
   /** The ticket of `ip` at the time the batch goes out; undefined when it is no longer banned. */
   ticket(ip: string): BanTicket | undefined;
   /**

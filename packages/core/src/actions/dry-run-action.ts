@@ -79,9 +79,12 @@ export const dryRunAction = defineAction({
       const now = new Date().toISOString();
       // A write per slice, not per batch: a batch can hold a million bans (a restart restoring them), and
       // its text in one string would be ~150 MB; slices stay small, short-lived strings.
-      for (let at = 0; at < tickets.length; at += WRITE_SLICE) {
+      // The length read once: a restore batch is a proxy, where each read of `length` is a call.
+      const count = tickets.length;
+      for (let at = 0; at < count; at += WRITE_SLICE) {
         let text = '';
-        for (let i = at; i < Math.min(tickets.length, at + WRITE_SLICE); i++) {
+        const end = Math.min(count, at + WRITE_SLICE);
+        for (let i = at; i < end; i++) {
           const t = tickets[i]!;
           if (t.reason === 'restore' && event === 'ban' && !options.restoreEvents) continue;
           text += `${JSON.stringify({

@@ -1,22 +1,21 @@
 import type { BanTicket } from '../contract/ban-ticket.js';
-import { SlotPool } from '../util/slot-pool.js';
+import { HostList } from './host-list.js';
+import { OrderedHostMap } from './ordered-host-map.js';
 
-/** Slots the table starts with, and below which it is not shrunk. */
-const MIN_SLOTS = 64;
 const REASONS = [undefined, 'failures', 'manual', 'restore', 'subnet', 'campaign'] as const;
 const NO_LINES: readonly string[] = Object.freeze([]);
 
 /**
  * The bans a jail holds while they last, as the runtime needs them: address, times, length, counts,
  * family and reason — not the matched lines (those went to the store and to the actions with the ticket
- * of the new ban). Each address maps to a slot in typed arrays, so a ban costs its map entry, its address
- * string and ~40 bytes, and no object the garbage collector has to trace; a {@link BanTicket} is built
- * when one is asked for (status, unban, action check).
+ * of the new ban). The addresses are the keys of an {@link OrderedHostMap} (an IPv4 address is its 32-bit
+ * value, no string kept), whose value is the ban's expiry and whose entry number is the ban's slot in typed
+ * arrays of the rest: a ban costs ~50 bytes and no object the garbage collector has to trace (a `Map` of
+ * address strings was ~110). A {@link BanTicket} is built when one is asked for (status, unban, action check).
  */
 export class CurrentBans {
-  private readonly slots = new Map<string, number>();
+  private readonly index = new OrderedHostMap((order, capacity) => this.moveSlots(order, capacity));
   private time = new Float64Array(0);
-  private expiry = new Float64Array(0);
   private bantime = new Float64Array(0);
   private failures = new Uint32Array(0);
   private banCount = new Uint32Array(0);
@@ -26,13 +25,14 @@ export class CurrentBans {
   private prefix = new Uint8Array(0);
   /** Fleet mode: the node that recorded a ban another node made (few; absent for this node's own). */
   private readonly origins = new Map<string, string>();
-  private readonly pool = new SlotPool();
   private changeCount = 0;
 
-  constructor(private readonly jail: string) {}
+  constructor(private readonly jail: string) {
+    this.resize(this.index.capacity);
+  }
 
   get size(): number {
-    return this.slots.size;
+    return this.index.size;
   }
 
   /** Grows with every ban kept, replaced or lifted: tickets built at one count are current while it stays. */
@@ -41,25 +41,23 @@ export class CurrentBans {
   }
 
   has(ip: string): boolean {
-    return this.slots.has(ip);
+    return this.index.has(ip);
   }
 
   /** When the ban of `ip` ends (`Infinity`: never), or undefined when it is not banned. */
   expires(ip: string): number | undefined {
-    const slot = this.slots.get(ip);
-    return slot === undefined ? undefined : this.expiry[slot];
+    return this.index.get(ip);
   }
 
-  /** Keep a ban (replacing the one of the same address); returns its slot, valid while {@link changes} stays. */
+  /**
+   * Keep a ban (replacing the one of the same address); returns its slot, valid while {@link changes} stays.
+   * An expiry that is not a number is kept as `Infinity` (the map marks free entries with NaN); such a
+   * ban was never scheduled to end either.
+   */
   set(t: BanTicket): number {
     this.changeCount++;
-    let slot = this.slots.get(t.ip);
-    if (slot === undefined) {
-      slot = this.allocate();
-      this.slots.set(t.ip, slot);
-    }
+    const slot = this.index.set(t.ip, Number.isNaN(t.expires) ? Number.POSITIVE_INFINITY : t.expires);
     this.time[slot] = t.time;
-    this.expiry[slot] = t.expires;
     this.bantime[slot] = t.bantime;
     this.failures[slot] = t.failures;
     this.banCount[slot] = t.banCount;
@@ -73,33 +71,32 @@ export class CurrentBans {
 
   /** The ban of `ip` as a ticket without matched lines (with `reason` when given), or undefined. */
   get(ip: string, reason?: BanTicket['reason']): BanTicket | undefined {
-    const slot = this.slots.get(ip);
-    return slot === undefined ? undefined : this.ticket(ip, slot, reason);
+    const slot = this.index.find(ip);
+    return slot === -1 ? undefined : this.ticket(ip, slot, reason);
   }
 
   /** The banned addresses, in the order they were first banned. */
   ips(): string[] {
-    return [...this.slots.keys()];
+    const out: string[] = [];
+    for (let e = this.index.first(); e !== -1; e = this.index.next(e)) out.push(this.index.keyAt(e));
+    return out;
   }
 
   delete(ip: string): boolean {
-    const slot = this.slots.get(ip);
-    if (slot === undefined) return false;
+    const slot = this.index.find(ip);
+    if (slot === -1) return false;
     this.changeCount++;
-    this.slots.delete(ip);
-    this.origins.delete(ip);
-    this.pool.give(slot);
-    // After a flood of bans has been lifted, give the memory back.
-    const capacity = this.time.length;
-    if (capacity > MIN_SLOTS && this.slots.size < capacity / 4)
-      this.rebuild(Math.max(MIN_SLOTS, this.slots.size * 2));
+    this.index.deleteAt(slot);
+    if (this.origins.size) this.origins.delete(ip);
+    // After a flood of bans has been lifted, give the memory back (the bans left keep their order, renumbered).
+    this.index.compact();
     return true;
   }
 
   /** Every ban as a ticket without matched lines, in the order they were first made. */
   all(): BanTicket[] {
     const out: BanTicket[] = [];
-    for (const [ip, slot] of this.slots) out.push(this.ticket(ip, slot));
+    for (let e = this.index.first(); e !== -1; e = this.index.next(e)) out.push(this.ticket(this.index.keyAt(e), e));
     return out;
   }
 
@@ -108,31 +105,44 @@ export class CurrentBans {
    * holds them all): bans made meanwhile may be visited, bans lifted meanwhile are skipped.
    */
   *tickets(): Generator<BanTicket> {
-    // The map's iterator reads each entry's slot when it reaches it, so a rebuild in between is harmless.
-    for (const [ip, slot] of this.slots) yield this.shortLived(ip, slot);
+    // A cursor, not an entry number: bans set or lifted while the caller holds a ticket may renumber them all.
+    const cursor = this.index.cursor();
+    try {
+      for (let e = this.index.advance(cursor); e !== -1; e = this.index.advance(cursor))
+        yield this.shortLived(this.index.keyAt(e), e);
+    } finally {
+      this.index.release(cursor);
+    }
   }
 
   /**
    * The ban of `ip` as a short-lived ticket with reason `restore` (a restore batch builds one per read), or
    * undefined. `slot`, what {@link set} returned for it while {@link changes} has not moved since, saves
-   * looking the address up (a million lookups are a second of CPU).
+   * looking the address up.
    */
-  restoreTicket(ip: string, slot = this.slots.get(ip)): BanTicket | undefined {
-    return slot === undefined ? undefined : this.shortLived(ip, slot, 'restore');
+  restoreTicket(ip: string, slot = this.index.find(ip)): BanTicket | undefined {
+    return slot === -1 ? undefined : this.shortLived(ip, slot, 'restore');
   }
 
   /** Remove the ban of `ip` and return it as a ticket (undefined when there is none). */
   take(ip: string): BanTicket | undefined {
-    const slot = this.slots.get(ip);
-    if (slot === undefined) return undefined;
+    const slot = this.index.find(ip);
+    if (slot === -1) return undefined;
     const ticket = this.shortLived(ip, slot);
     this.delete(ip);
     return ticket;
   }
 
-  /** The banned addresses: the strings the table already holds, 8 bytes a ban. */
+  /** The banned addresses, in the order they were first banned. */
   addresses(): string[] {
-    return [...this.slots.keys()];
+    return this.ips();
+  }
+
+  /** The banned addresses, in the order they were first banned, as a list that holds IPv4 ones as numbers. */
+  hostList(): HostList {
+    const out = new HostList();
+    for (let e = this.index.first(); e !== -1; e = this.index.next(e)) out.push(this.index.keyAt(e));
+    return out;
   }
 
   /**
@@ -147,7 +157,7 @@ export class CurrentBans {
       jail: this.jail,
       time: this.time[slot]!,
       bantime: this.bantime[slot]!,
-      expires: this.expiry[slot]!,
+      expires: this.index.valueAt(slot),
       failures: this.failures[slot]!,
       banCount: this.banCount[slot]!,
       matches: NO_LINES,
@@ -173,44 +183,35 @@ export class CurrentBans {
       jail: this.jail,
       time: this.time[slot]!,
       bantime: this.bantime[slot]!,
-      expires: this.expiry[slot]!,
+      expires: this.index.valueAt(slot),
       failures: this.failures[slot]!,
       banCount: this.banCount[slot]!,
       matches: NO_LINES,
       users: undefined,
       reason: reason ?? REASONS[this.reason[slot]!],
       prefix: this.prefix[slot] || undefined,
-      origin: this.origins.get(ip),
+      // Most tables have no origin: no lookup (hashing an address string built for this ticket).
+      origin: this.origins.size ? this.origins.get(ip) : undefined,
     };
   }
 
-  private allocate(): number {
-    const slot = this.pool.take();
-    if (slot >= 0) return slot;
-    this.resize(Math.max(MIN_SLOTS, this.pool.capacity * 2));
-    this.pool.grow(this.time.length);
-    return this.pool.take();
+  /** The index renumbered its entries (see {@link OrderedHostMap}): move each ban's slot with its entry. */
+  private moveSlots(order: Int32Array | undefined, capacity: number): void {
+    this.resize(capacity, order);
   }
 
-  /** Move every ban into arrays of `slots` slots, numbered from 0 in map order. */
-  private rebuild(slots: number): void {
-    const order = Int32Array.from(this.slots.values());
-    this.resize(slots, order);
-    let next = 0;
-    for (const ip of this.slots.keys()) this.slots.set(ip, next++);
-    this.pool.reset(slots, next);
-  }
-
-  /** Replace each array by one of `slots` slots: the old slots `order` (default: all of them, in place). */
+  /** Replace each array by one of `slots` slots: slot `i` takes old slot `order[i]` (default: all, in place). */
   private resize(slots: number, order?: Int32Array): void {
+    const n = order === undefined ? Math.min(slots, this.time.length) : order.length;
+    // An order without gaps (0, 1, 2…) keeps every slot where it was: a plain copy.
+    const inPlace = order === undefined || n === 0 || order[n - 1] === n - 1;
     const to = <T extends Float64Array | Uint32Array | Uint8Array>(make: new (n: number) => T, old: T): T => {
       const a = new make(slots);
-      if (order === undefined) a.set(old);
-      else for (let i = 0; i < order.length; i++) a[i] = old[order[i]!]!;
+      if (inPlace) a.set(old.subarray(0, n));
+      else for (let i = 0; i < n; i++) a[i] = old[order[i]!]!;
       return a;
     };
     this.time = to(Float64Array, this.time);
-    this.expiry = to(Float64Array, this.expiry);
     this.bantime = to(Float64Array, this.bantime);
     this.failures = to(Uint32Array, this.failures);
     this.banCount = to(Uint32Array, this.banCount);

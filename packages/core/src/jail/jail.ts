@@ -6,7 +6,8 @@ import type { BanTicket, CampaignEvent } from '../contract/ban-ticket.js';
 import { type CompiledFilter, compileFilter } from '../filters/compile-filter.js';
 import { CurrentBans } from './current-bans.js';
 import type { Failure, FilterDefinition } from '../contract/filter-definition.js';
-import { type ParsedAddress, isCanonicalIPv4, parseAddress } from '../util/ip-address.js';
+import { type ParsedAddress, parseAddress } from '../util/ip-address.js';
+import { ipv4Number } from './host-key.js';
 import { type ParsedNetwork, networkContains, parseNetwork } from '../util/ip-network.js';
 import { BannedNetworks } from './banned-networks.js';
 import { Detection } from './detection.js';
@@ -20,6 +21,7 @@ import { type MatchRing, RecentMatches } from './recent-matches.js';
 import { UnbanSchedule } from './unban-schedule.js';
 import { recordBans } from './record-bans.js';
 import { restoreTickets } from './restore-tickets.js';
+import { HostList } from './host-list.js';
 
 /** Callbacks a jail reports through (metrics, tests). */
 export interface JailEvents {
@@ -134,10 +136,10 @@ export class Jail {
     const now = this.deps.now();
     this.detection.load(this.deps.store, now);
     // One ban at a time from the store into the typed arrays of CurrentBans; the actions get one batch,
-    // its tickets built as they read them (see restoreTickets): the objects the store hands over are not
-    // kept, so they die young instead of a million of them being held until the actions have run.
-    const ips: string[] = [];
-    const slots: number[] = [];
+    // its tickets built as they read them (see restoreTickets): neither the objects the store hands over nor
+    // their address strings are kept (the batch lists addresses as numbers), so they die young instead of a
+    // million of them being held until the actions have run.
+    const restored = new HostList();
     const dropped: string[] = [];
     const keep = (ban: StoredBan) => {
       if (ban.expires <= now) {
@@ -146,12 +148,12 @@ export class Jail {
       }
       // A store may be shared or edited: only a canonical address or network is re-applied. Most bans
       // are single IPv4 addresses, checked without parsing (and no network to record).
-      if (isCanonicalIPv4(ban.ip)) {
+      if (ipv4Number(ban.ip) >= 0) {
         // Fields the object already has, written in place (the store's object, read once and dropped).
         const own = ban as { -readonly [K in keyof StoredBan]: StoredBan[K] };
         own.family = 4;
         own.reason = 'restore';
-        slots.push(this.bans.set(own));
+        restored.push(ban.ip, this.bans.set(own));
       } else {
         const target = parseNetwork(ban.ip);
         if (target === undefined || target.canonical !== ban.ip) {
@@ -159,18 +161,17 @@ export class Jail {
           dropped.push(ban.ip);
           return;
         }
-        slots.push(this.bans.set({ ...ban, family: target.family, prefix: prefixOf(target), reason: 'restore' }));
+        restored.push(ban.ip, this.bans.set({ ...ban, family: target.family, prefix: prefixOf(target), reason: 'restore' }));
         this.networks.add(target);
       }
       this.schedule.add(ban.ip, ban.expires);
-      ips.push(ban.ip);
     };
     const store = this.deps.store;
     if (store.forEachCurrentBan) store.forEachCurrentBan(this.name, keep);
     else for (const ban of store.currentBans(this.name, { lines: false })) keep(ban);
     // Removed after the read: a store may not take writes while it is stepping through its rows.
     for (const ip of dropped) store.removeBan(this.name, ip);
-    const restore = this.restoreOf(ips, slots);
+    const restore = this.restoreOf(restored, true);
     for (const { runner } of this.runners) runner.restore(restore);
     if (this.bans.size) this.logger.info({ restored: this.bans.size }, `restored ${this.bans.size} ban(s)`);
     if (this.deps.readBack) await this.readBack(now);
@@ -257,20 +258,29 @@ export class Jail {
    * actions that take the whole batch at once (`tickets()`) never make a million tickets live together.
    * Addresses lifted before the batch goes out are left out of it; one lifted while an action reads the
    * batch still gets a ticket, as it was in the batch when it went out (its unban is queued behind it).
-   * `slots` (at start) are the bans' slots in CurrentBans, used while no ban has changed since.
+   * With `slotted` (at start), each address has its slot in CurrentBans beside it, used while no ban has
+   * changed since.
    */
-  private restoreOf(ips: readonly string[], slots?: readonly number[]): Restore {
+  private restoreOf(ips: HostList, slotted = false): Restore {
     const at = this.bans.changes;
     const ticket = (ip: string) => this.bans.restoreTicket(ip);
-    const view = (live: readonly string[], liveSlots?: readonly number[]) =>
+    const view = (live: HostList, withSlots: boolean) =>
       restoreTickets(live.length, (i) => {
-        const ip = live[i]!;
-        const t = liveSlots && at === this.bans.changes ? this.bans.restoreTicket(ip, liveSlots[i]) : this.bans.restoreTicket(ip);
+        const ip = live.at(i);
+        const t = withSlots && at === this.bans.changes ? this.bans.restoreTicket(ip, live.valueAt(i)) : this.bans.restoreTicket(ip);
         return t ?? this.liftedTicket(ip);
       });
+    const stillBanned = () => {
+      const live = new HostList();
+      for (let i = 0; i < ips.length; i++) {
+        const ip = ips.at(i);
+        if (this.bans.has(ip)) live.push(ip);
+      }
+      return live;
+    };
     // Unchanged since the batch was made: every action that takes it is given the same list.
     let unchanged: readonly BanTicket[] | undefined;
-    const tickets = () => (at === this.bans.changes ? (unchanged ??= view(ips, slots)) : view(ips.filter((ip) => this.bans.has(ip))));
+    const tickets = () => (at === this.bans.changes ? (unchanged ??= view(ips, slotted)) : view(stillBanned(), false));
     return { ips, ticket, tickets };
   }
 
@@ -323,7 +333,7 @@ export class Jail {
 
   /** Ask every action to verify its rules; restore them with the current bans when they are gone. */
   async check(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.runner.check(() => this.restoreOf(this.bans.ips()))));
+    await Promise.all(this.runners.map((r) => r.runner.check(() => this.restoreOf(this.bans.hostList()))));
   }
 
   /**

@@ -18,6 +18,11 @@ const DELETED = -1;
  *
  * Entries are visited by number: `for (let e = map.first(); e !== -1; e = map.next(e))`. Deleting the entry
  * being visited (or any other) is allowed during a visit; setting a new key is not (it may renumber them).
+ * A visit that may outlive a renumbering (one paused in a generator) walks with a {@link HostCursor}.
+ *
+ * An owner may keep columns of its own beside the map, indexed by entry number (current bans keep a ban's
+ * times and counts there, so the number is the ban's slot and costs nothing to look up): `onRenumber` tells
+ * it when the entries moved and how many the columns must hold.
  */
 export class OrderedHostMap {
   /** IPv4 keys' values (0 for a string key). */
@@ -38,14 +43,32 @@ export class OrderedHostMap {
   private marks: Uint8Array | undefined;
   /** Some entry may be marked (cleared by {@link clearMarks}). */
   private anyMarked = false;
+  /** Visits in progress; a cursor whose visit was dropped unfinished is let go with its generator. */
+  private cursors: WeakRef<HostCursor>[] = [];
+
+  /**
+   * @param onRenumber called after every rebuild (growth, compaction, `clear`): the entry now numbered `i`
+   *   was numbered `order[i]` (no `order`: every entry kept its number), and the owner's columns must hold
+   *   `capacity` entries.
+   */
+  constructor(private readonly onRenumber?: (order: Int32Array | undefined, capacity: number) => void) {}
 
   get size(): number {
     return this.count;
   }
 
+  /** Entry numbers are below this (a power of two). */
+  get capacity(): number {
+    return this.values.length;
+  }
+
   /** The entry number of `key`, or -1. */
   find(key: string): number {
-    const number = ipv4Number(key);
+    return this.findAs(key, ipv4Number(key));
+  }
+
+  /** {@link find} with `number`, the key's {@link ipv4Number}, already known. */
+  private findAs(key: string, number: number): number {
     const names = this.names;
     const mask = this.buckets.length - 1;
     let i = (number >= 0 ? hashNumber(number) : hashString(key)) & mask;
@@ -73,21 +96,23 @@ export class OrderedHostMap {
     return this.find(key) !== -1;
   }
 
-  /** Set the value of `key`; a new key goes last. Returns its entry number. */
+  /** Set the value of `key`; a new key goes last. Returns its entry number, valid until the next rebuild. */
   set(key: string, value: number): number {
-    let e = this.find(key);
+    const number = ipv4Number(key);
+    let e = this.findAs(key, number);
     if (e !== -1) {
       this.values[e] = value;
       return e;
     }
     if (this.end === this.values.length) {
       // Full: compact when at most half the entries are live, else double.
-      this.rebuild(this.count * 2 <= this.values.length ? this.values.length : this.values.length * 2);
-      this.find(key);
+      if (this.count * 2 <= this.values.length) this.rebuild(this.values.length);
+      else if (this.count === this.end) this.grow();
+      else this.rebuild(this.values.length * 2);
+      this.findAs(key, number);
     }
     e = this.end++;
-    const number = ipv4Number(key);
-    this.numbers[e] = number >= 0 ? number : 0;
+    this.numbers[e] = Math.max(number, 0);
     if (number < 0 && this.names === undefined) this.names = new Array<undefined>(e).fill(undefined);
     // Appended in entry order, so the array stays packed.
     this.names?.push(number >= 0 ? undefined : key);
@@ -144,6 +169,37 @@ export class OrderedHostMap {
     return -1;
   }
 
+  /** A position for a visit that survives renumbering: pass it to {@link advance} until that gives -1. */
+  cursor(): HostCursor {
+    const cursor = { at: 0 };
+    this.cursors.push(new WeakRef(cursor));
+    return cursor;
+  }
+
+  /**
+   * The next live entry of the visit `cursor` makes (entries set meanwhile are visited, those deleted are
+   * not), or -1 when it is over and the cursor let go.
+   */
+  advance(cursor: HostCursor): number {
+    let e = Math.max(cursor.at, this.head);
+    while (e < this.end && Number.isNaN(this.values[e]!)) e++;
+    if (e < this.end) {
+      cursor.at = e + 1;
+      return e;
+    }
+    this.release(cursor);
+    return -1;
+  }
+
+  /** End a visit before {@link advance} gave -1. */
+  release(cursor: HostCursor): void {
+    cursor.at = Number.POSITIVE_INFINITY;
+    this.cursors = this.cursors.filter((ref) => {
+      const c = ref.deref();
+      return c !== undefined && c !== cursor;
+    });
+  }
+
   keyAt(e: number): string {
     return this.names?.[e] ?? ipv4Key(this.numbers[e]!);
   }
@@ -177,11 +233,6 @@ export class OrderedHostMap {
     if (to < capacity) this.rebuild(to);
   }
 
-  /** Entries the columns hold before they must grow or be compacted. */
-  get capacity(): number {
-    return this.values.length;
-  }
-
   clear(): void {
     this.empty();
     this.names = undefined;
@@ -200,6 +251,8 @@ export class OrderedHostMap {
     this.head = 0;
     this.count = 0;
     this.anyMarked = false;
+    // A visit in progress goes on with the entries set from now on.
+    for (const c of this.liveCursors()) c.cursor.at = 0;
   }
 
   /** Move the live entries, in order, to columns of `capacity` entries (a power of two), and hash them again. */
@@ -215,10 +268,15 @@ export class OrderedHostMap {
     const marks = this.marks && new Uint8Array(capacity);
     const buckets = new Int32Array(2 * capacity);
     const mask = buckets.length - 1;
+    const order = this.onRenumber && new Int32Array(this.count);
+    const cursors = this.liveCursors();
     let next = 0;
     for (let e = this.first(); e !== -1; e = this.next(e)) {
       const number = this.numbers[e]!;
       const name = this.names?.[e];
+      if (order) order[next] = e;
+      // A cursor past this entry is moved past its new number; one at or before it, to it at the latest.
+      if (cursors.length) for (const c of cursors) if (c.at > e) c.to = next + 1;
       numbers[next] = number;
       values[next] = this.values[e]!;
       if (marks) marks[next] = this.marks![e]!;
@@ -235,6 +293,50 @@ export class OrderedHostMap {
     this.buckets = buckets;
     this.end = next;
     this.head = 0;
+    for (const c of cursors) c.cursor.at = c.to;
+    this.onRenumber?.(order, capacity);
+  }
+
+  /**
+   * Double the columns of a map without gaps: entries keep their numbers (and visits their place), only
+   * the buckets are made again. A restart fills the map a million entries from empty.
+   */
+  private grow(): void {
+    const capacity = this.values.length * 2;
+    const numbers = new Uint32Array(capacity);
+    // Not filled, as in rebuild: entries from `end` on are never read.
+    const values = new Float64Array(capacity);
+    const marks = this.marks && new Uint8Array(capacity);
+    numbers.set(this.numbers);
+    values.set(this.values);
+    if (marks) marks.set(this.marks!);
+    const buckets = new Int32Array(2 * capacity);
+    const mask = buckets.length - 1;
+    const names = this.names;
+    for (let e = 0; e < this.end; e++) {
+      const name = names?.[e];
+      let i = (name === undefined ? hashNumber(numbers[e]!) : hashString(name)) & mask;
+      while (buckets[i] !== EMPTY) i = (i + 1) & mask;
+      buckets[i] = e + 1;
+    }
+    releaseMemory(this.numbers, this.values, this.buckets, ...(this.marks ? [this.marks] : []));
+    this.numbers = numbers;
+    this.values = values;
+    this.marks = marks;
+    this.buckets = buckets;
+    this.onRenumber?.(undefined, capacity);
+  }
+
+  /** The cursors of visits in progress, each with the number it will have after a rebuild (0 so far). */
+  private liveCursors(): { cursor: HostCursor; at: number; to: number }[] {
+    if (this.cursors.length === 0) return [];
+    const live: { cursor: HostCursor; at: number; to: number }[] = [];
+    this.cursors = this.cursors.filter((ref) => {
+      const cursor = ref.deref();
+      if (cursor !== undefined) live.push({ cursor, at: cursor.at, to: 0 });
+      return cursor !== undefined;
+    });
+    return live;
   }
 
   /**
@@ -244,9 +346,14 @@ export class OrderedHostMap {
    */
   private compactInPlace(): void {
     const { numbers, values, names, marks, buckets } = this;
+    const order = this.onRenumber && new Int32Array(this.count);
+    const cursors = this.liveCursors();
     let next = 0;
     // Entries only move down (next <= e), so what the visit reads further on is untouched.
     for (let e = this.first(); e !== -1; e = this.next(e)) {
+      if (order) order[next] = e;
+      // As in rebuild: a cursor past this entry is moved past its new number.
+      if (cursors.length) for (const c of cursors) if (c.at > e) c.to = next + 1;
       if (e !== next) {
         numbers[next] = numbers[e]!;
         values[next] = values[e]!;
@@ -266,5 +373,12 @@ export class OrderedHostMap {
     }
     this.end = next;
     this.head = 0;
+    for (const c of cursors) c.cursor.at = c.to;
+    this.onRenumber?.(order, values.length);
   }
+}
+
+/** Where a visit of an {@link OrderedHostMap} stands: the entry number it looks at next. */
+export interface HostCursor {
+  at: number;
 }

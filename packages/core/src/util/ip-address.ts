@@ -156,18 +156,6 @@ export function parseAddress(text: string): ParsedAddress | undefined {
   return { family: 6, canonical: formatV6(bytes), bytes };
 }
 
-/** Scratch octets of {@link isCanonicalIPv4}. */
-const quad = new Uint8Array(4);
-
-/**
- * True when `text` is exactly a dotted quad in canonical form (`192.0.2.1`: no leading zeros, nothing
- * around it), without allocating: a restart checks a million stored addresses with it before falling back
- * to the full parse for anything else (IPv6, networks, text to refuse).
- */
-export function isCanonicalIPv4(text: string): boolean {
-  return text.length <= 15 && parseQuad(text, 0, quad);
-}
-
 /**
  * The bytes of an address as {@link parseAddress} reads it (4 for IPv4 and IPv4-mapped IPv6, else 16),
  * without building its canonical text: for callers that only validate or classify.
