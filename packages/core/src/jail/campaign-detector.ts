@@ -1,3 +1,4 @@
+import { detach } from '../parsing/detach-string.js';
 import type { CampaignEvent } from '../contract/ban-ticket.js';
 import { prefixKey } from '../util/ip-network.js';
 import type { Detector, Observation, Verdict } from './detector.js';
@@ -117,7 +118,9 @@ export class CampaignDetector implements Detector {
     t.times[t.next] = o.time;
     t.next = (t.next + 1) % t.times.length;
     t.sources.delete(o.key);
-    t.sources.set(o.key, o.time);
+    // Kept for the campaign's window: copies, since keys and names may be slices of the text of the read
+    // their line came from, which they would keep alive.
+    t.sources.set(detach(o.key), o.time);
     if (t.sources.size > s.sources) t.sources.delete(t.sources.keys().next().value!);
     const since = o.time - s.findtime;
     let failures = 0;
@@ -181,7 +184,7 @@ export class CampaignDetector implements Detector {
     if (this.targets.size >= MAX_TARGETS) this.evictOne();
     const times = new Float64Array(this.settings.failures).fill(Number.NEGATIVE_INFINITY);
     t = { times, next: 0, sources: new Map(), until: 0, started: 0, failures: 0, sourceCount: 0 };
-    this.targets.set(name, t);
+    this.targets.set(detach(name), t);
     return t;
   }
 

@@ -1,3 +1,4 @@
+import { detach } from '../parsing/detach-string.js';
 import { releaseMemory } from '../util/release-memory.js';
 import { hashNumber, hashString, ipv4Key, ipv4Number } from './host-key.js';
 
@@ -114,8 +115,9 @@ export class OrderedHostMap {
     e = this.end++;
     this.numbers[e] = Math.max(number, 0);
     if (number < 0 && this.names === undefined) this.names = new Array<undefined>(e).fill(undefined);
-    // Appended in entry order, so the array stays packed.
-    this.names?.push(number >= 0 ? undefined : key);
+    // Appended in entry order, so the array stays packed. A key that is not IPv4 is copied: it may be a slice
+    // of the text its line was read from (an IPv6 address as written), which it would keep alive.
+    this.names?.push(number >= 0 ? undefined : detach(key));
     this.values[e] = value;
     if (this.marks) this.marks[e] = 0;
     this.buckets[this.vacant] = e + 1;

@@ -1,3 +1,4 @@
+import { detach } from '../parsing/detach-string.js';
 import { networkContains, parseNetwork } from '../util/ip-network.js';
 
 /** How long a successful login exempts its host from campaign bans. */
@@ -22,7 +23,9 @@ export class SuccessfulLogins {
   add(key: string, time: number): void {
     // Re-inserted so the map stays in order of the latest login: eviction drops the oldest.
     this.hosts.delete(key);
-    this.hosts.set(key, time);
+    // Kept for a month: a copy, since the key may be a slice of the text its line was read from, which it
+    // would keep alive (16 KiB of log per remembered host).
+    this.hosts.set(detach(key), time);
     if (this.hosts.size > MAX_HOSTS) this.hosts.delete(this.hosts.keys().next().value!);
     this.dirty = true;
   }
