@@ -122,6 +122,24 @@ describe('SqliteBanStore', () => {
     store.close();
   });
 
+  it('upgrades a file of the release before in place: saved failures kept, the index failure saves rewrote dropped, purge still works', () => {
+    const file = tempFile('store-upgrade');
+    const old = new Database(file);
+    old.exec(MIGRATIONS.slice(0, 2).join('\n'));
+    old.pragma('user_version = 2');
+    old.prepare('INSERT INTO failures (jail, host, times, newest) VALUES (?, ?, ?, ?)').run('sshd', '192.0.2.9', '1000,2000', 2000);
+    old.prepare('INSERT INTO failures (jail, host, times, newest) VALUES (?, ?, ?, ?)').run('sshd', '192.0.2.10', '9000', 9000);
+    old.close();
+    const store = SqliteBanStore.open(file);
+    store.purge(5000);
+    store.close();
+    const db = new Database(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'failures'").all()).toEqual([]);
+    expect(db.prepare('SELECT host, times FROM failures').all()).toEqual([{ host: '192.0.2.10', times: '9000' }]);
+    db.close();
+  });
+
   it('records its schema version, and refuses a file from a newer release', () => {
     const file = tempFile('store-version');
     SqliteBanStore.open(file).close();
