@@ -179,6 +179,29 @@ describe('Runtime', () => {
     expect(runtime.jailStatus('second')).toMatchObject({ currentlyBanned: 2, totalBanned: 2 });
   });
 
+  it('writes the bans of every slice of one read in one store call: a read of 400 lines is handed on 128 at a time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rt-slices-'));
+    const log = join(dir, 'demo.log');
+    writeFileSync(log, '');
+    const recorder = createRecorder();
+    const batches: { bans: number; actionBansBefore: number }[] = [];
+    class BatchStore extends MemoryBanStore {
+      addBans(bans: readonly Parameters<MemoryBanStore['addBan']>[0][]): void {
+        batches.push({ bans: bans.length, actionBansBefore: recorder.calls.filter((c) => c.op === 'ban').length });
+        for (const b of bans) this.addBan(b);
+      }
+    }
+    const { runtime, store } = await setup({ demo: { filter: 'demo', logpath: log, maxretry: 2, bantime: '1h' } }, { store: new BatchStore(), recorder });
+    await runtime.start();
+    // 200 hosts failing twice, each pair of lines 200 lines apart: bans in the second half of the read, in two slices.
+    const hosts = Array.from({ length: 200 }, (_, i) => `198.51.100.${i}`);
+    appendFileSync(log, [...hosts, ...hosts].map((ip) => syslog(`auth failure from ${ip}`)).join(''));
+    await waitFor(() => runtime.jailStatus('demo').currentlyBanned === 200);
+    await runtime.idle();
+    expect(batches).toEqual([{ bans: 200, actionBansBefore: 0 }]);
+    expect(store.currentBans()).toHaveLength(200);
+  });
+
   it('multiplies the ban time of repeat offenders (increment) up to maxtime', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rt-inc-'));
     const log = join(dir, 'demo.log');
