@@ -58,7 +58,7 @@ export function renderTable() {
     ['iptables + ipset / plain iptables', `${thousands(ipset.bansPerSecond)} / ${thousands(plain.bansPerSecond)} bans/s`],
     [
       `restart with ${restart.bans.toLocaleString('en')} bans in the store (\`pnpm bench:restart\`)`,
-      `${restart.cpuAtPingS} s of CPU until \`ping\` answers, peak RSS ${restart.peakRssMiB} MiB; ${restart.batchCounterBatches} batch per action, ${restart.dryRunRestoreEvents} restore events`,
+      `${restart.cpuAtPingS} s of CPU until \`ping\` answers, peak RSS ${restart.peakRssMiB} MiB, ${restart.rssHoldingBansMiB} MiB once the bans are held (whole daemon); ${restart.batchCounterBatches} batch per action, ${restart.dryRunRestoreEvents} restore events`,
     ],
     [
       `\`banned --json\` / \`unban --all\` with ${control.bans.toLocaleString('en')} bans (\`pnpm bench:control\`)`,
