@@ -36,6 +36,9 @@ export class FilterTally {
   readonly perRule: number[];
   /** The first {@link SAMPLES} matches, kept unless failures go to `perHost` or elsewhere. */
   readonly samples: Sample[] = [];
+  /** The host of the last failure counted in `perHost`, and its entry. */
+  private lastHost: string | undefined;
+  private lastEntry = -1;
 
   /**
    * @param perHost failures per host (`--hosts`): an IPv4 host is its 32-bit value in typed arrays, since a
@@ -58,10 +61,14 @@ export class FilterTally {
       if (f.rule >= 0) this.perRule[f.rule] = (this.perRule[f.rule] ?? 0) + 1;
       const perHost = this.perHost;
       if (perHost !== undefined) {
-        // A new host that is not IPv4 is copied: its text is a view into the read window, which a key would keep alive.
-        const e = perHost.find(f.host);
-        if (e === -1) perHost.set(detach(f.host), 1);
-        else perHost.setValueAt(e, perHost.valueAt(e) + 1);
+        // An attacker's failures come in runs (one connection, several passwords): the host of the last
+        // failure is its entry again without a lookup. (An entry number holds until a new key is set, and
+        // every new key set here becomes the last host.)
+        let e = f.host === this.lastHost ? this.lastEntry : perHost.find(f.host);
+        if (e === -1) e = perHost.set(f.host, 0);
+        perHost.setValueAt(e, perHost.valueAt(e) + 1);
+        this.lastHost = f.host;
+        this.lastEntry = e;
       } else if (this.keepSamples && this.samples.length < SAMPLES) {
         this.samples.push({ lineno: f.line.lineno ?? this.lines, host: detach(f.host), user: f.user && detach(f.user), time: f.time, raw: detach(f.line.raw) });
       }
