@@ -1,7 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { CompiledFilter } from '@portcullis/core/filtering';
-import { OrderedHostMap } from '@portcullis/core/filtering';
+import { type CompiledFilter, OrderedHostMap } from '@portcullis/core/filtering';
 import { FilterTally, LogScan, READ, SAMPLES, type Sample, scanRange } from './log-scan.js';
 import type { TestFilterSource } from './test-filter-definition.js';
 
