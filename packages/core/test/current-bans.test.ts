@@ -81,7 +81,7 @@ describe('CurrentBans', () => {
       expect(t).toEqual({ ...ticket(t.ip, { failures: Number(t.ip.split('.')[3]) }), matches: [], users: undefined });
     }
     expect(seen).toHaveLength(50);
-    expect(bans.addresses()).toEqual(seen);
+    expect(bans.ips()).toEqual(seen);
     expect(bans.take('10.0.0.7')).toEqual({ ...ticket('10.0.0.7', { failures: 7 }), matches: [], users: undefined });
     expect(bans.take('10.0.0.7')).toBeUndefined();
     expect(bans.has('10.0.0.7')).toBe(false);
@@ -154,7 +154,6 @@ describe('CurrentBans', () => {
     for (const t of made) bans.set(t);
     const ips = made.map((t) => t.ip);
     expect(bans.ips()).toEqual(ips);
-    expect(bans.addresses()).toEqual(ips);
     expect([...bans.hostList()]).toEqual(ips);
     expect(bans.all()).toEqual(made.map((t) => ({ ...t, matches: [], users: undefined })));
     expect([...bans.tickets()].map((t) => t.ip)).toEqual(ips);

@@ -59,20 +59,24 @@ export class FilterTally {
     for (const f of found) {
       this.failures++;
       if (f.rule >= 0) this.perRule[f.rule] = (this.perRule[f.rule] ?? 0) + 1;
-      const perHost = this.perHost;
-      if (perHost !== undefined) {
-        // An attacker's failures come in runs (one connection, several passwords): the host of the last
-        // failure is its entry again without a lookup. (An entry number holds until a new key is set, and
-        // every new key set here becomes the last host.)
-        let e = f.host === this.lastHost ? this.lastEntry : perHost.find(f.host);
-        if (e === -1) e = perHost.set(f.host, 0);
-        perHost.setValueAt(e, perHost.valueAt(e) + 1);
-        this.lastHost = f.host;
-        this.lastEntry = e;
-      } else if (this.keepSamples && this.samples.length < SAMPLES) {
+      if (this.perHost !== undefined) this.addHost(f.host, 1);
+      else if (this.keepSamples && this.samples.length < SAMPLES) {
         this.samples.push({ lineno: f.line.lineno ?? this.lines, host: detach(f.host), user: f.user && detach(f.user), time: f.time, raw: detach(f.line.raw) });
       }
     }
+  }
+
+  /** Counts `n` failures of `host` in {@link perHost} (which must be kept). */
+  addHost(host: string, n: number): void {
+    const perHost = this.perHost!;
+    // An attacker's failures come in runs (one connection, several passwords): the host of the last
+    // failure is its entry again without a lookup. (An entry number holds until a new key is set, and
+    // every new key set here becomes the last host.)
+    let e = host === this.lastHost ? this.lastEntry : perHost.find(host);
+    if (e === -1) e = perHost.set(host, 0);
+    perHost.setValueAt(e, perHost.valueAt(e) + n);
+    this.lastHost = host;
+    this.lastEntry = e;
   }
 }
 

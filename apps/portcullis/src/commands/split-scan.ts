@@ -151,13 +151,7 @@ export function mergeParts(filter: CompiledFilter, job: SplitJob, parts: readonl
   samples.sort((a, b) => a.lineno - b.lineno);
   tally.samples.push(...samples.slice(0, SAMPLES));
   if (perHost !== undefined) {
-    for (const part of parts) {
-      part.hostKeys.forEach((host, i) => {
-        const e = perHost.find(host);
-        if (e === -1) perHost.set(host, part.hostCounts[i]!);
-        else perHost.setValueAt(e, perHost.valueAt(e) + part.hostCounts[i]!);
-      });
-    }
+    for (const part of parts) for (let i = 0; i < part.hostKeys.length; i++) tally.addHost(part.hostKeys[i]!, part.hostCounts[i]!);
   }
   const truncated = job.mode === 'lines' ? parts.reduce((n, p) => n + p.truncated, 0) : parts[0]!.truncated;
   return { tally, truncated, threads: job.threads };

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type FilterDefinition, type Failure, type LogLine, PortcullisError } from '@portcullis/core';
 import { type CompiledFilter, OrderedHostMap, compileFilter } from '@portcullis/core/filtering';
@@ -38,8 +38,6 @@ export interface TestFilterArgs {
    * and the printed lines keep the file's order, so they are read in one thread.
    */
   readonly threads?: number | undefined;
-  /** Bytes a thread takes at a time (tests use small ones). */
-  readonly chunkBytes?: number | undefined;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
 }
@@ -196,27 +194,18 @@ async function readSplit(args: TestFilterArgs, filter: CompiledFilter): Promise<
   if (mode === undefined) return undefined;
   const threads = args.threads ?? defaultThreads(mode);
   if (threads < 2) return undefined;
-  const fd = openSync(args.input, 'r');
-  let size: number;
-  let regular: boolean;
-  try {
-    const stat = fstatSync(fd);
-    size = stat.size;
-    regular = stat.isFile();
-  } finally {
-    closeSync(fd);
-  }
-  if (!regular || (args.threads === undefined && size < SPLIT_MIN_BYTES)) return undefined;
+  const stat = statSync(args.input);
+  if (!stat.isFile() || (args.threads === undefined && stat.size < SPLIT_MIN_BYTES)) return undefined;
   const result = await scanSplit(filter, {
     source: args.source,
     options: args.options,
     format: args.format,
     input: args.input,
-    size,
+    size: stat.size,
     mode,
     threads,
     hosts: args.hosts === true,
-    chunkBytes: args.chunkBytes ?? CHUNK_BYTES,
+    chunkBytes: CHUNK_BYTES,
     next: new SharedArrayBuffer(4),
   });
   // Read again in one thread: the split may not have given what one thread gives (see scanSplit).

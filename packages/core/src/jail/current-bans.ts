@@ -133,11 +133,6 @@ export class CurrentBans {
     return ticket;
   }
 
-  /** The banned addresses, in the order they were first banned. */
-  addresses(): string[] {
-    return this.ips();
-  }
-
   /** The banned addresses, in the order they were first banned, as a list that holds IPv4 ones as numbers. */
   hostList(): HostList {
     const out = new HostList();
